@@ -1,0 +1,139 @@
+/**
+ * The observed world and the plans the core makes from it. Everything here is plain data:
+ * adapters build it from AWS responses, `decide()` reads it, tests write it by hand.
+ */
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+/** EC2 status checks as DescribeInstanceStatus reports them, folded to what the core needs. */
+export type StatusChecks = 'ok' | 'impaired' | 'initializing' | 'unknown';
+
+/** A private IPv4 on an ENI. */
+export interface PrivateIp {
+  readonly address: string;
+  readonly primary: boolean;
+}
+
+export interface NetworkInterface {
+  readonly networkInterfaceId: string;
+  readonly deviceIndex: number;
+  readonly subnetId: string;
+  readonly macAddress: string;
+  readonly sourceDestCheck: boolean;
+  readonly privateIps: readonly PrivateIp[];
+}
+
+export interface Instance {
+  readonly instanceId: string;
+  readonly state: InstanceState;
+  readonly availabilityZone: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  readonly privateIp: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Sorted by device index; index 0 is the primary ENI. */
+  readonly networkInterfaces: readonly NetworkInterface[];
+}
+
+/** Where a route sends its traffic. Built from the fields DescribeRouteTables fills, never from an ID prefix. */
+export type RouteTarget =
+  | { readonly kind: 'eni'; readonly networkInterfaceId: string; readonly instanceId?: string }
+  | { readonly kind: 'instance'; readonly instanceId: string }
+  | { readonly kind: 'other'; readonly description: string };
+
+export interface Route {
+  readonly destination: string;
+  readonly target: RouteTarget;
+  readonly state: 'active' | 'blackhole';
+}
+
+export interface RouteTable {
+  readonly routeTableId: string;
+  readonly vpcId: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly routes: readonly Route[];
+}
+
+export interface ElasticIp {
+  readonly allocationId: string;
+  readonly publicIp: string;
+  readonly association?: {
+    readonly associationId: string;
+    readonly networkInterfaceId?: string;
+    readonly instanceId?: string;
+    readonly privateIp?: string;
+  };
+}
+
+export interface Subnet {
+  readonly subnetId: string;
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly availabilityZone: string;
+}
+
+/** One consistent-enough read of everything the groups need, made in a single batch. */
+export interface WorldSnapshot {
+  readonly observedAt: number;
+  readonly instances: readonly Instance[];
+  readonly statusChecks: Readonly<Record<string, StatusChecks>>;
+  readonly routeTables: readonly RouteTable[];
+  readonly addresses: readonly ElasticIp[];
+  readonly subnets: readonly Subnet[];
+}
+
+export type GroupKind = 'vip' | 'eip' | 'nat' | 'overlay';
+export type FailbackPolicy = 'auto' | 'manual';
+
+/** A probe's opinion of one instance. `unknown` means "could not see", which is never "down". */
+export type Verdict = 'healthy' | 'unhealthy' | 'unknown';
+
+/** Where a group's traffic should go: an ENI, or for Elastic IPs an ENI and one of its private IPs. */
+export type SwitchTarget =
+  | { readonly kind: 'eni'; readonly networkInterfaceId: string; readonly instanceId: string }
+  | { readonly kind: 'eni-private-ip'; readonly networkInterfaceId: string; readonly instanceId: string; readonly privateIp: string };
+
+/** One concrete change. Every action is idempotent: applying it to a world already in that state succeeds. */
+export type Action =
+  | {
+      readonly type: 'assign-private-ip';
+      readonly networkInterfaceId: string;
+      readonly instanceId: string;
+      readonly ip: string;
+    }
+  | {
+      /** Bring the address up in the OS of the new holder (SSM Run Command). */
+      readonly type: 'activate-ip';
+      readonly instanceId: string;
+      readonly macAddress: string;
+      readonly ip: string;
+      readonly prefixLength: number;
+    }
+  | {
+      /** Take the address down in the OS of the old holder, if it is still reachable. Best effort. */
+      readonly type: 'deactivate-ip';
+      readonly instanceId: string;
+      readonly macAddress: string;
+      readonly ip: string;
+      readonly prefixLength: number;
+    }
+  | {
+      readonly type: 'associate-address';
+      readonly allocationId: string;
+      readonly target: SwitchTarget;
+    }
+  | {
+      readonly type: 'replace-route' | 'create-route';
+      readonly routeTableId: string;
+      readonly destination: string;
+      readonly target: SwitchTarget;
+    }
+  | {
+      /** Forwarding nodes (NAT, overlay) must not drop packets that are not addressed to them. */
+      readonly type: 'disable-source-dest-check';
+      readonly networkInterfaceId: string;
+      readonly instanceId: string;
+    };
+
+/** What triggered a decision; recorded in the journal. */
+export type Trigger = 'manual' | 'probe' | 'event' | 'schedule';

@@ -1,0 +1,106 @@
+/**
+ * The small interfaces the core depends on. `shared/aws` implements them with injected SDK v3 clients;
+ * tests implement them with an in-memory world.
+ */
+import type { Action, ElasticIp, RouteTable, Trigger, WorldSnapshot } from './model.js';
+
+/** Readback of the resources a plan touched, used to verify it took effect. */
+export interface ReadBack {
+  /** Private IPv4 addresses per ENI, as DescribeNetworkInterfaces reports them now. */
+  readonly interfaces: Readonly<Record<string, readonly string[]>>;
+  readonly routeTables: readonly RouteTable[];
+  readonly addresses: readonly ElasticIp[];
+}
+
+export interface ReadBackQuery {
+  readonly networkInterfaceIds: readonly string[];
+  readonly routeTableIds: readonly string[];
+  readonly allocationIds: readonly string[];
+}
+
+export type Ec2Action = Exclude<Action, { type: 'activate-ip' | 'deactivate-ip' }>;
+export type HostAction = Extract<Action, { type: 'activate-ip' | 'deactivate-ip' }>;
+
+/** EC2: one batched read of the world, the switch calls, and a narrow readback. */
+export interface Ec2Port {
+  /** One batch of Describe* calls for every group at once. Throws ObserveError. */
+  observe(): Promise<WorldSnapshot>;
+  /** Sends one EC2 mutation. Throws AwsCallError; already-in-state counts as success. */
+  apply(action: Ec2Action): Promise<void>;
+  readBack(query: ReadBackQuery): Promise<ReadBack>;
+}
+
+/** The result of a shell script run on one instance. */
+export interface HostResult {
+  readonly instanceId: string;
+  readonly status: 'success' | 'failed' | 'timed-out' | 'undeliverable';
+  readonly exitCode?: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A shell script built from validated values only (see `shared/core/scripts.ts`). */
+export interface HostScript {
+  readonly name: string;
+  readonly lines: readonly string[];
+}
+
+/** Runs shell on instances (SSM Run Command, AWS-RunShellScript). */
+export interface HostPort {
+  /** Runs the script on up to 50 instances at once and waits until `deadline` (epoch ms) at the latest. */
+  run(instanceIds: readonly string[], script: HostScript, deadline: number): Promise<readonly HostResult[]>;
+}
+
+/** What a previous holder left behind when the lease was won. */
+export interface LeaseGrant {
+  readonly group: string;
+  readonly owner: string;
+  readonly token: number;
+  readonly expiresAt: number;
+  /** When the previous holder released the lease (epoch ms), if ever. */
+  readonly previousReleasedAt?: number;
+  /** When the group last moved (epoch ms), for the cooldown. */
+  readonly lastMoveAt?: number;
+}
+
+/** Serializes decisions per group across functions and invocations. */
+export interface LeasePort {
+  /** Returns the grant, or undefined when another owner holds an unexpired lease. */
+  tryAcquire(group: string, owner: string, ttlMs: number, now: number): Promise<LeaseGrant | undefined>;
+  /** Releases the lease if still ours; records `movedAt` as the group's last move. */
+  release(grant: LeaseGrant, now: number, movedAt?: number): Promise<void>;
+  /** Last move time per group, without taking the lease (for planning and status). */
+  lastMoves(groups: readonly string[]): Promise<Readonly<Record<string, number>>>;
+}
+
+export interface JournalEntry {
+  readonly group: string;
+  readonly at: number;
+  readonly trigger: Trigger;
+  readonly reason: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly actions: readonly string[];
+  readonly outcome: 'applied' | 'partial' | 'failed';
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export interface JournalPort {
+  record(entry: JournalEntry): Promise<void>;
+  /** Newest first. Without a group: the newest entries across all groups, in one query. */
+  recent(group: string | undefined, limit: number): Promise<readonly JournalEntry[]>;
+}
+
+/** Time and randomness, injected so the core is deterministic under test. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: () => Math.random(),
+};
