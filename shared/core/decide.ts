@@ -1,0 +1,231 @@
+/**
+ * The decision: a pure function of (group, health, intent, clock, last move) to a plan.
+ * Same inputs, same plan: two deciders that see the same world pick the same node.
+ */
+import type { Group, Member } from './groups.js';
+import type { Assessment, HealthMap } from './health.js';
+import { type Slot, slotsOf } from './holders.js';
+import type { Action, GroupKind, SwitchTarget } from './model.js';
+import { parseCidr } from './validate.js';
+
+/** Why the core was asked to look at a group. */
+export type Intent =
+  /** Automatic: move only what is broken, fail back per the group's policy. */
+  | { readonly type: 'reconcile' }
+  /** The instance is going away (stopping, terminating, Spot interruption): move off it now. */
+  | { readonly type: 'evacuate'; readonly instanceId: string }
+  /** Operator: move away from `from` (default: the holder), or onto `to`. Skips the cooldown, never the health rule. */
+  | { readonly type: 'failover'; readonly from?: string; readonly to?: string }
+  /** Operator: move to the preferred node if it is healthy. */
+  | { readonly type: 'failback' };
+
+export interface DecideInput {
+  readonly group: Group;
+  readonly health: HealthMap;
+  readonly intent: Intent;
+  readonly now: number;
+  readonly lastMoveAt?: number;
+}
+
+export interface Move {
+  readonly scope: string;
+  readonly from?: string;
+  readonly to: string;
+  readonly reason: string;
+}
+
+export interface Plan {
+  readonly group: string;
+  readonly kind: GroupKind;
+  /** `refused`: something should change but nothing safe can be done (no healthy candidate, bad target). */
+  readonly outcome: 'change' | 'none' | 'refused';
+  readonly reason: string;
+  readonly moves: readonly Move[];
+  readonly actions: readonly Action[];
+}
+
+type Choice =
+  | { readonly kind: 'keep'; readonly reason: string }
+  | { readonly kind: 'move'; readonly to: Member; readonly reason: string }
+  | { readonly kind: 'refuse'; readonly reason: string };
+
+interface Context {
+  readonly members: readonly Member[];
+  readonly health: HealthMap;
+  readonly intent: Intent;
+  readonly inCooldown: boolean;
+  readonly autoFailback: boolean;
+  /** Lower is better; failback only ever moves to a better tier. */
+  readonly tier: (member: Member) => number;
+}
+
+const idOf = (m: Member) => m.instance.instanceId;
+const UNSEEN: Assessment = { verdict: 'unknown', gone: false, why: 'not observed' };
+
+function ranked(ctx: Context, exclude: ReadonlySet<string>): Member[] {
+  return ctx.members
+    .filter((m) => !exclude.has(idOf(m)) && ctx.health[idOf(m)]?.verdict === 'healthy')
+    .sort((a, b) => ctx.tier(a) - ctx.tier(b) || a.priority - b.priority || idOf(a).localeCompare(idOf(b)));
+}
+
+function moveOrRefuse(ctx: Context, exclude: ReadonlySet<string>, reason: string): Choice {
+  const [best] = ranked(ctx, exclude);
+  if (best) return { kind: 'move', to: best, reason };
+  const others = ctx.members.filter((m) => !exclude.has(idOf(m)));
+  const states = others.map((m) => `${idOf(m)}: ${(ctx.health[idOf(m)] ?? UNSEEN).why}`).join('; ');
+  return { kind: 'refuse', reason: `${reason}, but no other member is healthy${states ? ` (${states})` : ''}` };
+}
+
+function choose(slot: Pick<Slot, 'holder' | 'broken'>, ctx: Context): Choice {
+  const holder = slot.holder;
+  const holderId = holder && idOf(holder);
+  const health = holder ? (ctx.health[idOf(holder)] ?? UNSEEN) : undefined;
+  const intent = ctx.intent;
+
+  switch (intent.type) {
+    case 'failover': {
+      if (intent.to !== undefined) {
+        const target = ctx.members.find((m) => idOf(m) === intent.to);
+        if (!target) return { kind: 'refuse', reason: `${intent.to} is not a member of this group` };
+        const verdict = ctx.health[intent.to] ?? UNSEEN;
+        if (verdict.verdict !== 'healthy') return { kind: 'refuse', reason: `${intent.to} is not healthy (${verdict.why})` };
+        if (holderId === intent.to && !slot.broken) return { kind: 'keep', reason: `already on ${intent.to}` };
+        return { kind: 'move', to: target, reason: `manual failover to ${intent.to}` };
+      }
+      const from = intent.from ?? holderId;
+      if (intent.from !== undefined && holderId !== intent.from) return { kind: 'keep', reason: `not on ${intent.from}` };
+      return moveOrRefuse(ctx, new Set(from ? [from] : []), from ? `manual failover away from ${from}` : 'manual failover');
+    }
+    case 'failback': {
+      const [preferred] = ranked(ctx, new Set());
+      if (!preferred) return { kind: 'refuse', reason: 'failback requested, but no member is healthy' };
+      if (holderId === idOf(preferred) && !slot.broken) return { kind: 'keep', reason: `already on the preferred node ${holderId}` };
+      if (holder && health?.verdict === 'healthy' && ctx.tier(holder) <= ctx.tier(preferred) && holder.priority <= preferred.priority) {
+        return { kind: 'keep', reason: `${holderId} is as preferred as ${idOf(preferred)}` };
+      }
+      return { kind: 'move', to: preferred, reason: `manual failback to ${idOf(preferred)}` };
+    }
+    case 'evacuate': {
+      if (holderId !== intent.instanceId) return { kind: 'keep', reason: `does not use ${intent.instanceId}` };
+      return moveOrRefuse(ctx, new Set([intent.instanceId]), `${intent.instanceId} is going away`);
+    }
+    case 'reconcile': {
+      if (!holder || slot.broken || health?.gone) {
+        const why = !holder ? 'points at no healthy member' : slot.broken ? `${holderId} is a blackhole` : `${holderId}: ${health?.why}`;
+        return moveOrRefuse(ctx, new Set(holderId ? [holderId] : []), why);
+      }
+      if (health?.verdict === 'unknown') return { kind: 'keep', reason: `${holderId} health unknown (${health.why}); not moving on missing evidence` };
+      if (health?.verdict === 'unhealthy') {
+        if (ctx.inCooldown) return { kind: 'keep', reason: `${holderId} is unhealthy (${health.why}), but the group is in its cooldown` };
+        return moveOrRefuse(ctx, new Set([idOf(holder)]), `${holderId} is unhealthy (${health.why})`);
+      }
+      const [best] = ranked(ctx, new Set());
+      if (best && ctx.tier(best) < ctx.tier(holder)) {
+        if (!ctx.autoFailback) return { kind: 'keep', reason: `failback to ${idOf(best)} is possible; policy is manual` };
+        if (ctx.inCooldown) return { kind: 'keep', reason: `failback to ${idOf(best)} waits for the cooldown` };
+        return { kind: 'move', to: best, reason: `failback to ${idOf(best)}` };
+      }
+      return { kind: 'keep', reason: `${holderId} is healthy` };
+    }
+  }
+}
+
+const eniTarget = (m: Member): SwitchTarget => ({ kind: 'eni', networkInterfaceId: m.eni.networkInterfaceId, instanceId: idOf(m) });
+
+function routeActions(slot: Slot, to: Member, destination: string): Action[] {
+  return [
+    {
+      type: slot.route ? 'replace-route' : 'create-route',
+      routeTableId: slot.scope,
+      destination,
+      target: eniTarget(to),
+    },
+  ];
+}
+
+/** A forwarding node drops traffic not addressed to it unless source/dest check is off. */
+function forwardingPrereqs(targets: readonly Member[]): Action[] {
+  const unique = [...new Map(targets.map((m) => [m.eni.networkInterfaceId, m])).values()];
+  return unique
+    .filter((m) => m.eni.sourceDestCheck)
+    .map((m) => ({ type: 'disable-source-dest-check', networkInterfaceId: m.eni.networkInterfaceId, instanceId: idOf(m) }) as const);
+}
+
+function summarize(group: Group, choices: readonly { slot: Slot; choice: Choice }[], actions: Action[]): Plan {
+  const moves = choices.flatMap(({ slot, choice }) =>
+    choice.kind === 'move' ? [{ scope: slot.scope, ...(slot.holder ? { from: idOf(slot.holder) } : {}), to: idOf(choice.to), reason: choice.reason }] : [],
+  );
+  const refusals = choices.filter(({ choice }) => choice.kind === 'refuse');
+  const reason = [...new Set(choices.map(({ slot, choice }) => (choices.length > 1 ? `${slot.scope}: ${choice.reason}` : choice.reason)))].join('; ');
+  const outcome = moves.length > 0 ? 'change' : refusals.length > 0 ? 'refused' : 'none';
+  return { group: group.name, kind: group.kind, outcome, reason, moves, actions: moves.length > 0 ? actions : [] };
+}
+
+/** Plans what to change for one group. Never throws on world state; returns `refused` instead. */
+export function decide(input: DecideInput): Plan {
+  const { group, health, intent, now, lastMoveAt } = input;
+  const base = {
+    members: group.members,
+    health,
+    intent,
+    inCooldown: lastMoveAt !== undefined && now - lastMoveAt < group.policy.cooldownMs,
+    autoFailback: group.policy.failback === 'auto',
+  };
+  const slots = slotsOf(group);
+
+  if (group.kind === 'nat') {
+    if (intent.type === 'failover' && intent.from === undefined && intent.to === undefined) {
+      return { group: group.name, kind: group.kind, outcome: 'refused', reason: "a nat group needs 'from' or 'to' for a manual failover", moves: [], actions: [] };
+    }
+    const choices = slots.map((slot) => ({
+      slot,
+      choice: choose(slot, { ...base, tier: (m) => (slot.az === 'any' || m.instance.availabilityZone === slot.az ? 0 : 1) }),
+    }));
+    const moved = choices.flatMap(({ slot, choice }) => (choice.kind === 'move' ? [{ slot, to: choice.to }] : []));
+    const actions = [...forwardingPrereqs(moved.map((m) => m.to)), ...moved.flatMap(({ slot, to }) => routeActions(slot, to, '0.0.0.0/0'))];
+    return summarize(group, choices, actions);
+  }
+
+  const ctx: Context = { ...base, tier: (m) => m.priority };
+  if (group.kind === 'overlay') {
+    // The tables should agree; after a partial failure they may not. The most common healthy-looking
+    // target is the group's holder, and every table converges on whatever the group decides.
+    const counts = new Map<Member, number>();
+    for (const s of slots) if (s.holder && !s.broken) counts.set(s.holder, (counts.get(s.holder) ?? 0) + 1);
+    const holder = [...counts].sort(([a, x], [b, y]) => y - x || a.priority - b.priority || idOf(a).localeCompare(idOf(b)))[0]?.[0];
+    const choice = choose({ broken: !holder, ...(holder ? { holder } : {}) }, ctx);
+    const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? holder : undefined;
+    const behind = target ? slots.filter((s) => s.holder !== target || s.broken) : [];
+    const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, target, group.cidr))] : [];
+    const groupSlot: Slot = { scope: group.cidr, broken: !holder, pointsAt: holder ? idOf(holder) : 'nothing', ...(holder ? { holder } : {}) };
+    if (choice.kind !== 'move' && target && behind.length > 0) {
+      const repair = { kind: 'move', to: target, reason: `repair ${behind.length} of ${slots.length} tables that do not point at ${idOf(target)}` } as const;
+      return summarize(group, behind.map((slot) => ({ slot, choice: repair })), actions);
+    }
+    return summarize(group, choice.kind === 'move' ? behind.map((slot) => ({ slot, choice })) : [{ slot: groupSlot, choice }], actions);
+  }
+
+  const [slot] = slots;
+  if (!slot) throw new Error(`unreachable: ${group.kind} group ${group.name} has no slot`);
+  const choice = choose(slot, ctx);
+  if (choice.kind !== 'move') return summarize(group, [{ slot, choice }], []);
+  const to = choice.to;
+
+  if (group.kind === 'eip') {
+    const primaryIp = to.eni.privateIps.find((ip) => ip.primary)?.address ?? to.instance.privateIp;
+    const target: SwitchTarget = { kind: 'eni-private-ip', networkInterfaceId: to.eni.networkInterfaceId, instanceId: idOf(to), privateIp: primaryIp };
+    return summarize(group, [{ slot, choice }], [{ type: 'associate-address', allocationId: group.allocationId, target }]);
+  }
+
+  const prefixLength = parseCidr(group.subnet.cidrBlock)?.prefixLength ?? 32;
+  const old = slot.holder;
+  const actions: Action[] = [
+    { type: 'assign-private-ip', networkInterfaceId: to.eni.networkInterfaceId, instanceId: idOf(to), ip: group.vip },
+    { type: 'activate-ip', instanceId: idOf(to), macAddress: to.eni.macAddress, ip: group.vip, prefixLength },
+  ];
+  // The old holder may still answer for the VIP in its OS; take it down there if it can still run commands.
+  if (old && old !== to && old.instance.state === 'running') {
+    actions.push({ type: 'deactivate-ip', instanceId: idOf(old), macAddress: old.eni.macAddress, ip: group.vip, prefixLength });
+  }
+  return summarize(group, [{ slot, choice }], actions);
+}

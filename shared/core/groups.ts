@@ -1,0 +1,246 @@
+/**
+ * Discovery: turns one snapshot into HA groups, purely from tags. A group whose tags disagree
+ * is returned as misconfigured, with every problem named, and is never moved.
+ */
+import type { ElasticIp, FailbackPolicy, GroupKind, Instance, NetworkInterface, RouteTable, Subnet, WorldSnapshot } from './model.js';
+import { TAG } from './tags.js';
+import { cidrContains, isIpv4, isPort, parseCidr } from './validate.js';
+
+export interface Member {
+  readonly instance: Instance;
+  /** Lower is preferred. Members without the tag sort after those with it. */
+  readonly priority: number;
+  /** The ENI that traffic for this group goes to. */
+  readonly eni: NetworkInterface;
+  readonly ports: readonly number[];
+}
+
+export interface GroupPolicy {
+  readonly failback: FailbackPolicy;
+  readonly cooldownMs: number;
+}
+
+interface GroupBase {
+  readonly name: string;
+  readonly members: readonly Member[];
+  readonly policy: GroupPolicy;
+}
+
+export interface VipGroup extends GroupBase {
+  readonly kind: 'vip';
+  readonly vip: string;
+  readonly subnet: Subnet;
+}
+export interface EipGroup extends GroupBase {
+  readonly kind: 'eip';
+  readonly allocationId: string;
+  readonly address: ElasticIp;
+}
+export interface NatTable {
+  readonly table: RouteTable;
+  /** The AZ whose NAT the table prefers, or `any`. */
+  readonly az: string;
+}
+export interface NatGroup extends GroupBase {
+  readonly kind: 'nat';
+  readonly vpcId: string;
+  readonly tables: readonly NatTable[];
+}
+export interface OverlayGroup extends GroupBase {
+  readonly kind: 'overlay';
+  readonly cidr: string;
+  readonly tables: readonly RouteTable[];
+}
+
+export type Group = VipGroup | EipGroup | NatGroup | OverlayGroup;
+
+/** A group that will not be moved until its tags are fixed. */
+export interface MisconfiguredGroup {
+  readonly name: string;
+  readonly kind?: GroupKind;
+  readonly instanceIds: readonly string[];
+  readonly problems: readonly string[];
+}
+
+export interface Discovery {
+  readonly groups: readonly Group[];
+  readonly misconfigured: readonly MisconfiguredGroup[];
+}
+
+export interface DiscoveryDefaults {
+  readonly cooldownMs: number;
+  readonly failback: Readonly<Record<GroupKind, FailbackPolicy>>;
+}
+
+const KINDS: readonly GroupKind[] = ['vip', 'eip', 'nat', 'overlay'];
+const UNRANKED = Number.MAX_SAFE_INTEGER;
+export const DEFAULT_ROUTE = '0.0.0.0/0';
+
+/** The single value every member gives for a tag, or a problem naming the disagreement. */
+function agreedTag(instances: readonly Instance[], key: string, problems: string[], required: boolean): string | undefined {
+  const values = new Set(instances.map((i) => i.tags[key]).filter((v): v is string => v !== undefined));
+  if (values.size > 1) {
+    problems.push(`members disagree on tag ${key}: ${[...values].sort().join(', ')}`);
+    return undefined;
+  }
+  const [value] = values;
+  if (value === undefined || value.trim() === '') {
+    if (required) problems.push(`tag ${key} is missing or empty`);
+    return undefined;
+  }
+  return value.trim();
+}
+
+function parsePriority(instance: Instance, problems: string[]): number {
+  const raw = instance.tags[TAG.priority];
+  if (raw === undefined) return UNRANKED;
+  if (!/^\d{1,6}$/.test(raw.trim())) {
+    problems.push(`${instance.instanceId}: tag ${TAG.priority} must be a non-negative integer, got '${raw}'`);
+    return UNRANKED;
+  }
+  return Number(raw.trim());
+}
+
+function parsePorts(instance: Instance, problems: string[]): number[] {
+  const raw = instance.tags[TAG.ports];
+  if (raw === undefined) return [];
+  const ports = raw.split(',').map((p) => p.trim());
+  const parsed = ports.map(Number);
+  if (ports.some((p) => !/^\d+$/.test(p)) || !parsed.every(isPort)) {
+    problems.push(`${instance.instanceId}: tag ${TAG.ports} must be comma-separated TCP ports, got '${raw}'`);
+    return [];
+  }
+  return parsed;
+}
+
+function parsePolicy(instances: readonly Instance[], kind: GroupKind, defaults: DiscoveryDefaults, problems: string[]): GroupPolicy {
+  const failback = agreedTag(instances, TAG.failback, problems, false);
+  if (failback !== undefined && failback !== 'auto' && failback !== 'manual') {
+    problems.push(`tag ${TAG.failback} must be 'auto' or 'manual', got '${failback}'`);
+  }
+  const cooldown = agreedTag(instances, TAG.cooldown, problems, false);
+  if (cooldown !== undefined && !/^\d{1,5}$/.test(cooldown)) {
+    problems.push(`tag ${TAG.cooldown} must be a number of seconds, got '${cooldown}'`);
+  }
+  return {
+    failback: failback === 'auto' || failback === 'manual' ? failback : defaults.failback[kind],
+    cooldownMs: cooldown !== undefined && /^\d{1,5}$/.test(cooldown) ? Number(cooldown) * 1000 : defaults.cooldownMs,
+  };
+}
+
+function primaryEni(instance: Instance): NetworkInterface | undefined {
+  return instance.networkInterfaces.find((eni) => eni.deviceIndex === 0) ?? instance.networkInterfaces[0];
+}
+
+/** Members that are gone for good no longer count: they cannot hold or receive anything. */
+const isEnrolled = (instance: Instance): boolean => instance.state !== 'terminated' || instance.networkInterfaces.length > 0;
+
+export function discover(world: WorldSnapshot, defaults: DiscoveryDefaults): Discovery {
+  const byGroup = new Map<string, Instance[]>();
+  const misconfigured: MisconfiguredGroup[] = [];
+  for (const instance of world.instances) {
+    const name = instance.tags[TAG.group]?.trim();
+    if (name === undefined || !isEnrolled(instance)) continue;
+    if (name === '' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) {
+      misconfigured.push({
+        name: name || '(empty)',
+        instanceIds: [instance.instanceId],
+        problems: [`${instance.instanceId}: tag ${TAG.group} must be 1 to 64 of A-Z a-z 0-9 _ . : -, got '${instance.tags[TAG.group]}'`],
+      });
+      continue;
+    }
+    byGroup.set(name, [...(byGroup.get(name) ?? []), instance]);
+  }
+
+  const built: Group[] = [];
+  for (const [name, instances] of [...byGroup].sort(([a], [b]) => a.localeCompare(b))) {
+    const result = buildGroup(name, instances, world, defaults);
+    if ('problems' in result) misconfigured.push(result);
+    else built.push(result);
+  }
+  // NATAZ tables carry no group name, so two NAT groups in one VPC would fight over the same routes.
+  const natVpcs = built.filter((g) => g.kind === 'nat').map((g) => g.vpcId);
+  const groups = built.filter((g) => {
+    if (g.kind !== 'nat' || natVpcs.filter((v) => v === g.vpcId).length === 1) return true;
+    misconfigured.push({
+      name: g.name,
+      kind: 'nat',
+      instanceIds: g.members.map((m) => m.instance.instanceId).sort(),
+      problems: [`more than one nat group in ${g.vpcId}: NATAZ route tables cannot tell them apart`],
+    });
+    return false;
+  });
+  return { groups, misconfigured };
+}
+
+function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, defaults: DiscoveryDefaults): Group | MisconfiguredGroup {
+  const problems: string[] = [];
+  const instanceIds = instances.map((i) => i.instanceId).sort();
+  const kindTag = agreedTag(instances, TAG.kind, problems, true);
+  const kind = KINDS.find((k) => k === kindTag);
+  if (kindTag !== undefined && kind === undefined) problems.push(`tag ${TAG.kind} must be one of ${KINDS.join(', ')}, got '${kindTag}'`);
+  if (kind === undefined) return { name, instanceIds, problems };
+
+  const vpcs = new Set(instances.map((i) => i.vpcId));
+  if (vpcs.size > 1) problems.push(`members are in more than one VPC: ${[...vpcs].sort().join(', ')}`);
+  const policy = parsePolicy(instances, kind, defaults, problems);
+  const base = (eniOf: (i: Instance) => NetworkInterface | undefined, missing = 'has no network interface'): Member[] =>
+    instances
+      .map((instance): Member | undefined => {
+        const eni = eniOf(instance);
+        if (!eni) {
+          problems.push(`${instance.instanceId}: ${missing}`);
+          return undefined;
+        }
+        return { instance, eni, priority: parsePriority(instance, problems), ports: parsePorts(instance, problems) };
+      })
+      .filter((m): m is Member => m !== undefined);
+
+  const [vpcId = ''] = vpcs;
+  switch (kind) {
+    case 'vip': {
+      const vip = agreedTag(instances, TAG.vip, problems, true);
+      if (vip !== undefined && !isIpv4(vip)) problems.push(`tag ${TAG.vip} must be an IPv4 address, got '${vip}'`);
+      if (vip === undefined || !isIpv4(vip)) return { name, kind, instanceIds, problems };
+      const subnetOf = (eni: NetworkInterface) => world.subnets.find((s) => s.subnetId === eni.subnetId);
+      const members = base(
+        (i) => i.networkInterfaces.find((eni) => cidrContains(subnetOf(eni)?.cidrBlock ?? '', vip)),
+        `has no network interface in a subnet that contains VIP ${vip}`,
+      );
+      const subnet = members[0] && subnetOf(members[0].eni);
+      if (problems.length > 0 || !subnet) return { name, kind, instanceIds, problems };
+      return { name, kind, members, policy, vip, subnet };
+    }
+    case 'eip': {
+      const allocationId = agreedTag(instances, TAG.eip, problems, true);
+      const address = world.addresses.find((a) => a.allocationId === allocationId);
+      if (allocationId !== undefined && !address) problems.push(`Elastic IP ${allocationId} not found in this region`);
+      const members = base(primaryEni);
+      if (problems.length > 0 || allocationId === undefined || !address) return { name, kind, instanceIds, problems };
+      return { name, kind, members, policy, allocationId, address };
+    }
+    case 'nat': {
+      const members = base(primaryEni);
+      const tables = world.routeTables
+        .filter((t) => t.vpcId === vpcId && t.tags[TAG.natAz] !== undefined)
+        .map((table) => ({ table, az: (table.tags[TAG.natAz] ?? '').trim() }));
+      for (const { table, az } of tables) {
+        if (az === '') problems.push(`${table.routeTableId}: tag ${TAG.natAz} is empty (use an AZ name or 'any')`);
+      }
+      if (problems.length > 0) return { name, kind, instanceIds, problems };
+      return { name, kind, members, policy, vpcId, tables };
+    }
+    case 'overlay': {
+      const raw = agreedTag(instances, TAG.overlayIp, problems, true);
+      const cidr = raw === undefined ? undefined : raw.includes('/') ? raw : `${raw}/32`;
+      if (cidr !== undefined && parseCidr(cidr)?.prefixLength !== 32) problems.push(`tag ${TAG.overlayIp} must be an IPv4 /32, got '${raw}'`);
+      const tables = world.routeTables.filter((t) => t.tags[TAG.overlayTable]?.trim() === name);
+      const foreign = tables.filter((t) => t.vpcId !== vpcId);
+      if (foreign.length > 0) problems.push(`route tables outside the members' VPC: ${foreign.map((t) => t.routeTableId).join(', ')}`);
+      if (tables.length === 0) problems.push(`no route table is tagged ${TAG.overlayTable}=${name}`);
+      const members = base(primaryEni);
+      if (problems.length > 0 || cidr === undefined) return { name, kind, instanceIds, problems };
+      return { name, kind, members, policy, cidr, tables };
+    }
+  }
+}

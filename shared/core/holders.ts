@@ -1,0 +1,75 @@
+/**
+ * Who holds what right now. A "slot" is one thing that points at one node: the VIP, the Elastic IP,
+ * or one route table's route. Status and decide() both read holders through here.
+ */
+import type { Group, Member } from './groups.js';
+import { DEFAULT_ROUTE } from './groups.js';
+import type { Route, RouteTable } from './model.js';
+
+export interface Slot {
+  /** The VIP, the allocation ID or the route table ID. */
+  readonly scope: string;
+  /** The member the slot points at; undefined when it points nowhere or outside the group. */
+  readonly holder?: Member;
+  /** The slot points at a dead target (a blackhole route) or at nothing. */
+  readonly broken: boolean;
+  /** The route as found, for choosing ReplaceRoute over CreateRoute. */
+  readonly route?: Route;
+  readonly table?: RouteTable;
+  /** A NAT table's AZ, or `any`. */
+  readonly az?: string;
+  /** What the slot points at, in words, for status. */
+  readonly pointsAt: string;
+}
+
+const byInstance = (members: readonly Member[], id: string | undefined) => members.find((m) => m.instance.instanceId === id);
+const byEni = (members: readonly Member[], id: string | undefined) => members.find((m) => m.eni.networkInterfaceId === id);
+
+function routeSlot(group: Group, table: RouteTable, destination: string, az?: string): Slot {
+  const route = table.routes.find((r) => r.destination === destination);
+  const base = { scope: table.routeTableId, table, ...(az === undefined ? {} : { az }) };
+  if (!route) return { ...base, broken: true, pointsAt: `no ${destination} route` };
+  const target = route.target;
+  const holder =
+    target.kind === 'eni'
+      ? (byEni(group.members, target.networkInterfaceId) ?? byInstance(group.members, target.instanceId))
+      : target.kind === 'instance'
+        ? byInstance(group.members, target.instanceId)
+        : undefined;
+  const pointsAt =
+    target.kind === 'eni' ? target.networkInterfaceId : target.kind === 'instance' ? target.instanceId : target.description;
+  return {
+    ...base,
+    route,
+    broken: route.state === 'blackhole',
+    ...(holder ? { holder } : {}),
+    pointsAt: route.state === 'blackhole' ? `${pointsAt} (blackhole)` : pointsAt,
+  };
+}
+
+export function slotsOf(group: Group): Slot[] {
+  switch (group.kind) {
+    case 'vip': {
+      const holder = group.members.find((m) =>
+        m.instance.networkInterfaces.some((eni) => eni.privateIps.some((ip) => ip.address === group.vip && !ip.primary)),
+      );
+      return [{ scope: group.vip, broken: !holder, pointsAt: holder ? holder.instance.instanceId : 'no member', ...(holder ? { holder } : {}) }];
+    }
+    case 'eip': {
+      const association = group.address.association;
+      const holder = byEni(group.members, association?.networkInterfaceId) ?? byInstance(group.members, association?.instanceId);
+      return [
+        {
+          scope: group.allocationId,
+          broken: !association,
+          pointsAt: association?.instanceId ?? association?.networkInterfaceId ?? 'not associated',
+          ...(holder ? { holder } : {}),
+        },
+      ];
+    }
+    case 'nat':
+      return group.tables.map(({ table, az }) => routeSlot(group, table, DEFAULT_ROUTE, az));
+    case 'overlay':
+      return group.tables.map((table) => routeSlot(group, table, group.cidr));
+  }
+}
