@@ -1,0 +1,77 @@
+/** Plain-data builders for WorldSnapshot, for the pure core's tests. */
+import type { ElasticIp, Instance, InstanceState, Route, RouteTable, StatusChecks, Subnet, WorldSnapshot } from '../../shared/core/model.js';
+
+export const SUBNETS: Subnet[] = [
+  { subnetId: 'subnet-a', vpcId: 'vpc-1', cidrBlock: '10.0.1.0/24', availabilityZone: 'eu-west-1a' },
+  { subnetId: 'subnet-b', vpcId: 'vpc-1', cidrBlock: '10.0.2.0/24', availabilityZone: 'eu-west-1b' },
+];
+
+export interface NodeSpec {
+  id: string;
+  az?: 'a' | 'b';
+  state?: InstanceState;
+  tags?: Record<string, string>;
+  secondary?: string[];
+  sourceDestCheck?: boolean;
+  vpcId?: string;
+}
+
+/** Instance `i-…N` gets ENI `eni-…N`, MAC `02:00:00:00:00:0N` and private IP 10.0.<az>.(10+N). */
+export function node({ id, az = 'a', state = 'running', tags = {}, secondary = [], sourceDestCheck = true, vpcId = 'vpc-1' }: NodeSpec): Instance {
+  const n = Number.parseInt(id.slice(-2), 16) % 200;
+  const subnetId = `subnet-${az}`;
+  const privateIp = `10.0.${az === 'a' ? 1 : 2}.${10 + n}`;
+  return {
+    instanceId: id,
+    state,
+    availabilityZone: `eu-west-1${az}`,
+    vpcId,
+    subnetId,
+    privateIp,
+    tags,
+    networkInterfaces: [
+      {
+        networkInterfaceId: `eni-${id.slice(2)}`,
+        deviceIndex: 0,
+        subnetId,
+        macAddress: `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`,
+        sourceDestCheck,
+        privateIps: [{ address: privateIp, primary: true }, ...secondary.map((address) => ({ address, primary: false }))],
+      },
+    ],
+  };
+}
+
+export const eniOf = (id: string) => `eni-${id.slice(2)}`;
+
+export function route(destination: string, to: string | { other: string }, state: Route['state'] = 'active'): Route {
+  return {
+    destination,
+    state,
+    target: typeof to === 'string' ? { kind: 'eni', networkInterfaceId: eniOf(to), instanceId: to } : { kind: 'other', description: to.other },
+  };
+}
+
+export function table(routeTableId: string, tags: Record<string, string>, routes: Route[], vpcId = 'vpc-1'): RouteTable {
+  return { routeTableId, vpcId, tags, routes };
+}
+
+export function snapshot(parts: {
+  instances: Instance[];
+  status?: Record<string, StatusChecks>;
+  routeTables?: RouteTable[];
+  addresses?: ElasticIp[];
+  at?: number;
+}): WorldSnapshot {
+  const status = Object.fromEntries(parts.instances.filter((i) => i.state === 'running').map((i) => [i.instanceId, 'ok' as StatusChecks]));
+  return {
+    observedAt: parts.at ?? 0,
+    instances: parts.instances,
+    statusChecks: { ...status, ...parts.status },
+    routeTables: parts.routeTables ?? [],
+    addresses: parts.addresses ?? [],
+    subnets: SUBNETS,
+  };
+}
+
+export const DEFAULTS = { cooldownMs: 60_000, failback: { vip: 'manual', eip: 'manual', overlay: 'manual', nat: 'auto' } } as const;
