@@ -1,0 +1,161 @@
+/**
+ * Apply and verify: run a plan's actions through the ports, then read back until the world shows them.
+ * EC2 changes are ordered (source/dest check, then switches); OS-side changes follow the switch they serve.
+ */
+import { FailoverError } from '../errors.js';
+import type { Action } from './model.js';
+import type { Clock, Ec2Action, Ec2Port, HostAction, HostPort, ReadBack } from './ports.js';
+import { mapLimit, retry } from './retry.js';
+import { activateIpScript, deactivateIpScript } from './scripts.js';
+
+export interface ActionReport {
+  readonly summary: string;
+  readonly status: 'applied' | 'failed' | 'skipped';
+  readonly error?: string;
+}
+
+export interface ApplyDeps {
+  readonly ec2: Ec2Port;
+  readonly host: HostPort;
+  readonly clock: Clock;
+}
+
+export interface ApplyOptions {
+  /** No new attempt starts after this (epoch ms). */
+  readonly deadline: number;
+  readonly concurrency: number;
+  readonly onRetry?: (summary: string, error: FailoverError, attempt: number) => void;
+}
+
+/** One line per action, for the journal and the operator. */
+export function describeAction(action: Action): string {
+  switch (action.type) {
+    case 'assign-private-ip':
+      return `assign ${action.ip} to ${action.networkInterfaceId} (${action.instanceId})`;
+    case 'activate-ip':
+      return `bring ${action.ip} up on ${action.instanceId}`;
+    case 'deactivate-ip':
+      return `take ${action.ip} down on ${action.instanceId}`;
+    case 'associate-address':
+      return `associate ${action.allocationId} with ${action.target.networkInterfaceId} (${action.target.instanceId})`;
+    case 'replace-route':
+    case 'create-route':
+      return `${action.type === 'create-route' ? 'create' : 'replace'} ${action.destination} in ${action.routeTableId} via ${action.target.networkInterfaceId} (${action.target.instanceId})`;
+    case 'disable-source-dest-check':
+      return `disable source/dest check on ${action.networkInterfaceId} (${action.instanceId})`;
+  }
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const isHost = (a: Action): a is HostAction => a.type === 'activate-ip' || a.type === 'deactivate-ip';
+const targetEni = (a: Action): string | undefined =>
+  a.type === 'assign-private-ip' || a.type === 'disable-source-dest-check' ? a.networkInterfaceId : 'target' in a ? a.target.networkInterfaceId : undefined;
+
+/** Applies a plan. Never throws for an AWS failure: each action reports its own outcome. */
+export async function applyActions(actions: readonly Action[], deps: ApplyDeps, options: ApplyOptions): Promise<ActionReport[]> {
+  const reports = new Map<Action, ActionReport>();
+  const runEc2 = (action: Ec2Action) =>
+    retry(() => deps.ec2.apply(action), {
+      clock: deps.clock,
+      deadline: options.deadline,
+      onRetry: (error, attempt) => options.onRetry?.(describeAction(action), error, attempt),
+    }).then(
+      () => reports.set(action, { summary: describeAction(action), status: 'applied' }),
+      (error: unknown) => {
+        if (!(error instanceof FailoverError)) throw error;
+        reports.set(action, { summary: describeAction(action), status: 'failed', error: message(error) });
+      },
+    );
+  const skip = (action: Action, why: string) => reports.set(action, { summary: describeAction(action), status: 'skipped', error: why });
+
+  const prereqs = actions.filter((a): a is Extract<Ec2Action, { type: 'disable-source-dest-check' }> => a.type === 'disable-source-dest-check');
+  await mapLimit(prereqs, options.concurrency, runEc2);
+  const blocked = new Set(prereqs.filter((a) => reports.get(a)?.status !== 'applied').map((a) => a.networkInterfaceId));
+
+  const switches = actions.filter((a): a is Ec2Action => !isHost(a) && a.type !== 'disable-source-dest-check');
+  await mapLimit(switches, options.concurrency, async (action) => {
+    const eni = targetEni(action);
+    if (eni !== undefined && blocked.has(eni)) return skip(action, `source/dest check on ${eni} is still on`);
+    return runEc2(action);
+  });
+
+  const assigned = new Set(
+    switches.filter((a) => a.type === 'assign-private-ip' && reports.get(a)?.status === 'applied').map((a) => (a as { instanceId: string }).instanceId),
+  );
+  const hostActions = actions.filter(isHost);
+  await Promise.all(
+    hostActions.map(async (action) => {
+      if (action.type === 'activate-ip' && !assigned.has(action.instanceId)) return skip(action, 'the address was not assigned');
+      const script = action.type === 'activate-ip' ? activateIpScript(action) : deactivateIpScript(action);
+      try {
+        const [result] = await deps.host.run([action.instanceId], script, options.deadline);
+        const ok = result?.status === 'success';
+        reports.set(action, {
+          summary: describeAction(action),
+          status: ok ? 'applied' : 'failed',
+          ...(ok ? {} : { error: `${result?.status ?? 'no result'}${result?.stderr ? `: ${result.stderr.trim().slice(0, 300)}` : ''}` }),
+        });
+      } catch (error) {
+        if (!(error instanceof FailoverError)) throw error;
+        reports.set(action, { summary: describeAction(action), status: 'failed', error: message(error) });
+      }
+    }),
+  );
+  return actions.map((a) => reports.get(a) ?? { summary: describeAction(a), status: 'skipped' });
+}
+
+/** Whether the readback shows the action's effect. Host actions and prerequisites are not read back. */
+export function isVisible(action: Action, view: ReadBack): boolean {
+  switch (action.type) {
+    case 'assign-private-ip':
+      return view.interfaces[action.networkInterfaceId]?.includes(action.ip) ?? false;
+    case 'associate-address': {
+      const association = view.addresses.find((a) => a.allocationId === action.allocationId)?.association;
+      return association?.networkInterfaceId === action.target.networkInterfaceId;
+    }
+    case 'replace-route':
+    case 'create-route': {
+      const route = view.routeTables.find((t) => t.routeTableId === action.routeTableId)?.routes.find((r) => r.destination === action.destination);
+      return route?.target.kind === 'eni' && route.target.networkInterfaceId === action.target.networkInterfaceId && route.state === 'active';
+    }
+    default:
+      return true;
+  }
+}
+
+export interface Verification {
+  readonly verified: boolean;
+  /** Actions still not visible at the deadline. */
+  readonly pending: readonly string[];
+  readonly readBacks: number;
+}
+
+/**
+ * Polls until every applied switch is visible (AssignPrivateIpAddresses is asynchronous), or the deadline.
+ * A readback that fails is retried on the next poll: not seeing is not failing.
+ */
+export async function verifyActions(
+  applied: readonly Action[],
+  deps: Pick<ApplyDeps, 'ec2' | 'clock'>,
+  options: { deadline: number; intervalMs: number },
+): Promise<Verification> {
+  let pending = applied.filter((a) => a.type === 'assign-private-ip' || a.type === 'associate-address' || a.type === 'replace-route' || a.type === 'create-route');
+  let readBacks = 0;
+  while (pending.length > 0) {
+    const query = {
+      networkInterfaceIds: [...new Set(pending.flatMap((a) => (a.type === 'assign-private-ip' ? [a.networkInterfaceId] : [])))],
+      routeTableIds: [...new Set(pending.flatMap((a) => (a.type === 'replace-route' || a.type === 'create-route' ? [a.routeTableId] : [])))],
+      allocationIds: [...new Set(pending.flatMap((a) => (a.type === 'associate-address' ? [a.allocationId] : [])))],
+    };
+    try {
+      readBacks++;
+      const view = await deps.ec2.readBack(query);
+      pending = pending.filter((a) => !isVisible(a, view));
+    } catch (error) {
+      if (!(error instanceof FailoverError)) throw error;
+    }
+    if (pending.length === 0 || deps.clock.now() + options.intervalMs > options.deadline) break;
+    await deps.clock.sleep(options.intervalMs);
+  }
+  return { verified: pending.length === 0, pending: pending.map(describeAction), readBacks };
+}
