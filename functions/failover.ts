@@ -1,0 +1,42 @@
+/** Manual invoke: status, forced failover (or its dry-run plan), failback. */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { parseInput } from '../shared/input.js';
+import { type Runtime, createRuntime, deadlineOf, lazy } from '../shared/runtime.js';
+import { isInstanceId } from '../shared/core/validate.js';
+
+const group = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a group name (1 to 64 of A-Z a-z 0-9 _ . : -)');
+const instanceId = z.string().refine(isInstanceId, 'must be an instance ID (i-…)');
+const common = { group, dryRun: z.boolean().optional(), reason: z.string().min(1).max(500).optional() };
+
+export const FailoverPayload = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('status'), group: group.optional() }).strict(),
+  z.object({ action: z.literal('failover'), ...common, to: instanceId.optional(), from: instanceId.optional() }).strict(),
+  z.object({ action: z.literal('failback'), ...common }).strict(),
+]);
+export type FailoverPayload = z.infer<typeof FailoverPayload>;
+
+export function createHandler(runtime: () => Runtime) {
+  return middy(async (event: unknown, context: Context) => {
+    const rt = runtime();
+    const payload = parseInput(FailoverPayload, event);
+    const engine = rt.engine(`failover:${context.awsRequestId}`);
+    const deadline = deadlineOf(context, rt.clock);
+    if (payload.action === 'status') return engine.status(payload.group, deadline);
+
+    const { from, to } = payload.action === 'failover' ? payload : {};
+    const [result] = await engine.run({
+      intent: payload.action === 'failback' ? { type: 'failback' } : { type: 'failover', ...(from ? { from } : {}), ...(to ? { to } : {}) },
+      trigger: 'manual',
+      group: payload.group,
+      dryRun: payload.dryRun ?? false,
+      ...(payload.reason ? { reason: payload.reason } : {}),
+      deadline,
+    });
+    rt.log.info('manual request done', { request: payload, outcome: result?.outcome, reason: result?.reason });
+    return result;
+  });
+}
+
+export const handler = createHandler(lazy(() => createRuntime({ env: process.env })));
