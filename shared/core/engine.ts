@@ -14,10 +14,10 @@ import { retry } from './retry.js';
 
 /** The subset of a structured logger the core uses (Powertools' Logger fits). */
 export interface Log {
-  debug(message: string, extra?: object): void;
-  info(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 export interface EngineSettings extends DiscoveryDefaults {
