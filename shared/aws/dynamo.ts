@@ -1,0 +1,309 @@
+/**
+ * DynamoDB adapter for the per-group lease and the decision journal, on one table.
+ *
+ * Layout (single table, low-level client, attribute values marshalled by hand):
+ * - lease:   pk `group#<name>`, sk `lease`; owner (S, absent when free), token (N, +1 per grant),
+ *            leaseExpiresAt (N), releasedAt (N), lastMoveAt (N). Lease items carry no `kind`, so
+ *            the `recent` index stays sparse.
+ * - journal: pk `group#<name>`, sk `journal#<at, 15 digits>#<random>`, kind `journal`, at (N),
+ *            the JournalEntry fields, ttl (N, epoch seconds).
+ * - GSI `recent`: kind (S) / at (N), projection ALL: the newest entries across all groups.
+ */
+import {
+  BatchGetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { AwsCallError } from '../errors.js';
+import type { Trigger } from '../core/model.js';
+import { systemClock, type Clock, type JournalEntry, type JournalPort, type LeaseGrant, type LeasePort } from '../core/ports.js';
+import { isAwsErrorCode, toAwsCallError } from './translate.js';
+
+export interface DynamoStoreOptions {
+  /** Journal entries expire this many days after `at`. Default 90. */
+  readonly journalTtlDays?: number;
+  /** Backoff sleeps and journal key suffixes. Default `systemClock`. */
+  readonly clock?: Clock;
+}
+
+export const RECENT_INDEX_NAME = 'recent';
+/** The table's TTL attribute (epoch seconds). TTL is enabled with UpdateTimeToLive, not CreateTable. */
+export const TTL_ATTRIBUTE_NAME = 'ttl';
+const JOURNAL_KIND = 'journal';
+const LEASE_SK = 'lease';
+/** BatchGetItem reads at most 100 keys per call. */
+const BATCH_GET_LIMIT = 100;
+/** Attempts for keys BatchGetItem leaves unprocessed (throttled partitions) before giving up. */
+const BATCH_GET_ATTEMPTS = 5;
+/** Wide enough for any epoch-ms timestamp until the year 33658, so keys sort as numbers. */
+const AT_DIGITS = 15;
+
+/** The table the store expects; serverless.yml mirrors it, tests create it from here. */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'kind', AttributeType: 'S' },
+      { AttributeName: 'at', AttributeType: 'N' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: RECENT_INDEX_NAME,
+        KeySchema: [
+          { AttributeName: 'kind', KeyType: 'HASH' },
+          { AttributeName: 'at', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+// --- marshalling -------------------------------------------------------------------------------
+
+type Item = Record<string, AttributeValue>;
+
+const str = (value: string): AttributeValue => ({ S: value });
+const num = (value: number): AttributeValue => {
+  if (!Number.isFinite(value)) throw new RangeError(`cannot store non-finite number ${value}`);
+  return { N: String(value) };
+};
+const strList = (values: readonly string[]): AttributeValue => ({ L: values.map(str) });
+
+function readStr(item: Item, name: string): string | undefined {
+  const value = item[name];
+  return value !== undefined && 'S' in value && typeof value.S === 'string' ? value.S : undefined;
+}
+
+function readNum(item: Item, name: string): number | undefined {
+  const value = item[name];
+  if (value === undefined || !('N' in value) || typeof value.N !== 'string') return undefined;
+  const parsed = Number(value.N);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+function readStrList(item: Item, name: string): string[] {
+  const value = item[name];
+  if (value === undefined || !('L' in value) || !Array.isArray(value.L)) return [];
+  return value.L.flatMap((element) => ('S' in element && typeof element.S === 'string' ? [element.S] : []));
+}
+
+const groupKey = (group: string): string => `group#${group}`;
+const groupOfKey = (pk: string): string => pk.slice('group#'.length);
+
+const TRIGGERS: ReadonlySet<string> = new Set<Trigger>(['manual', 'probe', 'event', 'schedule']);
+const OUTCOMES: ReadonlySet<string> = new Set<JournalEntry['outcome']>(['applied', 'partial', 'failed']);
+
+function toJournalEntry(item: Item): JournalEntry | undefined {
+  const group = readStr(item, 'group');
+  const at = readNum(item, 'at');
+  const trigger = readStr(item, 'trigger');
+  const outcome = readStr(item, 'outcome');
+  if (group === undefined || at === undefined || trigger === undefined || outcome === undefined) return undefined;
+  if (!TRIGGERS.has(trigger) || !OUTCOMES.has(outcome)) return undefined;
+  const from = readStr(item, 'from');
+  const to = readStr(item, 'to');
+  const error = readStr(item, 'error');
+  return {
+    group,
+    at,
+    trigger: trigger as Trigger,
+    reason: readStr(item, 'reason') ?? '',
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    actions: readStrList(item, 'actions'),
+    outcome: outcome as JournalEntry['outcome'],
+    durationMs: readNum(item, 'durationMs') ?? 0,
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
+// --- the store ---------------------------------------------------------------------------------
+
+/**
+ * Creates the lease and journal store over an injected low-level DynamoDB client.
+ * All writes are single conditional UpdateItem/PutItem calls, so the lease is safe under
+ * concurrent acquirers in different Lambda invocations.
+ */
+export function createDynamoStore(client: DynamoDBClient, tableName: string, options: DynamoStoreOptions = {}): LeasePort & JournalPort {
+  const ttlSeconds = Math.round((options.journalTtlDays ?? 90) * 86_400);
+  const clock = options.clock ?? systemClock;
+
+  async function tryAcquire(group: string, owner: string, ttlMs: number, now: number): Promise<LeaseGrant | undefined> {
+    const expiresAt = now + ttlMs;
+    try {
+      const output = await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: str(groupKey(group)), sk: str(LEASE_SK) },
+          // Free when never taken, released (no owner), expired, or already ours (a retried invocation).
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(#owner) OR #owner = :owner OR #expires <= :now',
+          UpdateExpression: 'SET #owner = :owner, #expires = :expires, #token = if_not_exists(#token, :zero) + :one',
+          ExpressionAttributeNames: { '#owner': 'owner', '#expires': 'leaseExpiresAt', '#token': 'token' },
+          ExpressionAttributeValues: {
+            ':owner': str(owner),
+            ':now': num(now),
+            ':expires': num(expiresAt),
+            ':zero': num(0),
+            ':one': num(1),
+          },
+          // The old image tells whether the previous holder released the lease or let it lapse.
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const previous = output.Attributes ?? {};
+      const previousOwner = readStr(previous, 'owner');
+      const releasedAt = readNum(previous, 'releasedAt');
+      const lastMoveAt = readNum(previous, 'lastMoveAt');
+      return {
+        group,
+        owner,
+        token: (readNum(previous, 'token') ?? 0) + 1,
+        expiresAt,
+        ...(previousOwner === undefined && releasedAt !== undefined ? { previousReleasedAt: releasedAt } : {}),
+        ...(lastMoveAt === undefined ? {} : { lastMoveAt }),
+      };
+    } catch (error) {
+      if (isAwsErrorCode(error, 'ConditionalCheckFailedException')) return undefined;
+      throw toAwsCallError('UpdateItem', error, { tableName, group, owner });
+    }
+  }
+
+  async function release(grant: LeaseGrant, now: number, movedAt?: number): Promise<void> {
+    const values: Item = { ':me': str(grant.owner), ':token': num(grant.token), ':now': num(now) };
+    let update = 'REMOVE #owner SET releasedAt = :now, leaseExpiresAt = :now';
+    if (movedAt !== undefined) {
+      update += ', lastMoveAt = :movedAt';
+      values[':movedAt'] = num(movedAt);
+    }
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: str(groupKey(grant.group)), sk: str(LEASE_SK) },
+          // The token fences a holder whose lease lapsed and was re-granted, even to the same owner.
+          ConditionExpression: '#owner = :me AND #token = :token',
+          UpdateExpression: update,
+          ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      // The lease lapsed and someone else holds it now: theirs to release, not an error of ours.
+      if (isAwsErrorCode(error, 'ConditionalCheckFailedException')) return;
+      throw toAwsCallError('UpdateItem', error, { tableName, group: grant.group, owner: grant.owner });
+    }
+  }
+
+  async function batchGet(keys: Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let unprocessed: Item[] = keys;
+    for (let attempt = 0; attempt < BATCH_GET_ATTEMPTS && unprocessed.length > 0; attempt += 1) {
+      if (attempt > 0) await clock.sleep(50 * 2 ** attempt * (0.5 + clock.random() / 2));
+      const request = unprocessed;
+      let output;
+      try {
+        output = await client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [tableName]: { Keys: request, ProjectionExpression: 'pk, lastMoveAt' },
+            },
+          }),
+        );
+      } catch (error) {
+        throw toAwsCallError('BatchGetItem', error, { tableName });
+      }
+      items.push(...(output.Responses?.[tableName] ?? []));
+      unprocessed = output.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+    if (unprocessed.length > 0) {
+      throw new AwsCallError('BatchGetItem', 'UnprocessedKeys', `${unprocessed.length} keys still unprocessed after ${BATCH_GET_ATTEMPTS} attempts`, {
+        context: { tableName },
+        retriable: true,
+      });
+    }
+    return items;
+  }
+
+  async function lastMoves(groups: readonly string[]): Promise<Readonly<Record<string, number>>> {
+    const keys = [...new Set(groups)].map((group): Item => ({ pk: str(groupKey(group)), sk: str(LEASE_SK) }));
+    const chunks: Item[][] = [];
+    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) chunks.push(keys.slice(start, start + BATCH_GET_LIMIT));
+    const items = (await Promise.all(chunks.map(batchGet))).flat();
+    const result: Record<string, number> = {};
+    for (const item of items) {
+      const pk = readStr(item, 'pk');
+      const lastMoveAt = readNum(item, 'lastMoveAt');
+      if (pk !== undefined && lastMoveAt !== undefined) result[groupOfKey(pk)] = lastMoveAt;
+    }
+    return result;
+  }
+
+  async function record(entry: JournalEntry): Promise<void> {
+    const suffix = Math.floor(clock.random() * 36 ** 8)
+      .toString(36)
+      .padStart(8, '0');
+    const item: Item = {
+      pk: str(groupKey(entry.group)),
+      sk: str(`journal#${String(Math.max(0, Math.trunc(entry.at))).padStart(AT_DIGITS, '0')}#${suffix}`),
+      kind: str(JOURNAL_KIND),
+      at: num(entry.at),
+      group: str(entry.group),
+      trigger: str(entry.trigger),
+      reason: str(entry.reason),
+      actions: strList(entry.actions),
+      outcome: str(entry.outcome),
+      durationMs: num(entry.durationMs),
+      [TTL_ATTRIBUTE_NAME]: num(Math.floor(entry.at / 1000) + ttlSeconds),
+    };
+    if (entry.from !== undefined) item['from'] = str(entry.from);
+    if (entry.to !== undefined) item['to'] = str(entry.to);
+    if (entry.error !== undefined) item['error'] = str(entry.error);
+    try {
+      await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    } catch (error) {
+      throw toAwsCallError('PutItem', error, { tableName, group: entry.group });
+    }
+  }
+
+  async function recent(group: string | undefined, limit: number): Promise<readonly JournalEntry[]> {
+    if (limit < 1) return [];
+    const query =
+      group === undefined
+        ? new QueryCommand({
+            TableName: tableName,
+            IndexName: RECENT_INDEX_NAME,
+            KeyConditionExpression: '#kind = :kind',
+            ExpressionAttributeNames: { '#kind': 'kind' },
+            ExpressionAttributeValues: { ':kind': str(JOURNAL_KIND) },
+            ScanIndexForward: false,
+            Limit: Math.floor(limit),
+          })
+        : new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': str(groupKey(group)), ':prefix': str('journal#') },
+            ScanIndexForward: false,
+            Limit: Math.floor(limit),
+          });
+    try {
+      const output = await client.send(query);
+      return (output.Items ?? []).map(toJournalEntry).filter((entry) => entry !== undefined);
+    } catch (error) {
+      throw toAwsCallError('Query', error, { tableName, ...(group === undefined ? {} : { group }) });
+    }
+  }
+
+  return { tryAcquire, release, lastMoves, record, recent };
+}

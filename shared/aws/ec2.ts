@@ -1,0 +1,450 @@
+/**
+ * EC2 adapter: one batched read of the world, the idempotent switch calls, and a narrow readback.
+ * Every call goes through the injected client; failures leave as AwsCallError / ObserveError.
+ */
+import {
+  AssignPrivateIpAddressesCommand,
+  AssociateAddressCommand,
+  CreateRouteCommand,
+  DescribeAddressesCommand,
+  DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSubnetsCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  ReplaceRouteCommand,
+  type Address,
+  type EC2Client,
+  type Instance as Ec2Instance,
+  type InstanceNetworkInterface,
+  type InstanceStatus,
+  type Route as Ec2Route,
+  type RouteTable as Ec2RouteTable,
+  type Subnet as Ec2Subnet,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { AwsCallError, ObserveError } from '../errors.js';
+import type {
+  ElasticIp,
+  Instance,
+  InstanceState,
+  NetworkInterface,
+  Route,
+  RouteTable,
+  RouteTarget,
+  StatusChecks,
+  Subnet,
+  SwitchTarget,
+  WorldSnapshot,
+} from '../core/model.js';
+import { systemClock, type Clock, type Ec2Action, type Ec2Port, type ReadBack, type ReadBackQuery } from '../core/ports.js';
+import { isAwsErrorCode, toAwsCallError } from './translate.js';
+
+export interface Ec2PortOptions {
+  /** Tag key that marks an instance as a member of a failover group. Default `failover:group`. */
+  readonly groupTagKey?: string;
+  /** Tag keys that mark route tables the controller manages. Default `NATAZ`, `failover:overlay`. */
+  readonly routeTableTagKeys?: readonly string[];
+  /** Stamps `observedAt`. Default `systemClock`. */
+  readonly clock?: Clock;
+}
+
+export const DEFAULT_GROUP_TAG_KEY = 'failover:group';
+export const DEFAULT_ROUTE_TABLE_TAG_KEYS: readonly string[] = ['NATAZ', 'failover:overlay'];
+
+/** Page sizes: the maxima the EC2 API reference allows for each call. */
+const PAGE_SIZE = { instances: 1000, instanceStatus: 1000, routeTables: 100, subnets: 1000 } as const;
+
+/**
+ * Creates the EC2 port over an injected client. `observe` issues one concurrent batch of
+ * Describe* calls (each followed through NextToken); `apply` sends one mutation; `readBack`
+ * re-reads only the resources a plan touched.
+ */
+export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): Ec2Port {
+  const groupTagKey = options.groupTagKey ?? DEFAULT_GROUP_TAG_KEY;
+  const routeTableTagKeys = [...(options.routeTableTagKeys ?? DEFAULT_ROUTE_TABLE_TAG_KEYS)];
+  const clock = options.clock ?? systemClock;
+
+  /** Sends one request, translating failures with the given context. */
+  async function call<T>(operation: string, context: Record<string, string>, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw toAwsCallError(operation, error, context);
+    }
+  }
+
+  /** Follows NextToken until the last page; `send` builds the request for a given token. */
+  async function paginate<O extends { NextToken?: string | undefined }>(
+    operation: string,
+    send: (nextToken: string | undefined) => Promise<O>,
+  ): Promise<O[]> {
+    const pages: O[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await call(operation, {}, () => send(token));
+      pages.push(page);
+      nextToken = page.NextToken || undefined;
+    } while (nextToken !== undefined);
+    return pages;
+  }
+
+  /** `NextToken` only when there is one, so the first request carries exactly the documented filters. */
+  const withToken = (nextToken: string | undefined) => (nextToken === undefined ? {} : { NextToken: nextToken });
+
+  async function describeInstances(): Promise<Ec2Instance[]> {
+    const pages = await paginate('DescribeInstances', (nextToken) =>
+      client.send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: 'tag-key', Values: [groupTagKey] }],
+          MaxResults: PAGE_SIZE.instances,
+          ...withToken(nextToken),
+        }),
+      ),
+    );
+    return pages.flatMap((page) => (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []));
+  }
+
+  async function describeInstanceStatus(): Promise<InstanceStatus[]> {
+    const pages = await paginate('DescribeInstanceStatus', (nextToken) =>
+      client.send(
+        new DescribeInstanceStatusCommand({
+          IncludeAllInstances: false,
+          MaxResults: PAGE_SIZE.instanceStatus,
+          ...withToken(nextToken),
+        }),
+      ),
+    );
+    return pages.flatMap((page) => page.InstanceStatuses ?? []);
+  }
+
+  async function describeRouteTables(): Promise<Ec2RouteTable[]> {
+    const pages = await paginate('DescribeRouteTables', (nextToken) =>
+      client.send(
+        new DescribeRouteTablesCommand({
+          Filters: [{ Name: 'tag-key', Values: [...routeTableTagKeys] }],
+          MaxResults: PAGE_SIZE.routeTables,
+          ...withToken(nextToken),
+        }),
+      ),
+    );
+    return pages.flatMap((page) => page.RouteTables ?? []);
+  }
+
+  async function describeSubnets(): Promise<Ec2Subnet[]> {
+    const pages = await paginate('DescribeSubnets', (nextToken) =>
+      client.send(new DescribeSubnetsCommand({ MaxResults: PAGE_SIZE.subnets, ...withToken(nextToken) })),
+    );
+    return pages.flatMap((page) => page.Subnets ?? []);
+  }
+
+  async function describeAddresses(): Promise<Address[]> {
+    // DescribeAddresses has no pagination: one call returns every Elastic IP in the region.
+    const output = await call('DescribeAddresses', {}, () => client.send(new DescribeAddressesCommand({})));
+    return output.Addresses ?? [];
+  }
+
+  async function observe(): Promise<WorldSnapshot> {
+    const observedAt = clock.now();
+    try {
+      const [rawInstances, statuses, rawRouteTables, rawAddresses, rawSubnets] = await Promise.all([
+        describeInstances(),
+        describeInstanceStatus(),
+        describeRouteTables(),
+        describeAddresses(),
+        describeSubnets(),
+      ]);
+      const instances = rawInstances.map(toInstance).filter((instance) => instance !== undefined);
+      return {
+        observedAt,
+        instances,
+        statusChecks: foldStatusChecks(instances, statuses),
+        routeTables: rawRouteTables.map(toRouteTable).filter((table) => table !== undefined),
+        addresses: rawAddresses.map(toElasticIp).filter((address) => address !== undefined),
+        subnets: rawSubnets.map(toSubnet).filter((subnet) => subnet !== undefined),
+      };
+    } catch (error) {
+      if (!(error instanceof AwsCallError)) throw error;
+      throw new ObserveError(`observing the world failed: ${error.message}`, {
+        context: { operation: error.operation, ...error.context },
+        retriable: error.retriable,
+        cause: error,
+      });
+    }
+  }
+
+  async function replaceRoute(routeTableId: string, destination: string, target: SwitchTarget): Promise<void> {
+    await client.send(
+      new ReplaceRouteCommand({
+        RouteTableId: routeTableId,
+        DestinationCidrBlock: destination,
+        NetworkInterfaceId: target.networkInterfaceId,
+      }),
+    );
+  }
+
+  async function createRoute(routeTableId: string, destination: string, target: SwitchTarget): Promise<void> {
+    await client.send(
+      new CreateRouteCommand({
+        RouteTableId: routeTableId,
+        DestinationCidrBlock: destination,
+        NetworkInterfaceId: target.networkInterfaceId,
+      }),
+    );
+  }
+
+  async function apply(action: Ec2Action): Promise<void> {
+    switch (action.type) {
+      case 'assign-private-ip': {
+        const context = { networkInterfaceId: action.networkInterfaceId, instanceId: action.instanceId, ip: action.ip };
+        await call('AssignPrivateIpAddresses', context, () =>
+          client.send(
+            new AssignPrivateIpAddressesCommand({
+              NetworkInterfaceId: action.networkInterfaceId,
+              PrivateIpAddresses: [action.ip],
+              // Moves the address off whichever ENI in the subnet holds it now.
+              AllowReassignment: true,
+            }),
+          ),
+        );
+        return;
+      }
+      case 'associate-address': {
+        const { target } = action;
+        const context = {
+          allocationId: action.allocationId,
+          networkInterfaceId: target.networkInterfaceId,
+          instanceId: target.instanceId,
+          ...(target.kind === 'eni-private-ip' ? { privateIp: target.privateIp } : {}),
+        };
+        await call('AssociateAddress', context, () =>
+          client.send(
+            new AssociateAddressCommand({
+              AllocationId: action.allocationId,
+              NetworkInterfaceId: target.networkInterfaceId,
+              ...(target.kind === 'eni-private-ip' ? { PrivateIpAddress: target.privateIp } : {}),
+              // Without it a moved EIP fails with Resource.AlreadyAssociated.
+              AllowReassociation: true,
+            }),
+          ),
+        );
+        return;
+      }
+      case 'replace-route':
+      case 'create-route': {
+        const { routeTableId, destination, target } = action;
+        const context = {
+          routeTableId,
+          destination,
+          networkInterfaceId: target.networkInterfaceId,
+          instanceId: target.instanceId,
+        };
+        // The plan was made from a snapshot; the route may have appeared or vanished since, so
+        // each call falls back to the other on exactly the error that says so.
+        if (action.type === 'replace-route') {
+          try {
+            await replaceRoute(routeTableId, destination, target);
+          } catch (error) {
+            if (!isAwsErrorCode(error, 'InvalidRoute.NotFound')) throw toAwsCallError('ReplaceRoute', error, context);
+            await call('CreateRoute', context, () => createRoute(routeTableId, destination, target));
+          }
+        } else {
+          try {
+            await createRoute(routeTableId, destination, target);
+          } catch (error) {
+            if (!isAwsErrorCode(error, 'RouteAlreadyExists')) throw toAwsCallError('CreateRoute', error, context);
+            await call('ReplaceRoute', context, () => replaceRoute(routeTableId, destination, target));
+          }
+        }
+        return;
+      }
+      case 'disable-source-dest-check': {
+        const context = { networkInterfaceId: action.networkInterfaceId, instanceId: action.instanceId };
+        await call('ModifyNetworkInterfaceAttribute', context, () =>
+          client.send(
+            new ModifyNetworkInterfaceAttributeCommand({
+              NetworkInterfaceId: action.networkInterfaceId,
+              SourceDestCheck: { Value: false },
+            }),
+          ),
+        );
+        return;
+      }
+      default:
+        return assertNever(action);
+    }
+  }
+
+  async function readBack(query: ReadBackQuery): Promise<ReadBack> {
+    const [interfaces, routeTables, addresses] = await Promise.all([
+      query.networkInterfaceIds.length === 0
+        ? Promise.resolve({})
+        : call('DescribeNetworkInterfaces', { networkInterfaceIds: query.networkInterfaceIds.join(',') }, () =>
+            client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [...query.networkInterfaceIds] })),
+          ).then((output) => {
+            const result: Record<string, string[]> = {};
+            for (const eni of output.NetworkInterfaces ?? []) {
+              if (!eni.NetworkInterfaceId) continue;
+              result[eni.NetworkInterfaceId] = (eni.PrivateIpAddresses ?? []).flatMap((ip) =>
+                ip.PrivateIpAddress ? [ip.PrivateIpAddress] : [],
+              );
+            }
+            return result;
+          }),
+      query.routeTableIds.length === 0
+        ? Promise.resolve([])
+        : call('DescribeRouteTables', { routeTableIds: query.routeTableIds.join(',') }, () =>
+            client.send(new DescribeRouteTablesCommand({ RouteTableIds: [...query.routeTableIds] })),
+          ).then((output) => (output.RouteTables ?? []).map(toRouteTable).filter((table) => table !== undefined)),
+      query.allocationIds.length === 0
+        ? Promise.resolve([])
+        : call('DescribeAddresses', { allocationIds: query.allocationIds.join(',') }, () =>
+            client.send(new DescribeAddressesCommand({ AllocationIds: [...query.allocationIds] })),
+          ).then((output) => (output.Addresses ?? []).map(toElasticIp).filter((address) => address !== undefined)),
+    ]);
+    return { interfaces, routeTables, addresses };
+  }
+
+  return { observe, apply, readBack };
+}
+
+function assertNever(value: never): never {
+  throw new TypeError(`unhandled action ${JSON.stringify(value)}`);
+}
+
+/** Tags as a record; a key listed twice (impossible in EC2) keeps the last value. */
+export function tagsToRecord(tags: readonly Tag[] | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const tag of tags ?? []) {
+    if (tag.Key !== undefined) record[tag.Key] = tag.Value ?? '';
+  }
+  return record;
+}
+
+const INSTANCE_STATES: ReadonlySet<string> = new Set(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']);
+
+function toInstance(raw: Ec2Instance): Instance | undefined {
+  const state = raw.State?.Name;
+  if (!raw.InstanceId || state === undefined || !INSTANCE_STATES.has(state)) return undefined;
+  return {
+    instanceId: raw.InstanceId,
+    state: state as InstanceState,
+    availabilityZone: raw.Placement?.AvailabilityZone ?? '',
+    // A terminated instance has lost its VPC, subnet and address; empty strings keep the shape.
+    vpcId: raw.VpcId ?? '',
+    subnetId: raw.SubnetId ?? '',
+    privateIp: raw.PrivateIpAddress ?? '',
+    tags: tagsToRecord(raw.Tags),
+    networkInterfaces: (raw.NetworkInterfaces ?? [])
+      .map(toNetworkInterface)
+      .filter((eni) => eni !== undefined)
+      .sort((a, b) => a.deviceIndex - b.deviceIndex),
+  };
+}
+
+function toNetworkInterface(raw: InstanceNetworkInterface): NetworkInterface | undefined {
+  if (!raw.NetworkInterfaceId) return undefined;
+  return {
+    networkInterfaceId: raw.NetworkInterfaceId,
+    deviceIndex: raw.Attachment?.DeviceIndex ?? Number.MAX_SAFE_INTEGER,
+    subnetId: raw.SubnetId ?? '',
+    macAddress: (raw.MacAddress ?? '').toLowerCase(),
+    sourceDestCheck: raw.SourceDestCheck ?? true,
+    privateIps: (raw.PrivateIpAddresses ?? []).flatMap((ip) =>
+      ip.PrivateIpAddress ? [{ address: ip.PrivateIpAddress, primary: ip.Primary === true }] : [],
+    ),
+  };
+}
+
+function foldSummary(instanceStatus: string | undefined, systemStatus: string | undefined): StatusChecks {
+  const both = [instanceStatus, systemStatus];
+  if (both.includes('impaired')) return 'impaired';
+  if (both.includes('initializing')) return 'initializing';
+  if (both.every((status) => status === 'ok' || status === 'not-applicable')) return 'ok';
+  return 'unknown';
+}
+
+/**
+ * Status checks for the snapshot's instances only. DescribeInstanceStatus reports running
+ * instances; a running one it left out gets `unknown`, never `ok`.
+ */
+function foldStatusChecks(instances: readonly Instance[], statuses: readonly InstanceStatus[]): Record<string, StatusChecks> {
+  const wanted = new Set(instances.map((instance) => instance.instanceId));
+  const result: Record<string, StatusChecks> = {};
+  for (const status of statuses) {
+    if (!status.InstanceId || !wanted.has(status.InstanceId)) continue;
+    result[status.InstanceId] = foldSummary(status.InstanceStatus?.Status, status.SystemStatus?.Status);
+  }
+  for (const instance of instances) {
+    if (instance.state === 'running' && result[instance.instanceId] === undefined) result[instance.instanceId] = 'unknown';
+  }
+  return result;
+}
+
+function toRouteTarget(raw: Ec2Route): RouteTarget {
+  if (raw.NetworkInterfaceId) {
+    return raw.InstanceId
+      ? { kind: 'eni', networkInterfaceId: raw.NetworkInterfaceId, instanceId: raw.InstanceId }
+      : { kind: 'eni', networkInterfaceId: raw.NetworkInterfaceId };
+  }
+  if (raw.InstanceId) return { kind: 'instance', instanceId: raw.InstanceId };
+  const description =
+    raw.GatewayId ??
+    raw.NatGatewayId ??
+    raw.TransitGatewayId ??
+    raw.VpcPeeringConnectionId ??
+    raw.EgressOnlyInternetGatewayId ??
+    raw.LocalGatewayId ??
+    raw.CarrierGatewayId ??
+    raw.CoreNetworkArn ??
+    raw.OdbNetworkArn ??
+    'unknown';
+  return { kind: 'other', description };
+}
+
+/** IPv4 CIDR routes only: the controller never manages IPv6 or prefix-list routes. */
+function toRoute(raw: Ec2Route): Route | undefined {
+  if (!raw.DestinationCidrBlock) return undefined;
+  return {
+    destination: raw.DestinationCidrBlock,
+    target: toRouteTarget(raw),
+    state: raw.State === 'blackhole' ? 'blackhole' : 'active',
+  };
+}
+
+function toRouteTable(raw: Ec2RouteTable): RouteTable | undefined {
+  if (!raw.RouteTableId) return undefined;
+  return {
+    routeTableId: raw.RouteTableId,
+    vpcId: raw.VpcId ?? '',
+    tags: tagsToRecord(raw.Tags),
+    routes: (raw.Routes ?? []).map(toRoute).filter((route) => route !== undefined),
+  };
+}
+
+function toElasticIp(raw: Address): ElasticIp | undefined {
+  if (!raw.AllocationId || !raw.PublicIp) return undefined;
+  if (!raw.AssociationId) return { allocationId: raw.AllocationId, publicIp: raw.PublicIp };
+  return {
+    allocationId: raw.AllocationId,
+    publicIp: raw.PublicIp,
+    association: {
+      associationId: raw.AssociationId,
+      ...(raw.NetworkInterfaceId ? { networkInterfaceId: raw.NetworkInterfaceId } : {}),
+      ...(raw.InstanceId ? { instanceId: raw.InstanceId } : {}),
+      ...(raw.PrivateIpAddress ? { privateIp: raw.PrivateIpAddress } : {}),
+    },
+  };
+}
+
+function toSubnet(raw: Ec2Subnet): Subnet | undefined {
+  if (!raw.SubnetId) return undefined;
+  return {
+    subnetId: raw.SubnetId,
+    vpcId: raw.VpcId ?? '',
+    cidrBlock: raw.CidrBlock ?? '',
+    availabilityZone: raw.AvailabilityZone ?? '',
+  };
+}
