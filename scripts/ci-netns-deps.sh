@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs what the network-namespace tests (test/netns) need: ip (iproute2), ping, nft, an nc that
+# knows -z and -l, and both dash and bash to run the scripts under. Safe to run again.
+set -eu
+
+packages="iproute2 iputils-ping nftables netcat-openbsd dash bash"
+
+missing=""
+for package in $packages; do
+  if ! dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing="$missing $package"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "ci-netns-deps: all present ($packages)"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+echo "ci-netns-deps: installing$missing"
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing

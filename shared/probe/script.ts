@@ -1,0 +1,144 @@
+/**
+ * The health probe that runs on a prober instance (SSM, AWS-RunShellScript): ICMP and TCP checks
+ * against its peers, and "egress" checks that reach an outside TCP endpoint through the NAT the
+ * prober's route table points at. A NAT that answers ping but no longer forwards is unhealthy, and
+ * only the egress check can tell.
+ *
+ * The script is POSIX sh (dash, bash, busybox ash), runs every check in parallel so its wall time is
+ * bounded by the timeout and not by the number of targets, and always prints one line per check
+ * (format in `parse.ts`), then an end line, then exits 0.
+ */
+import { FailoverError } from '../errors.js';
+import type { HostScript } from '../core/ports.js';
+import { isIpv4, isPort } from '../core/validate.js';
+
+/** A TCP endpoint outside the VPC, reached through a NAT. Any one that answers means forwarding works. */
+export interface EgressTarget {
+  readonly kind: 'egress';
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ProbeTarget {
+  /** Usually an instance id; every output line carries it so results map back to instances. */
+  readonly id: string;
+  readonly ip: string;
+  readonly tcpPorts: readonly number[];
+  /** Forwarding checks run from the prober, credited to this target (the NAT on the prober's path). */
+  readonly egress?: readonly EgressTarget[];
+}
+
+export interface ProbeOptions {
+  /** Echo requests per target, 1 to 10; the target is up if any is answered. Default 2. */
+  readonly pingCount?: number;
+  /** Seconds to wait for an echo reply or a TCP handshake, 1 to 30. Default 1. */
+  readonly timeoutSeconds?: number;
+}
+
+/** Instance ids and other probe ids: lower-case letters, digits and dashes only, so never shell syntax. */
+const PROBE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const isProbeId = (value: string): boolean => PROBE_ID.test(value);
+
+/**
+ * SSM returns only the first 24,000 characters of stdout and a line is at most about 110 characters,
+ * so more checks than this could be cut off and silently read as "no result".
+ */
+export const MAX_PROBE_CHECKS = 150;
+
+/** Seconds between echo requests: the smallest interval iputils allows an unprivileged user. */
+const PING_INTERVAL = 0.2;
+
+function refuse(field: string, message: string): never {
+  throw new FailoverError(`refusing to build the probe script: ${message}`, { context: { field } });
+}
+
+function integerIn(field: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) refuse(field, `'${String(value)}' is not an integer from ${min} to ${max}`);
+  return value;
+}
+
+function ipv4(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !isIpv4(value)) refuse(field, `'${String(value)}' is not an IPv4 address`);
+  return value;
+}
+
+function port(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !isPort(value)) refuse(field, `'${String(value)}' is not a TCP port`);
+  return value;
+}
+
+/** Shell helpers; the values they receive come from the validated call lines below. */
+function prelude(pingCount: number, timeout: number): string[] {
+  // Longest a single check may run before it is killed, when coreutils' timeout exists.
+  const cap = timeout + Math.ceil(PING_INTERVAL * (pingCount - 1)) + 1;
+  return [
+    'LC_ALL=C; export LC_ALL',
+    'set -u',
+    'vpcf_have() { command -v "$1" >/dev/null 2>&1; }',
+    `vpcf_capped() { if vpcf_have timeout; then timeout ${cap} "$@"; else "$@"; fi; }`,
+    // nc flavours differ; only one that documents -z can report a handshake without sending data.
+    'vpcf_tcp_tool=none',
+    "if vpcf_have nc && nc -h </dev/null 2>&1 | grep -q -e '-z'; then vpcf_tcp_tool=nc",
+    'elif vpcf_have timeout && vpcf_have bash; then vpcf_tcp_tool=bash',
+    'fi',
+    // $1 id, $2 ip. Exit 1 (no reply) and 124 (killed by the cap) are evidence; anything else is not.
+    'vpcf_icmp() {',
+    '  vpcf_r=unsupported; vpcf_rtt=""',
+    '  if vpcf_have ping; then',
+    `    vpcf_out=$(vpcf_capped ping -n -q -c ${pingCount} -i ${PING_INTERVAL} -W ${timeout} "$2" 2>&1); vpcf_rc=$?`,
+    '    case $vpcf_rc in 0) vpcf_r=ok ;; 1|124) vpcf_r=fail ;; *) vpcf_r=error ;; esac',
+    "    [ $vpcf_r = ok ] && vpcf_rtt=$(printf '%s\\n' \"$vpcf_out\" | sed -n 's|^.*= *[0-9.]*/\\([0-9.]*\\)/.*$|\\1|p' 2>/dev/null | head -n 1)",
+    '  fi',
+    '  case $vpcf_rtt in ""|*[!0-9.]*|*.*.*|.*|*.) vpcf_rtt="" ;; *) vpcf_rtt=" rtt_ms=$vpcf_rtt" ;; esac',
+    "  printf 'vpcf probe id=%s check=icmp target=%s result=%s%s\\n' \"$1\" \"$2\" \"$vpcf_r\" \"$vpcf_rtt\"",
+    '}',
+    // $1 id, $2 check name (tcp or egress), $3 ip, $4 port.
+    'vpcf_tcp() {',
+    '  vpcf_rc=200',
+    '  case $vpcf_tcp_tool in',
+    `    nc) vpcf_capped nc -n -z -w ${timeout} "$3" "$4" </dev/null >/dev/null 2>&1; vpcf_rc=$? ;;`,
+    `    bash) timeout ${timeout} bash -c '</dev/tcp/$0/$1' "$3" "$4" >/dev/null 2>&1; vpcf_rc=$? ;;`,
+    '  esac',
+    '  case $vpcf_tcp_tool:$vpcf_rc in none:*) vpcf_r=unsupported ;; *:0) vpcf_r=ok ;; *:1|*:124) vpcf_r=fail ;; *) vpcf_r=error ;; esac',
+    "  printf 'vpcf probe id=%s check=%s target=%s port=%s result=%s\\n' \"$1\" \"$2\" \"$3\" \"$4\" \"$vpcf_r\"",
+    '}',
+  ];
+}
+
+/**
+ * Builds the probe script. Every value is validated before it is interpolated.
+ * @throws FailoverError naming the offending field (`targets[1].tcpPorts[0]`, `options.pingCount`, ...).
+ */
+export function probeScript(targets: readonly ProbeTarget[], options: ProbeOptions = {}): HostScript {
+  const pingCount = integerIn('options.pingCount', options.pingCount ?? 2, 1, 10);
+  const timeout = integerIn('options.timeoutSeconds', options.timeoutSeconds ?? 1, 1, 30);
+  if (!Array.isArray(targets)) refuse('targets', 'targets is not an array');
+
+  const checks: string[] = [];
+  targets.forEach((target, i) => {
+    const at = `targets[${i}]`;
+    if (typeof target !== 'object' || target === null) refuse(at, 'target is not an object');
+    if (typeof target.id !== 'string' || !isProbeId(target.id)) refuse(`${at}.id`, `'${String(target.id)}' is not an instance id`);
+    const ip = ipv4(`${at}.ip`, target.ip);
+    const tcpPorts: unknown = target.tcpPorts;
+    if (!Array.isArray(tcpPorts)) refuse(`${at}.tcpPorts`, 'tcpPorts is not an array');
+    const ports = tcpPorts.map((value: unknown, j) => port(`${at}.tcpPorts[${j}]`, value));
+    checks.push(`vpcf_icmp '${target.id}' '${ip}' &`);
+    for (const p of new Set(ports)) checks.push(`vpcf_tcp '${target.id}' tcp '${ip}' ${p} &`);
+    const egress: unknown = target.egress ?? [];
+    if (!Array.isArray(egress)) refuse(`${at}.egress`, 'egress is not an array');
+    (egress as readonly Partial<EgressTarget>[]).forEach((endpoint, j) => {
+      const where = `${at}.egress[${j}]`;
+      if (typeof endpoint !== 'object' || endpoint === null) refuse(where, 'egress endpoint is not an object');
+      if (endpoint.kind !== 'egress') refuse(`${where}.kind`, `'${String(endpoint.kind)}' is not 'egress'`);
+      const host = ipv4(`${where}.host`, endpoint.host);
+      checks.push(`vpcf_tcp '${target.id}' egress '${host}' ${port(`${where}.port`, endpoint.port)} &`);
+    });
+  });
+  if (checks.length > MAX_PROBE_CHECKS) refuse('targets', `${checks.length} checks is more than ${MAX_PROBE_CHECKS}`);
+
+  return {
+    name: 'probe',
+    lines: [...prelude(pingCount, timeout), ...checks, 'wait', `printf 'vpcf probe-end checks=%s\\n' ${checks.length}`, 'exit 0'],
+  };
+}

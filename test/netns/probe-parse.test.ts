@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  egressForwarding,
+  formatProbeLine,
+  parseProbeOutput,
+  type ProbeCheckLine,
+  type ProbeLine,
+} from '../../shared/probe/parse.js';
+
+const ID = 'i-0123456789abcdef0';
+
+describe('parseProbeOutput', () => {
+  it('reads icmp, tcp, egress and end lines', () => {
+    const stdout = [
+      `vpcf probe id=${ID} check=icmp target=10.0.0.5 result=ok rtt_ms=0.412`,
+      `vpcf probe id=${ID} check=tcp target=10.0.0.5 port=80 result=fail`,
+      `vpcf probe id=${ID} check=egress target=203.0.113.9 port=443 result=unsupported`,
+      `vpcf probe id=${ID} check=icmp target=10.0.0.6 result=error`,
+      'vpcf probe-end checks=4',
+      '',
+    ].join('\n');
+
+    expect(parseProbeOutput(stdout)).toEqual([
+      { kind: 'check', id: ID, check: 'icmp', target: '10.0.0.5', result: 'ok', rttMs: 0.412 },
+      { kind: 'check', id: ID, check: 'tcp', target: '10.0.0.5', port: 80, result: 'fail' },
+      { kind: 'check', id: ID, check: 'egress', target: '203.0.113.9', port: 443, result: 'unsupported' },
+      { kind: 'check', id: ID, check: 'icmp', target: '10.0.0.6', result: 'error' },
+      { kind: 'end', checks: 4 },
+    ]);
+  });
+
+  it('ignores lines that are not probe lines, including other vpcf output and CRLF endings', () => {
+    const stdout = [
+      'PING 10.0.0.5 (10.0.0.5) 56(84) bytes of data.',
+      'vpcf result=active ip=10.0.0.9 dev=eth0',
+      'vpcf probes are fun',
+      ' vpcf probe id=x check=icmp target=1.1.1.1 result=ok',
+      `vpcf probe id=${ID} check=icmp target=10.0.0.5 result=ok\r`,
+    ].join('\n');
+
+    expect(parseProbeOutput(stdout)).toEqual([{ kind: 'check', id: ID, check: 'icmp', target: '10.0.0.5', result: 'ok' }]);
+  });
+
+  it('accepts the fields in any order', () => {
+    expect(parseProbeOutput(`vpcf probe result=ok port=22 target=10.0.0.5 check=tcp id=${ID}`)).toEqual([
+      { kind: 'check', id: ID, check: 'tcp', target: '10.0.0.5', port: 22, result: 'ok' },
+    ]);
+  });
+
+  it.each([
+    ['a line cut short', `vpcf probe id=${ID} check=tc`, 'check'],
+    ['an unknown check', `vpcf probe id=${ID} check=udp target=10.0.0.5 port=53 result=ok`, 'check'],
+    ['an unknown result', `vpcf probe id=${ID} check=icmp target=10.0.0.5 result=maybe`, 'result'],
+    ['a bad target', `vpcf probe id=${ID} check=icmp target=10.0.0.256 result=ok`, 'target'],
+    ['a bad id', 'vpcf probe id=I-ABC check=icmp target=10.0.0.5 result=ok', 'id'],
+    ['a tcp check without port', `vpcf probe id=${ID} check=tcp target=10.0.0.5 result=ok`, 'port'],
+    ['port 0', `vpcf probe id=${ID} check=tcp target=10.0.0.5 port=0 result=ok`, 'port'],
+    ['port 65536', `vpcf probe id=${ID} check=tcp target=10.0.0.5 port=65536 result=ok`, 'port'],
+    ['a port with a leading zero', `vpcf probe id=${ID} check=tcp target=10.0.0.5 port=080 result=ok`, 'port'],
+    ['a port on an icmp check', `vpcf probe id=${ID} check=icmp target=10.0.0.5 port=80 result=ok`, 'unexpected field'],
+    ['an unknown field', `vpcf probe id=${ID} check=icmp target=10.0.0.5 result=ok extra=1`, 'unexpected field'],
+    ['a duplicate field', `vpcf probe id=${ID} check=icmp target=10.0.0.5 result=ok result=fail`, 'duplicate'],
+    ['a token without =', `vpcf probe id=${ID} check=icmp target=10.0.0.5 result=ok junk`, 'key=value'],
+    ['a stray space', `vpcf probe id=${ID}  check=icmp target=10.0.0.5 result=ok`, 'empty field'],
+    ['a non-numeric rtt', `vpcf probe id=${ID} check=icmp target=10.0.0.5 result=ok rtt_ms=fast`, 'rtt_ms'],
+    ['an rtt on a failed check', `vpcf probe id=${ID} check=icmp target=10.0.0.5 result=fail rtt_ms=1.0`, 'rtt_ms'],
+    ['an end line without count', 'vpcf probe-end', 'checks'],
+    ['an end line with a bad count', 'vpcf probe-end checks=-1', 'checks'],
+    ['an over-long line', `vpcf probe id=${ID} ${'x=1 '.repeat(200)}`, 'longer than'],
+  ])('reports %s as an error entry instead of throwing', (_, line, reason) => {
+    const parsed = parseProbeOutput(`vpcf probe id=${ID} check=icmp target=10.0.0.1 result=ok\n${line}\nvpcf probe-end checks=2`);
+
+    expect(parsed).toHaveLength(3);
+    expect(parsed[0]).toMatchObject({ kind: 'check', result: 'ok' });
+    expect(parsed[1]).toMatchObject({ kind: 'error', line: line.slice(0, 512) });
+    expect(parsed[1]?.kind === 'error' ? parsed[1].reason : '').toContain(reason);
+    expect(parsed[2]).toEqual({ kind: 'end', checks: 2 });
+  });
+
+  it('never throws, whatever the input', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.constant('vpcf probe '), fc.constant('vpcf probe-end '))), (parts) => {
+        const parsed = parseProbeOutput(parts.join(''));
+        expect(Array.isArray(parsed)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('formatProbeLine', () => {
+  const line = fc.oneof(
+    fc.record({
+      kind: fc.constant('check' as const),
+      id: fc.constantFrom(ID, 'i-0abcdef12', 'nat-a'),
+      check: fc.constant('icmp' as const),
+      target: fc.ipV4(),
+      result: fc.constantFrom('fail' as const, 'error' as const, 'unsupported' as const),
+    }),
+    fc.record({
+      kind: fc.constant('check' as const),
+      id: fc.constant(ID),
+      check: fc.constant('icmp' as const),
+      target: fc.ipV4(),
+      result: fc.constant('ok' as const),
+      rttMs: fc.integer({ min: 0, max: 10_000_000 }).map((n) => n / 1000),
+    }),
+    fc.record({
+      kind: fc.constant('check' as const),
+      id: fc.constant(ID),
+      check: fc.constantFrom('tcp' as const, 'egress' as const),
+      target: fc.ipV4(),
+      port: fc.integer({ min: 1, max: 65535 }),
+      result: fc.constantFrom('ok' as const, 'fail' as const, 'error' as const, 'unsupported' as const),
+    }),
+    fc.record({ kind: fc.constant('end' as const), checks: fc.nat({ max: 150 }) }),
+  );
+
+  it('renders lines that parse back to the same value', () => {
+    fc.assert(
+      fc.property(fc.array(line), (lines) => {
+        expect(parseProbeOutput(lines.map(formatProbeLine).join('\n'))).toEqual(lines);
+      }),
+    );
+  });
+});
+
+describe('egressForwarding', () => {
+  const egress = (result: ProbeCheckLine['result'], id = ID): ProbeLine => ({ kind: 'check', id, check: 'egress', target: '203.0.113.9', port: 443, result });
+
+  it.each([
+    ['ok when any endpoint answered', [egress('fail'), egress('ok')], 'ok'],
+    ['fail when every endpoint failed', [egress('fail'), egress('fail')], 'fail'],
+    ['fail when one failed and the others could not be tried', [egress('error'), egress('fail')], 'fail'],
+    ['unknown when no endpoint could be tried', [egress('unsupported'), egress('error')], 'unknown'],
+    ['unknown without egress lines', [{ kind: 'check', id: ID, check: 'icmp', target: '10.0.0.1', result: 'ok' } as ProbeLine], 'unknown'],
+    ['unknown when only another NAT forwarded', [egress('ok', 'i-0ffffffffffffffff')], 'unknown'],
+  ] as const)('is %s', (_, lines, expected) => {
+    expect(egressForwarding(lines, ID)).toBe(expected);
+  });
+});
