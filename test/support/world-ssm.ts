@@ -1,0 +1,291 @@
+/**
+ * SSM Run Command over the in-memory VPC. Scripts are not executed: they are interpreted by
+ * handlers that recognise what a script does and apply it to the instance's OS view. The
+ * timeline (InvocationDoesNotExist first, then InProgress, then the result; delivery timeouts on
+ * hung instances) runs on the world clock.
+ */
+import type {
+  GetCommandInvocationCommandInput,
+  GetCommandInvocationCommandOutput,
+  SendCommandCommandInput,
+  SendCommandCommandOutput,
+} from '@aws-sdk/client-ssm';
+import type { InvocationRec, InvocationResult } from './world-core.js';
+import { VpcWorldUnsupportedError, ssmError } from './world-errors.js';
+import type { Out } from './world-ec2.js';
+import type { WorldModel } from './world-model.js';
+
+/** The OS of one instance as scripts see it: interfaces by MAC, addresses as `ip/prefix`. */
+export interface OsHandle {
+  interfaces(): { mac: string; dev: string; addresses: string[] }[];
+  /** `eth<device index>`, or undefined if the OS has no interface with that MAC. */
+  device(mac: string): string | undefined;
+  has(mac: string, ip: string): boolean;
+  /** Like `ip addr replace`: the address ends up on the interface once, with this prefix. */
+  add(mac: string, ip: string, prefixLength: number): void;
+  /** Like `ip addr del`; returns whether it was there. */
+  remove(mac: string, ip: string): boolean;
+}
+
+export interface ScriptContext {
+  readonly instanceId: string;
+  /** Parameters.commands as sent. */
+  readonly commands: readonly string[];
+  /** The commands joined with newlines, as the agent writes them to a script file. */
+  readonly script: string;
+  readonly os: OsHandle;
+  readonly world: WorldModel;
+}
+
+export interface ScriptOutcome {
+  readonly exitCode?: number;
+  readonly stdout?: string;
+  readonly stderr?: string;
+  /** How long the script runs (world clock); more than executionTimeout means ExecutionTimedOut. */
+  readonly durationMs?: number;
+}
+
+/** Returns the outcome, or undefined to let the next handler try. Runs synchronously. */
+export type ScriptHandler = (context: ScriptContext) => ScriptOutcome | undefined;
+/** A RegExp or substring tested on the script text, or a predicate. */
+export type ScriptMatcher = RegExp | string | ((context: ScriptContext) => boolean);
+
+export interface RegisteredHandler {
+  readonly matcher: ScriptMatcher;
+  readonly handler: ScriptHandler;
+}
+
+const STDOUT_LIMIT = 24_000;
+const STDERR_LIMIT = 8_000;
+const MAX_INSTANCES = 50;
+
+export function osHandle(world: WorldModel, instanceId: string): OsHandle {
+  const instance = world.instance(instanceId);
+  return {
+    interfaces: () =>
+      [...instance.os.entries()].map(([mac, addresses]) => ({
+        mac,
+        dev: world.deviceName(instanceId, mac) ?? 'unknown',
+        addresses: [...addresses.entries()].map(([ip, prefix]) => `${ip}/${prefix}`),
+      })),
+    device: (mac) => (instance.os.has(mac) ? world.deviceName(instanceId, mac) : undefined),
+    has: (mac, ip) => instance.os.get(mac)?.has(ip) ?? false,
+    add: (mac, ip, prefixLength) => {
+      const addresses = instance.os.get(mac);
+      if (!addresses) throw new Error(`VpcWorld: ${instanceId} has no interface ${mac}`);
+      addresses.set(ip, prefixLength);
+    },
+    remove: (mac, ip) => instance.os.get(mac)?.delete(ip) ?? false,
+  };
+}
+
+const MAC_LOOKUP = /"\$\(cat "\$path\/address"[^)]*\)" = "([0-9a-f]{2}(?::[0-9a-f]{2}){5})"/;
+const ADDR_REPLACE = /^\s*ip addr replace ([0-9.]+)\/(\d{1,2}) dev "\$dev"/m;
+const ADDR_DEL = /^\s*ip addr del ([0-9.]+)\/(\d{1,2}) dev "\$dev"/m;
+
+/**
+ * Interprets the scripts of shared/core/scripts.ts: find the interface by MAC (exit 3 without
+ * one), then `ip addr replace` or a guarded `ip addr del`, echoing the same result lines.
+ */
+export const vipScriptHandler: ScriptHandler = ({ script, os }) => {
+  const mac = MAC_LOOKUP.exec(script)?.[1];
+  const replace = ADDR_REPLACE.exec(script);
+  const del = ADDR_DEL.exec(script);
+  if (mac === undefined || (!replace && !del)) return undefined;
+  const dev = os.device(mac);
+  if (dev === undefined) return { exitCode: 3, stdout: `vpcf result=no-interface mac=${mac}\n` };
+  if (replace) {
+    const [, ip = '', prefix = ''] = replace;
+    os.add(mac, ip, Number(prefix));
+    return { exitCode: 0, stdout: `vpcf result=active ip=${ip} dev=${dev}\n` };
+  }
+  const [, ip = ''] = del ?? [];
+  os.remove(mac, ip);
+  return { exitCode: 0, stdout: `vpcf result=inactive ip=${ip} dev=${dev}\n` };
+};
+
+function matches(matcher: ScriptMatcher, context: ScriptContext): boolean {
+  if (typeof matcher === 'string') return context.script.includes(matcher);
+  if (matcher instanceof RegExp) return matcher.test(context.script);
+  return matcher(context);
+}
+
+const invocationKey = (commandId: string, instanceId: string): string => `${commandId}/${instanceId}`;
+
+export function sendCommand(world: WorldModel, input: SendCommandCommandInput): Out<SendCommandCommandOutput> {
+  if (input.Targets !== undefined && input.Targets.length > 0) throw new VpcWorldUnsupportedError('SendCommand with Targets; pass InstanceIds');
+  if (input.DocumentName === undefined) throw ssmError('ValidationException', "1 validation error detected: Value null at 'documentName' failed to satisfy constraint: Member must not be null");
+  if (input.DocumentName !== 'AWS-RunShellScript') throw ssmError('InvalidDocument', `Document ${input.DocumentName} is not modelled by VpcWorld (only AWS-RunShellScript)`);
+  const ids = input.InstanceIds ?? [];
+  if (ids.length === 0) throw ssmError('ValidationException', 'Either InstanceIds or Targets must be specified');
+  if (ids.length > MAX_INSTANCES) {
+    throw ssmError('ValidationException', `1 validation error detected: Value '[${ids.join(', ')}]' at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INSTANCES}`);
+  }
+  if (new Set(ids).size !== ids.length) throw ssmError('DuplicateInstanceId', 'You cannot specify an instance ID in more than one association.');
+  const timeoutSeconds = input.TimeoutSeconds ?? 3600;
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 30 || timeoutSeconds > 2_592_000) {
+    throw ssmError('ValidationException', `1 validation error detected: Value '${timeoutSeconds}' at 'timeoutSeconds' failed to satisfy constraint: Member must have value between 30 and 2592000`);
+  }
+  const commands = input.Parameters?.commands ?? [];
+  if (commands.length === 0) throw ssmError('InvalidParameters', 'Parameter "commands" is required and must not be empty.');
+  const executionTimeout = Number(input.Parameters?.executionTimeout?.[0] ?? '3600');
+  if (!Number.isInteger(executionTimeout) || executionTimeout < 1) throw ssmError('InvalidParameters', `Parameter "executionTimeout" has an invalid value ${String(input.Parameters?.executionTimeout)}`);
+  const invalid = ids.filter((id) => {
+    const instance = world.instances.get(id);
+    if (!instance) return true;
+    return world.options.ssm.nonRunning === 'invalid-instance-id' && instance.state !== 'running';
+  });
+  if (invalid.length > 0) throw ssmError('InvalidInstanceId', `Instances [[${invalid.join(', ')}]] not in a valid state for account ${world.options.accountId}`);
+
+  const sentAt = world.now();
+  const commandId = world.nextUuid('command');
+  for (const instanceId of ids) {
+    const instance = world.instance(instanceId);
+    const invocation: InvocationRec = {
+      commandId,
+      instanceId,
+      comment: input.Comment ?? '',
+      commands: [...commands],
+      sentAt,
+      dueAt: sentAt + world.options.ssm.executionDelayMs,
+      deliveryDeadline: sentAt + timeoutSeconds * 1000,
+      executionTimeoutMs: executionTimeout * 1000,
+      polls: 0,
+      result: instance.state === 'running' ? undefined : undeliverable(sentAt),
+    };
+    world.invocations.set(invocationKey(commandId, instanceId), invocation);
+  }
+  return {
+    Command: {
+      CommandId: commandId,
+      DocumentName: input.DocumentName,
+      DocumentVersion: '$DEFAULT',
+      Comment: input.Comment ?? '',
+      ExpiresAfter: new Date(sentAt + timeoutSeconds * 1000 + executionTimeout * 1000),
+      Parameters: structuredClone(input.Parameters ?? {}),
+      InstanceIds: [...ids],
+      Targets: [],
+      RequestedDateTime: new Date(sentAt),
+      Status: 'Pending',
+      StatusDetails: 'Pending',
+      OutputS3Region: world.options.region,
+      MaxConcurrency: '50',
+      MaxErrors: '0',
+      TargetCount: ids.length,
+      CompletedCount: 0,
+      ErrorCount: 0,
+      DeliveryTimedOutCount: 0,
+      TimeoutSeconds: timeoutSeconds,
+      ServiceRole: '',
+      CloudWatchOutputConfig: { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false },
+    },
+  };
+}
+
+function undeliverable(at: number): InvocationResult {
+  return { status: 'Failed', details: 'Undeliverable', responseCode: -1, stdout: '', stderr: '', endAt: at };
+}
+
+/**
+ * Runs an invocation whose delivery time has come, if the instance can take it. Called by
+ * `settle()`; `handlers` are tried in order, and a script no handler knows fails with exit 127.
+ */
+export function deliverInvocation(world: WorldModel, invocation: InvocationRec, now: number, handlers: readonly RegisteredHandler[], onUnmatched: (invocation: InvocationRec) => void): void {
+  const instance = world.instances.get(invocation.instanceId);
+  if (!instance || instance.state !== 'running') {
+    invocation.result = undeliverable(invocation.dueAt);
+    return;
+  }
+  if (instance.hung) {
+    if (now >= invocation.deliveryDeadline) {
+      invocation.result = { status: 'TimedOut', details: 'DeliveryTimedOut', responseCode: -1, stdout: '', stderr: '', endAt: invocation.deliveryDeadline };
+    }
+    return;
+  }
+  const startAt = invocation.dueAt;
+  const context: ScriptContext = {
+    instanceId: instance.id,
+    commands: invocation.commands,
+    script: invocation.commands.join('\n'),
+    os: osHandle(world, instance.id),
+    world,
+  };
+  let outcome: ScriptOutcome | undefined;
+  for (const { matcher, handler } of handlers) {
+    if (!matches(matcher, context)) continue;
+    outcome = handler(context);
+    if (outcome) break;
+  }
+  if (!outcome) {
+    onUnmatched(invocation);
+    outcome = { exitCode: 127, stderr: `VpcWorld: no script handler matched this script:\n${context.script}\n` };
+  }
+  const exitCode = outcome.exitCode ?? 0;
+  const durationMs = outcome.durationMs ?? 0;
+  const stdout = (outcome.stdout ?? '').slice(0, STDOUT_LIMIT);
+  const stderr = (outcome.stderr ?? '').slice(0, STDERR_LIMIT);
+  if (durationMs > invocation.executionTimeoutMs) {
+    invocation.result = { status: 'TimedOut', details: 'ExecutionTimedOut', responseCode: -1, stdout, stderr, startAt, endAt: startAt + invocation.executionTimeoutMs };
+    return;
+  }
+  invocation.result = {
+    status: exitCode === 0 ? 'Success' : 'Failed',
+    details: exitCode === 0 ? 'Success' : 'Failed',
+    responseCode: exitCode,
+    stdout,
+    stderr,
+    startAt,
+    endAt: startAt + durationMs,
+  };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function getCommandInvocation(world: WorldModel, input: GetCommandInvocationCommandInput): Out<GetCommandInvocationCommandOutput> {
+  if (input.CommandId === undefined || input.InstanceId === undefined) throw ssmError('ValidationException', 'CommandId and InstanceId are required');
+  if (input.PluginName !== undefined && input.PluginName !== 'aws:runShellScript') throw ssmError('InvalidPluginName', `Plugin ${input.PluginName} is not part of the document`);
+  const invocation = world.invocations.get(invocationKey(input.CommandId, input.InstanceId));
+  if (!invocation) throw ssmError('InvocationDoesNotExist', '');
+  invocation.polls += 1;
+  // Right after SendCommand the invocation is not readable yet; callers must retry.
+  if (invocation.polls <= world.options.ssm.notFoundPolls) throw ssmError('InvocationDoesNotExist', '');
+  const now = world.now();
+  const base = {
+    CommandId: invocation.commandId,
+    InstanceId: invocation.instanceId,
+    Comment: invocation.comment,
+    DocumentName: 'AWS-RunShellScript',
+    DocumentVersion: '1',
+    PluginName: 'aws:runShellScript',
+    StandardOutputUrl: '',
+    StandardErrorUrl: '',
+    CloudWatchOutputConfig: { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false },
+  };
+  const result = invocation.result;
+  if (!result || now < result.endAt) {
+    const hung = !result && (world.instances.get(invocation.instanceId)?.hung ?? false);
+    const startAt = result?.startAt;
+    return {
+      ...base,
+      ResponseCode: -1,
+      ExecutionStartDateTime: startAt === undefined ? '' : iso(startAt),
+      ExecutionElapsedTime: startAt === undefined ? '' : `PT${((now - startAt) / 1000).toFixed(3)}S`,
+      ExecutionEndDateTime: '',
+      Status: hung ? 'Pending' : 'InProgress',
+      StatusDetails: hung ? 'Pending' : 'InProgress',
+      StandardOutputContent: '',
+      StandardErrorContent: '',
+    };
+  }
+  return {
+    ...base,
+    ResponseCode: result.responseCode,
+    ExecutionStartDateTime: result.startAt === undefined ? '' : iso(result.startAt),
+    ExecutionElapsedTime: result.startAt === undefined ? '' : `PT${((result.endAt - result.startAt) / 1000).toFixed(3)}S`,
+    ExecutionEndDateTime: result.startAt === undefined ? '' : iso(result.endAt),
+    Status: result.status,
+    StatusDetails: result.details,
+    StandardOutputContent: result.stdout,
+    StandardErrorContent: result.stderr,
+  };
+}
