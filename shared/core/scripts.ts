@@ -34,7 +34,12 @@ function findDevice(mac: string): string[] {
   ];
 }
 
-/** Brings the address up; `ip addr replace` makes a second run a no-op. */
+/** Finds the address on `dev` with whatever prefix it carries (ec2-net-utils adds /32s). Sets `present`. */
+function presentCidrs(ip: string): string[] {
+  return [`present=$(ip -4 -o addr show dev "$dev" | sed -n 's|.* inet \\(${ip.replaceAll('.', '\\.')}/[0-9]*\\) .*|\\1|p')`];
+}
+
+/** Brings the address up; already up, with any prefix, counts as done. */
 export function activateIpScript(input: IpOnInterface): HostScript {
   const { ip, prefixLength, macAddress } = checked(input);
   return {
@@ -42,23 +47,23 @@ export function activateIpScript(input: IpOnInterface): HostScript {
     lines: [
       'set -u',
       ...findDevice(macAddress),
-      `ip addr replace ${ip}/${prefixLength} dev "$dev" || exit 4`,
+      ...presentCidrs(ip),
+      `if [ -z "$present" ]; then ip addr add ${ip}/${prefixLength} dev "$dev" || exit 4; fi`,
       `echo "vpcf result=active ip=${ip} dev=$dev"`,
     ],
   };
 }
 
-/** Takes the address down if present; absent already counts as done. */
+/** Takes the address down, whatever prefix it was added with; absent already counts as done. */
 export function deactivateIpScript(input: IpOnInterface): HostScript {
-  const { ip, prefixLength, macAddress } = checked(input);
+  const { ip, macAddress } = checked(input);
   return {
     name: 'deactivate-ip',
     lines: [
       'set -u',
       ...findDevice(macAddress),
-      `if ip -4 -o addr show dev "$dev" | grep -q " inet ${ip.replaceAll('.', '\\.')}/"; then`,
-      `  ip addr del ${ip}/${prefixLength} dev "$dev" || exit 4`,
-      'fi',
+      ...presentCidrs(ip),
+      'for cidr in $present; do ip addr del "$cidr" dev "$dev" || exit 4; done',
       `echo "vpcf result=inactive ip=${ip} dev=$dev"`,
     ],
   };

@@ -104,7 +104,7 @@ describeNetns('VIP activation scripts in network namespaces', () => {
   // `ip addr del ip/<prefix>` only matches the prefix length given, but the address may be present
   // with another one (Amazon Linux 2023's ec2-net-utils adds secondary IPs as /32). Deactivation then
   // exits 4 and the old holder keeps treating the VIP as local.
-  it.fails('KNOWN BUG: removes the VIP even when it is present with another prefix length', async () => {
+  it('removes the VIP even when it is present with another prefix length', async () => {
     await lab().mustExec('b', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
 
     const result = await lab().runScript('b', deactivateIpScript({ ...vip, prefixLength: 24 }));

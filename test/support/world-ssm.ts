@@ -80,12 +80,12 @@ export function osHandle(world: WorldModel, instanceId: string): OsHandle {
 }
 
 const MAC_LOOKUP = /"\$\(cat "\$path\/address"[^)]*\)" = "([0-9a-f]{2}(?::[0-9a-f]{2}){5})"/;
-const ADDR_REPLACE = /^\s*ip addr replace ([0-9.]+)\/(\d{1,2}) dev "\$dev"/m;
-const ADDR_DEL = /^\s*ip addr del ([0-9.]+)\/(\d{1,2}) dev "\$dev"/m;
+const ADDR_REPLACE = /ip addr (?:replace|add) ([0-9.]+)\/(\d{1,2}) dev "\$dev"/m;
+const ADDR_DEL = /ip addr del "\$cidr" dev "\$dev"[\s\S]*result=inactive ip=([0-9.]+)/m;
 
 /**
  * Interprets the scripts of shared/core/scripts.ts: find the interface by MAC (exit 3 without
- * one), then `ip addr replace` or a guarded `ip addr del`, echoing the same result lines.
+ * one), then `ip addr add` (when absent) or `ip addr del` of whatever prefix is present, echoing the same result lines.
  */
 export const vipScriptHandler: ScriptHandler = ({ script, os }) => {
   const mac = MAC_LOOKUP.exec(script)?.[1];

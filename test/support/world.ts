@@ -171,7 +171,7 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
 
 const READ_ONLY = /^(Describe|Get|List)/;
 
-const BUILT_IN_HANDLERS: readonly RegisteredHandler[] = [{ matcher: /ip addr (replace|del) /, handler: vipScriptHandler }];
+const BUILT_IN_HANDLERS: readonly RegisteredHandler[] = [{ matcher: /ip addr (replace|add|del) /, handler: vipScriptHandler }];
 
 const DEFAULT_MESSAGES: Readonly<Record<string, string>> = {
   RequestLimitExceeded: 'Request limit exceeded.',
