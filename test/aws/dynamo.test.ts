@@ -13,15 +13,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../shared/aws/dynamo.js';
 import type { Clock } from '../../shared/core/ports.js';
 import { AwsCallError } from '../../shared/errors.js';
+import { manualClock } from '../support/clock.js';
 
 const dynamo = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });
 const TABLE = 'failover';
-
-function manualClock(): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return { sleeps, now: () => 0, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 };
-}
 
 const throttled = () => new ProvisionedThroughputExceededException({ $metadata: { httpStatusCode: 400 }, message: 'throughput exceeded' });
 const leaseKey = (group: string) => ({ pk: { S: `group#${group}` }, sk: { S: 'lease' } });

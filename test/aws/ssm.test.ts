@@ -12,25 +12,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createSsmHostPort, invocationOutcome } from '../../shared/aws/ssm.js';
 import type { Clock, HostScript } from '../../shared/core/ports.js';
 import { AwsCallError } from '../../shared/errors.js';
+import { manualClock } from '../support/clock.js';
 
 const ssm = mockClient(SSMClient);
 const client = new SSMClient({ region: 'us-east-1' });
 const script: HostScript = { name: 'probe', lines: ['set -u', 'echo "vpcf ok"'] };
-
-/** A clock whose sleep advances time at once and records every wait. */
-function manualClock(start = 1_000_000): Clock & { sleeps: number[] } {
-  let now = start;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      now += ms;
-    },
-    random: () => 0.5,
-  };
-}
 
 function ssmError(name: string, httpStatusCode = 400): SSMServiceException {
   return new SSMServiceException({ name, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode }, message: `${name}: simulated` });

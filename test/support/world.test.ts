@@ -24,17 +24,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { activateIpScript, deactivateIpScript } from '../../shared/core/scripts.js';
 import { isInstanceId, isMac } from '../../shared/core/validate.js';
 import { VpcWorld, buildEipPair, buildHaWorld, buildNatPair, buildOverlayPair, buildVipPair } from './world.js';
-
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000) {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
+import { manualClock } from './clock.js';
 
 /** The rejection of a promise that must reject (fails the test if it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<Error & { $fault?: string; $metadata?: { httpStatusCode?: number } }> {
