@@ -81,6 +81,8 @@ const holders = (group: Group): HolderView[] =>
   slotsOf(group).map((s) => ({ scope: s.scope, pointsAt: s.pointsAt, broken: s.broken, ...(s.holder ? { holder: s.holder.instance.instanceId } : {}) }));
 
 const LEASE_POLL_MS = 250;
+/** Time kept back from the lease's expiry for journaling and release. */
+const LEASE_MARGIN_MS = 3_000;
 
 export interface MemberView {
   readonly instanceId: string;
@@ -251,15 +253,17 @@ export class FailoverEngine {
       }
 
       log.info('applying plan', { group: group.name, trigger: request.trigger, moves: plan.moves });
+      // Finish acting while the lease is still ours, so no other decider can start on a half-applied plan.
+      const actBy = Math.min(request.deadline, grant.expiresAt - LEASE_MARGIN_MS);
       const reports = await applyActions(plan.actions, this.deps, {
-        deadline: request.deadline,
+        deadline: actBy,
         concurrency: settings.applyConcurrency,
         onRetry: (summary, error, attempt) => log.warn('retrying', { group: group.name, action: summary, attempt, error: error.message }),
       });
       const applied = plan.actions.filter((_, i) => reports[i]?.status === 'applied');
       if (applied.length > 0) movedAt = clock.now();
       const verification = await verifyActions(applied, this.deps, {
-        deadline: Math.min(request.deadline, clock.now() + settings.verifyTimeoutMs),
+        deadline: Math.min(actBy, clock.now() + settings.verifyTimeoutMs),
         intervalMs: settings.verifyIntervalMs,
       });
       const failed = reports.filter((r) => r.status !== 'applied');
