@@ -33,7 +33,7 @@ export async function run(): Promise<string> {
 
       world.clearCalls();
       dynamoCalls = 0;
-      const report = (await handler({ action: 'status' }, context)) as { groups: unknown[] };
+      const report = (await handler({ action: 'status' }, context)) as { groups: readonly unknown[] };
       const byOp = new Map<string, number>();
       for (const call of world.calls) byOp.set(call.operation, (byOp.get(call.operation) ?? 0) + 1);
       const ops = [...byOp].sort().map(([op, n]) => `${op} ${n}`).join(', ');
