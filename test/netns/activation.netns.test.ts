@@ -25,7 +25,9 @@ async function addresses(lab: Lab): Promise<string[]> {
 }
 
 async function pingFromA(lab: Lab, ip: string): Promise<boolean> {
-  const result = await lab.exec('a', ['ping', '-n', '-q', '-c', '1', '-W', '1', ip]);
+  // An earlier failed ping leaves A's neighbour entry FAILED; start every check from a clean cache.
+  await lab.exec('a', ['ip', 'neigh', 'flush', 'to', ip]);
+  const result = await lab.exec('a', ['ping', '-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', ip]);
   return result.code === 0;
 }
 
