@@ -1,0 +1,84 @@
+/**
+ * An in-memory LeasePort and JournalPort with the semantics of shared/aws/dynamo.ts, for fast
+ * tests of the core: a lease is free when never taken, released, expired (leaseExpiresAt <= now)
+ * or already ours (a re-acquire gets a new token); `previousReleasedAt` only when the previous
+ * holder actually released; release is fenced by owner and token. Contract-tested against the
+ * DynamoDB store in test/failover/lease.contract.test.ts.
+ */
+import type { JournalEntry, JournalPort, LeaseGrant, LeasePort } from '../../shared/core/ports.js';
+
+interface LeaseItem {
+  owner?: string;
+  token: number;
+  leaseExpiresAt: number;
+  releasedAt?: number;
+  lastMoveAt?: number;
+}
+
+export interface MemoryStore extends LeasePort, JournalPort {
+  /** The raw lease items, by group. */
+  readonly leases: ReadonlyMap<string, Readonly<LeaseItem>>;
+  /** Every entry recorded, in recording order. */
+  readonly entries: readonly JournalEntry[];
+  /** Calls per method, to assert that no-op rounds cost no store call. */
+  readonly calls: Record<'tryAcquire' | 'release' | 'lastMoves' | 'record' | 'recent', number>;
+}
+
+export function memoryStore(): MemoryStore {
+  const leases = new Map<string, LeaseItem>();
+  const entries: JournalEntry[] = [];
+  const calls = { tryAcquire: 0, release: 0, lastMoves: 0, record: 0, recent: 0 };
+  return {
+    leases,
+    entries,
+    calls,
+    async tryAcquire(group, owner, ttlMs, now) {
+      calls.tryAcquire++;
+      const item = leases.get(group);
+      const free = !item || item.owner === undefined || item.owner === owner || item.leaseExpiresAt <= now;
+      if (!free) return undefined;
+      const previous = item ? { ...item } : undefined;
+      const token = (previous?.token ?? 0) + 1;
+      leases.set(group, { ...previous, owner, token, leaseExpiresAt: now + ttlMs });
+      const grant: LeaseGrant = {
+        group,
+        owner,
+        token,
+        expiresAt: now + ttlMs,
+        ...(previous && previous.owner === undefined && previous.releasedAt !== undefined ? { previousReleasedAt: previous.releasedAt } : {}),
+        ...(previous?.lastMoveAt === undefined ? {} : { lastMoveAt: previous.lastMoveAt }),
+      };
+      return grant;
+    },
+    async release(grant, now, movedAt) {
+      calls.release++;
+      const item = leases.get(grant.group);
+      if (!item || item.owner !== grant.owner || item.token !== grant.token) return;
+      const { owner: _released, ...rest } = item;
+      leases.set(grant.group, { ...rest, releasedAt: now, leaseExpiresAt: now, ...(movedAt === undefined ? {} : { lastMoveAt: movedAt }) });
+    },
+    async lastMoves(groups) {
+      calls.lastMoves++;
+      const result: Record<string, number> = {};
+      for (const group of new Set(groups)) {
+        const at = leases.get(group)?.lastMoveAt;
+        if (at !== undefined) result[group] = at;
+      }
+      return result;
+    },
+    async record(entry) {
+      calls.record++;
+      entries.push(structuredClone(entry));
+    },
+    async recent(group, limit) {
+      calls.recent++;
+      if (limit < 1) return [];
+      return entries
+        .map((entry, index) => ({ entry, index }))
+        .filter(({ entry }) => group === undefined || entry.group === group)
+        .sort((x, y) => y.entry.at - x.entry.at || y.index - x.index)
+        .slice(0, Math.floor(limit))
+        .map(({ entry }) => entry);
+    },
+  };
+}
