@@ -8,12 +8,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
+import { type LifecyclePort, createLifecyclePort } from './aws/autoscaling.js';
 import { createDynamoStore } from './aws/dynamo.js';
 import { createEc2Port } from './aws/ec2.js';
 import { createSsmHostPort } from './aws/ssm.js';
 import { type Config, loadConfig } from './config.js';
 import { FailoverEngine, type Log } from './core/engine.js';
-import { type Clock, systemClock } from './core/ports.js';
+import { type Clock, type Ec2Port, systemClock } from './core/ports.js';
 
 export interface Clients {
   readonly ec2: EC2Client;
@@ -29,6 +30,10 @@ export interface Runtime {
   readonly log: Log;
   /** A fresh engine per invocation: the lease owner is the request ID. */
   engine(owner: string): FailoverEngine;
+  /** The engine's EC2 port, for the event path's launch preparation (source/dest check). */
+  readonly ec2Port: Ec2Port;
+  /** Finishes Auto Scaling lifecycle actions (the event path). */
+  readonly lifecycle: LifecyclePort;
 }
 
 /** SDK retries stay short: the core retries throttling itself, against the invocation's deadline. */
@@ -56,6 +61,8 @@ export function createRuntime(options: { env: Readonly<Record<string, string | u
     clients,
     clock,
     log,
+    ec2Port: ec2,
+    lifecycle: createLifecyclePort(clients.autoscaling),
     engine: (owner: string) =>
       new FailoverEngine({
         ec2,
