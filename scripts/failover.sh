@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Operator front end for the deployed `failover` function: status, forced failover, failback.
+#
+#   scripts/failover.sh status [group]
+#   scripts/failover.sh failover <group> [--to i-…] [--from i-…] [--dry-run] [--reason "…"]
+#   scripts/failover.sh failback <group> [--dry-run] [--reason "…"]
+#
+# Options (anywhere after the command):
+#   --stage <name>     serverless stage (default: dev)
+#   --region <name>    AWS region (default: the one serverless.yml resolves)
+#   --local            run `serverless invoke local` instead of invoking the deployed function
+#   --print            print the JSON payload and exit, invoking nothing
+#
+# Every value is validated here before it reaches the payload, and the payload is built by a
+# JSON encoder (node's JSON.stringify), never by string concatenation, so a reason with quotes or
+# newlines arrives as typed. The function validates again: this script is a convenience, not a guard.
+set -euo pipefail
+
+usage() {
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+die() {
+  printf 'failover.sh: %s\n' "$1" >&2
+  exit 2
+}
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+node="${NODE:-}"
+if [[ -z "$node" ]]; then
+  if [[ -x "$root/node_modules/.bin/node" ]]; then node="$root/node_modules/.bin/node"; else node="node"; fi
+fi
+
+group_re='^[A-Za-z0-9_.:-]{1,64}$'
+instance_re='^i-[0-9a-f]{8}([0-9a-f]{9})?$'
+stage_re='^[A-Za-z0-9-]{1,32}$'
+region_re='^[a-z]{2}(-[a-z]+)+-[0-9]$'
+
+[[ $# -ge 1 ]] || usage
+action="$1"
+shift
+case "$action" in
+  status | failover | failback) ;;
+  -h | --help | help) usage ;;
+  *) die "unknown command '$action' (status, failover or failback)" ;;
+esac
+
+group="" to="" from="" reason="" dry_run=false has_reason=false
+stage="" region="" local_invoke=false print_only=false
+
+need_value() {
+  [[ $# -ge 2 ]] || die "$1 needs a value"
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --to) need_value "$@"; to="$2"; shift 2 ;;
+    --from) need_value "$@"; from="$2"; shift 2 ;;
+    --reason) need_value "$@"; reason="$2"; has_reason=true; shift 2 ;;
+    --dry-run) dry_run=true; shift ;;
+    --stage) need_value "$@"; stage="$2"; shift 2 ;;
+    --region) need_value "$@"; region="$2"; shift 2 ;;
+    --local) local_invoke=true; shift ;;
+    --print) print_only=true; shift ;;
+    -h | --help) usage ;;
+    --*) die "unknown option '$1'" ;;
+    *)
+      [[ -z "$group" ]] || die "unexpected argument '$1'"
+      group="$1"
+      shift
+      ;;
+  esac
+done
+
+if [[ -n "$group" ]]; then
+  [[ "$group" =~ $group_re ]] || die "group must be 1 to 64 of A-Z a-z 0-9 _ . : - (got '$group')"
+elif [[ "$action" != status ]]; then
+  die "$action needs a group"
+fi
+if [[ "$action" != failover ]]; then
+  [[ -z "$to" && -z "$from" ]] || die "--to and --from only apply to failover"
+fi
+if [[ "$action" == status ]]; then
+  [[ "$dry_run" == false && "$has_reason" == false ]] || die "--dry-run and --reason do not apply to status"
+fi
+[[ -z "$to" || "$to" =~ $instance_re ]] || die "--to must be an instance ID (i-…), got '$to'"
+[[ -z "$from" || "$from" =~ $instance_re ]] || die "--from must be an instance ID (i-…), got '$from'"
+[[ -z "$stage" || "$stage" =~ $stage_re ]] || die "--stage must be letters, digits and dashes, got '$stage'"
+[[ -z "$region" || "$region" =~ $region_re ]] || die "--region must be a region name such as eu-west-1, got '$region'"
+
+# Values travel as argv, so nothing here is ever parsed as code.
+payload="$(
+  "$node" -e '
+    const [action, group, to, from, dryRun, hasReason, reason] = process.argv.slice(1);
+    if (hasReason === "true" && (reason.length < 1 || reason.length > 500)) {
+      process.stderr.write("failover.sh: --reason must be 1 to 500 characters\n");
+      process.exit(2);
+    }
+    const payload = { action };
+    if (group) payload.group = group;
+    if (to) payload.to = to;
+    if (from) payload.from = from;
+    if (dryRun === "true") payload.dryRun = true;
+    if (hasReason === "true") payload.reason = reason;
+    process.stdout.write(JSON.stringify(payload));
+  ' -- "$action" "$group" "$to" "$from" "$dry_run" "$has_reason" "$reason"
+)" || exit 2
+
+if [[ "$print_only" == true ]]; then
+  printf '%s\n' "$payload"
+  exit 0
+fi
+
+args=(invoke)
+if [[ "$local_invoke" == true ]]; then args+=(local); fi
+args+=(-f failover --data "$payload")
+if [[ -n "$stage" ]]; then args+=(--stage "$stage"); fi
+if [[ -n "$region" ]]; then args+=(--region "$region"); fi
+
+cd "$root"
+if [[ "$local_invoke" == true ]]; then
+  # invoke local bundles first and can hang on a stale build; never wait forever.
+  exec timeout "${FAILOVER_LOCAL_TIMEOUT:-120}" npx serverless "${args[@]}"
+fi
+exec npx serverless "${args[@]}"
