@@ -4,6 +4,7 @@
  * that names the key, so a typo in serverless.yml fails loudly instead of being ignored.
  */
 import { z } from 'zod';
+import { isIpv4, isPort } from './core/validate.js';
 import { ConfigError } from './errors.js';
 
 const seconds = (fallback: number, max: number) =>
@@ -26,6 +27,29 @@ const schema = z
     VPCF_LEASE_TTL_SECONDS: seconds(30, 900),
     VPCF_VERIFY_TIMEOUT_SECONDS: seconds(15, 300),
     VPCF_APPLY_CONCURRENCY: whole(4, 1, 20),
+    VPCF_PROBE_INTERVAL_MS: whole(2_000, 500, 30_000),
+    VPCF_PROBE_FALL: whole(2, 1, 10),
+    VPCF_PROBE_RISE: whole(3, 1, 10),
+    VPCF_PROBE_TCP_TIMEOUT_MS: whole(1_000, 100, 5_000),
+    VPCF_PROBE_RUN_SECONDS: whole(57, 10, 890),
+    VPCF_SSM_SWEEP_SECONDS: whole(15, 2, 3600),
+    VPCF_SENSOR_FUNCTION: z
+      .string()
+      .regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/, 'must be a Lambda function name or ARN')
+      .optional(),
+    VPCF_EGRESS_ENDPOINTS: z
+      .string()
+      .transform((raw, ctx) => {
+        const endpoints = raw.split(',').map((e) => e.trim());
+        const parsed = endpoints.map((e) => /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(e));
+        if (parsed.some((m) => !m || !isIpv4(m[1] ?? '') || !isPort(Number(m[2])))) {
+          ctx.addIssue({ code: 'custom', message: "must be comma-separated IPv4 'address:port' pairs (IPv6 and names are not probed)" });
+          return z.NEVER;
+        }
+        return parsed.map((m) => ({ kind: 'egress' as const, host: m?.[1] ?? '', port: Number(m?.[2]) }));
+      })
+      .optional(),
+    VPCF_METRICS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_./#:-]{1,255}$/, 'must be a CloudWatch namespace').default('VpcFailover'),
   })
   .strict();
 
@@ -38,6 +62,23 @@ export interface Config {
   readonly leaseTtlMs: number;
   readonly verifyTimeoutMs: number;
   readonly applyConcurrency: number;
+  readonly probe: ProbeConfig;
+}
+
+/** Settings of the `probe` function (the loop's tuning lives in shared/probe/loop.ts). */
+export interface ProbeConfig {
+  readonly intervalMs: number;
+  readonly fall: number;
+  readonly rise: number;
+  readonly tcpTimeoutMs: number;
+  /** How long one run keeps probing: less than the schedule's minute, so runs never overlap. */
+  readonly runMs: number;
+  readonly sweepMs: number;
+  /** The sensor's name or ARN; only the probe function needs it. */
+  readonly sensorFunction?: string;
+  /** Outside endpoints a NAT must reach; empty disables the forwarding check. */
+  readonly egress: readonly { readonly kind: 'egress'; readonly host: string; readonly port: number }[];
+  readonly metricsNamespace: string;
 }
 
 /** Reads only the VPCF_ keys of `env`; throws ConfigError naming the first bad key. */
@@ -61,5 +102,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     leaseTtlMs: c.VPCF_LEASE_TTL_SECONDS * 1000,
     verifyTimeoutMs: c.VPCF_VERIFY_TIMEOUT_SECONDS * 1000,
     applyConcurrency: c.VPCF_APPLY_CONCURRENCY,
+    probe: Object.freeze({
+      intervalMs: c.VPCF_PROBE_INTERVAL_MS,
+      fall: c.VPCF_PROBE_FALL,
+      rise: c.VPCF_PROBE_RISE,
+      tcpTimeoutMs: c.VPCF_PROBE_TCP_TIMEOUT_MS,
+      runMs: c.VPCF_PROBE_RUN_SECONDS * 1000,
+      sweepMs: c.VPCF_SSM_SWEEP_SECONDS * 1000,
+      ...(c.VPCF_SENSOR_FUNCTION === undefined ? {} : { sensorFunction: c.VPCF_SENSOR_FUNCTION }),
+      egress: Object.freeze((c.VPCF_EGRESS_ENDPOINTS ?? []).map((e) => Object.freeze(e))),
+      metricsNamespace: c.VPCF_METRICS_NAMESPACE,
+    }),
   });
 }

@@ -4,8 +4,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { type LifecyclePort, createLifecyclePort } from './aws/autoscaling.js';
@@ -14,13 +16,16 @@ import { createEc2Port } from './aws/ec2.js';
 import { createSsmHostPort } from './aws/ssm.js';
 import { type Config, loadConfig } from './config.js';
 import { FailoverEngine, type Log } from './core/engine.js';
-import { type Clock, type Ec2Port, systemClock } from './core/ports.js';
+import { type Clock, type Ec2Port, type HostPort, systemClock } from './core/ports.js';
 
 export interface Clients {
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
   readonly dynamodb: DynamoDBClient;
   readonly autoscaling: AutoScalingClient;
+  /** The probe function's: invoking the sensor, publishing metrics. Built on first use when absent. */
+  readonly lambda?: LambdaClient;
+  readonly cloudwatch?: CloudWatchClient;
 }
 
 export interface Runtime {
@@ -28,6 +33,8 @@ export interface Runtime {
   readonly clients: Clients;
   readonly clock: Clock;
   readonly log: Log;
+  /** SSM Run Command on instances (also what the probe loop's peer probes go through). */
+  readonly host: HostPort;
   /** A fresh engine per invocation: the lease owner is the request ID. */
   engine(owner: string): FailoverEngine;
   /** The engine's EC2 port, for the event path's launch preparation (source/dest check). */
@@ -45,6 +52,8 @@ export function createClients(): Clients {
     ssm: new SSMClient(clientOptions),
     dynamodb: new DynamoDBClient(clientOptions),
     autoscaling: new AutoScalingClient(clientOptions),
+    lambda: new LambdaClient(clientOptions),
+    cloudwatch: new CloudWatchClient(clientOptions),
   };
 }
 
@@ -61,6 +70,7 @@ export function createRuntime(options: { env: Readonly<Record<string, string | u
     clients,
     clock,
     log,
+    host,
     ec2Port: ec2,
     lifecycle: createLifecyclePort(clients.autoscaling),
     engine: (owner: string) =>

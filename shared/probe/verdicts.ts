@@ -1,0 +1,117 @@
+/**
+ * Rise/fall tracking per node, and the agreement rule that turns two vantage points into a verdict.
+ * Pure: every function returns a new state, so the tables in the tests can replay any sequence.
+ *
+ * - The sensor (a Lambda inside the VPC) answers every round: `ok`, `fail` or `unknown`.
+ * - The peers (other members, over SSM) answer now and then; their last opinion is kept with the
+ *   time the command was sent, and counts as confirmation only if sent after the failures began.
+ * - A node is unhealthy only when the sensor failed `fall` rounds in a row AND the peers confirm.
+ *   Sensor failures the peers do not (yet) confirm make the node `unknown`: not healthy, never down.
+ * - A NAT's own forwarding check (egress) is first-hand evidence: `fall` failures in a row make it
+ *   unhealthy on their own, `rise` successes clear that.
+ * - `unknown` rounds (a lost sensor call, an SSM outage) change no counter.
+ */
+import type { Verdict } from '../core/model.js';
+
+export type Observation = 'ok' | 'fail' | 'unknown';
+
+export interface Thresholds {
+  /** Failed rounds in a row before a node can be declared down. */
+  readonly fall: number;
+  /** Good rounds in a row before a node that was not healthy is healthy again. */
+  readonly rise: number;
+}
+
+export interface PeerOpinion {
+  readonly verdict: Observation;
+  /** When the SSM command that produced it was sent (epoch ms). */
+  readonly sentAt: number;
+}
+
+export interface NodeState {
+  /** Undefined until the first conclusive round: a node nobody has judged yet. */
+  readonly verdict?: Verdict;
+  readonly good: number;
+  readonly bad: number;
+  /** Start of the first round of the current failure streak. */
+  readonly failingSince?: number;
+  readonly peer?: PeerOpinion;
+  readonly egressGood: number;
+  readonly egressBad: number;
+  /** The node's forwarding check failed `fall` times in a row and has not passed `rise` times since. */
+  readonly egressDown: boolean;
+  /** Why the verdict is what it is, for logs and status. */
+  readonly why: string;
+}
+
+export const initialState: NodeState = Object.freeze({ good: 0, bad: 0, egressGood: 0, egressBad: 0, egressDown: false, why: 'not probed yet' });
+
+/** Records the peers' latest opinion; the verdict is recomputed at the next round. */
+export function notePeers(state: NodeState, opinion: PeerOpinion): NodeState {
+  if (opinion.verdict === 'unknown' || (state.peer && state.peer.sentAt > opinion.sentAt)) return state;
+  return { ...state, peer: opinion };
+}
+
+/** Records the result of the node's own forwarding check (NAT members only). */
+export function noteEgress(state: NodeState, result: Observation, t: Thresholds): NodeState {
+  if (result === 'unknown') return state;
+  if (result === 'fail') {
+    const egressBad = state.egressBad + 1;
+    return { ...state, egressBad, egressGood: 0, egressDown: state.egressDown || egressBad >= t.fall };
+  }
+  const egressGood = state.egressGood + 1;
+  // Once down for forwarding, only `rise` good checks in a row clear it.
+  return { ...state, egressGood, egressBad: 0, egressDown: state.egressDown && egressGood < t.rise };
+}
+
+/** Whether the peers confirmed the current failure streak. */
+export function peersConfirm(s: NodeState): boolean {
+  return s.failingSince !== undefined && s.peer?.verdict === 'fail' && s.peer.sentAt >= s.failingSince;
+}
+
+/** Folds one round of the sensor into the node's state and recomputes its verdict. */
+export function step(state: NodeState, sensor: Observation, roundStart: number, t: Thresholds): NodeState {
+  let s: NodeState = state;
+  if (sensor === 'ok') s = { ...s, good: s.good + 1, bad: 0, failingSince: undefined };
+  else if (sensor === 'fail') s = { ...s, bad: s.bad + 1, good: 0, failingSince: s.failingSince ?? roundStart };
+  return judge(s, t);
+}
+
+/** Recomputes the verdict from the counters (after a round, or after peers or egress reported). */
+export function judge(s: NodeState, t: Thresholds): NodeState {
+  if (s.egressDown) return { ...s, verdict: 'unhealthy', why: 'answers, but its forwarding check fails (no egress through it)' };
+  if (s.bad >= t.fall) {
+    if (peersConfirm(s)) return { ...s, verdict: 'unhealthy', why: `TCP from the VPC failed ${s.bad} rounds in a row and the peers agree` };
+    if (s.verdict === 'unhealthy') return { ...s, why: `still failing (${s.bad} rounds)` };
+    return { ...s, verdict: 'unknown', why: `TCP from the VPC failed ${s.bad} rounds in a row; waiting for the peers to confirm` };
+  }
+  if (s.good > 0 && s.bad === 0) {
+    // A node nobody judged yet is healthy at its first good round; one that was not healthy needs `rise`.
+    if (s.verdict === undefined || s.verdict === 'healthy' || s.good >= t.rise) return { ...s, verdict: 'healthy', why: 'answering' };
+    return { ...s, why: `answering again (${s.good} of ${t.rise} rounds)` };
+  }
+  return s;
+}
+
+/** Verdicts the engine should see: nodes never judged are left out (the core falls back to EC2 status). */
+export function verdictsOf(states: ReadonlyMap<string, NodeState>): Record<string, Verdict> {
+  const out: Record<string, Verdict> = {};
+  for (const [id, s] of states) if (s.verdict !== undefined) out[id] = s.verdict;
+  return out;
+}
+
+/** How the peers' results about one node fold: any peer that sees it answer wins; otherwise any failure. */
+export function combinePeers(opinions: readonly Observation[]): Observation {
+  if (opinions.includes('ok')) return 'ok';
+  return opinions.includes('fail') ? 'fail' : 'unknown';
+}
+
+/**
+ * One vantage point's results on a node's ports: `fail` if any port conclusively failed (the
+ * service is what clients need), `ok` if every port answered, `unknown` otherwise.
+ */
+export function combinePorts(results: readonly Observation[]): Observation {
+  if (results.length === 0) return 'unknown';
+  if (results.includes('fail')) return 'fail';
+  return results.every((r) => r === 'ok') ? 'ok' : 'unknown';
+}

@@ -1,0 +1,41 @@
+/** Builds the probe loop from the runtime: the sensor over Lambda, metrics over CloudWatch, the core. */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { createLambdaSensor } from '../aws/lambda-sensor.js';
+import { createCloudWatchMetrics } from '../aws/metrics.js';
+import { ConfigError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { DEFAULT_PROBE_SETTINGS, type ProbeMemory, ProbeLoop } from './loop.js';
+
+/** The sensor answers within its connect timeout; the Lambda call itself gets a little more. */
+const clientOptions = { maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 10_000 } } as const;
+
+/** @throws ConfigError when VPCF_SENSOR_FUNCTION is not set. */
+export function createProbeLoop(rt: Runtime, owner: string, memory: ProbeMemory): ProbeLoop {
+  const { probe } = rt.config;
+  if (probe.sensorFunction === undefined) {
+    throw new ConfigError('VPCF_SENSOR_FUNCTION is required by the probe function', { context: { key: 'VPCF_SENSOR_FUNCTION' } });
+  }
+  const lambda = rt.clients.lambda ?? new LambdaClient(clientOptions);
+  const cloudwatch = rt.clients.cloudwatch ?? new CloudWatchClient(clientOptions);
+  return new ProbeLoop(
+    {
+      engine: rt.engine(owner),
+      sensor: createLambdaSensor(lambda, probe.sensorFunction),
+      host: rt.host,
+      metrics: createCloudWatchMetrics(cloudwatch, probe.metricsNamespace),
+      clock: rt.clock,
+      log: rt.log,
+      settings: {
+        ...DEFAULT_PROBE_SETTINGS,
+        intervalMs: probe.intervalMs,
+        fall: probe.fall,
+        rise: probe.rise,
+        tcpTimeoutMs: probe.tcpTimeoutMs,
+        sweepMs: probe.sweepMs,
+        egress: probe.egress,
+      },
+    },
+    memory,
+  );
+}

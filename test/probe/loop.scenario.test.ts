@@ -1,0 +1,130 @@
+/**
+ * The probe loop on the in-memory VPC: the real core, EC2 and SSM adapters, the world-backed
+ * sensor and peers, simulated time. Assertions are on the world (who holds the VIP, which
+ * mutations were sent) and on rounds, never on wall time.
+ */
+import { describe, expect, it } from 'vitest';
+import type { VipPair } from '../support/world.js';
+import { probeHarness } from './support/harness.js';
+
+const MINUTE = 57_000;
+const ec2Mutations = (h: ReturnType<typeof probeHarness>) => h.world.mutations().filter((c) => c.service === 'ec2');
+const vipOf = (h: ReturnType<typeof probeHarness>) => h.pairs[0] as VipPair;
+
+describe('probe loop', () => {
+  it('detects a silent death within fall rounds and moves the VIP to the standby', async () => {
+    const h = probeHarness();
+    const { a, b, vip } = vipOf(h);
+    const hungRound = 4;
+    await h.run(MINUTE, (round) => {
+      if (round.index === hungRound) h.world.hang(a.instanceId);
+    });
+
+    expect(h.world.vipHolder(vip)).toBe(b.instanceId);
+    const [switchCall] = h.world.calls.filter((c) => c.operation === 'AssignPrivateIpAddresses');
+    expect(switchCall).toBeDefined();
+    const moveRound = h.rounds.find((r) => r.moves.length > 0);
+    expect(moveRound?.index).toBe(hungRound + h.settings.fall);
+    const firstFailed = h.rounds[hungRound + 1];
+    expect((switchCall?.at ?? Infinity) - (firstFailed?.startedAt ?? 0)).toBeLessThanOrEqual(h.settings.fall * h.settings.intervalMs);
+    expect(moveRound?.moves[0]).toMatchObject({ group: 'vip-0', from: a.instanceId, to: b.instanceId });
+  });
+
+  it('never fails over on 1 % probe loss over ten minutes', async () => {
+    const h = probeHarness({ lossRate: 0.01, seed: 7 });
+    for (let minute = 0; minute < 10; minute += 1) await h.run(MINUTE);
+
+    expect(h.rounds.length).toBeGreaterThan(250);
+    expect(ec2Mutations(h)).toEqual([]);
+  });
+
+  it('never fails over when the sensor is blind for one round', async () => {
+    const h = probeHarness();
+    await h.run(MINUTE, (round) => {
+      h.sensor.blind = round.index === 5 || round.index === 6;
+    });
+
+    expect(h.rounds.some((r) => Object.values(r.verdicts).includes('unknown'))).toBe(true);
+    expect(ec2Mutations(h)).toEqual([]);
+  });
+
+  it('never fails over when one peer is blind for good', async () => {
+    const h = probeHarness({ settings: { sweepMs: 4_000 } });
+    const { b } = vipOf(h);
+    h.probes.blindProbers.add(b.instanceId);
+    await h.run(MINUTE);
+
+    expect(h.probes.runs.filter((id) => id === b.instanceId).length).toBeGreaterThan(5);
+    expect(ec2Mutations(h)).toEqual([]);
+  });
+
+  it('moves a flapping group at most once per cooldown', async () => {
+    const h = probeHarness({ tags: { 'failover:failback': 'auto' }, cooldownMs: 60_000 });
+    const { a } = vipOf(h);
+    for (let minute = 0; minute < 5; minute += 1) {
+      await h.run(MINUTE, (round) => {
+        // Down for three rounds, up for four: long enough to be judged both ways.
+        if (round.index % 7 === 0) h.world.hang(a.instanceId);
+        if (round.index % 7 === 3) h.world.unhang(a.instanceId);
+      });
+    }
+
+    const moves = h.store.entries.filter((e) => e.outcome === 'applied').map((e) => e.at);
+    expect(moves.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < moves.length; i += 1) expect((moves[i] ?? 0) - (moves[i - 1] ?? 0)).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('does not move when SSM is out, even if the holder stops answering the sensor', async () => {
+    const h = probeHarness();
+    const { a, vip } = vipOf(h);
+    h.world.faults.inject({ operation: 'SendCommand', error: 'InternalError' });
+    h.world.faults.inject({ operation: 'GetCommandInvocation', error: 'ThrottlingException' });
+    await h.run(MINUTE, (round) => {
+      if (round.index === 3) h.world.hang(a.instanceId);
+    });
+
+    expect(h.world.count('SendCommand')).toBeGreaterThan(0);
+    expect(h.world.vipHolder(vip)).toBe(a.instanceId);
+    expect(ec2Mutations(h)).toEqual([]);
+  });
+
+  it('does not move when both nodes are down, and raises NoHealthyMember', async () => {
+    const h = probeHarness();
+    const { a, b, vip } = vipOf(h);
+    await h.run(MINUTE, (round) => {
+      if (round.index === 3) {
+        h.world.hang(a.instanceId);
+        h.world.hang(b.instanceId);
+      }
+    });
+
+    expect(h.world.vipHolder(vip)).toBe(a.instanceId);
+    expect(ec2Mutations(h)).toEqual([]);
+    const last = h.metricCalls().at(-1);
+    expect(last?.Namespace).toBe('VpcFailover');
+    expect(last?.MetricData).toContainEqual(
+      expect.objectContaining({ MetricName: 'NoHealthyMember', Value: 1, Unit: 'Count', Dimensions: [{ Name: 'Group', Value: 'vip-0' }] }),
+    );
+    expect(last?.MetricData).toContainEqual(expect.objectContaining({ MetricName: 'HealthyMembers', Value: 0 }));
+  });
+
+  it('publishes each round in one PutMetricData call', async () => {
+    const h = probeHarness({ groups: 3 });
+    const summary = await h.run(20_000);
+
+    expect(h.metricCalls()).toHaveLength(summary.rounds);
+    expect(h.metricCalls()[0]?.MetricData).toContainEqual(expect.objectContaining({ MetricName: 'NoHealthyMember', Value: 0 }));
+  });
+
+  it('fails over a NAT that answers but no longer forwards', async () => {
+    const h = probeHarness({ kind: 'nat', settings: { egress: [{ kind: 'egress', host: '192.0.2.10', port: 443 }], sweepMs: 10_000 } });
+    const pair = h.pairs[0];
+    if (pair?.kind !== 'nat') throw new Error('fixture');
+    const { a, b, routeTables } = pair as unknown as { a: { instanceId: string }; b: { instanceId: string }; routeTables: { any: string } };
+    await h.run(MINUTE, (round) => {
+      if (round.index === 2) h.probes.notForwarding.add(a.instanceId);
+    });
+
+    expect(h.world.routeTarget(routeTables.any, '0.0.0.0/0')?.instanceId).toBe(b.instanceId);
+  });
+});

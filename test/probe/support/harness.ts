@@ -1,0 +1,117 @@
+/**
+ * The probe loop wired to a VpcWorld as the probe function wires it to AWS: the real EC2 and SSM
+ * adapters over the world's clients, the real core, CloudWatch metrics through a mocked client,
+ * an in-memory lease, the world-backed sensor, and a discrete-event clock shared by all of them.
+ */
+import { CloudWatchClient, PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createEc2Port } from '../../../shared/aws/ec2.js';
+import { createCloudWatchMetrics } from '../../../shared/aws/metrics.js';
+import { createSsmHostPort } from '../../../shared/aws/ssm.js';
+import { FailoverEngine, type Log } from '../../../shared/core/engine.js';
+import type { GroupKind } from '../../../shared/core/model.js';
+import type { Ec2Port } from '../../../shared/core/ports.js';
+import { DEFAULT_PROBE_SETTINGS, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
+import { memoryStore } from '../../support/memory-store.js';
+import { type HaPair, VpcWorld, buildHaWorld } from '../../support/world.js';
+import { installProbeHandler } from './probe-handler.js';
+import { between, prng } from './prng.js';
+import { simClock } from './sim-clock.js';
+import { worldSensor } from './world-sensor.js';
+
+export interface HarnessOptions {
+  readonly kind?: GroupKind;
+  readonly groups?: number;
+  /** `failover:ports` of every member. Default '443'. */
+  readonly ports?: string;
+  readonly tags?: Record<string, string>;
+  readonly settings?: Partial<ProbeSettings>;
+  readonly seed?: number;
+  /** Chance that one probe (sensor connect or peer check) is lost. */
+  readonly lossRate?: number;
+  /** Script run time on the instance, on top of the world's 500 ms delivery. Default 0. */
+  readonly ssmDurationMs?: readonly [number, number];
+  /** Latency of each EC2 port call. Default none. */
+  readonly ec2LatencyMs?: readonly [number, number];
+  readonly cooldownMs?: number;
+}
+
+export const quietLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+function withLatency(port: Ec2Port, sleep: () => Promise<void>): Ec2Port {
+  return {
+    observe: async () => (await sleep(), port.observe()),
+    apply: async (action) => (await sleep(), port.apply(action)),
+    readBack: async (query) => (await sleep(), port.readBack(query)),
+  };
+}
+
+export function probeHarness(options: HarnessOptions = {}) {
+  const random = prng(options.seed ?? 1);
+  const clock = simClock(1_700_000_000_000, random);
+  const world = new VpcWorld({ clock });
+  const kind = options.kind ?? 'vip';
+  const pairs: HaPair[] = Array.from({ length: options.groups ?? 1 }, (_, i) =>
+    buildHaWorld(kind, { world, group: `${kind}-${i}`, ports: options.ports ?? '443', ...(options.tags ? { tagsA: options.tags, tagsB: options.tags } : {}) }),
+  );
+  const [ssmMin, ssmMax] = options.ssmDurationMs ?? [0, 0];
+  const probes = installProbeHandler(world, { random, lossRate: options.lossRate ?? 0, durationMs: () => between(random, ssmMin, ssmMax) });
+  const sensor = worldSensor(world, clock, { random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
+  const cloudwatch = new CloudWatchClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAPROBETEST0000000', secretAccessKey: 'not-a-secret' } });
+  const cw = mockClient(cloudwatch);
+  cw.on(PutMetricDataCommand).resolves({});
+  const store = memoryStore();
+  const { ec2: ec2Client, ssm } = world.clients();
+  const [ec2Min, ec2Max] = options.ec2LatencyMs ?? [0, 0];
+  const ec2 = withLatency(createEc2Port(ec2Client, { clock }), () => (ec2Max > 0 ? clock.sleep(between(random, ec2Min, ec2Max)) : Promise.resolve()));
+  const host = createSsmHostPort(ssm, { clock });
+  const memory = newMemory();
+  const rounds: RoundReport[] = [];
+  const settings: ProbeSettings = { ...DEFAULT_PROBE_SETTINGS, ...options.settings };
+  let runs = 0;
+
+  /** One scheduled run of `ms`, like the probe function's. */
+  async function run(ms: number, onRound?: (round: RoundReport) => void): Promise<RunSummary> {
+    runs += 1;
+    const engine = new FailoverEngine({
+      ec2,
+      host,
+      lease: store,
+      journal: store,
+      clock,
+      log: quietLog,
+      settings: {
+        owner: `probe:run-${runs}`,
+        cooldownMs: options.cooldownMs ?? 60_000,
+        failback: { vip: 'manual', eip: 'manual', overlay: 'manual', nat: 'auto' },
+        leaseTtlMs: 30_000,
+        applyConcurrency: 4,
+        verifyIntervalMs: 500,
+        verifyTimeoutMs: 15_000,
+        journalLimit: 20,
+      },
+    });
+    const loop = new ProbeLoop(
+      {
+        engine,
+        sensor,
+        host,
+        metrics: createCloudWatchMetrics(cloudwatch, 'VpcFailover'),
+        clock,
+        log: quietLog,
+        settings,
+        onRound: (round) => {
+          rounds.push(round);
+          onRound?.(round);
+        },
+      },
+      memory,
+    );
+    return clock.drive(loop.run(clock.now() + ms));
+  }
+
+  /** Every PutMetricData input, in order. */
+  const metricCalls = (): PutMetricDataCommandInput[] => cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
+
+  return { clock, world, pairs, probes, sensor, store, memory, rounds, settings, run, metricCalls, random };
+}
