@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { type Group, discover } from '../../shared/core/groups.js';
+import { slotsOf } from '../../shared/core/holders.js';
+import type { ElasticIp, Route, WorldSnapshot } from '../../shared/core/model.js';
+import { DEFAULTS, eniOf, node, route, snapshot, table } from '../support/snapshot.js';
+
+const A = 'i-0000000000000001a';
+const B = 'i-0000000000000002b';
+const VIP = '10.0.1.100';
+
+function group(world: WorldSnapshot): Group {
+  const { groups, misconfigured } = discover(world, DEFAULTS);
+  expect(misconfigured).toEqual([]);
+  return groups[0]!;
+}
+
+const tags = (kind: string, extra: Record<string, string> = {}) => ({ 'failover:group': 'g', 'failover:kind': kind, ...extra });
+
+describe('slotsOf', () => {
+  it('finds the VIP holder among secondary addresses only', () => {
+    const world = snapshot({ instances: [node({ id: A, tags: tags('vip', { 'failover:vip': VIP }) }), node({ id: B, tags: tags('vip', { 'failover:vip': VIP }), secondary: [VIP] })] });
+
+    expect(slotsOf(group(world))).toEqual([expect.objectContaining({ scope: VIP, broken: false, pointsAt: B, holder: expect.objectContaining({ priority: Number.MAX_SAFE_INTEGER }) })]);
+  });
+
+  it('reports a VIP nobody holds as broken', () => {
+    const world = snapshot({ instances: [node({ id: A, tags: tags('vip', { 'failover:vip': VIP }) })] });
+
+    const [slot] = slotsOf(group(world));
+
+    expect(slot).toMatchObject({ scope: VIP, broken: true, pointsAt: 'no member' });
+    expect(slot?.holder).toBeUndefined();
+  });
+
+  it.each([
+    ['by ENI', { associationId: 'x', networkInterfaceId: eniOf(B) }, B, false],
+    ['by instance only', { associationId: 'x', instanceId: B }, B, false],
+    ['to an outsider', { associationId: 'x', networkInterfaceId: 'eni-elsewhere', instanceId: 'i-0000000000000099f' }, undefined, false],
+    ['nowhere', undefined, undefined, true],
+  ] as const)('finds the Elastic IP holder when associated %s', (_name, association, holder, broken) => {
+    const address: ElasticIp = { allocationId: 'eipalloc-1', publicIp: '203.0.113.10', ...(association ? { association } : {}) };
+    const world = snapshot({ instances: [A, B].map((id) => node({ id, tags: tags('eip', { 'failover:eip': 'eipalloc-1' }) })), addresses: [address] });
+
+    const [slot] = slotsOf(group(world));
+
+    expect(slot?.broken).toBe(broken);
+    expect(slot?.holder?.instance.instanceId).toBe(holder);
+  });
+
+  it.each([
+    ['an active route to a member ENI', route('0.0.0.0/0', A), A, false, eniOf(A)],
+    ['a blackhole route', route('0.0.0.0/0', A, 'blackhole'), A, true, `${eniOf(A)} (blackhole)`],
+    ['a route to a member instance', { destination: '0.0.0.0/0', state: 'active', target: { kind: 'instance', instanceId: B } } as Route, B, false, B],
+    ['a route to a gateway', route('0.0.0.0/0', { other: 'igw-1' }), undefined, false, 'igw-1'],
+    ['no default route', route('10.9.0.0/16', A), undefined, true, 'no 0.0.0.0/0 route'],
+  ] as const)('reads a NAT table with %s', (_name, r, holder, broken, pointsAt) => {
+    const world = snapshot({
+      instances: [node({ id: A, tags: tags('nat') }), node({ id: B, az: 'b', tags: tags('nat') })],
+      routeTables: [table('rtb-1', { NATAZ: 'eu-west-1a' }, [r])],
+    });
+
+    const [slot] = slotsOf(group(world));
+
+    expect(slot).toMatchObject({ scope: 'rtb-1', az: 'eu-west-1a', broken, pointsAt });
+    expect(slot?.holder?.instance.instanceId).toBe(holder);
+  });
+
+  it('reads one slot per overlay table, for the overlay address', () => {
+    const cidr = '100.64.0.1/32';
+    const world = snapshot({
+      instances: [A, B].map((id) => node({ id, tags: tags('overlay', { 'failover:overlay-ip': '100.64.0.1' }) })),
+      routeTables: [table('rtb-1', { 'failover:overlay': 'g' }, [route(cidr, A)]), table('rtb-2', { 'failover:overlay': 'g' }, [route(cidr, B)])],
+    });
+
+    expect(slotsOf(group(world)).map((s) => [s.scope, s.holder?.instance.instanceId])).toEqual([
+      ['rtb-1', A],
+      ['rtb-2', B],
+    ]);
+  });
+});
