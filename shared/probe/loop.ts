@@ -322,6 +322,7 @@ export class ProbeLoop {
     const { states } = this.memory;
     const data: MetricDatum[] = [];
     const groups = [...new Set(nodes.map((n) => n.group))];
+    let withoutHealthy = 0;
     for (const group of groups) {
       const judged = nodes.filter((n) => n.group === group && states.get(n.id)?.verdict !== undefined);
       for (const n of judged) {
@@ -331,6 +332,7 @@ export class ProbeLoop {
         const healthy = judged.filter((n) => states.get(n.id)?.verdict === 'healthy').length;
         data.push({ name: 'HealthyMembers', unit: 'Count', dimensions: { Group: group }, value: healthy, timestamp: at });
         data.push({ name: 'NoHealthyMember', unit: 'Count', dimensions: { Group: group }, value: healthy === 0 ? 1 : 0, timestamp: at });
+        if (healthy === 0) withoutHealthy += 1;
       }
       const sensor = sensorMs.get(group);
       if (sensor && sensor.length > 0) data.push({ name: 'ProbeLatency', unit: 'Milliseconds', dimensions: { Group: group, Vantage: 'sensor' }, values: sensor, timestamp: at });
@@ -338,6 +340,8 @@ export class ProbeLoop {
       if (peer.length > 0) data.push({ name: 'ProbeLatency', unit: 'Milliseconds', dimensions: { Group: group, Vantage: 'peers' }, values: peer, timestamp: at });
     }
     this.peerRtt = new Map();
+    // One undimensioned series, so a single alarm covers every group (and a silent probe, as missing data).
+    data.push({ name: 'GroupsWithoutHealthyMember', unit: 'Count', dimensions: {}, value: withoutHealthy, timestamp: at });
     for (const m of moves) {
       data.push({ name: 'Failovers', unit: 'Count', dimensions: { Group: m.group }, value: 1, timestamp: at });
       if (m.detectionMs !== undefined) data.push({ name: 'DetectionTime', unit: 'Milliseconds', dimensions: { Group: m.group }, value: m.detectionMs, timestamp: at });

@@ -106,6 +106,7 @@ describe('probe loop', () => {
       expect.objectContaining({ MetricName: 'NoHealthyMember', Value: 1, Unit: 'Count', Dimensions: [{ Name: 'Group', Value: 'vip-0' }] }),
     );
     expect(last?.MetricData).toContainEqual(expect.objectContaining({ MetricName: 'HealthyMembers', Value: 0 }));
+    expect(last?.MetricData).toContainEqual(expect.objectContaining({ MetricName: 'GroupsWithoutHealthyMember', Value: 1, Dimensions: [] }));
   });
 
   it('publishes each round in one PutMetricData call', async () => {
