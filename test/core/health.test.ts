@@ -6,7 +6,8 @@ import { node, snapshot } from '../support/snapshot.js';
 const ID = 'i-0000000000000001a';
 
 function assess(state: InstanceState, checks: StatusChecks | undefined, probe?: Verdict) {
-  const world = { ...snapshot({ instances: [node({ id: ID, state })] }), statusChecks: checks === undefined ? {} : { [ID]: checks } };
+  const statusChecks: Record<string, StatusChecks> = checks === undefined ? {} : { [ID]: checks };
+  const world = { ...snapshot({ instances: [node({ id: ID, state })] }), statusChecks };
   return assessHealth(world, probe === undefined ? {} : { [ID]: probe })[ID];
 }
 
