@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { FailoverEngine } from '../../shared/core/engine.js';
+import { ConfigError } from '../../shared/errors.js';
+import { createRuntime, deadlineOf, lazy } from '../../shared/runtime.js';
+import { manualClock } from '../support/clock.js';
+import { memoryLog } from './support/harness.js';
+
+describe('createRuntime', () => {
+  it('builds its own SDK clients when none are injected, and a fresh engine per owner', () => {
+    const runtime = createRuntime({ env: { VPCF_TABLE_NAME: 'vpc-failover-dev', AWS_REGION: 'eu-west-1' }, log: memoryLog() });
+
+    expect(Object.isFrozen(runtime)).toBe(true);
+    expect(Object.keys(runtime.clients).sort()).toEqual(['autoscaling', 'dynamodb', 'ec2', 'ssm']);
+    expect(runtime.engine('a')).toBeInstanceOf(FailoverEngine);
+    expect(runtime.engine('a')).not.toBe(runtime.engine('a'));
+  });
+
+  it('fails with the ConfigError of a bad setting', () => {
+    expect(() => createRuntime({ env: { VPCF_TABLE_NAME: 'x' }, log: memoryLog() })).toThrow(ConfigError);
+  });
+});
+
+describe('lazy', () => {
+  it('builds on first use only, and once', () => {
+    let builds = 0;
+    const get = lazy(() => ({ n: ++builds }));
+
+    expect(builds).toBe(0);
+    expect(get()).toBe(get());
+    expect(builds).toBe(1);
+  });
+});
+
+describe('deadlineOf', () => {
+  it('leaves a margin before Lambda would stop the invocation, and never goes back in time', () => {
+    const clock = manualClock(1_000);
+
+    expect(deadlineOf({ getRemainingTimeInMillis: () => 10_000 }, clock)).toBe(1_000 + 8_500);
+    expect(deadlineOf({ getRemainingTimeInMillis: () => 10_000 }, clock, 2_000)).toBe(1_000 + 8_000);
+    expect(deadlineOf({ getRemainingTimeInMillis: () => 500 }, clock)).toBe(1_000);
+  });
+});
