@@ -138,10 +138,38 @@ export class ProbeLoop {
       index += 1;
       const next = startedAt + settings.intervalMs;
       if (next + settings.tcpTimeoutMs >= until) break;
-      if (clock.now() < next) await clock.sleep(next - clock.now());
+      await this.waitUntil(next, until);
     }
     await Promise.all([...this.inflight]);
+    moves.push(...this.betweenRounds.splice(0));
     return { rounds: index, moves, ...this.counters };
+  }
+
+  /**
+   * Sleeps until the next round, but a peer confirmation that lands in between turns a suspect
+   * into a verdict at once: waiting for the next round would add up to a whole interval.
+   */
+  private async waitUntil(next: number, until: number): Promise<void> {
+    const { clock } = this.deps;
+    while (clock.now() < next) {
+      const woken = new Promise<'woken'>((resolve) => {
+        this.wake = () => resolve('woken');
+      });
+      const outcome = await Promise.race([clock.sleep(next - clock.now()).then(() => 'slept' as const), woken]);
+      this.wake = undefined;
+      if (outcome === 'slept') return;
+      const verdicts = this.currentVerdicts();
+      if (!sameVerdicts(verdicts, this.lastSent)) this.betweenRounds.push(...(await this.callEngine(verdicts, until)));
+    }
+  }
+
+  private wake: (() => void) | undefined;
+  /** Moves made between rounds, reported (and published) with the next round. */
+  private readonly betweenRounds: Move[] = [];
+  private nodeIds = new Set<string>();
+
+  private currentVerdicts(): Record<string, Verdict> {
+    return verdictsOf(new Map([...this.memory.states].filter(([id]) => this.nodeIds.has(id))));
   }
 
   private async observe(until: number): Promise<WorldSnapshot | undefined> {
@@ -193,12 +221,13 @@ export class ProbeLoop {
     const sweepDue = clock.now() - this.lastSweepAt >= settings.sweepMs || this.egressRecheck;
     if (sweepDue && !this.sweeping) this.sweep(nodes, until, this.egressRecheck && clock.now() - this.lastSweepAt < settings.sweepMs);
 
-    const verdicts = verdictsOf(new Map([...states].filter(([id]) => nodes.some((n) => n.id === id))));
+    this.nodeIds = new Set(nodes.map((n) => n.id));
+    const verdicts = this.currentVerdicts();
     let engineCalled = false;
-    let moves: Move[] = [];
+    const moves: Move[] = this.betweenRounds.splice(0);
     if (world && (!sameVerdicts(verdicts, this.lastSent) || clock.now() - this.lastEngineAt >= settings.engineEveryMs)) {
       engineCalled = true;
-      moves = await this.callEngine(verdicts, until);
+      moves.push(...(await this.callEngine(verdicts, until)));
     }
     await this.publish(nodes, sensorMs, moves, startedAt);
     return { index, startedAt, verdicts, engineCalled, moves };
@@ -273,9 +302,14 @@ export class ProbeLoop {
     const { states } = this.memory;
     const { settings } = this.deps;
     const reading = readBatch(batch, results);
+    let turned = false;
     for (const [id, verdict] of reading.opinions) {
-      states.set(id, judge(notePeers(states.get(id) ?? initialState, { verdict, sentAt }), settings));
+      const before = states.get(id) ?? initialState;
+      const after = judge(notePeers(before, { verdict, sentAt }), settings);
+      states.set(id, after);
+      if (after.verdict === 'unhealthy' && before.verdict !== 'unhealthy') turned = true;
     }
+    if (turned) this.wake?.();
     for (const [id, result] of reading.egress) {
       const next = judge(noteEgress(states.get(id) ?? initialState, result, settings), settings);
       states.set(id, next);

@@ -49,7 +49,8 @@ function withLatency(port: Ec2Port, sleep: () => Promise<void>): Ec2Port {
 export function probeHarness(options: HarnessOptions = {}) {
   const random = prng(options.seed ?? 1);
   const clock = simClock(1_700_000_000_000, random);
-  const world = new VpcWorld({ clock });
+  // AWS pages hold up to 1,000 items; the world's small default page exists to catch adapters that ignore NextToken.
+  const world = new VpcWorld({ clock, pageSize: 1000 });
   const kind = options.kind ?? 'vip';
   const pairs: HaPair[] = Array.from({ length: options.groups ?? 1 }, (_, i) =>
     buildHaWorld(kind, { world, group: `${kind}-${i}`, ports: options.ports ?? '443', ...(options.tags ? { tagsA: options.tags, tagsB: options.tags } : {}) }),
