@@ -30,7 +30,11 @@ export interface ProbeSettings extends Thresholds {
   /** How long an SSM probe may take before its missing answers count as unknown. */
   readonly ssmTimeoutMs: number;
   readonly egress: readonly EgressTarget[];
-  readonly namespace?: string;
+  /**
+   * Rounds buffered per PutMetricData (each datum keeps its round's timestamp). A move, a change in
+   * the groups without a healthy member, and the end of a run flush at once.
+   */
+  readonly metricsFlushRounds: number;
 }
 
 export const DEFAULT_PROBE_SETTINGS: ProbeSettings = Object.freeze({
@@ -43,6 +47,7 @@ export const DEFAULT_PROBE_SETTINGS: ProbeSettings = Object.freeze({
   snapshotMaxAgeMs: 30_000,
   ssmTimeoutMs: 8_000,
   egress: [],
+  metricsFlushRounds: 15,
 });
 
 /** The part of the core the loop uses. */
@@ -142,6 +147,7 @@ export class ProbeLoop {
     }
     await Promise.all([...this.inflight]);
     moves.push(...this.betweenRounds.splice(0));
+    await this.flush();
     return { rounds: index, moves, ...this.counters };
   }
 
@@ -352,7 +358,6 @@ export class ProbeLoop {
   }
 
   private async publish(nodes: readonly ProbeNode[], sensorMs: ReadonlyMap<string, number[]>, moves: readonly Move[], at: number): Promise<void> {
-    const { metrics, log } = this.deps;
     const { states } = this.memory;
     const data: MetricDatum[] = [];
     const groups = [...new Set(nodes.map((n) => n.group))];
@@ -380,6 +385,21 @@ export class ProbeLoop {
       data.push({ name: 'Failovers', unit: 'Count', dimensions: { Group: m.group }, value: 1, timestamp: at });
       if (m.detectionMs !== undefined) data.push({ name: 'DetectionTime', unit: 'Milliseconds', dimensions: { Group: m.group }, value: m.detectionMs, timestamp: at });
     }
-    if (data.length > 0) await metrics.put(data).catch(seen(log, 'PutMetricData', undefined));
+    this.buffered.push(...data);
+    this.bufferedRounds += 1;
+    const alarmChanged = withoutHealthy !== this.lastWithoutHealthy;
+    this.lastWithoutHealthy = withoutHealthy;
+    if (moves.length > 0 || alarmChanged || this.bufferedRounds >= this.deps.settings.metricsFlushRounds) await this.flush();
+  }
+
+  private buffered: MetricDatum[] = [];
+  private bufferedRounds = 0;
+  private lastWithoutHealthy = 0;
+
+  private async flush(): Promise<void> {
+    const data = this.buffered;
+    this.buffered = [];
+    this.bufferedRounds = 0;
+    if (data.length > 0) await this.deps.metrics.put(data).catch(seen(this.deps.log, 'PutMetricData', undefined));
   }
 }

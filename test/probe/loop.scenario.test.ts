@@ -109,12 +109,15 @@ describe('probe loop', () => {
     expect(last?.MetricData).toContainEqual(expect.objectContaining({ MetricName: 'GroupsWithoutHealthyMember', Value: 1, Dimensions: [] }));
   });
 
-  it('publishes each round in one PutMetricData call', async () => {
-    const h = probeHarness({ groups: 3 });
+  it('publishes a call per metricsFlushRounds rounds, not per node, with every round timestamped', async () => {
+    const h = probeHarness({ groups: 3, settings: { metricsFlushRounds: 5 } });
     const summary = await h.run(20_000);
 
-    expect(h.metricCalls()).toHaveLength(summary.rounds);
-    expect(h.metricCalls()[0]?.MetricData).toContainEqual(expect.objectContaining({ MetricName: 'NoHealthyMember', Value: 0 }));
+    expect(h.metricCalls()).toHaveLength(Math.ceil(summary.rounds / 5));
+    const healthy = h.metricCalls().flatMap((c) => c.MetricData ?? []).filter((d) => d.MetricName === 'NoHealthyMember');
+    expect(healthy).toHaveLength(summary.rounds * 3);
+    expect(new Set(healthy.map((d) => d.Timestamp?.getTime())).size).toBe(summary.rounds);
+    expect(healthy.every((d) => d.Value === 0)).toBe(true);
   });
 
   it('fails over a NAT that answers but no longer forwards', async () => {
