@@ -52,7 +52,7 @@ describe('decide: vip groups', () => {
     { name: 'standby unhealthy and holder impaired', world: vipPair({ status: { [A]: 'impaired', [B]: 'impaired' } }), probes: {}, outcome: 'refused' },
     { name: 'standby status unknown and holder stopped', world: vipPair({ aState: 'stopped', status: { [B]: 'unknown' } }), probes: {}, outcome: 'refused' },
     { name: 'no holder yet', world: vipPair({ holder: 'none' }), probes: {}, outcome: 'change' },
-  ])('reconciles to $outcome when $name', ({ world, probes, outcome }) => {
+  ] as { name: string; world: WorldSnapshot; probes: Record<string, Verdict>; outcome: string }[])('reconciles to $outcome when $name', ({ world, probes, outcome }) => {
     expect(plan(world, { probes }).outcome).toBe(outcome);
   });
 
