@@ -64,7 +64,7 @@ export function createRuntime(options: { env: Readonly<Record<string, string | u
   const log = options.log ?? new Logger({ serviceName: 'vpc-failover' });
   const ec2 = createEc2Port(clients.ec2, { clock });
   const host = createSsmHostPort(clients.ssm, { clock, comment: 'vpc-failover' });
-  const store = createDynamoStore(clients.dynamodb, config.tableName);
+  const store = createDynamoStore(clients.dynamodb, config.tableName, { clock });
   return Object.freeze({
     config,
     clients,

@@ -4,7 +4,7 @@
  */
 import type { Group, Member } from './groups.js';
 import type { Assessment, HealthMap } from './health.js';
-import { type Slot, slotsOf } from './holders.js';
+import { type Slot, groupHolder, slotsOf } from './holders.js';
 import type { Action, GroupKind, SwitchTarget } from './model.js';
 import { parseCidr } from './validate.js';
 
@@ -190,9 +190,7 @@ export function decide(input: DecideInput): Plan {
   if (group.kind === 'overlay') {
     // The tables should agree; after a partial failure they may not. The most common healthy-looking
     // target is the group's holder, and every table converges on whatever the group decides.
-    const counts = new Map<Member, number>();
-    for (const s of slots) if (s.holder && !s.broken) counts.set(s.holder, (counts.get(s.holder) ?? 0) + 1);
-    const holder = [...counts].sort(([a, x], [b, y]) => y - x || a.priority - b.priority || idOf(a).localeCompare(idOf(b)))[0]?.[0];
+    const holder = groupHolder(group, slots);
     const choice = choose({ broken: !holder, ...(holder ? { holder } : {}) }, ctx);
     const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? holder : undefined;
     const behind = target ? slots.filter((s) => s.holder !== target || s.broken) : [];

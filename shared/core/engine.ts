@@ -7,7 +7,7 @@ import { type ActionReport, applyActions, verifyActions } from './apply.js';
 import { type Intent, type Plan, decide } from './decide.js';
 import { type Discovery, type DiscoveryDefaults, type Group, discover } from './groups.js';
 import { type HealthMap, assessHealth } from './health.js';
-import { slotsOf } from './holders.js';
+import { groupHolder, slotsOf } from './holders.js';
 import type { Trigger, Verdict, WorldSnapshot } from './model.js';
 import type { Clock, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort } from './ports.js';
 import { retry } from './retry.js';
@@ -217,8 +217,13 @@ export class FailoverEngine {
       durationMs: clock.now() - started,
       ...fields,
     });
+    // "Away from the holder" means the holder seen now: a second decider that wins the lease later must not
+    // move away from the node the first one just moved to.
+    const pinned = request.intent.type === 'failover' && request.intent.from === undefined && request.intent.to === undefined && initial.kind !== 'nat';
+    const holderNow = pinned ? groupHolder(initial)?.instance.instanceId : undefined;
+    const intent: Intent = holderNow ? { type: 'failover', from: holderNow } : request.intent;
     const decideAt = (group: Group, h: HealthMap, lastMoveAt?: number) =>
-      decide({ group, health: h, intent: request.intent, now: clock.now(), ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
+      decide({ group, health: h, intent, now: clock.now(), ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
 
     if (dryRun) {
       const lastMoveAt = (await lease.lastMoves([initial.name]))[initial.name];

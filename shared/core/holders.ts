@@ -73,3 +73,14 @@ export function slotsOf(group: Group): Slot[] {
       return group.tables.map((table) => routeSlot(group, table, group.cidr));
   }
 }
+
+/**
+ * The member a single-holder group (vip, eip, overlay) points at. Overlay tables should agree; after a
+ * partial failure they may not, and the most common working target counts as the holder.
+ */
+export function groupHolder(group: Group, slots: readonly Slot[] = slotsOf(group)): Member | undefined {
+  const counts = new Map<Member, number>();
+  for (const s of slots) if (s.holder && !s.broken) counts.set(s.holder, (counts.get(s.holder) ?? 0) + 1);
+  const id = (m: Member) => m.instance.instanceId;
+  return [...counts].sort(([a, x], [b, y]) => y - x || a.priority - b.priority || id(a).localeCompare(id(b)))[0]?.[0];
+}

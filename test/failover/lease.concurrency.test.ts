@@ -65,6 +65,19 @@ describe('two deciders on one group', () => {
     expect(endState(pair)).toEqual({ holderIsB: true, upOnB: true, upOnA: false });
   });
 
+  it('does not bounce the VIP back when two manual failovers without a target race', async () => {
+    const { pair, runtime } = await realTimeVipPair();
+    pair.world.clearCalls();
+
+    const results = await Promise.all(
+      ['op-1', 'op-2'].map((owner) => runtime.engine(owner).run({ intent: { type: 'failover' }, trigger: 'manual', deadline: Date.now() + 10_000 })),
+    );
+
+    expect(results.map(([r]) => r?.outcome).sort()).toEqual(['changed', 'unchanged']);
+    expect(pair.world.count('AssignPrivateIpAddresses')).toBe(1);
+    expect(endState(pair)).toEqual({ holderIsB: true, upOnB: true, upOnA: false });
+  });
+
   it('moves NAT routes once when two manual failovers from the same node race', async () => {
     const pair = buildNatPair({ worldOptions: { clock: systemClock } });
     const runtime = createRuntime({ env: { VPCF_TABLE_NAME: await freshTable(db) }, clients: { ...pair.world.clients(), dynamodb: db.client }, log: memoryLog() });
