@@ -23,6 +23,11 @@ export interface ApplyDeps {
 export interface ApplyOptions {
   /** No new attempt starts after this (epoch ms). */
   readonly deadline: number;
+  /**
+   * By when OS-side commands must be done. An old holder that hangs would otherwise keep its
+   * deactivation (and the caller) waiting until `deadline`; the switch itself never waits for it.
+   */
+  readonly hostDeadline?: number;
   readonly concurrency: number;
   readonly onRetry?: (summary: string, error: FailoverError, attempt: number) => void;
 }
@@ -88,7 +93,7 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps, 
       if (action.type === 'activate-ip' && !assigned.has(action.instanceId)) return skip(action, 'the address was not assigned');
       const script = action.type === 'activate-ip' ? activateIpScript(action) : deactivateIpScript(action);
       try {
-        const [result] = await deps.host.run([action.instanceId], script, options.deadline);
+        const [result] = await deps.host.run([action.instanceId], script, Math.min(options.deadline, options.hostDeadline ?? options.deadline));
         const ok = result?.status === 'success';
         reports.set(action, {
           summary: describeAction(action),

@@ -27,6 +27,8 @@ export interface EngineSettings extends DiscoveryDefaults {
   readonly applyConcurrency: number;
   readonly verifyIntervalMs: number;
   readonly verifyTimeoutMs: number;
+  /** How long OS-side commands (ip addr on the holders) may take; default 8 s. */
+  readonly hostTimeoutMs?: number;
   readonly journalLimit: number;
 }
 
@@ -262,6 +264,7 @@ export class FailoverEngine {
       const actBy = Math.min(request.deadline, grant.expiresAt - LEASE_MARGIN_MS);
       const reports = await applyActions(plan.actions, this.deps, {
         deadline: actBy,
+        hostDeadline: clock.now() + (settings.hostTimeoutMs ?? 8_000),
         concurrency: settings.applyConcurrency,
         onRetry: (summary, error, attempt) => log.warn('retrying', { group: group.name, action: summary, attempt, error: error.message }),
       });

@@ -44,6 +44,23 @@ describe('failover function: vip group', () => {
     expect(entry).toMatchObject({ group, trigger: 'manual', outcome: 'applied', from: a.instanceId, to: b.instanceId });
   });
 
+  it('does not keep the operator waiting on a hung old holder: the switch is done and its deactivation is reported failed', async () => {
+    const { pair, clock, h } = await setup();
+    const { world, a, b, vip, group } = pair;
+    world.impair(a.instanceId);
+    world.hang(a.instanceId);
+    const started = clock.now();
+
+    const result = (await h.invoke({ action: 'failover', group })) as GroupResult;
+
+    expect(world.vipHolder(vip)).toBe(b.instanceId);
+    expect(world.osIps(b.instanceId)).toContain(vip);
+    expect(result.outcome).toBe('partial');
+    expect(result.actions.find((r) => r.summary.startsWith('take'))).toMatchObject({ status: 'failed', error: expect.stringContaining('timed-out') });
+    // Host commands are capped at 8 s; without the cap the run would wait out the lease (27 s).
+    expect(clock.now() - started).toBeLessThan(15_000);
+  });
+
   it('moves the VIP away from an impaired holder and takes it down in the old holder OS', async () => {
     const { pair, h } = await setup();
     const { world, a, b, vip, group } = pair;
