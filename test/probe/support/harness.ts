@@ -3,15 +3,14 @@
  * adapters over the world's clients, the real core, CloudWatch metrics through a mocked client,
  * an in-memory lease, the world-backed sensor, and a discrete-event clock shared by all of them.
  */
-import { CloudWatchClient, PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
 import { createEc2Port } from '../../../shared/aws/ec2.js';
 import { createCloudWatchMetrics } from '../../../shared/aws/metrics.js';
 import { createSsmHostPort } from '../../../shared/aws/ssm.js';
-import { FailoverEngine, type Log } from '../../../shared/core/engine.js';
+import { FailoverEngine } from '../../../shared/core/engine.js';
 import type { GroupKind } from '../../../shared/core/model.js';
 import type { Ec2Port } from '../../../shared/core/ports.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
+import { quietLog, recordedCloudWatch } from '../../support/harness.js';
 import { memoryStore } from '../../support/memory-store.js';
 import { type HaPair, VpcWorld, buildHaWorld } from '../../support/world.js';
 import { installProbeHandler } from './probe-handler.js';
@@ -36,7 +35,7 @@ export interface HarnessOptions {
   readonly cooldownMs?: number;
 }
 
-export const quietLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+export { quietLog };
 
 function withLatency(port: Ec2Port, sleep: () => Promise<void>): Ec2Port {
   return {
@@ -58,9 +57,7 @@ export function probeHarness(options: HarnessOptions = {}) {
   const [ssmMin, ssmMax] = options.ssmDurationMs ?? [0, 0];
   const probes = installProbeHandler(world, { random, lossRate: options.lossRate ?? 0, durationMs: () => between(random, ssmMin, ssmMax) });
   const sensor = worldSensor(world, clock, { random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
-  const cloudwatch = new CloudWatchClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIAPROBETEST0000000', secretAccessKey: 'not-a-secret' } });
-  const cw = mockClient(cloudwatch);
-  cw.on(PutMetricDataCommand).resolves({});
+  const { client: cloudwatch, metricCalls } = recordedCloudWatch();
   const store = memoryStore();
   const { ec2: ec2Client, ssm } = world.clients();
   const [ec2Min, ec2Max] = options.ec2LatencyMs ?? [0, 0];
@@ -110,9 +107,6 @@ export function probeHarness(options: HarnessOptions = {}) {
     );
     return clock.drive(loop.run(clock.now() + ms));
   }
-
-  /** Every PutMetricData input, in order. */
-  const metricCalls = (): PutMetricDataCommandInput[] => cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
 
   return { clock, world, pairs, probes, sensor, store, memory, rounds, settings, run, metricCalls, random };
 }

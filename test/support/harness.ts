@@ -1,0 +1,119 @@
+/**
+ * What the scenario harnesses share: a runtime wired as createRuntime wires it in Lambda, over a
+ * VpcWorld's clients, a real DynamoDB (dynalite on loopback, one fresh table each) and the world's
+ * clock; a Lambda context; logs that keep quiet; a CloudWatch client whose calls are recorded.
+ */
+import { CloudWatchClient, PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { Context } from 'aws-lambda';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { tableDefinition } from '../../shared/aws/dynamo.js';
+import type { Log } from '../../shared/core/engine.js';
+import type { Clock } from '../../shared/core/ports.js';
+import { type Runtime, createRuntime } from '../../shared/runtime.js';
+import type { DynaliteHandle } from '../aws/support/dynalite.js';
+import type { VpcWorld } from './world.js';
+
+/** Dummy credentials: the clients never leave the process (their `send` is mocked or aims at loopback). */
+export const testClientConfig = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIAHARNESSTEST00000', secretAccessKey: 'not-a-secret' },
+} as const;
+
+export interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly extra: Record<string, unknown>[];
+}
+
+/** A log that keeps what it was told, so tests stay quiet and can look at warnings. */
+export interface MemoryLog extends Log {
+  readonly lines: LogLine[];
+}
+
+export function memoryLog(): MemoryLog {
+  const lines: LogLine[] = [];
+  const at = (level: string) => (message: string, ...extra: Record<string, unknown>[]) => void lines.push({ level, message, extra });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A log that drops everything, for long simulations where keeping lines would only cost memory. */
+export const quietLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+let tables = 0;
+
+/** A fresh table on the shared dynalite, so tests never see each other's leases or journal. */
+export async function freshTable(db: DynaliteHandle, prefix = 'vpcf-scenario'): Promise<string> {
+  const name = `${prefix}-${process.pid}-${++tables}`;
+  await db.client.send(new CreateTableCommand(tableDefinition(name)));
+  return name;
+}
+
+/** A Lambda context with the fields the handlers read, named after `functionName` (the serverless.yml key). */
+export function lambdaContext(requestId: string, remainingMs = 60_000, functionName = 'failover'): Context {
+  const name = `vpc-failover-test-${functionName}`;
+  return {
+    awsRequestId: requestId,
+    getRemainingTimeInMillis: () => remainingMs,
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+    memoryLimitInMB: '256',
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'test',
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface WiredRuntime {
+  readonly runtime: Runtime;
+  readonly log: MemoryLog;
+  readonly tableName: string;
+}
+
+export interface RuntimeOptions {
+  /** VPCF_* settings on top of VPCF_TABLE_NAME. */
+  readonly env?: Record<string, string>;
+  /** The probe function's clients, absent from the world. */
+  readonly lambda?: LambdaClient;
+  readonly cloudwatch?: CloudWatchClient;
+  /** Prefix of the fresh table's name. */
+  readonly tablePrefix?: string;
+}
+
+/** createRuntime over `world`'s clients (the world must use `clock`), `db` and a fresh table, logging to memory. */
+export async function runtimeFor(world: VpcWorld, clock: Clock, db: DynaliteHandle, options: RuntimeOptions = {}): Promise<WiredRuntime> {
+  const tableName = await freshTable(db, options.tablePrefix);
+  const log = memoryLog();
+  const runtime = createRuntime({
+    env: { VPCF_TABLE_NAME: tableName, ...options.env },
+    clients: {
+      ...world.clients(),
+      dynamodb: db.client,
+      ...(options.lambda ? { lambda: options.lambda } : {}),
+      ...(options.cloudwatch ? { cloudwatch: options.cloudwatch } : {}),
+    },
+    clock,
+    log,
+  });
+  return { runtime, log, tableName };
+}
+
+export interface RecordedCloudWatch {
+  readonly client: CloudWatchClient;
+  readonly mock: AwsClientStub<CloudWatchClient>;
+  /** Every PutMetricData input, in order. */
+  metricCalls(): PutMetricDataCommandInput[];
+}
+
+/** A CloudWatch client (the instance mocked, not the class) that accepts every PutMetricData. */
+export function recordedCloudWatch(): RecordedCloudWatch {
+  const client = new CloudWatchClient(testClientConfig);
+  const mock = mockClient(client);
+  mock.on(PutMetricDataCommand).resolves({});
+  return { client, mock, metricCalls: () => mock.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input) };
+}
