@@ -158,7 +158,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
             ':zero': num(0),
             ':one': num(1),
           },
-          // The old image tells whether the previous holder released the lease or let it lapse.
+          // The old image tells when the previous holder's lease ended, released or lapsed.
           ReturnValues: 'ALL_OLD',
         }),
       );
@@ -166,12 +166,16 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
       const previousOwner = readStr(previous, 'owner');
       const releasedAt = readNum(previous, 'releasedAt');
       const lastMoveAt = readNum(previous, 'lastMoveAt');
+      // A lease that lapsed (or that our own retried invocation still held) ended at its expiry or now,
+      // whichever came first: its holder may have changed the world until then.
+      const previousExpiry = readNum(previous, 'leaseExpiresAt');
+      const endedAt = previousOwner === undefined ? releasedAt : previousExpiry === undefined ? undefined : Math.min(previousExpiry, now);
       return {
         group,
         owner,
         token: (readNum(previous, 'token') ?? 0) + 1,
         expiresAt,
-        ...(previousOwner === undefined && releasedAt !== undefined ? { previousReleasedAt: releasedAt } : {}),
+        ...(endedAt === undefined ? {} : { previousReleasedAt: endedAt }),
         ...(lastMoveAt === undefined ? {} : { lastMoveAt }),
       };
     } catch (error) {

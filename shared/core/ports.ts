@@ -57,7 +57,7 @@ export interface LeaseGrant {
   readonly owner: string;
   readonly token: number;
   readonly expiresAt: number;
-  /** When the previous holder released the lease (epoch ms), if ever. */
+  /** When the previous holder's lease ended (epoch ms): its release, or its expiry if it lapsed. Absent for a first grant. */
   readonly previousReleasedAt?: number;
   /** When the group last moved (epoch ms), for the cooldown. */
   readonly lastMoveAt?: number;

@@ -81,7 +81,7 @@ describe('DynamoStore lease', () => {
 
     const grant = await store().tryAcquire(group, 'owner-b', TTL, T0 + TTL);
 
-    expect(grant).toEqual({ group, owner: 'owner-b', token: 2, expiresAt: T0 + 2 * TTL });
+    expect(grant).toEqual({ group, owner: 'owner-b', token: 2, expiresAt: T0 + 2 * TTL, previousReleasedAt: T0 + TTL });
   });
 
   it('records the release and the move, and reports both to the next holder', async () => {
@@ -114,16 +114,16 @@ describe('DynamoStore lease', () => {
     expect(third?.previousReleasedAt).toBe(T0 + 3_000);
   });
 
-  it('does not report a release when the previous holder let its lease lapse', async () => {
+  it('reports the expiry as the end of a lease the previous holder let lapse', async () => {
     const group = freshGroup('lapsed');
     const first = await store().tryAcquire(group, 'owner-a', TTL, T0);
     await store().release(first!, T0 + 1_000);
     await store().tryAcquire(group, 'owner-b', TTL, T0 + 2_000); // crashes, never releases
 
-    const third = await store().tryAcquire(group, 'owner-c', TTL, T0 + 2_000 + TTL);
+    const third = await store().tryAcquire(group, 'owner-c', TTL, T0 + 9_000 + TTL);
 
     expect(third).toBeDefined();
-    expect(third?.previousReleasedAt).toBeUndefined();
+    expect(third?.previousReleasedAt).toBe(T0 + 2_000 + TTL);
     expect(third?.token).toBe(3);
   });
 

@@ -45,7 +45,13 @@ export function memoryStore(): MemoryStore {
         owner,
         token,
         expiresAt: now + ttlMs,
-        ...(previous && previous.owner === undefined && previous.releasedAt !== undefined ? { previousReleasedAt: previous.releasedAt } : {}),
+        ...(previous === undefined
+          ? {}
+          : previous.owner === undefined
+            ? previous.releasedAt === undefined
+              ? {}
+              : { previousReleasedAt: previous.releasedAt }
+            : { previousReleasedAt: Math.min(previous.leaseExpiresAt, now) }),
         ...(previous?.lastMoveAt === undefined ? {} : { lastMoveAt: previous.lastMoveAt }),
       };
       return grant;
