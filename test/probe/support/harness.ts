@@ -3,6 +3,8 @@
  * adapters over the world's clients, the real core, CloudWatch metrics through a mocked client,
  * an in-memory lease, the world-backed sensor, and a discrete-event clock shared by all of them.
  */
+import { InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createEc2Port } from '../../../shared/aws/ec2.js';
 import { createCloudWatchMetrics } from '../../../shared/aws/metrics.js';
 import { createSsmHostPort } from '../../../shared/aws/ssm.js';
@@ -10,13 +12,16 @@ import { FailoverEngine } from '../../../shared/core/engine.js';
 import type { GroupKind } from '../../../shared/core/model.js';
 import type { Ec2Port } from '../../../shared/core/ports.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
-import { quietLog, recordedCloudWatch } from '../../support/harness.js';
+import type { SensorRequest } from '../../../shared/probe/ports.js';
+import type { DynaliteHandle } from '../../aws/support/dynalite.js';
+import { type ManualClock, manualClock } from '../../support/clock.js';
+import { type RecordedCloudWatch, type WiredRuntime, quietLog, recordedCloudWatch, runtimeFor, testClientConfig } from '../../support/harness.js';
 import { memoryStore } from '../../support/memory-store.js';
-import { type HaPair, VpcWorld, buildHaWorld } from '../../support/world.js';
+import { type HaPair, type VipPair, VpcWorld, buildHaWorld } from '../../support/world.js';
 import { installProbeHandler } from './probe-handler.js';
 import { between, prng } from './prng.js';
 import { simClock } from './sim-clock.js';
-import { worldSensor } from './world-sensor.js';
+import { type WorldSensor, worldSensor } from './world-sensor.js';
 
 export interface HarnessOptions {
   readonly kind?: GroupKind;
@@ -109,4 +114,50 @@ export function probeHarness(options: HarnessOptions = {}) {
   }
 
   return { clock, world, pairs, probes, sensor, store, memory, rounds, settings, run, metricCalls, random };
+}
+
+export interface WiredProbe extends WiredRuntime {
+  readonly clock: ManualClock;
+  readonly world: VpcWorld;
+  readonly pair: VipPair;
+  /** What answers the sensor function's Invoke: the world, as the sensor in the VPC would see it. */
+  readonly sensor: WorldSensor;
+  readonly lambda: AwsClientStub<LambdaClient>;
+  readonly cloudwatch: RecordedCloudWatch;
+  /** Every Invoke input, in order. */
+  invokes(): InvokeCommandInput[];
+  /** The sensor requests as they went over the wire (decoded Invoke payloads). */
+  sensorRequests(): SensorRequest[];
+}
+
+export const SENSOR_FUNCTION = 'vpc-failover-test-sensor';
+
+/**
+ * The probe function's runtime as createRuntime builds it in Lambda: one VIP pair (ports 443 and
+ * 8443) in a VpcWorld, dynalite for the lease and journal, the sensor behind a mocked Lambda
+ * client that answers from the world, CloudWatch recorded, and a manual clock shared by all.
+ */
+export async function wiredProbe(db: DynaliteHandle, env: Record<string, string> = {}): Promise<WiredProbe> {
+  const clock = manualClock();
+  const world = new VpcWorld({ clock });
+  const pair = buildHaWorld('vip', { world, group: 'web', ports: '443,8443' });
+  installProbeHandler(world);
+  const sensor = worldSensor(world, clock);
+  const lambdaClient = new LambdaClient(testClientConfig);
+  const lambda = mockClient(lambdaClient);
+  const decode = (input: InvokeCommandInput): SensorRequest => JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)) as SensorRequest;
+  lambda.on(InvokeCommand).callsFake(async (input: InvokeCommandInput): Promise<InvokeCommandOutput> => {
+    const response = await sensor.probe(decode(input));
+    // The SDK hands back a Uint8Array subclass; the adapter only decodes it.
+    return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(response)) as InvokeCommandOutput['Payload'], $metadata: {} };
+  });
+  const cloudwatch = recordedCloudWatch();
+  const wired = await runtimeFor(world, clock, db, {
+    env: { VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION, ...env },
+    lambda: lambdaClient,
+    cloudwatch: cloudwatch.client,
+    tablePrefix: 'vpcf-probe',
+  });
+  const invokes = () => lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input);
+  return { ...wired, clock, world, pair, sensor, lambda, cloudwatch, invokes, sensorRequests: () => invokes().map(decode) };
 }
