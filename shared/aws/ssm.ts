@@ -1,11 +1,13 @@
 /**
  * Host adapter: runs a validated shell script on instances through SSM Run Command
- * (AWS-RunShellScript) and polls each invocation until it ends or the caller's deadline passes.
- * It knows nothing about what the scripts print; parsing their output is the caller's business.
+ * (AWS-RunShellScript) and polls each command until its invocations end or the caller's deadline
+ * passes. It knows nothing about what the scripts print; parsing their output is the caller's business.
  */
 import {
   GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
   SendCommandCommand,
+  type CommandInvocation,
   type GetCommandInvocationCommandOutput,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -28,6 +30,17 @@ export const SSM_MAX_INSTANCES_PER_COMMAND = 50;
 const DELIVERY_TIMEOUT_SECONDS = 30;
 /** SSM rejects a Comment longer than 100 characters. */
 const MAX_COMMENT_LENGTH = 100;
+/** ListCommandInvocations' MaxResults ceiling: one page covers a whole command. */
+const LIST_PAGE_SIZE = 50;
+/**
+ * ListCommandInvocations' plugin Output is stdout then stderr, cut by the agent to 2,500 bytes
+ * (2,400 on older agents). Output this long may have been cut, so its full result is fetched.
+ */
+const LIST_OUTPUT_SAFE_BYTES = 2_400;
+/** What the agent puts between stdout and stderr in the plugin Output, and after a cut stdout. */
+const OUTPUT_ERROR_TITLE = '\n----------ERROR-------\n';
+const OUTPUT_CUT_MARKER = '\n---Output truncated---';
+const SHELL_PLUGIN = 'aws:runShellScript';
 
 type Outcome = HostResult['status'];
 
@@ -71,14 +84,19 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * Creates the host port. `run` sends one SendCommand per 50 instances (concurrently), then polls
- * GetCommandInvocation for every pending instance in rounds until each reaches a terminal state
- * or `deadline` passes; what is still pending then is reported `timed-out`.
+ * Creates the host port. `run` sends one SendCommand per 50 instances (concurrently), then, in
+ * rounds until each invocation reaches a terminal state or `deadline` passes, lists each command's
+ * invocations with their output (ListCommandInvocations, Details): one call per command per round,
+ * whatever the number of instances. What is still pending at the deadline is reported `timed-out`.
+ *
+ * The listed output is stdout and stderr together, cut to about 2,500 bytes, so an invocation that
+ * wrote to stderr, or whose output may have been cut, is read in full with GetCommandInvocation
+ * once it is terminal. Only those instances cost a call of their own.
  *
  * Errors: an instance SSM does not manage (`InvalidInstanceId`) is reported `undeliverable`. Any
  * other SendCommand failure throws AwsCallError once every chunk has settled, so nothing is left
- * running behind the throw. While polling, `InvocationDoesNotExist` (the invocation is
- * not registered yet) and retriable errors mean "ask again next round"; any other error throws.
+ * running behind the throw. While polling, an invocation not listed yet or `InvocationDoesNotExist`
+ * (SSM has not registered it yet) and retriable errors mean "ask again next round"; any other error throws.
  */
 export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions): HostPort {
   const { clock } = options;
@@ -106,7 +124,8 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
     }
   }
 
-  async function poll(commandId: string, instanceId: string): Promise<GetCommandInvocationCommandOutput | undefined> {
+  /** One instance's full result, or undefined when it is not readable yet or the call was throttled. */
+  async function fetch(commandId: string, instanceId: string): Promise<GetCommandInvocationCommandOutput | undefined> {
     try {
       return await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
     } catch (error) {
@@ -116,6 +135,35 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
       if (translated === undefined || translated.retriable) return undefined;
       throw translated;
     }
+  }
+
+  /**
+   * The command's invocations by instance, page after page until every wanted instance is seen or
+   * the pages end. A retriable error ends the listing early: what was seen so far is used and the
+   * rest counts as pending.
+   */
+  async function list(commandId: string, wanted: ReadonlySet<string>): Promise<Map<string, CommandInvocation>> {
+    const listed = new Map<string, CommandInvocation>();
+    let nextToken: string | undefined;
+    // A bound on pages, so a service that kept answering tokens could not hold the round forever.
+    for (let page = 0; page < SSM_MAX_INSTANCES_PER_COMMAND; page += 1) {
+      let output;
+      try {
+        output = await client.send(
+          new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, MaxResults: LIST_PAGE_SIZE, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
+        );
+      } catch (error) {
+        const translated = toAwsCallError('ListCommandInvocations', error, { commandId, instanceIds: [...wanted].join(',') });
+        if (translated.retriable) return listed;
+        throw translated;
+      }
+      for (const invocation of output.CommandInvocations ?? []) {
+        if (invocation.InstanceId !== undefined) listed.set(invocation.InstanceId, invocation);
+      }
+      nextToken = output.NextToken || undefined;
+      if (nextToken === undefined || [...wanted].every((id) => listed.has(id))) break;
+    }
+    return listed;
   }
 
   /** Settles every promise before rethrowing the first failure, so nothing is left running. */
@@ -138,35 +186,54 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
     return ids.map((id, index) => [id, singles[index] ?? 'not-managed']);
   }
 
+  /** One polling round for one command: moves what ended from `pending` to `results`. */
+  async function pollCommand(commandId: string, pending: Set<string>, results: Map<string, HostResult>): Promise<void> {
+    const listed = await list(commandId, pending);
+    const incomplete: string[] = [];
+    for (const instanceId of pending) {
+      const invocation = listed.get(instanceId);
+      const status = invocation && invocationOutcome(invocation.Status, invocation.StatusDetails);
+      if (invocation === undefined || status === undefined) continue;
+      const result = fromListing(instanceId, status, invocation);
+      if (result === undefined) {
+        incomplete.push(instanceId);
+      } else {
+        pending.delete(instanceId);
+        results.set(instanceId, result);
+      }
+    }
+    const fetched = await settleAll(incomplete.map((instanceId) => fetch(commandId, instanceId)));
+    fetched.forEach((invocation, index) => {
+      const instanceId = incomplete[index];
+      const status = invocation && invocationOutcome(invocation.Status, invocation.StatusDetails);
+      if (instanceId === undefined || invocation === undefined || status === undefined) return;
+      pending.delete(instanceId);
+      results.set(instanceId, toResult(instanceId, status, invocation));
+    });
+  }
+
   async function run(instanceIds: readonly string[], script: HostScript, deadline: number): Promise<readonly HostResult[]> {
     const unique = [...new Set(instanceIds)];
     if (unique.length === 0) return [];
 
     const dispatched = await settleAll(chunk(unique, SSM_MAX_INSTANCES_PER_COMMAND).map((ids) => dispatch(ids, script)));
     const results = new Map<string, HostResult>();
-    const pending = new Map<string, string>(); // instanceId -> commandId
+    const pending = new Map<string, Set<string>>(); // commandId -> instances still running under it
     for (const [instanceId, commandId] of dispatched.flat()) {
       if (commandId === 'not-managed') {
         results.set(instanceId, { instanceId, status: 'undeliverable', stdout: '', stderr: 'InvalidInstanceId' });
       } else {
-        pending.set(instanceId, commandId);
+        pending.set(commandId, (pending.get(commandId) ?? new Set()).add(instanceId));
       }
     }
 
-    while (pending.size > 0) {
+    const waiting = () => [...pending].filter(([, ids]) => ids.size > 0);
+    while (waiting().length > 0) {
       const remaining = deadline - clock.now();
       if (remaining <= 0) break;
-      // The invocation never exists right after SendCommand; waiting first saves a wasted round.
+      // The invocations are never listed right after SendCommand; waiting first saves a wasted round.
       await clock.sleep(Math.min(pollIntervalMs, remaining));
-      const round = [...pending];
-      const answers = await settleAll(round.map(([instanceId, commandId]) => poll(commandId, instanceId)));
-      answers.forEach((invocation, index) => {
-        const [instanceId] = round[index] ?? [];
-        const status = invocation && invocationOutcome(invocation.Status, invocation.StatusDetails);
-        if (instanceId === undefined || invocation === undefined || status === undefined) return;
-        pending.delete(instanceId);
-        results.set(instanceId, toResult(instanceId, status, invocation));
-      });
+      await settleAll(waiting().map(([commandId, ids]) => pollCommand(commandId, ids, results)));
     }
     return unique.map((id) => results.get(id) ?? { instanceId: id, status: 'timed-out', stdout: '', stderr: '' });
   }
@@ -174,14 +241,26 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
   return { run };
 }
 
-function toResult(instanceId: string, status: Outcome, invocation: GetCommandInvocationCommandOutput): HostResult {
+const utf8 = new TextEncoder();
+
+/**
+ * The result a listed terminal invocation gives on its own, or undefined when it needs
+ * GetCommandInvocation: it wrote to stderr (the listing mixes it into the output), its output may
+ * have been cut, or it ran but lists no plugin.
+ */
+function fromListing(instanceId: string, status: Outcome, invocation: CommandInvocation): HostResult | undefined {
+  const plugin = invocation.CommandPlugins?.find((candidate) => candidate.Name === SHELL_PLUGIN) ?? invocation.CommandPlugins?.[0];
+  if (plugin === undefined) return status === 'undeliverable' ? { instanceId, status, stdout: '', stderr: '' } : undefined;
+  const output = plugin.Output ?? '';
+  if (output.includes(OUTPUT_ERROR_TITLE) || output.endsWith(OUTPUT_CUT_MARKER) || utf8.encode(output).length >= LIST_OUTPUT_SAFE_BYTES) return undefined;
+  return withExitCode({ instanceId, status, stdout: output, stderr: '' }, plugin.ResponseCode);
+}
+
+function withExitCode(result: HostResult, responseCode: number | undefined): HostResult {
   // ResponseCode -1 means the script never started; it is not an exit code.
-  const exitCode = invocation.ResponseCode !== undefined && invocation.ResponseCode >= 0 ? invocation.ResponseCode : undefined;
-  return {
-    instanceId,
-    status,
-    ...(exitCode === undefined ? {} : { exitCode }),
-    stdout: invocation.StandardOutputContent ?? '',
-    stderr: invocation.StandardErrorContent ?? '',
-  };
+  return responseCode !== undefined && responseCode >= 0 ? { ...result, exitCode: responseCode } : result;
+}
+
+function toResult(instanceId: string, status: Outcome, invocation: GetCommandInvocationCommandOutput): HostResult {
+  return withExitCode({ instanceId, status, stdout: invocation.StandardOutputContent ?? '', stderr: invocation.StandardErrorContent ?? '' }, invocation.ResponseCode);
 }

@@ -1,16 +1,20 @@
 import {
   GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
   SendCommandCommand,
   SSMClient,
   SSMServiceException,
+  type CommandInvocation,
   type GetCommandInvocationCommandInput,
   type GetCommandInvocationCommandOutput,
+  type ListCommandInvocationsCommandInput,
+  type ListCommandInvocationsCommandOutput,
   type SendCommandCommandInput,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createSsmHostPort, invocationOutcome } from '../../shared/aws/ssm.js';
-import type { Clock, HostScript } from '../../shared/core/ports.js';
+import type { HostScript } from '../../shared/core/ports.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { manualClock } from '../support/clock.js';
 
@@ -25,20 +29,59 @@ function ssmError(name: string, httpStatusCode = 400): SSMServiceException {
 const instanceIds = (count: number, offset = 0): string[] =>
   Array.from({ length: count }, (_, index) => `i-${(index + offset).toString(16).padStart(17, '0')}`);
 
+/** Instances per command id, as SendCommand received them. */
+let sentTo: Map<string, string[]>;
+
 /** SendCommand answers with a command id per call: cmd-1, cmd-2, ... */
 function acceptCommands(): void {
   let counter = 0;
-  ssm.on(SendCommandCommand).callsFake(async () => ({ Command: { CommandId: `cmd-${++counter}` } }));
+  ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
+    const commandId = `cmd-${++counter}`;
+    sentTo.set(commandId, [...(input.InstanceIds ?? [])]);
+    return { Command: { CommandId: commandId } };
+  });
+}
+
+/** A listed invocation whose one plugin (aws:runShellScript) is in the given state. */
+function listedAs(instanceId: string, status: string, details: string, plugin: { code?: number; output?: string } = {}): CommandInvocation {
+  return {
+    InstanceId: instanceId,
+    Status: status as CommandInvocation['Status'],
+    StatusDetails: details,
+    CommandPlugins: [{ Name: 'aws:runShellScript', Status: status as 'Success', StatusDetails: details, ResponseCode: plugin.code ?? -1, Output: plugin.output ?? '' }],
+  };
+}
+const succeeded = (instanceId: string, output = ''): CommandInvocation => listedAs(instanceId, 'Success', 'Success', { code: 0, output });
+const running = (instanceId: string): CommandInvocation => listedAs(instanceId, 'InProgress', 'InProgress');
+
+type Page = CommandInvocation[] | Partial<ListCommandInvocationsCommandOutput> | Error;
+
+/**
+ * ListCommandInvocations answers per command from a queue of first pages (the last repeats); a
+ * command without a queue lists every instance it was sent to as succeeded with no output.
+ */
+function listings(answers: Record<string, Page[]> = {}, nextPages: Record<string, Partial<ListCommandInvocationsCommandOutput>> = {}): void {
+  const seen: Record<string, number> = {};
+  ssm.on(ListCommandInvocationsCommand).callsFake(async (input: ListCommandInvocationsCommandInput) => {
+    if (input.NextToken !== undefined) return nextPages[input.NextToken] ?? { CommandInvocations: [] };
+    const id = input.CommandId ?? '';
+    const queue = answers[id] ?? [(sentTo.get(id) ?? []).map((instanceId) => succeeded(instanceId))];
+    const index = Math.min(seen[id] ?? 0, queue.length - 1);
+    seen[id] = (seen[id] ?? 0) + 1;
+    const answer = queue[index]!;
+    if (answer instanceof Error) throw answer;
+    return Array.isArray(answer) ? { CommandInvocations: answer } : answer;
+  });
 }
 
 type Answer = Partial<GetCommandInvocationCommandOutput> | Error;
 
 /** GetCommandInvocation answers per instance from a queue; the last answer repeats. */
-function invocations(answers: Record<string, Answer[]>, fallback: Answer = { Status: 'Success', StatusDetails: 'Success', ResponseCode: 0 }): void {
+function invocations(answers: Record<string, Answer[]>): void {
   const seen: Record<string, number> = {};
   ssm.on(GetCommandInvocationCommand).callsFake(async (input: GetCommandInvocationCommandInput) => {
     const id = input.InstanceId ?? '';
-    const queue = answers[id] ?? [fallback];
+    const queue = answers[id] ?? [ssmError('InvocationDoesNotExist')];
     const index = Math.min(seen[id] ?? 0, queue.length - 1);
     seen[id] = (seen[id] ?? 0) + 1;
     const answer = queue[index]!;
@@ -48,24 +91,32 @@ function invocations(answers: Record<string, Answer[]>, fallback: Answer = { Sta
 }
 
 const sendInputs = (): SendCommandCommandInput[] => ssm.commandCalls(SendCommandCommand).map((call) => call.args[0].input);
-const pollInputs = (): GetCommandInvocationCommandInput[] => ssm.commandCalls(GetCommandInvocationCommand).map((call) => call.args[0].input);
+const listInputs = (): ListCommandInvocationsCommandInput[] => ssm.commandCalls(ListCommandInvocationsCommand).map((call) => call.args[0].input);
+const getInputs = (): GetCommandInvocationCommandInput[] => ssm.commandCalls(GetCommandInvocationCommand).map((call) => call.args[0].input);
+
+const A = 'i-0000000000000000a';
+const B = 'i-0000000000000000b';
+/** What the SSM agent appends to a plugin Output it cut, and puts before stderr. */
+const OUTPUT_CUT = '\n---Output truncated---';
+const ERROR_TITLE = '\n----------ERROR-------\n';
 
 beforeEach(() => {
   ssm.reset();
+  sentTo = new Map();
 });
 
 describe('SsmHostPort.run', () => {
   it('sends AWS-RunShellScript with the script lines, execution timeout and delivery timeout', async () => {
     acceptCommands();
-    invocations({});
+    listings();
     const clock = manualClock();
 
-    await createSsmHostPort(client, { clock }).run(['i-0000000000000000a'], script, clock.now() + 5_000);
+    await createSsmHostPort(client, { clock }).run([A], script, clock.now() + 5_000);
 
     expect(sendInputs()).toEqual([
       {
         DocumentName: 'AWS-RunShellScript',
-        InstanceIds: ['i-0000000000000000a'],
+        InstanceIds: [A],
         Parameters: { commands: ['set -u', 'echo "vpcf ok"'], executionTimeout: ['10'] },
         TimeoutSeconds: 30,
         Comment: 'vpc-failover probe',
@@ -75,45 +126,56 @@ describe('SsmHostPort.run', () => {
 
   it('uses the configured execution timeout and comment', async () => {
     acceptCommands();
-    invocations({});
+    listings();
     const clock = manualClock();
 
-    await createSsmHostPort(client, { clock, executionTimeoutSeconds: 3, comment: 'activate vip web' }).run(
-      ['i-0000000000000000a'],
-      script,
-      clock.now() + 5_000,
-    );
+    await createSsmHostPort(client, { clock, executionTimeoutSeconds: 3, comment: 'activate vip web' }).run([A], script, clock.now() + 5_000);
 
     expect(sendInputs()[0]).toMatchObject({ Parameters: { commands: script.lines, executionTimeout: ['3'] }, Comment: 'activate vip web' });
   });
 
-  it('sends one command per 50 instances and polls each instance under its own command', async () => {
+  it('sends one command per 50 instances and lists the invocations of each command, with details', async () => {
     acceptCommands();
-    invocations({});
+    listings();
     const clock = manualClock();
     const ids = instanceIds(120);
 
     const results = await createSsmHostPort(client, { clock }).run(ids, script, clock.now() + 5_000);
 
     expect(sendInputs().map((input) => input.InstanceIds)).toEqual([ids.slice(0, 50), ids.slice(50, 100), ids.slice(100)]);
-    const commandOf = Object.fromEntries(pollInputs().map((input) => [input.InstanceId, input.CommandId]));
-    const commandsUsed = new Set(Object.values(commandOf));
-    expect(Object.keys(commandOf)).toHaveLength(120);
-    expect(commandsUsed.size).toBe(3);
-    expect(commandOf[ids[0]!]).toBe(commandOf[ids[49]!]);
-    expect(commandOf[ids[0]!]).not.toBe(commandOf[ids[50]!]);
+    expect(listInputs()).toEqual([
+      { CommandId: 'cmd-1', Details: true, MaxResults: 50 },
+      { CommandId: 'cmd-2', Details: true, MaxResults: 50 },
+      { CommandId: 'cmd-3', Details: true, MaxResults: 50 },
+    ]);
+    expect(getInputs()).toEqual([]);
     expect(results.map((r) => r.instanceId)).toEqual(ids);
     expect(results.every((r) => r.status === 'success')).toBe(true);
   });
 
-  it('runs each instance once even when listed twice', async () => {
+  it('polls a 50-instance command with one ListCommandInvocations call per round, not one call per instance', async () => {
     acceptCommands();
-    invocations({});
+    const ids = instanceIds(50);
+    listings({ 'cmd-1': [ids.map(running), ids.map(running), ids.map((id) => succeeded(id, 'vpcf ok\n'))] });
     const clock = manualClock();
 
-    const results = await createSsmHostPort(client, { clock }).run(['i-0000000000000000a', 'i-0000000000000000a'], script, clock.now() + 5_000);
+    const results = await createSsmHostPort(client, { clock, pollIntervalMs: 200 }).run(ids, script, clock.now() + 5_000);
 
-    expect(sendInputs()[0]?.InstanceIds).toEqual(['i-0000000000000000a']);
+    expect(clock.sleeps).toEqual([200, 200, 200]);
+    expect(listInputs()).toHaveLength(3);
+    expect(getInputs()).toHaveLength(0);
+    expect(results).toHaveLength(50);
+    expect(results[49]).toEqual({ instanceId: ids[49], status: 'success', exitCode: 0, stdout: 'vpcf ok\n', stderr: '' });
+  });
+
+  it('runs each instance once even when listed twice', async () => {
+    acceptCommands();
+    listings();
+    const clock = manualClock();
+
+    const results = await createSsmHostPort(client, { clock }).run([A, A], script, clock.now() + 5_000);
+
+    expect(sendInputs()[0]?.InstanceIds).toEqual([A]);
     expect(results).toHaveLength(1);
   });
 
@@ -126,109 +188,250 @@ describe('SsmHostPort.run', () => {
     expect(ssm.calls()).toHaveLength(0);
   });
 
-  it('keeps polling while the invocation does not exist yet, then reports output and exit code', async () => {
+  it('counts instances the listing does not show yet as pending: empty first, then partial', async () => {
     acceptCommands();
-    invocations({
-      'i-0000000000000000a': [
-        ssmError('InvocationDoesNotExist'),
-        ssmError('InvocationDoesNotExist'),
-        { Status: 'InProgress', StatusDetails: 'InProgress', ResponseCode: -1 },
-        { Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: 'vpcf ok\n', StandardErrorContent: '' },
+    listings({ 'cmd-1': [[], [succeeded(A, 'a\n')], [succeeded(A, 'a\n'), succeeded(B, 'b\n')]] });
+    const clock = manualClock();
+
+    const results = await createSsmHostPort(client, { clock, pollIntervalMs: 200 }).run([A, B], script, clock.now() + 5_000);
+
+    expect(listInputs()).toHaveLength(3);
+    expect(clock.sleeps).toEqual([200, 200, 200]);
+    expect(results).toEqual([
+      { instanceId: A, status: 'success', exitCode: 0, stdout: 'a\n', stderr: '' },
+      { instanceId: B, status: 'success', exitCode: 0, stdout: 'b\n', stderr: '' },
+    ]);
+  });
+
+  it('reads the exit code from the plugin and omits it when ResponseCode is -1', async () => {
+    acceptCommands();
+    listings({
+      'cmd-1': [
+        [
+          listedAs(A, 'Failed', 'Failed', { code: 3, output: 'vpcf result=no-interface\n' }),
+          listedAs(B, 'TimedOut', 'DeliveryTimedOut', { code: -1 }),
+        ],
       ],
     });
     const clock = manualClock();
 
-    const results = await createSsmHostPort(client, { clock, pollIntervalMs: 200 }).run(['i-0000000000000000a'], script, clock.now() + 5_000);
+    const results = await createSsmHostPort(client, { clock }).run([A, B], script, clock.now() + 5_000);
 
-    expect(pollInputs()).toHaveLength(4);
-    expect(pollInputs()[0]).toEqual({ CommandId: 'cmd-1', InstanceId: 'i-0000000000000000a' });
-    expect(clock.sleeps).toEqual([200, 200, 200, 200]);
-    expect(results).toEqual([{ instanceId: 'i-0000000000000000a', status: 'success', exitCode: 0, stdout: 'vpcf ok\n', stderr: '' }]);
+    expect(results).toEqual([
+      { instanceId: A, status: 'failed', exitCode: 3, stdout: 'vpcf result=no-interface\n', stderr: '' },
+      { instanceId: B, status: 'undeliverable', stdout: '', stderr: '' },
+    ]);
+    expect(getInputs()).toHaveLength(0);
+  });
+
+  it('reports an undeliverable invocation listed without plugins without reading it again', async () => {
+    acceptCommands();
+    listings({ 'cmd-1': [[{ InstanceId: A, Status: 'Failed', StatusDetails: 'Undeliverable', CommandPlugins: [] }]] });
+    const clock = manualClock();
+
+    const results = await createSsmHostPort(client, { clock }).run([A], script, clock.now() + 5_000);
+
+    expect(results).toEqual([{ instanceId: A, status: 'undeliverable', stdout: '', stderr: '' }]);
+    expect(getInputs()).toHaveLength(0);
+  });
+
+  it('follows NextToken within a round when the first page does not cover every instance', async () => {
+    acceptCommands();
+    listings({ 'cmd-1': [{ CommandInvocations: [succeeded(A)], NextToken: 'page-2' }] }, { 'page-2': { CommandInvocations: [succeeded(B)] } });
+    const clock = manualClock();
+
+    const results = await createSsmHostPort(client, { clock }).run([A, B], script, clock.now() + 5_000);
+
+    expect(listInputs()).toEqual([
+      { CommandId: 'cmd-1', Details: true, MaxResults: 50 },
+      { CommandId: 'cmd-1', Details: true, MaxResults: 50, NextToken: 'page-2' },
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['success', 'success']);
+  });
+
+  it('does not ask for the next page once every pending instance is listed', async () => {
+    acceptCommands();
+    listings({ 'cmd-1': [{ CommandInvocations: [succeeded(A)], NextToken: 'page-2' }] });
+    const clock = manualClock();
+
+    await createSsmHostPort(client, { clock }).run([A], script, clock.now() + 5_000);
+
+    expect(listInputs()).toEqual([{ CommandId: 'cmd-1', Details: true, MaxResults: 50 }]);
+  });
+
+  it('reads the full result with GetCommandInvocation when the listed output was cut, and only for that instance', async () => {
+    acceptCommands();
+    const full = `${'vpcf probe id=i-1 check=tcp result=ok\n'.repeat(130)}vpcf probe-end checks=130\n`;
+    const cut = `${full.slice(0, 2_500 - OUTPUT_CUT.length)}${OUTPUT_CUT}`;
+    listings({ 'cmd-1': [[succeeded(A, cut), succeeded(B, 'short\n')]] });
+    invocations({ [A]: [{ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: full, StandardErrorContent: '' }] });
+    const clock = manualClock();
+
+    const results = await createSsmHostPort(client, { clock }).run([A, B], script, clock.now() + 5_000);
+
+    expect(getInputs()).toEqual([{ CommandId: 'cmd-1', InstanceId: A }]);
+    expect(results).toEqual([
+      { instanceId: A, status: 'success', exitCode: 0, stdout: full, stderr: '' },
+      { instanceId: B, status: 'success', exitCode: 0, stdout: 'short\n', stderr: '' },
+    ]);
+  });
+
+  it('reads the full result when the listed output is long enough to have been cut, even without a marker', async () => {
+    acceptCommands();
+    const long = 'x'.repeat(2_400);
+    listings({ 'cmd-1': [[succeeded(A, long)]] });
+    invocations({ [A]: [{ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: `${long}yz` }] });
+    const clock = manualClock();
+
+    const results = await createSsmHostPort(client, { clock }).run([A], script, clock.now() + 5_000);
+
+    expect(getInputs()).toHaveLength(1);
+    expect(results[0]?.stdout).toBe(`${long}yz`);
+  });
+
+  it('reads stderr with GetCommandInvocation when the listed output has an error part', async () => {
+    acceptCommands();
+    listings({ 'cmd-1': [[listedAs(A, 'Failed', 'Failed', { code: 127, output: `${ERROR_TITLE}sh: ip: not found` })]] });
+    invocations({ [A]: [{ Status: 'Failed', StatusDetails: 'Failed', ResponseCode: 127, StandardOutputContent: '', StandardErrorContent: 'sh: ip: not found\n' }] });
+    const clock = manualClock();
+
+    const results = await createSsmHostPort(client, { clock }).run([A], script, clock.now() + 5_000);
+
+    expect(getInputs()).toEqual([{ CommandId: 'cmd-1', InstanceId: A }]);
+    expect(results).toEqual([{ instanceId: A, status: 'failed', exitCode: 127, stdout: '', stderr: 'sh: ip: not found\n' }]);
+  });
+
+  it('asks again next round when GetCommandInvocation does not have the invocation yet', async () => {
+    acceptCommands();
+    listings({ 'cmd-1': [[succeeded(A, `${ERROR_TITLE}warning`)]] });
+    invocations({
+      [A]: [ssmError('InvocationDoesNotExist'), { Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: 'ok\n', StandardErrorContent: 'warning' }],
+    });
+    const clock = manualClock();
+
+    const results = await createSsmHostPort(client, { clock, pollIntervalMs: 200 }).run([A], script, clock.now() + 5_000);
+
+    expect(getInputs()).toHaveLength(2);
+    expect(listInputs()).toHaveLength(2);
+    expect(results).toEqual([{ instanceId: A, status: 'success', exitCode: 0, stdout: 'ok\n', stderr: 'warning' }]);
   });
 
   it('reports timed-out at the deadline and never waits past it', async () => {
     acceptCommands();
-    invocations({ 'i-0000000000000000a': [{ Status: 'InProgress', StatusDetails: 'InProgress' }] });
+    listings({ 'cmd-1': [[running(A)]] });
     const clock = manualClock(1_000_000);
     const deadline = 1_000_000 + 1_300;
 
-    const results = await createSsmHostPort(client, { clock, pollIntervalMs: 500 }).run(['i-0000000000000000a'], script, deadline);
+    const results = await createSsmHostPort(client, { clock, pollIntervalMs: 500 }).run([A], script, deadline);
 
-    expect(results).toEqual([{ instanceId: 'i-0000000000000000a', status: 'timed-out', stdout: '', stderr: '' }]);
+    expect(results).toEqual([{ instanceId: A, status: 'timed-out', stdout: '', stderr: '' }]);
     expect(clock.sleeps).toEqual([500, 500, 300]);
     expect(clock.now()).toBe(deadline);
   });
 
   it('reports timed-out without polling when the deadline has already passed', async () => {
     acceptCommands();
-    invocations({});
+    listings();
     const clock = manualClock();
 
-    const results = await createSsmHostPort(client, { clock }).run(['i-0000000000000000a'], script, clock.now());
+    const results = await createSsmHostPort(client, { clock }).run([A], script, clock.now());
 
     expect(results[0]?.status).toBe('timed-out');
-    expect(pollInputs()).toHaveLength(0);
+    expect(listInputs()).toHaveLength(0);
   });
 
-  it('stops polling an instance once it is terminal while others keep running', async () => {
+  it('keeps the first terminal answer of an instance while others of its command keep running', async () => {
     acceptCommands();
-    invocations({
-      'i-0000000000000000a': [{ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0 }],
-      'i-0000000000000000b': [{ Status: 'InProgress' }, { Status: 'InProgress' }, { Status: 'Failed', StatusDetails: 'Failed', ResponseCode: 4 }],
+    listings({
+      'cmd-1': [
+        [succeeded(A), running(B)],
+        [listedAs(A, 'Failed', 'Failed', { code: 9 }), running(B)],
+        [listedAs(A, 'Failed', 'Failed', { code: 9 }), listedAs(B, 'Failed', 'Failed', { code: 4 })],
+      ],
     });
     const clock = manualClock();
 
-    const results = await createSsmHostPort(client, { clock }).run(['i-0000000000000000a', 'i-0000000000000000b'], script, clock.now() + 5_000);
+    const results = await createSsmHostPort(client, { clock }).run([A, B], script, clock.now() + 5_000);
 
-    expect(pollInputs().filter((input) => input.InstanceId === 'i-0000000000000000a')).toHaveLength(1);
-    expect(pollInputs().filter((input) => input.InstanceId === 'i-0000000000000000b')).toHaveLength(3);
+    expect(listInputs()).toHaveLength(3);
     expect(results).toEqual([
-      { instanceId: 'i-0000000000000000a', status: 'success', exitCode: 0, stdout: '', stderr: '' },
-      { instanceId: 'i-0000000000000000b', status: 'failed', exitCode: 4, stdout: '', stderr: '' },
+      { instanceId: A, status: 'success', exitCode: 0, stdout: '', stderr: '' },
+      { instanceId: B, status: 'failed', exitCode: 4, stdout: '', stderr: '' },
     ]);
   });
 
   it('keeps polling through throttling', async () => {
     acceptCommands();
-    invocations({ 'i-0000000000000000a': [ssmError('ThrottlingException'), { Status: 'Success', StatusDetails: 'Success', ResponseCode: 0 }] });
+    listings({ 'cmd-1': [ssmError('ThrottlingException'), [succeeded(A)]] });
     const clock = manualClock();
 
-    const results = await createSsmHostPort(client, { clock }).run(['i-0000000000000000a'], script, clock.now() + 5_000);
+    const results = await createSsmHostPort(client, { clock }).run([A], script, clock.now() + 5_000);
 
+    expect(listInputs()).toHaveLength(2);
     expect(results[0]?.status).toBe('success');
   });
 
-  it('throws a non-retriable polling error', async () => {
+  it('throws a non-retriable listing error with the command and its instances', async () => {
     acceptCommands();
-    invocations({ 'i-0000000000000000a': [ssmError('AccessDeniedException', 403)] });
+    listings({ 'cmd-1': [ssmError('AccessDeniedException', 403)] });
     const clock = manualClock();
 
     const error = await createSsmHostPort(client, { clock })
-      .run(['i-0000000000000000a'], script, clock.now() + 5_000)
+      .run([A, B], script, clock.now() + 5_000)
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error).toMatchObject({ operation: 'ListCommandInvocations', code: 'AccessDeniedException', retriable: false });
+    expect((error as AwsCallError).context).toEqual({ commandId: 'cmd-1', instanceIds: `${A},${B}` });
+  });
+
+  it('throws a non-retriable GetCommandInvocation error with the instance and command', async () => {
+    acceptCommands();
+    listings({ 'cmd-1': [[succeeded(A, `${ERROR_TITLE}oops`)]] });
+    invocations({ [A]: [ssmError('AccessDeniedException', 403)] });
+    const clock = manualClock();
+
+    const error = await createSsmHostPort(client, { clock })
+      .run([A], script, clock.now() + 5_000)
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(AwsCallError);
     expect(error).toMatchObject({ operation: 'GetCommandInvocation', code: 'AccessDeniedException', retriable: false });
-    expect((error as AwsCallError).context).toEqual({ instanceId: 'i-0000000000000000a', commandId: 'cmd-1' });
+    expect((error as AwsCallError).context).toEqual({ instanceId: A, commandId: 'cmd-1' });
+  });
+
+  it('does not swallow a programming error while polling', async () => {
+    acceptCommands();
+    listings({ 'cmd-1': [new TypeError('not an AWS error')] });
+    const clock = manualClock();
+
+    const error = await createSsmHostPort(client, { clock })
+      .run([A], script, clock.now() + 5_000)
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(TypeError);
+    expect(listInputs()).toHaveLength(1);
   });
 
   it('reports an instance SSM does not manage as undeliverable without losing the rest of its chunk', async () => {
     const unmanaged = 'i-0000000000000000c';
     ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
       if (input.InstanceIds?.includes(unmanaged)) throw ssmError('InvalidInstanceId');
-      return { Command: { CommandId: `cmd-${input.InstanceIds?.join('+')}` } };
+      const commandId = `cmd-${input.InstanceIds?.join('+')}`;
+      sentTo.set(commandId, [...(input.InstanceIds ?? [])]);
+      return { Command: { CommandId: commandId } };
     });
-    invocations({});
+    listings();
     const clock = manualClock();
-    const ids = ['i-0000000000000000a', unmanaged, 'i-0000000000000000b'];
+    const ids = [A, unmanaged, B];
 
     const results = await createSsmHostPort(client, { clock }).run(ids, script, clock.now() + 5_000);
 
-    expect(sendInputs().map((input) => input.InstanceIds)).toEqual([ids, [ids[0]], [unmanaged], [ids[2]]]);
+    expect(sendInputs().map((input) => input.InstanceIds)).toEqual([ids, [A], [unmanaged], [B]]);
     expect(results.map((r) => [r.instanceId, r.status])).toEqual([
-      ['i-0000000000000000a', 'success'],
+      [A, 'success'],
       [unmanaged, 'undeliverable'],
-      ['i-0000000000000000b', 'success'],
+      [B, 'success'],
     ]);
   });
 
@@ -239,7 +442,7 @@ describe('SsmHostPort.run', () => {
       if (sends === 1) throw ssmError('ThrottlingException');
       return { Command: { CommandId: `cmd-${sends}` } };
     });
-    invocations({});
+    listings();
     const clock = manualClock();
 
     const error = await createSsmHostPort(client, { clock })
@@ -250,7 +453,7 @@ describe('SsmHostPort.run', () => {
     expect(error).toMatchObject({ operation: 'SendCommand', code: 'ThrottlingException', retriable: true });
     expect((error as AwsCallError).context['script']).toBe('probe');
     expect(sends).toBe(2);
-    expect(pollInputs()).toHaveLength(0);
+    expect(listInputs()).toHaveLength(0);
   });
 });
 

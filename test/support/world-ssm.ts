@@ -1,12 +1,18 @@
 /**
  * SSM Run Command over the in-memory VPC. Scripts are not executed: they are interpreted by
  * handlers that recognise what a script does and apply it to the instance's OS view. The
- * timeline (InvocationDoesNotExist first, then InProgress, then the result; delivery timeouts on
- * hung instances) runs on the world clock.
+ * timeline (not readable at first, then InProgress, then the result; delivery timeouts on hung
+ * instances) runs on the world clock. An invocation becomes readable after `notFoundPolls` reads of
+ * it, by GetCommandInvocation or by a ListCommandInvocations that covers it: until then Get fails
+ * with InvocationDoesNotExist and List leaves it out.
  */
 import type {
+  CommandInvocation,
+  CommandPlugin,
   GetCommandInvocationCommandInput,
   GetCommandInvocationCommandOutput,
+  ListCommandInvocationsCommandInput,
+  ListCommandInvocationsCommandOutput,
   SendCommandCommandInput,
   SendCommandCommandOutput,
 } from '@aws-sdk/client-ssm';
@@ -58,6 +64,10 @@ export interface RegisteredHandler {
 const STDOUT_LIMIT = 24_000;
 const STDERR_LIMIT = 8_000;
 const MAX_INSTANCES = 50;
+/** CommandPlugin.Output (ListCommandInvocations with Details) holds at most 2,500 characters. */
+export const PLUGIN_OUTPUT_LIMIT = 2_500;
+/** ListCommandInvocations' MaxResults: 1 to 50. */
+const MAX_LIST_RESULTS = 50;
 
 export function osHandle(world: WorldModel, instanceId: string): OsHandle {
   const instance = world.instance(instanceId);
@@ -288,4 +298,128 @@ export function getCommandInvocation(world: WorldModel, input: GetCommandInvocat
     StandardOutputContent: result.stdout,
     StandardErrorContent: result.stderr,
   };
+}
+
+const ERROR_TITLE = '\n----------ERROR-------\n';
+const OUTPUT_CUT = '\n---Output truncated---';
+const ERROR_CUT = '\n---Error truncated----';
+
+/**
+ * CommandPlugin.Output as the SSM agent builds it: stdout, then stderr under an ERROR title, cut
+ * to `capacity` with a marker on whichever part was cut (both halves when both are long). The agent
+ * counts bytes; the world's scripts print ASCII, so characters are the same here.
+ */
+export function pluginOutput(stdout: string, stderr: string, capacity = PLUGIN_OUTPUT_LIMIT): string {
+  const title = stderr.length > 0 ? ERROR_TITLE : '';
+  const space = capacity - title.length;
+  if (stdout.length + stderr.length < space) return `${stdout}${title}${stderr}`;
+  if (stdout.length > space / 2 && stderr.length > space / 2) {
+    const half = Math.trunc((space - ERROR_CUT.length - OUTPUT_CUT.length) / 2);
+    return `${stdout.slice(0, half)}${OUTPUT_CUT}${title}${stderr.slice(0, half)}${ERROR_CUT}`;
+  }
+  if (stdout.length < space / 2) return `${stdout}${title}${stderr.slice(0, space - ERROR_CUT.length - stdout.length)}${ERROR_CUT}`;
+  return `${stdout.slice(0, space - OUTPUT_CUT.length - stderr.length)}${OUTPUT_CUT}${title}${stderr}`;
+}
+
+interface ListToken {
+  readonly commandId: string | undefined;
+  readonly instanceId: string | undefined;
+  readonly details: boolean;
+  /** The page's invocations, fixed when the listing started so later pages do not shift. */
+  readonly keys: readonly string[];
+  readonly offset: number;
+}
+
+const listTokens = new WeakMap<WorldModel, Map<string, ListToken>>();
+
+function listInvocation(world: WorldModel, invocation: InvocationRec, details: boolean, now: number): CommandInvocation {
+  const result = invocation.result && now >= invocation.result.endAt ? invocation.result : undefined;
+  const hung = !invocation.result && (world.instances.get(invocation.instanceId)?.hung ?? false);
+  const status = result ? result.status : hung ? 'Pending' : 'InProgress';
+  const statusDetails = result ? result.details : status;
+  const startAt = result?.startAt ?? invocation.result?.startAt;
+  const plugin: CommandPlugin = {
+    Name: 'aws:runShellScript',
+    Status: status,
+    StatusDetails: statusDetails,
+    ResponseCode: result ? result.responseCode : -1,
+    ...(startAt === undefined || now < startAt ? {} : { ResponseStartDateTime: new Date(startAt) }),
+    ...(result?.startAt === undefined ? {} : { ResponseFinishDateTime: new Date(result.endAt) }),
+    Output: result ? pluginOutput(result.stdout, result.stderr) : '',
+    StandardOutputUrl: '',
+    StandardErrorUrl: '',
+    OutputS3Region: world.options.region,
+    OutputS3BucketName: '',
+    OutputS3KeyPrefix: '',
+  };
+  return {
+    CommandId: invocation.commandId,
+    InstanceId: invocation.instanceId,
+    InstanceName: '',
+    Comment: invocation.comment,
+    DocumentName: 'AWS-RunShellScript',
+    DocumentVersion: '$DEFAULT',
+    RequestedDateTime: new Date(invocation.sentAt),
+    Status: status,
+    StatusDetails: statusDetails,
+    TraceOutput: '',
+    StandardOutputUrl: '',
+    StandardErrorUrl: '',
+    // Without Details the service answers an empty plugin list, not the plugins without output.
+    CommandPlugins: details ? [plugin] : [],
+    ServiceRole: '',
+    NotificationConfig: { NotificationArn: '', NotificationEvents: [] },
+    CloudWatchOutputConfig: { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false },
+  };
+}
+
+/**
+ * ListCommandInvocations by CommandId and/or InstanceId, with Details and MaxResults/NextToken
+ * paging. A command that SSM does not know (yet) lists nothing rather than failing, as the service
+ * does right after SendCommand. Filters are not modelled.
+ */
+export function listCommandInvocations(world: WorldModel, input: ListCommandInvocationsCommandInput): Out<ListCommandInvocationsCommandOutput> {
+  if (input.Filters !== undefined && input.Filters.length > 0) throw new VpcWorldUnsupportedError('ListCommandInvocations with Filters');
+  if (input.CommandId !== undefined && input.CommandId.length !== 36) {
+    const bound = input.CommandId.length > 36 ? 'less' : 'greater';
+    throw ssmError('ValidationException', `1 validation error detected: Value '${input.CommandId}' at 'commandId' failed to satisfy constraint: Member must have length ${bound} than or equal to 36`);
+  }
+  if (input.InstanceId !== undefined && !/^(i-(\w{8}|\w{17})|mi-\w{17})$/.test(input.InstanceId)) {
+    throw ssmError('ValidationException', `1 validation error detected: Value '${input.InstanceId}' at 'instanceId' failed to satisfy constraint: Member must satisfy regular expression pattern: (^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)`);
+  }
+  const maxResults = input.MaxResults ?? MAX_LIST_RESULTS;
+  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_LIST_RESULTS) {
+    throw ssmError('ValidationException', `1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${MAX_LIST_RESULTS}`);
+  }
+  const details = input.Details ?? false;
+  const tokens = listTokens.get(world) ?? new Map<string, ListToken>();
+  listTokens.set(world, tokens);
+
+  let page: ListToken;
+  if (input.NextToken !== undefined) {
+    const token = tokens.get(input.NextToken);
+    if (!token || token.commandId !== input.CommandId || token.instanceId !== input.InstanceId || token.details !== details) {
+      throw ssmError('InvalidNextToken', 'The specified token is not valid.');
+    }
+    page = token;
+  } else {
+    const covered = [...world.invocations.entries()].filter(
+      ([, inv]) => (input.CommandId === undefined || inv.commandId === input.CommandId) && (input.InstanceId === undefined || inv.instanceId === input.InstanceId),
+    );
+    // Each listing is one read of every invocation it covers; only those read often enough show.
+    for (const [, inv] of covered) inv.polls += 1;
+    const visible = covered.filter(([, inv]) => inv.polls > world.options.ssm.notFoundPolls).sort(([, a], [, b]) => b.sentAt - a.sentAt);
+    page = { commandId: input.CommandId, instanceId: input.InstanceId, details, keys: visible.map(([key]) => key), offset: 0 };
+  }
+  const now = world.now();
+  const keys = page.keys.slice(page.offset, page.offset + maxResults);
+  const invocations = keys.flatMap((key) => {
+    const invocation = world.invocations.get(key);
+    return invocation ? [listInvocation(world, invocation, details, now)] : [];
+  });
+  const next = page.offset + maxResults;
+  if (next >= page.keys.length) return { CommandInvocations: invocations };
+  const nextToken = world.nextUuid('list-command-invocations-token');
+  tokens.set(nextToken, { ...page, offset: next });
+  return { CommandInvocations: invocations, NextToken: nextToken };
 }

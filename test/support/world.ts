@@ -26,7 +26,7 @@ import {
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
-import { GetCommandInvocationCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { completeLifecycleAction, startLifecycleAction } from './world-autoscaling.js';
 import type { StartLifecycleActionOptions } from './world-autoscaling.js';
@@ -35,7 +35,7 @@ import * as ec2 from './world-ec2.js';
 import type { WorldService } from './world-errors.js';
 import { serviceError, timeoutError } from './world-errors.js';
 import { WorldModel } from './world-model.js';
-import { deliverInvocation, getCommandInvocation, sendCommand, vipScriptHandler } from './world-ssm.js';
+import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCommand, vipScriptHandler } from './world-ssm.js';
 import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './world-ssm.js';
 
 export type { CheckStatus, VpcWorldOptions, WorldClock } from './world-core.js';
@@ -165,7 +165,11 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
     route(ModifyNetworkInterfaceAttributeCommand, 'ModifyNetworkInterfaceAttribute', ec2.modifyNetworkInterfaceAttribute),
     route(ModifyInstanceAttributeCommand, 'ModifyInstanceAttribute', ec2.modifyInstanceAttribute),
   ],
-  ssm: [route(SendCommandCommand, 'SendCommand', sendCommand), route(GetCommandInvocationCommand, 'GetCommandInvocation', getCommandInvocation)],
+  ssm: [
+    route(SendCommandCommand, 'SendCommand', sendCommand),
+    route(GetCommandInvocationCommand, 'GetCommandInvocation', getCommandInvocation),
+    route(ListCommandInvocationsCommand, 'ListCommandInvocations', listCommandInvocations),
+  ],
   autoscaling: [route(CompleteLifecycleActionCommand, 'CompleteLifecycleAction', completeLifecycleAction)],
 };
 
