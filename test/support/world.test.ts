@@ -18,12 +18,13 @@ import {
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
 import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
-import { GetCommandInvocationCommand, InvocationDoesNotExist, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { GetCommandInvocationCommand, InvocationDoesNotExist, ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import type { GetCommandInvocationCommandOutput, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { activateIpScript, deactivateIpScript } from '../../shared/core/scripts.js';
 import { isInstanceId, isMac } from '../../shared/core/validate.js';
 import { VpcWorld, buildEipPair, buildHaWorld, buildNatPair, buildOverlayPair, buildVipPair } from './world.js';
+import { pluginOutput } from './world-ssm.js';
 import { manualClock } from './clock.js';
 
 /** The rejection of a promise that must reject (fails the test if it resolves). */
@@ -651,6 +652,190 @@ describe('SSM Run Command', () => {
     const result = await waitForInvocation(ssm, clock, sent.Command?.CommandId ?? '', a.instanceId);
 
     expect(result).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut' });
+  });
+});
+
+describe('SSM ListCommandInvocations', () => {
+  const list = (world: VpcWorld, input: ConstructorParameters<typeof ListCommandInvocationsCommand>[0]) => world.clients().ssm.send(new ListCommandInvocationsCommand(input));
+
+  async function sendTo(world: VpcWorld, instanceIds: string[], commands: string[] = ['echo hello']): Promise<string> {
+    const sent = await world.clients().ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: instanceIds, Parameters: { commands } }));
+    return sent.Command?.CommandId ?? '';
+  }
+
+  /** A world whose `echo` scripts print `out` and `err` after 1 s, with `count` more instances. */
+  function echoWorld(count: number, out = 'hello\n', err = '') {
+    const clock = manualClock();
+    const { world } = buildVipPair({ worldOptions: { clock, ssm: { notFoundPolls: 1, executionDelayMs: 1000 } } });
+    world.onScript('echo', () => ({ stdout: out, stderr: err, exitCode: err === '' ? 0 : 2 }));
+    const ids = Array.from({ length: count }, () => world.addInstance().instanceId);
+    return { world, clock, ids };
+  }
+
+  it('lists nothing on the first read after SendCommand, then every invocation of the command, InProgress', async () => {
+    const { world, ids } = echoWorld(3);
+    const commandId = await sendTo(world, ids);
+
+    const first = await list(world, { CommandId: commandId, Details: true });
+    const second = await list(world, { CommandId: commandId, Details: true });
+
+    expect(first.CommandInvocations).toEqual([]);
+    expect(first.NextToken).toBeUndefined();
+    expect(second.CommandInvocations?.map((inv) => [inv.InstanceId, inv.Status, inv.CommandPlugins?.[0]?.ResponseCode])).toEqual(ids.map((id) => [id, 'InProgress', -1]));
+  });
+
+  it('shows the result with the plugin output and response code once the script has run', async () => {
+    const { world, clock, ids } = echoWorld(1);
+    const commandId = await sendTo(world, ids);
+    await list(world, { CommandId: commandId, Details: true });
+    clock.advance(1000);
+
+    const listed = await list(world, { CommandId: commandId, Details: true });
+
+    expect(listed.CommandInvocations).toHaveLength(1);
+    expect(listed.CommandInvocations?.[0]).toMatchObject({
+      CommandId: commandId,
+      InstanceId: ids[0],
+      DocumentName: 'AWS-RunShellScript',
+      Status: 'Success',
+      StatusDetails: 'Success',
+      CommandPlugins: [{ Name: 'aws:runShellScript', Status: 'Success', ResponseCode: 0, Output: 'hello\n' }],
+    });
+  });
+
+  it('lists only the invocations of the command asked for', async () => {
+    const { world, ids } = echoWorld(4);
+    const first = await sendTo(world, ids.slice(0, 2));
+    await sendTo(world, ids.slice(2));
+    await list(world, { CommandId: first });
+
+    const listed = await list(world, { CommandId: first });
+
+    expect(listed.CommandInvocations?.map((inv) => inv.InstanceId).sort()).toEqual(ids.slice(0, 2).sort());
+  });
+
+  it('answers an empty plugin list without Details', async () => {
+    const { world, clock, ids } = echoWorld(1);
+    const commandId = await sendTo(world, ids);
+    await list(world, { CommandId: commandId });
+    clock.advance(1000);
+
+    const listed = await list(world, { CommandId: commandId });
+
+    expect(listed.CommandInvocations?.[0]).toMatchObject({ Status: 'Success', CommandPlugins: [] });
+  });
+
+  it('pages by MaxResults with a NextToken, without counting the next pages as new reads', async () => {
+    const { world, ids } = echoWorld(5);
+    const commandId = await sendTo(world, ids);
+    await list(world, { CommandId: commandId });
+
+    const page1 = await list(world, { CommandId: commandId, MaxResults: 2 });
+    const page2 = await list(world, { CommandId: commandId, MaxResults: 2, NextToken: page1.NextToken });
+    const page3 = await list(world, { CommandId: commandId, MaxResults: 2, NextToken: page2.NextToken });
+
+    const listed = [page1, page2, page3].flatMap((page) => page.CommandInvocations ?? []).map((inv) => inv.InstanceId);
+    expect(listed).toEqual(ids);
+    expect([page1, page2, page3].map((page) => page.CommandInvocations?.length)).toEqual([2, 2, 1]);
+    expect(page3.NextToken).toBeUndefined();
+  });
+
+  it('rejects a NextToken it did not issue, or one used with another command', async () => {
+    const { world, ids } = echoWorld(3);
+    const commandId = await sendTo(world, ids);
+    await list(world, { CommandId: commandId });
+    const page1 = await list(world, { CommandId: commandId, MaxResults: 1 });
+
+    const forged = await rejection(list(world, { CommandId: commandId, NextToken: 'not-a-token' }));
+    const moved = await rejection(list(world, { CommandId: '00000000-0000-4000-8000-000000000000', MaxResults: 1, NextToken: page1.NextToken }));
+
+    expect(forged.name).toBe('InvalidNextToken');
+    expect(moved.name).toBe('InvalidNextToken');
+  });
+
+  it('rejects MaxResults outside 1 to 50 and a CommandId that is not 36 characters long', async () => {
+    const { world } = echoWorld(0);
+
+    const tooMany = await rejection(list(world, { MaxResults: 51 }));
+    const none = await rejection(list(world, { MaxResults: 0 }));
+    const shortId = await rejection(list(world, { CommandId: 'cmd-1' }));
+
+    expect([tooMany.name, none.name, shortId.name]).toEqual(['ValidationException', 'ValidationException', 'ValidationException']);
+  });
+
+  it('lists nothing for a well-formed command ID it does not know', async () => {
+    const { world } = echoWorld(0);
+
+    const listed = await list(world, { CommandId: '00000000-0000-4000-8000-000000000000', Details: true });
+
+    expect(listed.CommandInvocations).toEqual([]);
+  });
+
+  it('cuts the plugin Output to 2,500 characters where GetCommandInvocation returns stdout whole', async () => {
+    const long = `${'x'.repeat(99)}\n`.repeat(40);
+    const { world, clock, ids } = echoWorld(1, long);
+    const commandId = await sendTo(world, ids);
+    await list(world, { CommandId: commandId, Details: true });
+    clock.advance(1000);
+
+    const listed = await list(world, { CommandId: commandId, Details: true });
+    const full = await world.clients().ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: ids[0] }));
+
+    const output = listed.CommandInvocations?.[0]?.CommandPlugins?.[0]?.Output ?? '';
+    expect(output).toHaveLength(2_500);
+    expect(output.endsWith('\n---Output truncated---')).toBe(true);
+    expect(long.startsWith(output.slice(0, 2_500 - '\n---Output truncated---'.length))).toBe(true);
+    expect(full.StandardOutputContent).toBe(long);
+  });
+
+  it('puts stderr after stdout under the agent ERROR title', async () => {
+    const { world, clock, ids } = echoWorld(1, 'out\n', 'bad\n');
+    const commandId = await sendTo(world, ids);
+    await list(world, { CommandId: commandId, Details: true });
+    clock.advance(1000);
+
+    const listed = await list(world, { CommandId: commandId, Details: true });
+
+    expect(listed.CommandInvocations?.[0]?.CommandPlugins?.[0]).toMatchObject({ Status: 'Failed', ResponseCode: 2, Output: 'out\n\n----------ERROR-------\nbad\n' });
+  });
+
+  it('counts a listing as a read for GetCommandInvocation too', async () => {
+    const { world, ids } = echoWorld(1);
+    const commandId = await sendTo(world, ids);
+    await list(world, { CommandId: commandId });
+
+    const got = await world.clients().ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: ids[0] }));
+
+    expect(got.Status).toBe('InProgress');
+  });
+});
+
+describe('SSM plugin output (ListCommandInvocations)', () => {
+  it.each([
+    ['', '', ''],
+    ['out', '', 'out'],
+    ['', 'err', '\n----------ERROR-------\nerr'],
+    ['out', 'err', 'out\n----------ERROR-------\nerr'],
+  ])('joins stdout %j and stderr %j as the agent does', (stdout, stderr, expected) => {
+    expect(pluginOutput(stdout, stderr)).toBe(expected);
+  });
+
+  // The markers are 23 characters each, the ERROR title 24.
+  it('cuts a long stdout and marks it, keeping a short stderr whole', () => {
+    const output = pluginOutput('o'.repeat(200), 'err', 100);
+
+    expect(output).toBe(`${'o'.repeat(50)}\n---Output truncated---\n----------ERROR-------\nerr`);
+    expect(output).toHaveLength(100);
+  });
+
+  it('cuts a long stdout without stderr to exactly the capacity', () => {
+    expect(pluginOutput('o'.repeat(200), '', 100)).toBe(`${'o'.repeat(77)}\n---Output truncated---`);
+  });
+
+  it('cuts both halves when both are long', () => {
+    const output = pluginOutput('o'.repeat(200), 'e'.repeat(200), 100);
+
+    expect(output).toBe(`${'o'.repeat(15)}\n---Output truncated---\n----------ERROR-------\n${'e'.repeat(15)}\n---Error truncated----`);
   });
 });
 
