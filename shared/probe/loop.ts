@@ -15,7 +15,7 @@ import { type PeerBatch, type PeerUnit, type ProbeNode, planBatches, readBatch }
 import type { MetricDatum, MetricsPort, SensorPort } from './ports.js';
 import { probeScript, type EgressTarget } from './script.js';
 import type { TcpResult } from './tcp.js';
-import { type NodeState, type Observation, type Thresholds, combinePorts, initialState, judge, noteEgress, notePeers, step, verdictsOf } from './verdicts.js';
+import { type NodeState, type Observation, type Thresholds, combinePorts, initialState, judge, noteEgress, noteForwarding, notePeers, step, verdictsOf } from './verdicts.js';
 
 export interface ProbeSettings extends Thresholds {
   readonly intervalMs: number;
@@ -30,6 +30,12 @@ export interface ProbeSettings extends Thresholds {
   /** How long an SSM probe may take before its missing answers count as unknown. */
   readonly ssmTimeoutMs: number;
   readonly egress: readonly EgressTarget[];
+  /**
+   * Whether NAT members also check their own forwarding configuration (ip_forward and a
+   * MASQUERADE/SNAT rule) in the sweep's command. Default on; off for NATs that translate somewhere
+   * the host's ruleset does not show (another namespace, eBPF).
+   */
+  readonly forwardingCheck?: boolean;
   /**
    * Rounds buffered per PutMetricData (each datum keeps its round's timestamp). A move, a change in
    * the groups without a healthy member, and the end of a run flush at once.
@@ -274,7 +280,8 @@ export class ProbeLoop {
       const members = nodes.filter((n) => n.group === group);
       const nat = members.some((m) => m.nat);
       const targets = members.filter((m) => m.ports.length > 0 || nat);
-      return members.length > 1 || (nat && settings.egress.length > 0) ? [{ group, probers: members.map((m) => m.id), targets, egress: nat }] : [];
+      const selfChecks = settings.egress.length > 0 || settings.forwardingCheck !== false;
+      return members.length > 1 || (nat && selfChecks) ? [{ group, probers: members.map((m) => m.id), targets, egress: nat }] : [];
     });
     this.egressRecheck = false;
     if (units.length === 0) return;
@@ -282,7 +289,7 @@ export class ProbeLoop {
     if (!natOnly) this.lastSweepAt = sentAt;
     this.sweeping = true;
     this.counters.sweeps += 1;
-    this.launch(planBatches(units, settings.egress), sentAt, until, () => {
+    this.launch(planBatches(units, settings.egress, undefined, settings.forwardingCheck !== false), sentAt, until, () => {
       this.sweeping = false;
     });
   }
@@ -321,6 +328,11 @@ export class ProbeLoop {
       states.set(id, next);
       // A failed forwarding check is checked again at once rather than at the next sweep.
       if ((result === 'fail' && !next.egressDown) || (result === 'ok' && next.egressDown)) this.egressRecheck = true;
+    }
+    for (const [id, result] of reading.forwarding) {
+      const next = judge(noteForwarding(states.get(id) ?? initialState, result, settings), settings);
+      states.set(id, next);
+      if ((result === 'fail' && !next.forwardingDown) || (result === 'ok' && next.forwardingDown)) this.egressRecheck = true;
     }
     this.peerRtt = new Map([...this.peerRtt, ...reading.rttMs]);
   }

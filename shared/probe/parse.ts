@@ -4,11 +4,13 @@
  *     vpcf probe id=i-0abc check=icmp target=10.0.0.5 result=ok rtt_ms=0.4
  *     vpcf probe id=i-0abc check=tcp target=10.0.0.5 port=80 result=fail
  *     vpcf probe id=i-0nat check=egress target=203.0.113.9 port=443 result=ok
- *     vpcf probe-end checks=3
+ *     vpcf probe id=i-0nat check=forwarding result=fail ip_forward=1 nat_rule=no
+ *     vpcf probe-end checks=4
  *
  * `result` is `ok` (answered), `fail` (no answer within the timeout: evidence against the target),
  * `error` (the tool itself failed, e.g. the prober has no route: no evidence either way) or
- * `unsupported` (the prober lacks the tool). Output may be cut short (SSM keeps 24,000 characters),
+ * `unsupported` (the prober lacks the tool). The forwarding line describes the host that printed it
+ * (see `ProbeForwardingLine`). Output may be cut short (SSM keeps 24,000 characters),
  * so a bad line becomes an `error` entry instead of an exception: one bad line cannot sink a round.
  */
 import { isIpv4, isPort } from '../core/validate.js';
@@ -29,6 +31,29 @@ export interface ProbeCheckLine {
   readonly rttMs?: number;
 }
 
+/**
+ * The prober's own NAT configuration. `result` follows from the two fields and must agree with them:
+ * `fail` when ip_forward is 0 or the ruleset was read and has no MASQUERADE/SNAT rule, `ok` when
+ * ip_forward is 1 and such a rule exists, `unsupported` when a tool was missing or refused.
+ */
+export interface ProbeForwardingLine {
+  readonly kind: 'forwarding';
+  /** The id the line is credited to (the target that carried `forwarding: true`), not the host. */
+  readonly id: string;
+  readonly result: ForwardingResult;
+  /** `unknown` only when /proc/sys/net/ipv4/ip_forward could not be read. */
+  readonly ipForward: '0' | '1' | 'unknown';
+  readonly natRule: 'yes' | 'no' | 'unknown';
+}
+
+export type ForwardingResult = 'ok' | 'fail' | 'unsupported';
+
+/** The result the script derives from ip_forward and the NAT rule (the parser insists on the same). */
+export function forwardingResult(ipForward: ProbeForwardingLine['ipForward'], natRule: ProbeForwardingLine['natRule']): ForwardingResult {
+  if (ipForward === '0' || natRule === 'no') return 'fail';
+  return ipForward === '1' && natRule === 'yes' ? 'ok' : 'unsupported';
+}
+
 /** The script got past `wait`: every check it started has printed its line. */
 export interface ProbeEndLine {
   readonly kind: 'end';
@@ -42,7 +67,7 @@ export interface ProbeErrorLine {
   readonly reason: string;
 }
 
-export type ProbeLine = ProbeCheckLine | ProbeEndLine | ProbeErrorLine;
+export type ProbeLine = ProbeCheckLine | ProbeForwardingLine | ProbeEndLine | ProbeErrorLine;
 
 const CHECKS: readonly string[] = ['icmp', 'tcp', 'egress'] satisfies ProbeCheck[];
 const RESULTS: readonly string[] = ['ok', 'fail', 'error', 'unsupported'] satisfies ProbeResult[];
@@ -64,11 +89,37 @@ function fields(tokens: readonly string[]): Map<string, string> | string {
   return map;
 }
 
-function parseCheck(tokens: readonly string[]): ProbeCheckLine | string {
+const IP_FORWARD: readonly string[] = ['0', '1', 'unknown'];
+const NAT_RULE: readonly string[] = ['yes', 'no', 'unknown'];
+
+function parseForwarding(map: ReadonlyMap<string, string>): ProbeForwardingLine | string {
+  const id = map.get('id');
+  const result = map.get('result');
+  const ipForward = map.get('ip_forward');
+  const natRule = map.get('nat_rule');
+  if (id === undefined || !isProbeId(id)) return `bad or missing id '${id ?? ''}'`;
+  const unknown = [...map.keys()].find((key) => !['id', 'check', 'result', 'ip_forward', 'nat_rule'].includes(key));
+  if (unknown !== undefined) return `unexpected field '${unknown}' for check=forwarding`;
+  if (ipForward === undefined || !IP_FORWARD.includes(ipForward)) return `bad or missing ip_forward '${ipForward ?? ''}'`;
+  if (natRule === undefined || !NAT_RULE.includes(natRule)) return `bad or missing nat_rule '${natRule ?? ''}'`;
+  const line: ProbeForwardingLine = {
+    kind: 'forwarding',
+    id,
+    ipForward: ipForward as ProbeForwardingLine['ipForward'],
+    natRule: natRule as ProbeForwardingLine['natRule'],
+    result: forwardingResult(ipForward as ProbeForwardingLine['ipForward'], natRule as ProbeForwardingLine['natRule']),
+  };
+  // A result that contradicts its own evidence is not something the script prints.
+  if (result !== line.result) return `bad or missing result '${result ?? ''}' for ip_forward=${ipForward} nat_rule=${natRule}`;
+  return line;
+}
+
+function parseCheck(tokens: readonly string[]): ProbeCheckLine | ProbeForwardingLine | string {
   const map = fields(tokens);
   if (typeof map === 'string') return map;
   const id = map.get('id');
   const check = map.get('check');
+  if (check === 'forwarding') return parseForwarding(map);
   const target = map.get('target');
   const result = map.get('result');
   if (id === undefined || !isProbeId(id)) return `bad or missing id '${id ?? ''}'`;
@@ -146,9 +197,20 @@ export function egressForwarding(lines: readonly ProbeLine[], id: string): 'ok' 
   return results.includes('fail') ? 'fail' : 'unknown';
 }
 
+/**
+ * The prober's own NAT configuration, from the forwarding line credited to `id`: `ok`, `fail`, or
+ * `unknown` when there is no such line or the tools were missing. A failure in any such line wins.
+ */
+export function natForwarding(lines: readonly ProbeLine[], id: string): 'ok' | 'fail' | 'unknown' {
+  const results = lines.filter((l): l is ProbeForwardingLine => l.kind === 'forwarding' && l.id === id).map((l) => l.result);
+  if (results.includes('fail')) return 'fail';
+  return results.includes('ok') ? 'ok' : 'unknown';
+}
+
 /** Renders a line the way the script prints it (fakes of the host port use this to answer like a prober). */
-export function formatProbeLine(line: ProbeCheckLine | ProbeEndLine): string {
+export function formatProbeLine(line: ProbeCheckLine | ProbeForwardingLine | ProbeEndLine): string {
   if (line.kind === 'end') return `vpcf probe-end checks=${line.checks}`;
+  if (line.kind === 'forwarding') return `vpcf probe id=${line.id} check=forwarding result=${line.result} ip_forward=${line.ipForward} nat_rule=${line.natRule}`;
   const port = line.port === undefined ? '' : ` port=${line.port}`;
   const rtt = line.rttMs === undefined ? '' : ` rtt_ms=${line.rttMs}`;
   return `vpcf probe id=${line.id} check=${line.check} target=${line.target}${port} result=${line.result}${rtt}`;

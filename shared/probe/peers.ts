@@ -8,7 +8,7 @@
  */
 import { SSM_MAX_INSTANCES_PER_COMMAND } from '../aws/ssm.js';
 import type { HostResult } from '../core/ports.js';
-import { egressForwarding, parseProbeOutput, type ProbeCheckLine } from './parse.js';
+import { egressForwarding, natForwarding, parseProbeOutput, type ProbeCheckLine } from './parse.js';
 import { MAX_PROBE_CHECKS, type EgressTarget, type ProbeTarget } from './script.js';
 import { type Observation, combinePeers, combinePorts } from './verdicts.js';
 
@@ -27,7 +27,7 @@ export interface PeerUnit {
   readonly group: string;
   readonly probers: readonly string[];
   readonly targets: readonly ProbeNode[];
-  /** Whether the NAT probers run the egress check. */
+  /** Whether the NAT probers check themselves: egress (when endpoints are configured) and forwarding configuration. */
   readonly egress: boolean;
 }
 
@@ -38,16 +38,24 @@ export interface PeerBatch {
   readonly groupOf: ReadonlyMap<string, string>;
   /** NAT probers whose egress result counts, and the target id their egress lines are credited to. */
   readonly egressCredit?: string;
+  /** The target id the forwarding-configuration lines are credited to (each NAT prober reports on itself). */
+  readonly forwardingCredit?: string;
   readonly natProbers: readonly string[];
 }
 
 const checksOf = (node: ProbeNode, egress: number): number => 1 + new Set(node.ports).size + egress;
 
 /**
- * Packs units into batches of at most 50 probers and `maxChecks` checks. Egress endpoints ride on
- * one target per batch, so each prober runs them once whatever the number of NAT groups.
+ * Packs units into batches of at most 50 probers and `maxChecks` checks. Egress endpoints and the
+ * forwarding-configuration check ride on one target per batch, so each prober runs them once
+ * whatever the number of NAT groups. `forwarding: false` leaves the latter out.
  */
-export function planBatches(units: readonly PeerUnit[], egress: readonly EgressTarget[], maxChecks = MAX_PROBE_CHECKS): PeerBatch[] {
+export function planBatches(
+  units: readonly PeerUnit[],
+  egress: readonly EgressTarget[],
+  maxChecks = MAX_PROBE_CHECKS,
+  forwarding = true,
+): PeerBatch[] {
   interface Draft {
     probers: Set<string>;
     targets: ProbeNode[];
@@ -55,13 +63,16 @@ export function planBatches(units: readonly PeerUnit[], egress: readonly EgressT
     groupOf: Map<string, string>;
     nat: Set<string>;
     egress: boolean;
+    forwarding: boolean;
   }
   const drafts: Draft[] = [];
-  const fresh = (): Draft => ({ probers: new Set(), targets: [], checks: 0, groupOf: new Map(), nat: new Set(), egress: false });
+  const fresh = (): Draft => ({ probers: new Set(), targets: [], checks: 0, groupOf: new Map(), nat: new Set(), egress: false, forwarding: false });
   let current = fresh();
   for (const unit of units) {
     const wantsEgress = unit.egress && egress.length > 0;
-    const checks = unit.targets.reduce((n, t) => n + checksOf(t, 0), 0) + (wantsEgress && !current.egress ? egress.length : 0);
+    const wantsForwarding = unit.egress && forwarding;
+    const selfChecks = (draft: Draft) => (wantsEgress && !draft.egress ? egress.length : 0) + (wantsForwarding && !draft.forwarding ? 1 : 0);
+    const checks = unit.targets.reduce((n, t) => n + checksOf(t, 0), 0) + selfChecks(current);
     const fits = current.probers.size + unit.probers.length <= SSM_MAX_INSTANCES_PER_COMMAND && current.checks + checks <= maxChecks;
     if (!fits && current.probers.size > 0) {
       drafts.push(current);
@@ -70,11 +81,10 @@ export function planBatches(units: readonly PeerUnit[], egress: readonly EgressT
     for (const p of unit.probers) current.probers.add(p);
     for (const t of unit.targets) current.targets.push(t);
     for (const id of [...unit.probers, ...unit.targets.map((t) => t.id)]) current.groupOf.set(id, unit.group);
-    if (wantsEgress) {
-      for (const t of unit.targets) if (t.nat && unit.probers.includes(t.id)) current.nat.add(t.id);
-      if (!current.egress) current.checks += egress.length;
-      current.egress = true;
-    }
+    current.checks += selfChecks(current);
+    if (wantsEgress || wantsForwarding) for (const t of unit.targets) if (t.nat && unit.probers.includes(t.id)) current.nat.add(t.id);
+    if (wantsEgress) current.egress = true;
+    if (wantsForwarding) current.forwarding = true;
     current.checks += unit.targets.reduce((n, t) => n + checksOf(t, 0), 0);
   }
   if (current.probers.size > 0) drafts.push(current);
@@ -82,12 +92,20 @@ export function planBatches(units: readonly PeerUnit[], egress: readonly EgressT
   return drafts.map((d) => {
     const [first] = d.targets;
     const credit = d.egress && first ? first.id : undefined;
+    const forwardingCredit = d.forwarding && first ? first.id : undefined;
     return {
       probers: [...d.probers],
-      targets: d.targets.map((t) => ({ id: t.id, ip: t.ip, tcpPorts: [...t.ports], ...(t.id === credit ? { egress } : {}) })),
+      targets: d.targets.map((t) => ({
+        id: t.id,
+        ip: t.ip,
+        tcpPorts: [...t.ports],
+        ...(t.id === credit ? { egress } : {}),
+        ...(t.id === forwardingCredit ? { forwarding: true } : {}),
+      })),
       groupOf: d.groupOf,
       natProbers: [...d.nat],
       ...(credit === undefined ? {} : { egressCredit: credit }),
+      ...(forwardingCredit === undefined ? {} : { forwardingCredit }),
     };
   });
 }
@@ -95,8 +113,10 @@ export function planBatches(units: readonly PeerUnit[], egress: readonly EgressT
 export interface PeerReading {
   /** Per target: the peers' combined opinion. */
   readonly opinions: ReadonlyMap<string, Observation>;
-  /** Per NAT prober: its own forwarding check. */
+  /** Per NAT prober: its own egress check. */
   readonly egress: ReadonlyMap<string, Observation>;
+  /** Per NAT prober: its own forwarding configuration (ip_forward, MASQUERADE/SNAT rule). */
+  readonly forwarding: ReadonlyMap<string, Observation>;
   /** Round-trip times the peers measured (ICMP), per target. */
   readonly rttMs: ReadonlyMap<string, readonly number[]>;
 }
@@ -107,6 +127,7 @@ const asObservation = (result: ProbeCheckLine['result']): Observation => (result
 export function readBatch(batch: PeerBatch, results: readonly HostResult[]): PeerReading {
   const perTarget = new Map<string, Observation[]>();
   const egress = new Map<string, Observation>();
+  const forwarding = new Map<string, Observation>();
   const rttMs = new Map<string, number[]>();
   for (const result of results) {
     if (result.status !== 'success') continue;
@@ -124,10 +145,10 @@ export function readBatch(batch: PeerBatch, results: readonly HostResult[]): Pee
       if (rtt !== undefined) rttMs.set(target.id, [...(rttMs.get(target.id) ?? []), rtt]);
     }
     if (batch.egressCredit !== undefined && batch.natProbers.includes(prober)) {
-      const forwarding = egressForwarding(lines, batch.egressCredit);
-      egress.set(prober, forwarding === 'unknown' ? 'unknown' : forwarding);
+      egress.set(prober, egressForwarding(lines, batch.egressCredit));
     }
+    if (batch.forwardingCredit !== undefined && batch.natProbers.includes(prober)) forwarding.set(prober, natForwarding(lines, batch.forwardingCredit));
   }
   const opinions = new Map([...perTarget].map(([id, list]) => [id, combinePeers(list)]));
-  return { opinions, egress, rttMs };
+  return { opinions, egress, forwarding, rttMs };
 }

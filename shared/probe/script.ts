@@ -1,8 +1,10 @@
 /**
  * The health probe that runs on a prober instance (SSM, AWS-RunShellScript): ICMP and TCP checks
- * against its peers, and "egress" checks that reach an outside TCP endpoint through the NAT the
- * prober's route table points at. A NAT that answers ping but no longer forwards is unhealthy, and
- * only the egress check can tell.
+ * against its peers, "egress" checks that reach an outside TCP endpoint through the NAT the
+ * prober's route table points at, and a "forwarding" check of the prober's own NAT configuration
+ * (ip_forward and a MASQUERADE/SNAT rule). A NAT that answers ping but no longer forwards is
+ * unhealthy, and only these last two can tell: the egress check sees a broken upstream, the
+ * forwarding check sees a NAT that still reaches out itself but no longer translates for others.
  *
  * The script is POSIX sh (dash, bash, busybox ash), runs every check in parallel so its wall time is
  * bounded by the timeout and not by the number of targets, and always prints one line per check
@@ -26,6 +28,11 @@ export interface ProbeTarget {
   readonly tcpPorts: readonly number[];
   /** Forwarding checks run from the prober, credited to this target (the NAT on the prober's path). */
   readonly egress?: readonly EgressTarget[];
+  /**
+   * Also check the prober's own NAT configuration (one `check=forwarding` line, credited to this
+   * target's id like the egress lines: the line describes the host that printed it).
+   */
+  readonly forwarding?: boolean;
 }
 
 export interface ProbeOptions {
@@ -67,6 +74,83 @@ function port(field: string, value: unknown): number {
   return value;
 }
 
+/**
+ * The forwarding check: what a NAT instance needs to forward for others, read from the host itself.
+ * - ip_forward from /proc (no tool needed).
+ * - A source-NAT rule reachable from the IPv4 postrouting hook: in `nft list ruleset` (a
+ *   `masquerade`/`snat` statement in a `type nat hook postrouting` chain of an ip/inet table, or in
+ *   a chain it jumps or goes to, as firewalld's zone chains are), else in `iptables-save -t nat` /
+ *   `iptables -t nat -S` (`-j MASQUERADE`/`-j SNAT` in POSTROUTING or a chain it jumps to). Both are
+ *   asked when both exist, because iptables-legacy rules are invisible to nft.
+ * A tool that is missing, refused (not root) or killed by the cap leaves `nat_rule=unknown`, which is
+ * never a failure: only ip_forward=0 or a ruleset that was read and has no such rule is.
+ * $1 is the id the line is credited to.
+ */
+const FORWARDING: readonly string[] = String.raw`vpcf_nft_nat() {
+  awk '
+    $1 == "table" { v4 = ($2 == "ip" || $2 == "inet"); tbl = $2 "/" $3; chain = ""; next }
+    $1 == "chain" && NF >= 2 { chain = tbl "/" $2; next }
+    chain == "" || !v4 { next }
+    $1 == "}" && NF == 1 { chain = ""; next }
+    $1 == "type" && $2 == "nat" && $3 == "hook" && $4 == "postrouting" { root[chain] = 1 }
+    {
+      for (i = 1; i <= NF; i++) {
+        if (($i == "masquerade" || $i == "snat") && (i == 1 || $(i - 1) != "status")) nat[chain] = 1
+        if ($i ~ /^"(MASQUERADE|SNAT)"$/ && i > 1 && $(i - 1) == "target") nat[chain] = 1
+        if (($i == "jump" || $i == "goto") && i < NF) { t = $(i + 1); sub(/[,;}]+$/, "", t); edge[chain] = edge[chain] " " tbl "/" t }
+      }
+    }
+    END {
+      n = 0; found = 0
+      for (c in root) { seen[c] = 1; q[++n] = c }
+      for (k = 1; k <= n; k++) {
+        c = q[k]; if (c in nat) found = 1
+        m = split(edge[c], e, " ")
+        for (j = 1; j <= m; j++) if (!(e[j] in seen)) { seen[e[j]] = 1; q[++n] = e[j] }
+      }
+      print (found ? "yes" : "no")
+    }'
+}
+vpcf_ipt_nat() {
+  awk '
+    $1 == "-A" && NF >= 2 {
+      for (i = 3; i < NF; i++) if ($i == "-j" || $i == "-g") {
+        t = $(i + 1)
+        if (t == "MASQUERADE" || t == "SNAT") nat[$2] = 1; else edge[$2] = edge[$2] " " t
+      }
+    }
+    END {
+      n = 1; q[1] = "POSTROUTING"; seen["POSTROUTING"] = 1; found = 0
+      for (k = 1; k <= n; k++) {
+        c = q[k]; if (c in nat) found = 1
+        m = split(edge[c], e, " ")
+        for (j = 1; j <= m; j++) if (!(e[j] in seen)) { seen[e[j]] = 1; q[++n] = e[j] }
+      }
+      print (found ? "yes" : "no")
+    }'
+}
+vpcf_forwarding() {
+  vpcf_v=""; vpcf_ipf=unknown; vpcf_nat=unknown
+  [ -r /proc/sys/net/ipv4/ip_forward ] && read -r vpcf_v </proc/sys/net/ipv4/ip_forward
+  case $vpcf_v in 0|1) vpcf_ipf=$vpcf_v ;; esac
+  if vpcf_have awk; then
+    if vpcf_have nft && vpcf_out=$(vpcf_capped nft list ruleset 2>/dev/null); then
+      case $(printf '%s\n' "$vpcf_out" | vpcf_nft_nat) in yes) vpcf_nat=yes ;; no) vpcf_nat=no ;; esac
+    fi
+    if [ $vpcf_nat != yes ]; then
+      vpcf_read=no
+      if vpcf_have iptables-save && vpcf_out=$(vpcf_capped iptables-save -t nat 2>/dev/null); then vpcf_read=yes
+      elif vpcf_have iptables && vpcf_out=$(vpcf_capped iptables -t nat -S 2>/dev/null); then vpcf_read=yes
+      fi
+      if [ $vpcf_read = yes ]; then
+        case $(printf '%s\n' "$vpcf_out" | vpcf_ipt_nat) in yes) vpcf_nat=yes ;; no) vpcf_nat=no ;; esac
+      fi
+    fi
+  fi
+  case $vpcf_ipf:$vpcf_nat in 0:*|*:no) vpcf_r=fail ;; 1:yes) vpcf_r=ok ;; *) vpcf_r=unsupported ;; esac
+  printf 'vpcf probe id=%s check=forwarding result=%s ip_forward=%s nat_rule=%s\n' "$1" "$vpcf_r" "$vpcf_ipf" "$vpcf_nat"
+}`.split('\n');
+
 /** Shell helpers; the values they receive come from the validated call lines below. */
 function prelude(pingCount: number, timeout: number): string[] {
   // Longest a single check may run before it is killed, when coreutils' timeout exists.
@@ -102,6 +186,7 @@ function prelude(pingCount: number, timeout: number): string[] {
     '  case $vpcf_tcp_tool:$vpcf_rc in none:*) vpcf_r=unsupported ;; *:0) vpcf_r=ok ;; *:1|*:124) vpcf_r=fail ;; *) vpcf_r=error ;; esac',
     "  printf 'vpcf probe id=%s check=%s target=%s port=%s result=%s\\n' \"$1\" \"$2\" \"$3\" \"$4\" \"$vpcf_r\"",
     '}',
+    ...FORWARDING,
   ];
 }
 
@@ -134,6 +219,9 @@ export function probeScript(targets: readonly ProbeTarget[], options: ProbeOptio
       const host = ipv4(`${where}.host`, endpoint.host);
       checks.push(`vpcf_tcp '${target.id}' egress '${host}' ${port(`${where}.port`, endpoint.port)} &`);
     });
+    const forwarding: unknown = target.forwarding ?? false;
+    if (typeof forwarding !== 'boolean') refuse(`${at}.forwarding`, `'${String(forwarding)}' is not a boolean`);
+    if (forwarding) checks.push(`vpcf_forwarding '${target.id}' &`);
   });
   if (checks.length > MAX_PROBE_CHECKS) refuse('targets', `${checks.length} checks is more than ${MAX_PROBE_CHECKS}`);
 

@@ -7,8 +7,9 @@
  *   time the command was sent, and counts as confirmation only if sent after the failures began.
  * - A node is unhealthy only when the sensor failed `fall` rounds in a row AND the peers confirm.
  *   Sensor failures the peers do not (yet) confirm make the node `unknown`: not healthy, never down.
- * - A NAT's own forwarding check (egress) is first-hand evidence: `fall` failures in a row make it
- *   unhealthy on their own, `rise` successes clear that.
+ * - A NAT's own forwarding checks are first-hand evidence: `fall` failures in a row make it
+ *   unhealthy on their own, `rise` successes clear that. There are two, counted apart: egress (it
+ *   reaches out itself) and its forwarding configuration (ip_forward and a MASQUERADE/SNAT rule).
  * - `unknown` rounds (a lost sensor call, an SSM outage) change no counter.
  */
 import type { Verdict } from '../core/model.js';
@@ -40,11 +41,25 @@ export interface NodeState {
   readonly egressBad: number;
   /** The node's forwarding check failed `fall` times in a row and has not passed `rise` times since. */
   readonly egressDown: boolean;
+  readonly forwardingGood: number;
+  readonly forwardingBad: number;
+  /** Same rule for its forwarding configuration (ip_forward, a MASQUERADE/SNAT rule). */
+  readonly forwardingDown: boolean;
   /** Why the verdict is what it is, for logs and status. */
   readonly why: string;
 }
 
-export const initialState: NodeState = Object.freeze({ good: 0, bad: 0, egressGood: 0, egressBad: 0, egressDown: false, why: 'not probed yet' });
+export const initialState: NodeState = Object.freeze({
+  good: 0,
+  bad: 0,
+  egressGood: 0,
+  egressBad: 0,
+  egressDown: false,
+  forwardingGood: 0,
+  forwardingBad: 0,
+  forwardingDown: false,
+  why: 'not probed yet',
+});
 
 /** Records the peers' latest opinion; the verdict is recomputed at the next round. */
 export function notePeers(state: NodeState, opinion: PeerOpinion): NodeState {
@@ -52,16 +67,33 @@ export function notePeers(state: NodeState, opinion: PeerOpinion): NodeState {
   return { ...state, peer: opinion };
 }
 
-/** Records the result of the node's own forwarding check (NAT members only). */
+interface Streak {
+  readonly good: number;
+  readonly bad: number;
+  readonly down: boolean;
+}
+
+/** `fall` failures in a row set `down`; once down, only `rise` successes in a row clear it. */
+function streak(s: Streak, result: 'ok' | 'fail', t: Thresholds): Streak {
+  if (result === 'fail') return { good: 0, bad: s.bad + 1, down: s.down || s.bad + 1 >= t.fall };
+  return { good: s.good + 1, bad: 0, down: s.down && s.good + 1 < t.rise };
+}
+
+/** Records the result of the node's own egress check (NAT members only). */
 export function noteEgress(state: NodeState, result: Observation, t: Thresholds): NodeState {
   if (result === 'unknown') return state;
-  if (result === 'fail') {
-    const egressBad = state.egressBad + 1;
-    return { ...state, egressBad, egressGood: 0, egressDown: state.egressDown || egressBad >= t.fall };
-  }
-  const egressGood = state.egressGood + 1;
-  // Once down for forwarding, only `rise` good checks in a row clear it.
-  return { ...state, egressGood, egressBad: 0, egressDown: state.egressDown && egressGood < t.rise };
+  const next = streak({ good: state.egressGood, bad: state.egressBad, down: state.egressDown }, result, t);
+  return { ...state, egressGood: next.good, egressBad: next.bad, egressDown: next.down };
+}
+
+/**
+ * Records the node's forwarding-configuration check (NAT members only). `unknown` (tools missing or
+ * refused, no line) changes nothing, so a NAT whose tools cannot tell is never moved for it.
+ */
+export function noteForwarding(state: NodeState, result: Observation, t: Thresholds): NodeState {
+  if (result === 'unknown') return state;
+  const next = streak({ good: state.forwardingGood, bad: state.forwardingBad, down: state.forwardingDown }, result, t);
+  return { ...state, forwardingGood: next.good, forwardingBad: next.bad, forwardingDown: next.down };
 }
 
 /** Whether the peers confirmed the current failure streak. */
@@ -80,6 +112,7 @@ export function step(state: NodeState, sensor: Observation, roundStart: number, 
 /** Recomputes the verdict from the counters (after a round, or after peers or egress reported). */
 export function judge(s: NodeState, t: Thresholds): NodeState {
   if (s.egressDown) return { ...s, verdict: 'unhealthy', why: 'answers, but its forwarding check fails (no egress through it)' };
+  if (s.forwardingDown) return { ...s, verdict: 'unhealthy', why: 'answers, but is not set up to forward (ip_forward off or no MASQUERADE/SNAT rule)' };
   if (s.bad >= t.fall) {
     if (peersConfirm(s)) return { ...s, verdict: 'unhealthy', why: `TCP from the VPC failed ${s.bad} rounds in a row and the peers agree` };
     if (s.verdict === 'unhealthy') return { ...s, why: `still failing (${s.bad} rounds)` };

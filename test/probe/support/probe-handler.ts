@@ -2,7 +2,7 @@
  * Interprets the probe script (shared/probe/script.ts) on the VpcWorld's instances: each check line
  * the script would run answers from the world's state, in the script's own output format.
  */
-import { formatProbeLine } from '../../../shared/probe/parse.js';
+import { forwardingResult, formatProbeLine, type ProbeForwardingLine } from '../../../shared/probe/parse.js';
 import type { ScriptHandler, VpcWorld } from '../../support/world.js';
 
 export interface ProbeHandlerOptions {
@@ -13,6 +13,16 @@ export interface ProbeHandlerOptions {
   readonly durationMs?: () => number;
 }
 
+/** What an instance's forwarding check finds on it. */
+export interface NatConfig {
+  readonly ipForward: boolean;
+  /** `unsupported`: neither nft nor iptables could be read (the line says nat_rule=unknown). */
+  readonly natRule: 'yes' | 'no' | 'unsupported';
+}
+
+/** Every instance forwards and masquerades until told otherwise. */
+const FORWARDS: NatConfig = { ipForward: true, natRule: 'yes' };
+
 export interface ProbeWorld {
   /** Probers whose checks all fail (their own network is broken). */
   readonly blindProbers: Set<string>;
@@ -20,14 +30,32 @@ export interface ProbeWorld {
   readonly notForwarding: Set<string>;
   /** Probe scripts run, by prober. */
   readonly runs: string[];
+  /** Sets what the forwarding check finds on an instance from now on. */
+  natConfig(instanceId: string, config: NatConfig): void;
+  /** Forwarding checks run, by prober. */
+  readonly forwardingRuns: string[];
 }
 
 const ICMP = /^vpcf_icmp '([a-z0-9-]+)' '([0-9.]+)' &$/;
 const TCP = /^vpcf_tcp '([a-z0-9-]+)' (tcp|egress) '([0-9.]+)' (\d+) &$/;
+const FORWARDING = /^vpcf_forwarding '([a-z0-9-]+)' &$/;
+
+function forwardingLine(id: string, config: NatConfig): ProbeForwardingLine {
+  const ipForward = config.ipForward ? '1' : '0';
+  const natRule = config.natRule === 'unsupported' ? 'unknown' : config.natRule;
+  return { kind: 'forwarding', id, result: forwardingResult(ipForward, natRule), ipForward, natRule };
+}
 
 export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOptions = {}): ProbeWorld {
   const random = options.random ?? Math.random;
-  const state: ProbeWorld = { blindProbers: new Set(), notForwarding: new Set(), runs: [] };
+  const configs = new Map<string, NatConfig>();
+  const state: ProbeWorld = {
+    blindProbers: new Set(),
+    notForwarding: new Set(),
+    runs: [],
+    forwardingRuns: [],
+    natConfig: (instanceId, config) => void configs.set(instanceId, config),
+  };
   const lost = () => (options.lossRate ?? 0) > 0 && random() < (options.lossRate ?? 0);
   const handler: ScriptHandler = ({ instanceId, commands }) => {
     state.runs.push(instanceId);
@@ -36,7 +64,12 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
     for (const command of commands) {
       const icmp = ICMP.exec(command);
       const tcp = TCP.exec(command);
-      if (icmp) {
+      const forwarding = FORWARDING.exec(command);
+      if (forwarding) {
+        // A local check: the prober's own network being broken does not change what it reads.
+        state.forwardingRuns.push(instanceId);
+        lines.push(formatProbeLine(forwardingLine(forwarding[1] ?? '', configs.get(instanceId) ?? FORWARDS)));
+      } else if (icmp) {
         const [, id = '', ip = ''] = icmp;
         const ok = world.isReachable(id) && !blind && !lost();
         lines.push(formatProbeLine({ kind: 'check', id, check: 'icmp', target: ip, result: ok ? 'ok' : 'fail', ...(ok ? { rttMs: 0.4 } : {}) }));
