@@ -153,7 +153,7 @@ export async function run(): Promise<string> {
   out.push('| groups | nodes | rounds | Lambda Invoke / round | PutMetricData / round | EC2 Describe* / round | SSM sweeps | SendCommand | ListCommandInvocations / round | GetCommandInvocation / round |');
   out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const groups of [1, 10, 50, 200]) out.push(await callsPerRound(groups));
-  out.push('', 'SendCommand grows with batches of 50 probers (or 150 checks), not with nodes. GetCommandInvocation is per instance by API design (there is no batch read), about 2 polls per prober per sweep.', '');
+  out.push('', 'SendCommand and ListCommandInvocations grow with batches of 50 probers (or 150 checks), not with nodes. GetCommandInvocation is one read per prober whose listed output (2,500 bytes at most) may have been cut or has stderr: with more than about 28 checks a batch, every prober.', '');
 
   const trials = 200;
   const ours: number[] = [];
