@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { GetCommandInvocationCommand, InvocationDoesNotExist, ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
-import type { GetCommandInvocationCommandOutput, SSMClient } from '@aws-sdk/client-ssm';
+import type { GetCommandInvocationCommandOutput, ListCommandInvocationsCommandInput, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { activateIpScript, deactivateIpScript } from '../../shared/core/scripts.js';
 import { isInstanceId, isMac } from '../../shared/core/validate.js';
@@ -656,7 +656,7 @@ describe('SSM Run Command', () => {
 });
 
 describe('SSM ListCommandInvocations', () => {
-  const list = (world: VpcWorld, input: ConstructorParameters<typeof ListCommandInvocationsCommand>[0]) => world.clients().ssm.send(new ListCommandInvocationsCommand(input));
+  const list = (world: VpcWorld, input: ListCommandInvocationsCommandInput) => world.clients().ssm.send(new ListCommandInvocationsCommand(input));
 
   async function sendTo(world: VpcWorld, instanceIds: string[], commands: string[] = ['echo hello']): Promise<string> {
     const sent = await world.clients().ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: instanceIds, Parameters: { commands } }));
