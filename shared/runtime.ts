@@ -44,7 +44,12 @@ export interface Runtime {
 }
 
 /** SDK retries stay short: the core retries throttling itself, against the invocation's deadline. */
-const clientOptions = { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 } } as const;
+export const clientOptions = { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 } } as const;
+/**
+ * The sensor answers within its connect timeout (up to 5 s) plus a VPC cold start; a retry would
+ * only land in the next round's slot, so there is none.
+ */
+export const sensorClientOptions = { maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 10_000 } } as const;
 
 export function createClients(): Clients {
   return {
@@ -52,7 +57,7 @@ export function createClients(): Clients {
     ssm: new SSMClient(clientOptions),
     dynamodb: new DynamoDBClient(clientOptions),
     autoscaling: new AutoScalingClient(clientOptions),
-    lambda: new LambdaClient(clientOptions),
+    lambda: new LambdaClient(sensorClientOptions),
     cloudwatch: new CloudWatchClient(clientOptions),
   };
 }

@@ -4,11 +4,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createLambdaSensor } from '../aws/lambda-sensor.js';
 import { createCloudWatchMetrics } from '../aws/metrics.js';
 import { ConfigError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import { type Runtime, clientOptions, sensorClientOptions } from '../runtime.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeMemory, ProbeLoop } from './loop.js';
-
-/** The sensor answers within its connect timeout; the Lambda call itself gets a little more. */
-const clientOptions = { maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 10_000 } } as const;
 
 /** @throws ConfigError when VPCF_SENSOR_FUNCTION is not set. */
 export function createProbeLoop(rt: Runtime, owner: string, memory: ProbeMemory): ProbeLoop {
@@ -16,7 +13,7 @@ export function createProbeLoop(rt: Runtime, owner: string, memory: ProbeMemory)
   if (probe.sensorFunction === undefined) {
     throw new ConfigError('VPCF_SENSOR_FUNCTION is required by the probe function', { context: { key: 'VPCF_SENSOR_FUNCTION' } });
   }
-  const lambda = rt.clients.lambda ?? new LambdaClient(clientOptions);
+  const lambda = rt.clients.lambda ?? new LambdaClient(sensorClientOptions);
   const cloudwatch = rt.clients.cloudwatch ?? new CloudWatchClient(clientOptions);
   return new ProbeLoop(
     {
