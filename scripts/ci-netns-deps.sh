@@ -1,9 +1,11 @@
 #!/bin/sh
-# Installs what the network-namespace tests (test/netns) need: ip (iproute2), ping, nft, an nc that
-# knows -z and -l, and both dash and bash to run the scripts under. Safe to run again.
+# Installs what the network-namespace tests (test/netns) need: ip (iproute2), ping, nft, iptables
+# (iptables-nft and iptables-legacy, for the NAT forwarding check), an nc that knows -z and -l, util-linux's
+# setpriv (to run the probe as a non-root user), and both dash and bash to run the scripts under.
+# Safe to run again.
 set -eu
 
-packages="iproute2 iputils-ping nftables netcat-openbsd dash bash"
+packages="iproute2 iputils-ping nftables iptables netcat-openbsd util-linux dash bash"
 
 missing=""
 for package in $packages; do

@@ -219,7 +219,7 @@ export function probeScript(targets: readonly ProbeTarget[], options: ProbeOptio
       const host = ipv4(`${where}.host`, endpoint.host);
       checks.push(`vpcf_tcp '${target.id}' egress '${host}' ${port(`${where}.port`, endpoint.port)} &`);
     });
-    const forwarding: unknown = target.forwarding ?? false;
+    const forwarding: unknown = target.forwarding === undefined ? false : target.forwarding;
     if (typeof forwarding !== 'boolean') refuse(`${at}.forwarding`, `'${String(forwarding)}' is not a boolean`);
     if (forwarding) checks.push(`vpcf_forwarding '${target.id}' &`);
   });
