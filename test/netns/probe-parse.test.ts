@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   egressForwarding,
+  forwardingResult,
   formatProbeLine,
+  natForwarding,
   parseProbeOutput,
   type ProbeCheckLine,
   type ProbeLine,
@@ -42,6 +44,20 @@ describe('parseProbeOutput', () => {
     expect(parseProbeOutput(stdout)).toEqual([{ kind: 'check', id: ID, check: 'icmp', target: '10.0.0.5', result: 'ok' }]);
   });
 
+  it.each([
+    ['1', 'yes', 'ok'],
+    ['0', 'yes', 'fail'],
+    ['1', 'no', 'fail'],
+    ['0', 'unknown', 'fail'],
+    ['1', 'unknown', 'unsupported'],
+    ['unknown', 'yes', 'unsupported'],
+    ['unknown', 'no', 'fail'],
+  ] as const)('reads a forwarding line with ip_forward=%s nat_rule=%s as %s', (ipForward, natRule, result) => {
+    expect(parseProbeOutput(`vpcf probe id=${ID} check=forwarding result=${result} ip_forward=${ipForward} nat_rule=${natRule}`)).toEqual([
+      { kind: 'forwarding', id: ID, result, ipForward, natRule },
+    ]);
+  });
+
   it('accepts the fields in any order', () => {
     expect(parseProbeOutput(`vpcf probe result=ok port=22 target=10.0.0.5 check=tcp id=${ID}`)).toEqual([
       { kind: 'check', id: ID, check: 'tcp', target: '10.0.0.5', port: 22, result: 'ok' },
@@ -68,6 +84,17 @@ describe('parseProbeOutput', () => {
     ['an end line without count', 'vpcf probe-end', 'checks'],
     ['an end line with a bad count', 'vpcf probe-end checks=-1', 'checks'],
     ['an over-long line', `vpcf probe id=${ID} ${'x=1 '.repeat(200)}`, 'longer than'],
+    ['a forwarding line without ip_forward', `vpcf probe id=${ID} check=forwarding result=ok nat_rule=yes`, 'ip_forward'],
+    ['a forwarding line with ip_forward=2', `vpcf probe id=${ID} check=forwarding result=ok ip_forward=2 nat_rule=yes`, 'ip_forward'],
+    ['a forwarding line without nat_rule', `vpcf probe id=${ID} check=forwarding result=fail ip_forward=0`, 'nat_rule'],
+    ['a forwarding line with nat_rule=maybe', `vpcf probe id=${ID} check=forwarding result=ok ip_forward=1 nat_rule=maybe`, 'nat_rule'],
+    ['a forwarding line whose result contradicts it (ok with ip_forward=0)', `vpcf probe id=${ID} check=forwarding result=ok ip_forward=0 nat_rule=yes`, 'result'],
+    ['a forwarding line whose result contradicts it (fail for missing tools)', `vpcf probe id=${ID} check=forwarding result=fail ip_forward=1 nat_rule=unknown`, 'result'],
+    ['a forwarding line with result=error', `vpcf probe id=${ID} check=forwarding result=error ip_forward=1 nat_rule=yes`, 'result'],
+    ['a forwarding line without result', `vpcf probe id=${ID} check=forwarding ip_forward=1 nat_rule=yes`, 'result'],
+    ['a forwarding line with a target', `vpcf probe id=${ID} check=forwarding target=10.0.0.5 result=ok ip_forward=1 nat_rule=yes`, 'unexpected field'],
+    ['a forwarding line with a bad id', 'vpcf probe id=$(reboot) check=forwarding result=ok ip_forward=1 nat_rule=yes', 'id'],
+    ['a forwarding line cut short', `vpcf probe id=${ID} check=forwarding result=ok ip_forward=1 nat_ru`, 'key=value'],
   ])('reports %s as an error entry instead of throwing', (_, line, reason) => {
     const parsed = parseProbeOutput(`vpcf probe id=${ID} check=icmp target=10.0.0.1 result=ok\n${line}\nvpcf probe-end checks=2`);
 
@@ -114,6 +141,9 @@ describe('formatProbeLine', () => {
       result: fc.constantFrom('ok' as const, 'fail' as const, 'error' as const, 'unsupported' as const),
     }),
     fc.record({ kind: fc.constant('end' as const), checks: fc.nat({ max: 150 }) }),
+    fc
+      .record({ id: fc.constantFrom(ID, 'nat-a'), ipForward: fc.constantFrom('0' as const, '1' as const, 'unknown' as const), natRule: fc.constantFrom('yes' as const, 'no' as const, 'unknown' as const) })
+      .map(({ id, ipForward, natRule }) => ({ kind: 'forwarding' as const, id, result: forwardingResult(ipForward, natRule), ipForward, natRule })),
   );
 
   it('renders lines that parse back to the same value', () => {
@@ -137,5 +167,28 @@ describe('egressForwarding', () => {
     ['unknown when only another NAT forwarded', [egress('ok', 'i-0ffffffffffffffff')], 'unknown'],
   ] as const)('is %s', (_, lines, expected) => {
     expect(egressForwarding(lines, ID)).toBe(expected);
+  });
+});
+
+describe('natForwarding', () => {
+  const line = (ipForward: '0' | '1' | 'unknown', natRule: 'yes' | 'no' | 'unknown', id = ID): ProbeLine => ({
+    kind: 'forwarding',
+    id,
+    result: forwardingResult(ipForward, natRule),
+    ipForward,
+    natRule,
+  });
+
+  it.each([
+    ['ok when ip_forward is on and a NAT rule exists', [line('1', 'yes')], 'ok'],
+    ['fail when ip_forward is off', [line('0', 'yes')], 'fail'],
+    ['fail when no NAT rule exists', [line('1', 'no')], 'fail'],
+    ['unknown when the tools could not tell', [line('1', 'unknown')], 'unknown'],
+    ['unknown without a forwarding line', [{ kind: 'check', id: ID, check: 'egress', target: '203.0.113.9', port: 443, result: 'fail' } as ProbeLine], 'unknown'],
+    ['unknown when the line is credited to another id', [line('0', 'no', 'i-0ffffffffffffffff')], 'unknown'],
+    ['fail when one of two lines failed', [line('1', 'yes'), line('1', 'no')], 'fail'],
+    ['unknown for a malformed line', parseProbeOutput(`vpcf probe id=${ID} check=forwarding result=ok ip_forward=0 nat_rule=yes`), 'unknown'],
+  ] as const)('is %s', (_, lines, expected) => {
+    expect(natForwarding(lines, ID)).toBe(expected);
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type NodeState, type Observation, combinePeers, combinePorts, initialState, judge, noteEgress, notePeers, step } from '../../shared/probe/verdicts.js';
+import { type NodeState, type Observation, combinePeers, combinePorts, initialState, judge, noteEgress, noteForwarding, notePeers, step } from '../../shared/probe/verdicts.js';
 
 const T = { fall: 2, rise: 3 };
-type Event = Observation | { peers: Observation } | { egress: Observation };
+type Event = Observation | { peers: Observation } | { egress: Observation } | { forwarding: Observation };
 
-/** Replays sensor rounds (one every 2 s) and peer/egress reports; returns the verdict after each event. */
+/** Replays sensor rounds (one every 2 s) and peer/egress/forwarding reports; returns the verdict after each event. */
 function replay(events: readonly Event[], start: NodeState = initialState): (string | undefined)[] {
   let s = start;
   let t = 0;
@@ -14,8 +14,10 @@ function replay(events: readonly Event[], start: NodeState = initialState): (str
       s = step(s, e, t, T);
     } else if ('peers' in e) {
       s = judge(notePeers(s, { verdict: e.peers, sentAt: t + 1_000 }), T);
-    } else {
+    } else if ('egress' in e) {
       s = judge(noteEgress(s, e.egress, T), T);
+    } else {
+      s = judge(noteForwarding(s, e.forwarding, T), T);
     }
     return s.verdict;
   });
@@ -40,6 +42,42 @@ describe('verdicts', () => {
     ['rise good forwarding checks clear it', ['ok', { egress: 'fail' }, { egress: 'fail' }, 'ok', { egress: 'ok' }, { egress: 'ok' }, 'ok', { egress: 'ok' }], ['healthy', 'healthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'healthy']],
   ])('%s', (_name, events, expected) => {
     expect(replay(events)).toEqual(expected);
+  });
+
+  describe('the NAT forwarding-configuration check', () => {
+    const fwd = (forwarding: Observation): Event => ({ forwarding });
+    it.each<[string, Event[], (string | undefined)[]]>([
+      ['fall failed checks make an answering NAT unhealthy, without the sensor or the peers', ['ok', fwd('fail'), 'ok', fwd('fail')], ['healthy', 'healthy', 'healthy', 'unhealthy']],
+      ['one failed check changes nothing', ['ok', fwd('fail'), 'ok', fwd('ok'), fwd('fail')], ['healthy', 'healthy', 'healthy', 'healthy', 'healthy']],
+      ['a good check between failures restarts the count', ['ok', fwd('fail'), fwd('ok'), fwd('fail'), 'ok'], ['healthy', 'healthy', 'healthy', 'healthy', 'healthy']],
+      ['unsupported (unknown) checks never make it unhealthy', ['ok', fwd('unknown'), fwd('unknown'), fwd('unknown'), 'ok'], ['healthy', 'healthy', 'healthy', 'healthy', 'healthy']],
+      ['unknown checks between failures neither count nor reset', ['ok', fwd('fail'), fwd('unknown'), fwd('fail')], ['healthy', 'healthy', 'healthy', 'unhealthy']],
+      [
+        'rise good checks clear it, fewer do not',
+        ['ok', fwd('fail'), fwd('fail'), 'ok', fwd('ok'), fwd('ok'), 'ok', fwd('ok')],
+        ['healthy', 'healthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'healthy'],
+      ],
+      ['a failure while down restarts the rise count', ['ok', fwd('fail'), fwd('fail'), fwd('ok'), fwd('ok'), fwd('fail'), fwd('ok'), fwd('ok')], ['healthy', 'healthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy']],
+      ['a NAT never judged by the sensor is unhealthy on its own report', [fwd('fail'), fwd('fail')], [undefined, 'unhealthy']],
+      [
+        'is counted apart from egress: good egress does not clear a forwarding failure',
+        ['ok', fwd('fail'), fwd('fail'), { egress: 'ok' }, { egress: 'ok' }, { egress: 'ok' }],
+        ['healthy', 'healthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy'],
+      ],
+      [
+        'nor does good forwarding clear an egress failure',
+        ['ok', { egress: 'fail' }, { egress: 'fail' }, fwd('ok'), fwd('ok'), fwd('ok')],
+        ['healthy', 'healthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy'],
+      ],
+      ['a failure of each, once, is not fall failures of either', ['ok', { egress: 'fail' }, fwd('fail'), 'ok'], ['healthy', 'healthy', 'healthy', 'healthy']],
+    ])('%s', (_name, events, expected) => {
+      expect(replay(events)).toEqual(expected);
+    });
+
+    it('says why the NAT is unhealthy', () => {
+      const s = judge(noteForwarding(noteForwarding(step(initialState, 'ok', 0, T), 'fail', T), 'fail', T), T);
+      expect(s.why).toContain('MASQUERADE');
+    });
   });
 
   it('ignores peer opinions sent before the failures began', () => {

@@ -1,0 +1,91 @@
+/**
+ * The NAT forwarding-configuration check on the in-memory VPC: the probe loop, the real core and
+ * adapters, and the world's probe-script handler answering each NAT's check from its configuration.
+ * Both NATs answer on their ports and reach out themselves (egress ok) throughout; only what the
+ * forwarding check reads changes.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ProbeSettings } from '../../shared/probe/loop.js';
+import type { NatPair } from '../support/world.js';
+import { probeHarness } from './support/harness.js';
+
+const MINUTE = 57_000;
+const EGRESS = [{ kind: 'egress' as const, host: '192.0.2.10', port: 443 }];
+
+function natHarness(settings: Partial<ProbeSettings> = {}) {
+  const h = probeHarness({ kind: 'nat', settings: { egress: EGRESS, sweepMs: 10_000, ...settings } });
+  const pair = h.pairs[0];
+  if (pair?.kind !== 'nat') throw new Error('fixture: expected a NAT pair');
+  const nat = pair as NatPair;
+  const routedTo = (table: string) => h.world.routeTarget(table, '0.0.0.0/0')?.instanceId;
+  const tables = () => ({ a: routedTo(nat.routeTables.a), b: routedTo(nat.routeTables.b), any: routedTo(nat.routeTables.any) });
+  return { h, a: nat.a.instanceId, b: nat.b.instanceId, tables };
+}
+
+describe('NAT forwarding-configuration check', () => {
+  it('moves the tables of a NAT whose MASQUERADE rule vanished to the healthy NAT', async () => {
+    const { h, a, b, tables } = natHarness();
+    expect(tables()).toEqual({ a, b, any: a });
+
+    await h.run(MINUTE, (round) => {
+      if (round.index === 2) h.probes.natConfig(a, { ipForward: true, natRule: 'no' });
+    });
+
+    expect(tables()).toEqual({ a: b, b, any: b });
+    expect(h.rounds.flatMap((r) => r.moves)).toEqual([expect.objectContaining({ group: 'nat-0', from: a, to: b })]);
+    expect(h.memory.states.get(a)).toMatchObject({ verdict: 'unhealthy', forwardingDown: true, egressDown: false });
+  });
+
+  it('moves them when ip_forward is turned off, even with no egress endpoints configured', async () => {
+    const { h, a, b, tables } = natHarness({ egress: [] });
+
+    await h.run(MINUTE, (round) => {
+      if (round.index === 2) h.probes.natConfig(a, { ipForward: false, natRule: 'yes' });
+    });
+
+    expect(tables()).toEqual({ a: b, b, any: b });
+  });
+
+  it('never moves a NAT because its tools cannot tell, over several minutes', async () => {
+    const { h, a, b, tables } = natHarness();
+    h.probes.natConfig(a, { ipForward: true, natRule: 'unsupported' });
+
+    for (let minute = 0; minute < 3; minute += 1) await h.run(MINUTE);
+
+    expect(h.probes.forwardingRuns.filter((prober) => prober === a).length).toBeGreaterThan(3);
+    expect(tables()).toEqual({ a, b, any: a });
+    expect(h.world.mutations().filter((c) => c.service === 'ec2')).toEqual([]);
+    expect(h.memory.states.get(a)).toMatchObject({ verdict: 'healthy', forwardingDown: false, forwardingBad: 0 });
+  });
+
+  it('keeps the tables when the check is switched off, whatever it would read', async () => {
+    const { h, a, b, tables } = natHarness({ forwardingCheck: false });
+    h.probes.natConfig(a, { ipForward: true, natRule: 'no' });
+
+    await h.run(MINUTE);
+
+    expect(h.probes.forwardingRuns).toEqual([]);
+    expect(tables()).toEqual({ a, b, any: a });
+  });
+
+  it('ignores a single failed check', async () => {
+    const { h, a, b, tables } = natHarness();
+    let failing = false;
+    let mostFailures = 0;
+
+    await h.run(MINUTE, () => {
+      mostFailures = Math.max(mostFailures, h.memory.states.get(a)?.forwardingBad ?? 0);
+      // Fails exactly one forwarding check on A, then A is fine again.
+      const ran = h.probes.forwardingRuns.filter((p) => p === a).length;
+      if (ran === 1 && !failing) {
+        failing = true;
+        h.probes.natConfig(a, { ipForward: true, natRule: 'no' });
+      } else if (ran >= 2 && failing) {
+        h.probes.natConfig(a, { ipForward: true, natRule: 'yes' });
+      }
+    });
+
+    expect(mostFailures).toBe(1);
+    expect(tables()).toEqual({ a, b, any: a });
+  });
+});
