@@ -118,6 +118,11 @@ export function judge(s: NodeState, t: Thresholds): NodeState {
     if (s.verdict === 'unhealthy') return { ...s, why: `still failing (${s.bad} rounds)` };
     return { ...s, verdict: 'unknown', why: `TCP from the VPC failed ${s.bad} rounds in a row; waiting for the peers to confirm` };
   }
+  if (s.good === 0 && s.bad === 0 && s.verdict !== undefined) {
+    // No sensor rounds (a NAT without failover:ports): the verdict came from egress or forwarding,
+    // which have recovered, so hand the node back to EC2 status checks.
+    return { ...s, verdict: undefined, why: 'egress and forwarding checks pass again; no TCP ports to probe' };
+  }
   if (s.good > 0 && s.bad === 0) {
     // A node nobody judged yet is healthy at its first good round; one that was not healthy needs `rise`.
     if (s.verdict === undefined || s.verdict === 'healthy' || s.good >= t.rise) return { ...s, verdict: 'healthy', why: 'answering' };

@@ -26,6 +26,11 @@ function replay(events: readonly Event[], start: NodeState = initialState): (str
 describe('verdicts', () => {
   it.each<[string, Event[], (string | undefined)[]]>([
     ['a node never judged is healthy at its first good round', ['ok'], ['healthy']],
+    [
+      'a NAT without ports that failed egress goes back to EC2 status checks once egress recovers',
+      [{ egress: 'fail' }, { egress: 'fail' }, { egress: 'ok' }, { egress: 'ok' }, { egress: 'ok' }],
+      [undefined, 'unhealthy', 'unhealthy', 'unhealthy', undefined],
+    ],
     ['one failed round changes nothing', ['ok', 'fail', 'ok'], ['healthy', 'healthy', 'healthy']],
     ['fall failures without the peers make it unknown, never unhealthy', ['ok', 'fail', 'fail', 'fail'], ['healthy', 'healthy', 'unknown', 'unknown']],
     ['fall failures confirmed by the peers make it unhealthy', ['ok', 'fail', { peers: 'fail' }, 'fail'], ['healthy', 'healthy', 'healthy', 'unhealthy']],
