@@ -49,6 +49,7 @@ const schema = z
         return parsed.map((m) => ({ kind: 'egress' as const, host: m?.[1] ?? '', port: Number(m?.[2]) }));
       })
       .optional(),
+    VPCF_NAT_FORWARDING_CHECK: z.enum(['on', 'off']).default('on'),
     VPCF_METRICS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_./#:-]{1,255}$/, 'must be a CloudWatch namespace').default('VpcFailover'),
   })
   .strict();
@@ -78,6 +79,8 @@ export interface ProbeConfig {
   readonly sensorFunction?: string;
   /** Outside endpoints a NAT must reach; empty disables the forwarding check. */
   readonly egress: readonly { readonly kind: 'egress'; readonly host: string; readonly port: number }[];
+  /** Whether NATs check their own ip_forward and MASQUERADE/SNAT rule (off for NATs that translate elsewhere). */
+  readonly forwardingCheck: boolean;
   readonly metricsNamespace: string;
 }
 
@@ -111,6 +114,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       sweepMs: c.VPCF_SSM_SWEEP_SECONDS * 1000,
       ...(c.VPCF_SENSOR_FUNCTION === undefined ? {} : { sensorFunction: c.VPCF_SENSOR_FUNCTION }),
       egress: Object.freeze((c.VPCF_EGRESS_ENDPOINTS ?? []).map((e) => Object.freeze(e))),
+      forwardingCheck: c.VPCF_NAT_FORWARDING_CHECK === 'on',
       metricsNamespace: c.VPCF_METRICS_NAMESPACE,
     }),
   });

@@ -31,6 +31,7 @@ export function createProbeLoop(rt: Runtime, owner: string, memory: ProbeMemory)
         tcpTimeoutMs: probe.tcpTimeoutMs,
         sweepMs: probe.sweepMs,
         egress: probe.egress,
+        forwardingCheck: probe.forwardingCheck,
       },
     },
     memory,

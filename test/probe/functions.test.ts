@@ -43,8 +43,13 @@ describe('probe settings', () => {
       runMs: 57_000,
       sweepMs: 15_000,
       egress: [],
+      forwardingCheck: true,
       metricsNamespace: 'VpcFailover',
     });
+  });
+
+  it('turns the NAT forwarding check off on request', () => {
+    expect(loadConfig({ ...base, VPCF_NAT_FORWARDING_CHECK: 'off' }).probe.forwardingCheck).toBe(false);
   });
 
   it('reads egress endpoints as IPv4 address:port pairs', () => {
@@ -60,6 +65,7 @@ describe('probe settings', () => {
     ['VPCF_PROBE_FALL', '0'],
     ['VPCF_PROBE_INTERVAL_MS', 'fast'],
     ['VPCF_SENSOR_FUNCTION', 'my sensor'],
+    ['VPCF_NAT_FORWARDING_CHECK', 'false'],
   ])('refuses %s=%s, naming the key', (key, value) => {
     expect(() => loadConfig({ ...base, [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, [key]: value })).toThrow(key);
