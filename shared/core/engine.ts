@@ -113,6 +113,14 @@ export interface StatusReport {
 }
 
 export class FailoverEngine {
+  /**
+   * Last move per group as this engine last saw it. It can only lag the truth (moves only add), so
+   * planning with it can only see a shorter cooldown: a plan that says "change" is checked again
+   * under the lease, and a long-lived caller (the probe loop) stops taking the lease on every call
+   * during a cooldown.
+   */
+  private readonly lastMoveSeen = new Map<string, number>();
+
   constructor(private readonly deps: EngineDeps) {}
 
   /** One batched read; retried on throttling, never interpreted as "down" when it fails. */
@@ -234,7 +242,7 @@ export class FailoverEngine {
     }
 
     // Most rounds change nothing: plan first, and only take the lease when there is something to do.
-    const tentative = decideAt(initial, health);
+    const tentative = decideAt(initial, health, this.lastMoveSeen.get(initial.name));
     if (tentative.outcome !== 'change') {
       return result(initial, { outcome: tentative.outcome === 'refused' ? 'refused' : 'unchanged', reason: tentative.reason, plan: tentative });
     }
@@ -242,6 +250,7 @@ export class FailoverEngine {
     const acquired = await this.acquire(initial.name, request.deadline);
     if (!acquired) return result(initial, { outcome: 'busy', reason: 'another decider held the lease until the deadline', plan: tentative });
     const { grant, waited } = acquired;
+    if (grant.lastMoveAt !== undefined) this.lastMoveSeen.set(initial.name, grant.lastMoveAt);
     let movedAt: number | undefined;
     try {
       // Someone may have acted since we looked: look again before acting on a stale picture.
@@ -269,7 +278,10 @@ export class FailoverEngine {
         onRetry: (summary, error, attempt) => log.warn('retrying', { group: group.name, action: summary, attempt, error: error.message }),
       });
       const applied = plan.actions.filter((_, i) => reports[i]?.status === 'applied');
-      if (applied.length > 0) movedAt = clock.now();
+      if (applied.length > 0) {
+        movedAt = clock.now();
+        this.lastMoveSeen.set(group.name, movedAt);
+      }
       const verification = await verifyActions(applied, this.deps, {
         deadline: Math.min(actBy, clock.now() + settings.verifyTimeoutMs),
         intervalMs: settings.verifyIntervalMs,

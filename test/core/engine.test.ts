@@ -157,6 +157,26 @@ describe('FailoverEngine.run', () => {
     expect(store.calls.release).toBe(1);
   });
 
+  it('takes the lease once, not on every call, while a cooldown holds an unhealthy holder', async () => {
+    const { engine, store, world, a, b, vip, clock, deadline } = setup();
+    world.impair(a.instanceId);
+    await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    expect(world.vipHolder(vip)).toBe(b.instanceId);
+    world.setStatus(a.instanceId, { instance: 'ok', system: 'ok' });
+    world.impair(b.instanceId);
+    const leasesAfterMove = store.calls.tryAcquire;
+
+    clock.advance(10_000);
+    const [first] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    clock.advance(10_000);
+    const [second] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+
+    expect([first?.outcome, second?.outcome]).toEqual(['unchanged', 'unchanged']);
+    expect(second?.reason).toContain('cooldown');
+    expect(store.calls.tryAcquire).toBe(leasesAfterMove);
+    expect(world.vipHolder(vip)).toBe(b.instanceId);
+  });
+
   it('shows the cooldown in a dry run', async () => {
     const { engine, store, world, a, group, clock, deadline } = setup();
     const grant = await store.tryAcquire(group, 'earlier', 30_000, clock.now());
