@@ -13,7 +13,7 @@ import type { Verdict, WorldSnapshot } from '../core/model.js';
 import type { Clock, HostPort } from '../core/ports.js';
 import { type PeerBatch, type PeerUnit, type ProbeNode, planBatches, readBatch } from './peers.js';
 import type { MetricDatum, MetricsPort, SensorPort } from './ports.js';
-import { probeScript, type EgressTarget } from './script.js';
+import { probeBlocksScript, type EgressTarget } from './script.js';
 import type { TcpResult } from './tcp.js';
 import { type NodeState, type Observation, type Thresholds, combinePorts, initialState, judge, noteEgress, noteForwarding, notePeers, step, verdictsOf } from './verdicts.js';
 
@@ -260,7 +260,7 @@ export class ProbeLoop {
     const units: PeerUnit[] = [];
     for (const [group, targets] of byGroup) {
       // A suspect cannot vouch for anyone, and a hung prober would hold the whole command to its deadline.
-      const probers = nodes.filter((n) => n.group === group && !suspected.has(n.id) && states.get(n.id)?.verdict !== 'unhealthy').map((n) => n.id);
+      const probers = nodes.filter((n) => n.group === group && !suspected.has(n.id) && states.get(n.id)?.verdict !== 'unhealthy');
       if (probers.length > 0) units.push({ group, probers, targets, egress: false });
     }
     if (units.length === 0) return;
@@ -281,7 +281,7 @@ export class ProbeLoop {
       const nat = members.some((m) => m.nat);
       const targets = members.filter((m) => m.ports.length > 0 || nat);
       const selfChecks = settings.egress.length > 0 || settings.forwardingCheck !== false;
-      return members.length > 1 || (nat && selfChecks) ? [{ group, probers: members.map((m) => m.id), targets, egress: nat }] : [];
+      return members.length > 1 || (nat && selfChecks) ? [{ group, probers: members, targets, egress: nat }] : [];
     });
     this.egressRecheck = false;
     if (units.length === 0) return;
@@ -299,7 +299,7 @@ export class ProbeLoop {
     const deadline = Math.min(until, sentAt + settings.ssmTimeoutMs);
     const work: Promise<void> = Promise.all(
       batches.map(async (batch) => {
-        const results = await host.run(batch.probers, probeScript(batch.targets, { pingCount: 2, timeoutSeconds: 1 }), deadline).catch(seen(log, 'SSM probe', []));
+        const results = await host.run(batch.probers, probeBlocksScript(batch.blocks, { pingCount: 2, timeoutSeconds: 1 }), deadline).catch(seen(log, 'SSM probe', []));
         this.fold(batch, results, sentAt);
       }),
     )
@@ -315,6 +315,11 @@ export class ProbeLoop {
     const { states } = this.memory;
     const { settings } = this.deps;
     const reading = readBatch(batch, results);
+    if (reading.unidentified.length > 0) {
+      // Their opinions count as unknown. A prober that never finds its block (its primary IP is not
+      // on the host, or it has neither `ip`, `hostname -I` nor /proc) never helps, so say so.
+      this.deps.log.warn('probers did not find their own block in the probe script; treated as unknown', { probers: reading.unidentified });
+    }
     let turned = false;
     for (const [id, verdict] of reading.opinions) {
       const before = states.get(id) ?? initialState;

@@ -7,6 +7,10 @@
  *     vpcf probe id=i-0nat check=forwarding result=fail ip_forward=1 nat_rule=no
  *     vpcf probe-end checks=4
  *
+ * A sweep script (`probeBlocksScript`) also says which prober's block the host ran, before its
+ * check lines: `vpcf probe self=i-0abc`, or `vpcf probe self=unknown` when none of the blocks'
+ * addresses is the host's own (it then ran no check).
+ *
  * `result` is `ok` (answered), `fail` (no answer within the timeout: evidence against the target),
  * `error` (the tool itself failed, e.g. the prober has no route: no evidence either way) or
  * `unsupported` (the prober lacks the tool). The forwarding line describes the host that printed it
@@ -60,6 +64,12 @@ export interface ProbeEndLine {
   readonly checks: number;
 }
 
+/** Whose block the host ran: `prober` is undefined for `self=unknown` (no block's address is local). */
+export interface ProbeSelfLine {
+  readonly kind: 'self';
+  readonly prober?: string;
+}
+
 /** A line that starts like a probe line but is not one. */
 export interface ProbeErrorLine {
   readonly kind: 'error';
@@ -67,7 +77,7 @@ export interface ProbeErrorLine {
   readonly reason: string;
 }
 
-export type ProbeLine = ProbeCheckLine | ProbeForwardingLine | ProbeEndLine | ProbeErrorLine;
+export type ProbeLine = ProbeCheckLine | ProbeForwardingLine | ProbeSelfLine | ProbeEndLine | ProbeErrorLine;
 
 const CHECKS: readonly string[] = ['icmp', 'tcp', 'egress'] satisfies ProbeCheck[];
 const RESULTS: readonly string[] = ['ok', 'fail', 'error', 'unsupported'] satisfies ProbeResult[];
@@ -114,9 +124,17 @@ function parseForwarding(map: ReadonlyMap<string, string>): ProbeForwardingLine 
   return line;
 }
 
-function parseCheck(tokens: readonly string[]): ProbeCheckLine | ProbeForwardingLine | string {
+function parseSelf(map: ReadonlyMap<string, string>): ProbeSelfLine | string {
+  const self = map.get('self') ?? '';
+  if (map.size !== 1) return 'expected exactly self=<id>';
+  if (self === 'unknown') return { kind: 'self' };
+  return isProbeId(self) ? { kind: 'self', prober: self } : `bad self '${self}'`;
+}
+
+function parseCheck(tokens: readonly string[]): ProbeCheckLine | ProbeForwardingLine | ProbeSelfLine | string {
   const map = fields(tokens);
   if (typeof map === 'string') return map;
+  if (map.has('self')) return parseSelf(map);
   const id = map.get('id');
   const check = map.get('check');
   if (check === 'forwarding') return parseForwarding(map);
@@ -208,8 +226,9 @@ export function natForwarding(lines: readonly ProbeLine[], id: string): 'ok' | '
 }
 
 /** Renders a line the way the script prints it (fakes of the host port use this to answer like a prober). */
-export function formatProbeLine(line: ProbeCheckLine | ProbeForwardingLine | ProbeEndLine): string {
+export function formatProbeLine(line: ProbeCheckLine | ProbeForwardingLine | ProbeSelfLine | ProbeEndLine): string {
   if (line.kind === 'end') return `vpcf probe-end checks=${line.checks}`;
+  if (line.kind === 'self') return `vpcf probe self=${line.prober ?? 'unknown'}`;
   if (line.kind === 'forwarding') return `vpcf probe id=${line.id} check=forwarding result=${line.result} ip_forward=${line.ipForward} nat_rule=${line.natRule}`;
   const port = line.port === undefined ? '' : ` port=${line.port}`;
   const rtt = line.rttMs === undefined ? '' : ` rtt_ms=${line.rttMs}`;

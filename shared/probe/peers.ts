@@ -2,20 +2,22 @@
  * Probing from peer members over SSM: which instances run the probe script, against whom, in as
  * few SendCommand calls as possible, and how their output becomes opinions about each node.
  *
- * SendCommand runs one script on up to 50 instances, so every prober in a batch runs the same
- * script and probes every target in it; only results about a prober's own group count. Groups are
- * packed into batches until either limit (50 instances, MAX_PROBE_CHECKS checks) would be passed.
+ * SendCommand runs one script on up to 50 instances with the same parameters, so the script holds
+ * one block per prober (`probeBlocksScript`) and each host runs only the block of the address it
+ * has: its own group's peers, and for a NAT its own egress and forwarding checks. Groups are packed
+ * into batches until either limit (50 probers, MAX_SCRIPT_CHECKS checks in all blocks) would be passed.
  */
 import { SSM_MAX_INSTANCES_PER_COMMAND } from '../aws/ssm.js';
 import type { HostResult } from '../core/ports.js';
-import { egressForwarding, natForwarding, parseProbeOutput, type ProbeCheckLine } from './parse.js';
-import { MAX_PROBE_CHECKS, type EgressTarget, type ProbeTarget } from './script.js';
+import { egressForwarding, natForwarding, parseProbeOutput, type ProbeCheckLine, type ProbeSelfLine } from './parse.js';
+import { MAX_SCRIPT_CHECKS, type EgressTarget, type ProbeBlock } from './script.js';
 import { type Observation, combinePeers, combinePorts } from './verdicts.js';
 
 /** A member as the probes see it. */
 export interface ProbeNode {
   readonly id: string;
   readonly group: string;
+  /** Its primary private IPv4 address: where peers reach it, and how its own host finds its block. */
   readonly ip: string;
   readonly ports: readonly number[];
   /** NAT members check their own path to the outside (egress). */
@@ -25,89 +27,87 @@ export interface ProbeNode {
 /** One group's share of a batch: who probes, and whom. */
 export interface PeerUnit {
   readonly group: string;
-  readonly probers: readonly string[];
+  readonly probers: readonly ProbeNode[];
   readonly targets: readonly ProbeNode[];
   /** Whether the NAT probers check themselves: egress (when endpoints are configured) and forwarding configuration. */
   readonly egress: boolean;
 }
 
 export interface PeerBatch {
+  /** The instances the command goes to: one per block. */
   readonly probers: readonly string[];
-  readonly targets: readonly ProbeTarget[];
+  /** One per prober, ready for `probeBlocksScript`. */
+  readonly blocks: readonly ProbeBlock[];
   /** Group of each prober and target, to keep only same-group opinions. */
   readonly groupOf: ReadonlyMap<string, string>;
-  /** NAT probers whose egress result counts, and the target id their egress lines are credited to. */
-  readonly egressCredit?: string;
-  /** The target id the forwarding-configuration lines are credited to (each NAT prober reports on itself). */
-  readonly forwardingCredit?: string;
+  /** NAT probers whose blocks carry their own egress or forwarding checks. */
   readonly natProbers: readonly string[];
 }
 
-const checksOf = (node: ProbeNode, egress: number): number => 1 + new Set(node.ports).size + egress;
+const checksOf = (node: ProbeNode): number => 1 + new Set(node.ports).size;
+
+/** A prober's block, or undefined when it would have nothing to do. */
+function blockOf(unit: PeerUnit, prober: ProbeNode, egress: readonly EgressTarget[], forwarding: boolean): { block: ProbeBlock; checks: number } | undefined {
+  const targets = unit.targets.filter((t) => t.id !== prober.id);
+  const self = unit.egress && prober.nat;
+  const ownEgress = self ? egress : [];
+  const ownForwarding = self && forwarding;
+  const checks = targets.reduce((n, t) => n + checksOf(t), 0) + ownEgress.length + (ownForwarding ? 1 : 0);
+  if (checks === 0) return undefined;
+  return {
+    checks,
+    block: {
+      proberId: prober.id,
+      proberIp: prober.ip,
+      targets: targets.map((t) => ({ id: t.id, ip: t.ip, tcpPorts: [...t.ports] })),
+      ...(ownEgress.length > 0 ? { egress: [...ownEgress] } : {}),
+      ...(ownForwarding ? { forwarding: true } : {}),
+    },
+  };
+}
 
 /**
- * Packs units into batches of at most 50 probers and `maxChecks` checks. Egress endpoints and the
- * forwarding-configuration check ride on one target per batch, so each prober runs them once
- * whatever the number of NAT groups. `forwarding: false` leaves the latter out.
+ * Packs units into batches of at most 50 probers and `maxChecks` checks (summed over the blocks),
+ * one block per prober. A NAT prober's block also carries its egress endpoints and, unless
+ * `forwarding` is false, its forwarding-configuration check. A prober with nothing to check is left out.
  */
 export function planBatches(
   units: readonly PeerUnit[],
   egress: readonly EgressTarget[],
-  maxChecks = MAX_PROBE_CHECKS,
+  maxChecks = MAX_SCRIPT_CHECKS,
   forwarding = true,
 ): PeerBatch[] {
   interface Draft {
-    probers: Set<string>;
-    targets: ProbeNode[];
+    blocks: ProbeBlock[];
     checks: number;
     groupOf: Map<string, string>;
-    nat: Set<string>;
-    egress: boolean;
-    forwarding: boolean;
+    nat: string[];
   }
-  const drafts: Draft[] = [];
-  const fresh = (): Draft => ({ probers: new Set(), targets: [], checks: 0, groupOf: new Map(), nat: new Set(), egress: false, forwarding: false });
+  const batches: Draft[] = [];
+  const fresh = (): Draft => ({ blocks: [], checks: 0, groupOf: new Map(), nat: [] });
   let current = fresh();
   for (const unit of units) {
-    const wantsEgress = unit.egress && egress.length > 0;
-    const wantsForwarding = unit.egress && forwarding;
-    const selfChecks = (draft: Draft) => (wantsEgress && !draft.egress ? egress.length : 0) + (wantsForwarding && !draft.forwarding ? 1 : 0);
-    const checks = unit.targets.reduce((n, t) => n + checksOf(t, 0), 0) + selfChecks(current);
-    const fits = current.probers.size + unit.probers.length <= SSM_MAX_INSTANCES_PER_COMMAND && current.checks + checks <= maxChecks;
-    if (!fits && current.probers.size > 0) {
-      drafts.push(current);
+    const planned = unit.probers.flatMap((p) => {
+      const b = blockOf(unit, p, egress, forwarding);
+      return b ? [{ ...b, nat: (b.block.egress ?? []).length > 0 || b.block.forwarding === true }] : [];
+    });
+    if (planned.length === 0) continue;
+    const checks = planned.reduce((n, b) => n + b.checks, 0);
+    const fits = current.blocks.length + planned.length <= SSM_MAX_INSTANCES_PER_COMMAND && current.checks + checks <= maxChecks;
+    if (!fits && current.blocks.length > 0) {
+      batches.push(current);
       current = fresh();
     }
-    for (const p of unit.probers) current.probers.add(p);
-    for (const t of unit.targets) current.targets.push(t);
-    for (const id of [...unit.probers, ...unit.targets.map((t) => t.id)]) current.groupOf.set(id, unit.group);
-    current.checks += selfChecks(current);
-    if (wantsEgress || wantsForwarding) for (const t of unit.targets) if (t.nat && unit.probers.includes(t.id)) current.nat.add(t.id);
-    if (wantsEgress) current.egress = true;
-    if (wantsForwarding) current.forwarding = true;
-    current.checks += unit.targets.reduce((n, t) => n + checksOf(t, 0), 0);
+    for (const b of planned) {
+      current.blocks.push(b.block);
+      if (b.nat) current.nat.push(b.block.proberId);
+    }
+    current.checks += checks;
+    for (const id of [...unit.probers.map((p) => p.id), ...unit.targets.map((t) => t.id)]) current.groupOf.set(id, unit.group);
   }
-  if (current.probers.size > 0) drafts.push(current);
+  if (current.blocks.length > 0) batches.push(current);
 
-  return drafts.map((d) => {
-    const [first] = d.targets;
-    const credit = d.egress && first ? first.id : undefined;
-    const forwardingCredit = d.forwarding && first ? first.id : undefined;
-    return {
-      probers: [...d.probers],
-      targets: d.targets.map((t) => ({
-        id: t.id,
-        ip: t.ip,
-        tcpPorts: [...t.ports],
-        ...(t.id === credit ? { egress } : {}),
-        ...(t.id === forwardingCredit ? { forwarding: true } : {}),
-      })),
-      groupOf: d.groupOf,
-      natProbers: [...d.nat],
-      ...(credit === undefined ? {} : { egressCredit: credit }),
-      ...(forwardingCredit === undefined ? {} : { forwardingCredit }),
-    };
-  });
+  return batches.map((d) => ({ probers: d.blocks.map((b) => b.proberId), blocks: d.blocks, groupOf: d.groupOf, natProbers: d.nat }));
 }
 
 export interface PeerReading {
@@ -119,22 +119,34 @@ export interface PeerReading {
   readonly forwarding: ReadonlyMap<string, Observation>;
   /** Round-trip times the peers measured (ICMP), per target. */
   readonly rttMs: ReadonlyMap<string, readonly number[]>;
+  /** Probers whose command ran but whose host did not find its own block (or ran another's): their opinions are unknown. */
+  readonly unidentified: readonly string[];
 }
 
 const asObservation = (result: ProbeCheckLine['result']): Observation => (result === 'ok' ? 'ok' : result === 'fail' ? 'fail' : 'unknown');
 
-/** Reads what the probers printed. A prober whose command did not succeed has no opinion. */
+/**
+ * Reads what the probers printed. Each prober's output counts only for its own block, and only if
+ * it says it ran that block (`vpcf probe self=<its id>`): a host that ran no block or another's has
+ * no opinion, and neither has a prober whose command did not succeed.
+ */
 export function readBatch(batch: PeerBatch, results: readonly HostResult[]): PeerReading {
   const perTarget = new Map<string, Observation[]>();
   const egress = new Map<string, Observation>();
   const forwarding = new Map<string, Observation>();
   const rttMs = new Map<string, number[]>();
+  const unidentified: string[] = [];
   for (const result of results) {
     if (result.status !== 'success') continue;
     const prober = result.instanceId;
+    const block = batch.blocks.find((b) => b.proberId === prober);
+    if (block === undefined) continue;
     const lines = parseProbeOutput(result.stdout);
-    const checks = lines.filter((l): l is ProbeCheckLine => l.kind === 'check');
-    for (const target of batch.targets) {
+    const selves = lines.filter((l): l is ProbeSelfLine => l.kind === 'self');
+    const identified = selves.length === 1 && selves[0]?.prober === prober;
+    if (!identified) unidentified.push(prober);
+    const checks = identified ? lines.filter((l): l is ProbeCheckLine => l.kind === 'check') : [];
+    for (const target of block.targets) {
       if (target.id === prober || batch.groupOf.get(target.id) !== batch.groupOf.get(prober)) continue;
       const mine = checks.filter((l) => l.id === target.id);
       const ports = mine.filter((l) => l.check === 'tcp').map((l) => asObservation(l.result));
@@ -144,11 +156,10 @@ export function readBatch(batch: PeerBatch, results: readonly HostResult[]): Pee
       const rtt = mine.find((l) => l.check === 'icmp')?.rttMs;
       if (rtt !== undefined) rttMs.set(target.id, [...(rttMs.get(target.id) ?? []), rtt]);
     }
-    if (batch.egressCredit !== undefined && batch.natProbers.includes(prober)) {
-      egress.set(prober, egressForwarding(lines, batch.egressCredit));
-    }
-    if (batch.forwardingCredit !== undefined && batch.natProbers.includes(prober)) forwarding.set(prober, natForwarding(lines, batch.forwardingCredit));
+    const own = identified ? lines : [];
+    if ((block.egress ?? []).length > 0) egress.set(prober, egressForwarding(own, prober));
+    if (block.forwarding === true) forwarding.set(prober, natForwarding(own, prober));
   }
   const opinions = new Map([...perTarget].map(([id, list]) => [id, combinePeers(list)]));
-  return { opinions, egress, forwarding, rttMs };
+  return { opinions, egress, forwarding, rttMs, unidentified };
 }

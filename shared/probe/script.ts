@@ -190,43 +190,149 @@ function prelude(pingCount: number, timeout: number): string[] {
   ];
 }
 
+/** Validates one target and returns its check lines (each backgrounded with `&`). */
+function targetChecks(target: ProbeTarget, at: string): string[] {
+  const checks: string[] = [];
+  if (typeof target !== 'object' || target === null) refuse(at, 'target is not an object');
+  if (typeof target.id !== 'string' || !isProbeId(target.id)) refuse(`${at}.id`, `'${String(target.id)}' is not an instance id`);
+  const ip = ipv4(`${at}.ip`, target.ip);
+  const tcpPorts: unknown = target.tcpPorts;
+  if (!Array.isArray(tcpPorts)) refuse(`${at}.tcpPorts`, 'tcpPorts is not an array');
+  const ports = tcpPorts.map((value: unknown, j) => port(`${at}.tcpPorts[${j}]`, value));
+  checks.push(`vpcf_icmp '${target.id}' '${ip}' &`);
+  for (const p of new Set(ports)) checks.push(`vpcf_tcp '${target.id}' tcp '${ip}' ${p} &`);
+  checks.push(...selfChecks(target.id, target.egress, target.forwarding, at));
+  return checks;
+}
+
+/** The egress and forwarding-configuration checks, their lines credited to `id`. */
+function selfChecks(id: string, egressValue: unknown, forwardingValue: unknown, at: string): string[] {
+  const checks: string[] = [];
+  const egress: unknown = egressValue ?? [];
+  if (!Array.isArray(egress)) refuse(`${at}.egress`, 'egress is not an array');
+  (egress as readonly Partial<EgressTarget>[]).forEach((endpoint, j) => {
+    const where = `${at}.egress[${j}]`;
+    if (typeof endpoint !== 'object' || endpoint === null) refuse(where, 'egress endpoint is not an object');
+    if (endpoint.kind !== 'egress') refuse(`${where}.kind`, `'${String(endpoint.kind)}' is not 'egress'`);
+    const host = ipv4(`${where}.host`, endpoint.host);
+    checks.push(`vpcf_tcp '${id}' egress '${host}' ${port(`${where}.port`, endpoint.port)} &`);
+  });
+  const forwarding: unknown = forwardingValue === undefined ? false : forwardingValue;
+  if (typeof forwarding !== 'boolean') refuse(`${at}.forwarding`, `'${String(forwarding)}' is not a boolean`);
+  if (forwarding) checks.push(`vpcf_forwarding '${id}' &`);
+  return checks;
+}
+
+function options(options: ProbeOptions): { pingCount: number; timeout: number } {
+  return {
+    pingCount: integerIn('options.pingCount', options.pingCount ?? 2, 1, 10),
+    timeout: integerIn('options.timeoutSeconds', options.timeoutSeconds ?? 1, 1, 30),
+  };
+}
+
 /**
- * Builds the probe script. Every value is validated before it is interpolated.
+ * Builds a probe script that runs every check on whichever host runs it (one prober, or a test).
+ * Every value is validated before it is interpolated.
  * @throws FailoverError naming the offending field (`targets[1].tcpPorts[0]`, `options.pingCount`, ...).
  */
-export function probeScript(targets: readonly ProbeTarget[], options: ProbeOptions = {}): HostScript {
-  const pingCount = integerIn('options.pingCount', options.pingCount ?? 2, 1, 10);
-  const timeout = integerIn('options.timeoutSeconds', options.timeoutSeconds ?? 1, 1, 30);
+export function probeScript(targets: readonly ProbeTarget[], opts: ProbeOptions = {}): HostScript {
+  const { pingCount, timeout } = options(opts);
   if (!Array.isArray(targets)) refuse('targets', 'targets is not an array');
-
-  const checks: string[] = [];
-  targets.forEach((target, i) => {
-    const at = `targets[${i}]`;
-    if (typeof target !== 'object' || target === null) refuse(at, 'target is not an object');
-    if (typeof target.id !== 'string' || !isProbeId(target.id)) refuse(`${at}.id`, `'${String(target.id)}' is not an instance id`);
-    const ip = ipv4(`${at}.ip`, target.ip);
-    const tcpPorts: unknown = target.tcpPorts;
-    if (!Array.isArray(tcpPorts)) refuse(`${at}.tcpPorts`, 'tcpPorts is not an array');
-    const ports = tcpPorts.map((value: unknown, j) => port(`${at}.tcpPorts[${j}]`, value));
-    checks.push(`vpcf_icmp '${target.id}' '${ip}' &`);
-    for (const p of new Set(ports)) checks.push(`vpcf_tcp '${target.id}' tcp '${ip}' ${p} &`);
-    const egress: unknown = target.egress ?? [];
-    if (!Array.isArray(egress)) refuse(`${at}.egress`, 'egress is not an array');
-    (egress as readonly Partial<EgressTarget>[]).forEach((endpoint, j) => {
-      const where = `${at}.egress[${j}]`;
-      if (typeof endpoint !== 'object' || endpoint === null) refuse(where, 'egress endpoint is not an object');
-      if (endpoint.kind !== 'egress') refuse(`${where}.kind`, `'${String(endpoint.kind)}' is not 'egress'`);
-      const host = ipv4(`${where}.host`, endpoint.host);
-      checks.push(`vpcf_tcp '${target.id}' egress '${host}' ${port(`${where}.port`, endpoint.port)} &`);
-    });
-    const forwarding: unknown = target.forwarding === undefined ? false : target.forwarding;
-    if (typeof forwarding !== 'boolean') refuse(`${at}.forwarding`, `'${String(forwarding)}' is not a boolean`);
-    if (forwarding) checks.push(`vpcf_forwarding '${target.id}' &`);
-  });
+  const checks = targets.flatMap((target, i) => targetChecks(target, `targets[${i}]`));
   if (checks.length > MAX_PROBE_CHECKS) refuse('targets', `${checks.length} checks is more than ${MAX_PROBE_CHECKS}`);
 
   return {
     name: 'probe',
     lines: [...prelude(pingCount, timeout), ...checks, 'wait', `printf 'vpcf probe-end checks=%s\\n' ${checks.length}`, 'exit 0'],
+  };
+}
+
+/** One prober's share of a sweep script: the checks it runs, and how it knows they are its own. */
+export interface ProbeBlock {
+  /** The prober's instance id: printed as `vpcf probe self=<id>` when the block runs. */
+  readonly proberId: string;
+  /** The prober's primary private IPv4 address: the block runs on the host that has it. */
+  readonly proberIp: string;
+  /** Its peers. */
+  readonly targets: readonly ProbeTarget[];
+  /** Egress endpoints the prober (a NAT) checks its own path to; lines credited to `proberId`. */
+  readonly egress?: readonly EgressTarget[];
+  /** Whether the prober (a NAT) checks its own forwarding configuration; line credited to `proberId`. */
+  readonly forwarding?: boolean;
+}
+
+/**
+ * Checks in one block-script, all blocks together. SSM sends the same script to every instance of a
+ * command, so its size grows with the sum of the blocks; this keeps it near 30 KB at most (about
+ * 60 bytes a check, plus the prelude and a header per block), well inside what SendCommand takes.
+ */
+export const MAX_SCRIPT_CHECKS = 300;
+
+/** Where the host's own IPv4 addresses come from: iproute2, else `hostname -I`, else the kernel's FIB. */
+const LOCAL_ADDRESSES: readonly string[] = [
+  'vpcf_addrs() {',
+  '  vpcf_a=""',
+  "  vpcf_have ip && vpcf_a=$(ip -4 -o addr show 2>/dev/null | sed -n 's|^.* inet \\([0-9.]*\\)/.*$|\\1|p' 2>/dev/null)",
+  '  [ -z "$vpcf_a" ] && vpcf_have hostname && vpcf_a=$(hostname -I 2>/dev/null)',
+  "  [ -z \"$vpcf_a\" ] && [ -r /proc/net/fib_trie ] && vpcf_have awk && vpcf_a=$(awk '/[|]--/ { ip = $2 } /\\/32 host LOCAL/ { print ip }' /proc/net/fib_trie 2>/dev/null)",
+  '  set -f',
+  // Unquoted on purpose: one word per address, whatever separated them.
+  "  printf ' %s ' $vpcf_a",
+  '  set +f',
+  '}',
+  'vpcf_local=$(vpcf_addrs)',
+  'vpcf_is_local() { case $vpcf_local in *" $1 "*) return 0 ;; esac; return 1; }',
+  'vpcf_self=unknown',
+  'vpcf_checks=0',
+];
+
+/**
+ * Builds the one script a command sends to every prober of a batch. Each host runs only the first
+ * block whose `proberIp` is one of its own IPv4 addresses, and says which (`vpcf probe self=<id>`),
+ * so its output holds its own checks only. A host that has none of the addresses runs no check and
+ * prints `vpcf probe self=unknown` and `vpcf probe-end checks=0`: "not identified", never a failure.
+ * @throws FailoverError naming the offending field (`blocks[0].targets[1].ip`, `blocks[2].proberIp`, ...).
+ */
+export function probeBlocksScript(blocks: readonly ProbeBlock[], opts: ProbeOptions = {}): HostScript {
+  const { pingCount, timeout } = options(opts);
+  if (!Array.isArray(blocks)) refuse('blocks', 'blocks is not an array');
+  const lines: string[] = [];
+  let total = 0;
+  blocks.forEach((block, i) => {
+    const at = `blocks[${i}]`;
+    if (typeof block !== 'object' || block === null) refuse(at, 'block is not an object');
+    // `unknown` is what an unidentified host prints in its place.
+    if (typeof block.proberId !== 'string' || !isProbeId(block.proberId) || block.proberId === 'unknown') {
+      refuse(`${at}.proberId`, `'${String(block.proberId)}' is not an instance id`);
+    }
+    const ip = ipv4(`${at}.proberIp`, block.proberIp);
+    const targets: unknown = block.targets;
+    if (!Array.isArray(targets)) refuse(`${at}.targets`, 'targets is not an array');
+    const checks = [
+      ...(targets as readonly ProbeTarget[]).flatMap((target, j) => targetChecks(target, `${at}.targets[${j}]`)),
+      ...selfChecks(block.proberId, block.egress, block.forwarding, at),
+    ];
+    if (checks.length > MAX_PROBE_CHECKS) refuse(`${at}.targets`, `${checks.length} checks is more than ${MAX_PROBE_CHECKS}`);
+    total += checks.length;
+    lines.push(
+      `if [ $vpcf_self = unknown ] && vpcf_is_local '${ip}'; then`,
+      `vpcf_self='${block.proberId}'; vpcf_checks=${checks.length}; printf 'vpcf probe self=%s\\n' "$vpcf_self"`,
+      ...checks,
+      'fi',
+    );
+  });
+  if (total > MAX_SCRIPT_CHECKS) refuse('blocks', `${total} checks is more than ${MAX_SCRIPT_CHECKS}`);
+
+  return {
+    name: 'probe',
+    lines: [
+      ...prelude(pingCount, timeout),
+      ...LOCAL_ADDRESSES,
+      ...lines,
+      "[ $vpcf_self = unknown ] && printf 'vpcf probe self=unknown\\n'",
+      'wait',
+      `printf 'vpcf probe-end checks=%s\\n' "$vpcf_checks"`,
+      'exit 0',
+    ],
   };
 }

@@ -1,12 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../../shared/core/ports.js';
 import { forwardingResult, formatProbeLine } from '../../shared/probe/parse.js';
-import { type PeerUnit, planBatches, readBatch } from '../../shared/probe/peers.js';
+import { type PeerBatch, type PeerUnit, type ProbeNode, planBatches, readBatch } from '../../shared/probe/peers.js';
+import { MAX_SCRIPT_CHECKS, probeBlocksScript } from '../../shared/probe/script.js';
 
 const id = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
-const pair = (g: number, nat = false): PeerUnit => {
-  const nodes = [0, 1].map((k) => ({ id: id(g * 2 + k + 1), group: `g${g}`, ip: `10.0.${g}.${k + 10}`, ports: [443], nat }));
-  return { group: `g${g}`, probers: nodes.map((n) => n.id), targets: nodes, egress: nat };
+const group = (g: number, size: number, nat = false): PeerUnit => {
+  const nodes: ProbeNode[] = Array.from({ length: size }, (_, k) => ({ id: id(g * 10 + k + 1), group: `g${g}`, ip: `10.0.${g}.${k + 10}`, ports: [443], nat }));
+  return { group: `g${g}`, probers: nodes, targets: nodes, egress: nat };
+};
+const pair = (g: number, nat = false): PeerUnit => group(g, 2, nat);
+const EGRESS = [
+  { kind: 'egress' as const, host: '192.0.2.1', port: 443 },
+  { kind: 'egress' as const, host: '192.0.2.2', port: 443 },
+];
+
+const self = (prober: string | undefined) => formatProbeLine({ kind: 'self', ...(prober === undefined ? {} : { prober }) });
+const tcp = (target: string, result: 'ok' | 'fail' | 'error') => formatProbeLine({ kind: 'check', id: target, check: 'tcp', target: '10.0.0.1', port: 443, result });
+const icmp = (target: string, rttMs: number) => formatProbeLine({ kind: 'check', id: target, check: 'icmp', target: '10.0.0.1', result: 'ok', rttMs });
+const egressLine = (credit: string, result: 'ok' | 'fail') => formatProbeLine({ kind: 'check', id: credit, check: 'egress', target: '192.0.2.1', port: 443, result });
+const fwd = (credit: string, ipForward: '0' | '1', natRule: 'yes' | 'no' | 'unknown') =>
+  formatProbeLine({ kind: 'forwarding', id: credit, result: forwardingResult(ipForward, natRule), ipForward, natRule });
+const ran = (prober: string, ...lines: string[]): HostResult => ({ instanceId: prober, status: 'success', stderr: '', stdout: `${lines.join('\n')}\n` });
+
+const only = (batches: readonly PeerBatch[]): PeerBatch => {
+  expect(batches).toHaveLength(1);
+  return batches[0]!;
 };
 
 describe('planBatches', () => {
@@ -18,96 +37,148 @@ describe('planBatches', () => {
     [200, 8],
   ])('packs %i two-node groups into %i SendCommand batches', (groups, batches) => {
     const planned = planBatches(Array.from({ length: groups }, (_, g) => pair(g)), []);
+
     expect(planned).toHaveLength(batches);
     expect(planned.every((b) => b.probers.length <= 50)).toBe(true);
   });
 
-  it('puts the egress endpoints on one target per batch', () => {
-    const [batch] = planBatches([pair(0, true), pair(1, true)], [{ kind: 'egress', host: '192.0.2.1', port: 443 }]);
-    expect(batch?.targets.filter((t) => t.egress !== undefined)).toHaveLength(1);
-    expect(batch?.natProbers).toHaveLength(4);
+  it('gives each prober one block, addressed to its primary IP, with its own group peers only', () => {
+    const batch = only(planBatches([pair(0), pair(1)], []));
+
+    expect(batch.probers).toEqual([id(1), id(2), id(11), id(12)]);
+    expect(batch.blocks.map((b) => [b.proberId, b.proberIp, b.targets.map((t) => t.id)])).toEqual([
+      [id(1), '10.0.0.10', [id(2)]],
+      [id(2), '10.0.0.11', [id(1)]],
+      [id(11), '10.0.1.10', [id(12)]],
+      [id(12), '10.0.1.11', [id(11)]],
+    ]);
+  });
+
+  it('gives each prober of a three-node group its two peers', () => {
+    const batch = only(planBatches([group(0, 3)], []));
+
+    expect(batch.blocks.map((b) => b.targets.map((t) => t.id))).toEqual([[id(2), id(3)], [id(1), id(3)], [id(1), id(2)]]);
+  });
+
+  it('leaves out a prober with nothing to check (a lone target it may not probe itself)', () => {
+    const [a, b] = pair(0).targets;
+    const batch = only(planBatches([{ group: 'g0', probers: [a!, b!], targets: [a!], egress: false }], []));
+
+    expect(batch.probers).toEqual([id(2)]);
+  });
+
+  it.each([
+    ['egress endpoints and the forwarding check', EGRESS, true, { egress: EGRESS, forwarding: true }],
+    ['egress endpoints only, forwarding switched off', EGRESS, false, { egress: EGRESS }],
+    ['the forwarding check only, no endpoints', [], true, { forwarding: true }],
+    ['nothing of its own, both off', [], false, {}],
+  ] as const)("puts a NAT prober's own checks in its own block: %s", (_, egress, forwarding, expected) => {
+    const batch = only(planBatches([pair(0, true)], egress, undefined, forwarding));
+
+    for (const block of batch.blocks) expect({ egress: block.egress, forwarding: block.forwarding }).toEqual({ egress: undefined, forwarding: undefined, ...expected });
+    expect(batch.natProbers).toEqual(Object.keys(expected).length > 0 ? [id(1), id(2)] : []);
+  });
+
+  it('gives non-NAT probers no egress or forwarding check, even in a batch with NAT groups', () => {
+    const batch = only(planBatches([pair(0, true), pair(1)], EGRESS));
+
+    expect(batch.blocks.filter((b) => b.egress !== undefined || b.forwarding !== undefined).map((b) => b.proberId)).toEqual([id(1), id(2)]);
+  });
+
+  it('counts the checks of every block against the batch budget', () => {
+    // A NAT pair: 2 blocks × (1 peer × 2 checks + 2 egress + 1 forwarding) = 10 checks.
+    expect(planBatches([pair(0, true), pair(1, true)], EGRESS, 20)).toHaveLength(1);
+    expect(planBatches([pair(0, true), pair(1, true)], EGRESS, 19)).toHaveLength(2);
+  });
+
+  it(`keeps 25 NAT pairs with three endpoints in one batch within ${MAX_SCRIPT_CHECKS} checks, and builds its script`, () => {
+    const three = [...EGRESS, { kind: 'egress' as const, host: '192.0.2.3', port: 443 }];
+    const batch = only(planBatches(Array.from({ length: 25 }, (_, g) => pair(g, true)), three));
+
+    expect(batch.probers).toHaveLength(50);
+    expect(() => probeBlocksScript(batch.blocks)).not.toThrow();
   });
 });
 
 describe('readBatch', () => {
-  const [batch] = planBatches([pair(0), pair(1)], []);
-  const out = (prober: string, lines: { id: string; result: 'ok' | 'fail' | 'error' }[]): HostResult => ({
-    instanceId: prober,
-    status: 'success',
-    stderr: '',
-    stdout: lines.map((l) => formatProbeLine({ kind: 'check', id: l.id, check: 'tcp', target: '10.0.0.1', port: 443, result: l.result })).join('\n'),
+  const batch = only(planBatches([pair(0), pair(1)], []));
+
+  it.each([
+    ['its own peer failed', [self(id(1)), tcp(id(2), 'fail')], { [id(2)]: 'fail' }],
+    ['its own peer answered', [self(id(1)), tcp(id(2), 'ok')], { [id(2)]: 'ok' }],
+    ['it also printed a line about another group', [self(id(1)), tcp(id(2), 'ok'), tcp(id(11), 'fail')], { [id(2)]: 'ok' }],
+    ['it printed a line about itself', [self(id(1)), tcp(id(1), 'fail'), tcp(id(2), 'ok')], { [id(2)]: 'ok' }],
+    ['the check errored', [self(id(1)), tcp(id(2), 'error')], { [id(2)]: 'unknown' }],
+    ['its output lacks the peer (cut short)', [self(id(1))], { [id(2)]: 'unknown' }],
+    ['the host found no block of its own', [self(undefined), tcp(id(2), 'fail')], { [id(2)]: 'unknown' }],
+    ["the host ran another prober's block", [self(id(2)), tcp(id(2), 'fail')], { [id(2)]: 'unknown' }],
+    ['the output says nothing of whose block it ran', [tcp(id(2), 'fail')], { [id(2)]: 'unknown' }],
+    ['the output names two blocks', [self(id(1)), self(id(2)), tcp(id(2), 'fail')], { [id(2)]: 'unknown' }],
+  ] as const)('reads prober 1 when %s', (_, lines, expected) => {
+    const reading = readBatch(batch, [ran(id(1), ...lines)]);
+
+    expect(Object.fromEntries(reading.opinions)).toEqual(expected);
   });
 
-  it('counts only same-group peers, never a node about itself', () => {
-    const reading = readBatch(batch!, [
-      out(id(1), [{ id: id(1), result: 'fail' }, { id: id(2), result: 'fail' }, { id: id(3), result: 'fail' }]),
-    ]);
-    expect(Object.fromEntries(reading.opinions)).toEqual({ [id(2)]: 'fail' });
+  it('lists the probers that did not identify themselves, and only those', () => {
+    const reading = readBatch(batch, [ran(id(1), self(id(1)), tcp(id(2), 'ok')), ran(id(2), self(undefined)), ran(id(11), self(id(12)))]);
+
+    expect(reading.unidentified).toEqual([id(2), id(11)]);
   });
 
-  it('takes no opinion from a prober whose command did not succeed or whose output lacks the target', () => {
-    const reading = readBatch(batch!, [
+  it('takes no opinion from a prober whose command did not succeed, nor from an instance with no block', () => {
+    const reading = readBatch(batch, [
       { instanceId: id(1), status: 'timed-out', stdout: '', stderr: '' },
-      out(id(2), []),
+      { instanceId: id(11), status: 'failed', stdout: `${self(id(11))}\n${tcp(id(12), 'fail')}\n`, stderr: '' },
+      ran(id(99), self(id(99)), tcp(id(2), 'fail')),
     ]);
-    expect(Object.fromEntries(reading.opinions)).toEqual({ [id(1)]: 'unknown' });
+
+    expect(Object.fromEntries(reading.opinions)).toEqual({});
+    expect(reading.unidentified).toEqual([]);
+  });
+
+  it("combines the probers' opinions of a target: any answer wins", () => {
+    const three = only(planBatches([group(0, 3)], []));
+
+    const reading = readBatch(three, [ran(id(1), self(id(1)), tcp(id(2), 'fail'), tcp(id(3), 'fail')), ran(id(2), self(id(2)), tcp(id(3), 'ok'))]);
+
+    // Prober 2 said nothing of node 1, and node 3 did not run: node 1 has no evidence either way.
+    expect(Object.fromEntries(reading.opinions)).toEqual({ [id(1)]: 'unknown', [id(2)]: 'fail', [id(3)]: 'ok' });
+  });
+
+  it("collects the peers' round-trip times per target", () => {
+    const reading = readBatch(batch, [ran(id(1), self(id(1)), icmp(id(2), 0.4), tcp(id(2), 'ok')), ran(id(12), self(id(12)), icmp(id(11), 0.7), tcp(id(11), 'ok'))]);
+
+    expect(Object.fromEntries(reading.rttMs)).toEqual({ [id(2)]: [0.4], [id(11)]: [0.7] });
   });
 });
 
-describe('the NAT forwarding-configuration check', () => {
-  const fwd = (ipForward: '0' | '1', natRule: 'yes' | 'no' | 'unknown', credit: string) =>
-    formatProbeLine({ kind: 'forwarding', id: credit, result: forwardingResult(ipForward, natRule), ipForward, natRule });
-  const ran = (prober: string, ...lines: string[]): HostResult => ({ instanceId: prober, status: 'success', stderr: '', stdout: `${lines.join('\n')}\n` });
+describe("readBatch: a NAT prober's own checks", () => {
+  const batch = only(planBatches([pair(0, true), pair(1)], EGRESS));
 
-  it('rides on one target per batch when NAT groups sweep, even with no egress endpoints', () => {
-    const [batch] = planBatches([pair(0, true), pair(1, true)], []);
+  it.each([
+    ['forwards and is set up to', [self(id(1)), egressLine(id(1), 'ok'), fwd(id(1), '1', 'yes')], 'ok', 'ok'],
+    ['reaches out but does not masquerade', [self(id(1)), egressLine(id(1), 'ok'), fwd(id(1), '1', 'no')], 'ok', 'fail'],
+    ['cannot reach out, ip_forward off', [self(id(1)), egressLine(id(1), 'fail'), fwd(id(1), '0', 'yes')], 'fail', 'fail'],
+    ['has no tool to read its ruleset', [self(id(1)), fwd(id(1), '1', 'unknown')], 'unknown', 'unknown'],
+    ['printed lines credited to another instance', [self(id(1)), egressLine(id(2), 'fail'), fwd(id(2), '0', 'no')], 'unknown', 'unknown'],
+    ['did not find its own block', [self(undefined), egressLine(id(1), 'fail'), fwd(id(1), '0', 'no')], 'unknown', 'unknown'],
+  ] as const)('reads egress and forwarding of a NAT prober that %s', (_, lines, egress, forwarding) => {
+    const reading = readBatch(batch, [ran(id(1), ...lines)]);
 
-    expect(batch?.targets.filter((t) => t.forwarding === true).map((t) => t.id)).toEqual([id(1)]);
-    expect(batch?.forwardingCredit).toBe(id(1));
-    expect(batch?.natProbers).toEqual([id(1), id(2), id(3), id(4)]);
-    expect(batch?.egressCredit).toBeUndefined();
+    expect(reading.egress.get(id(1))).toBe(egress);
+    expect(reading.forwarding.get(id(1))).toBe(forwarding);
   });
 
-  it('is left out of batches without a NAT group, and when switched off', () => {
-    const [plain] = planBatches([pair(0)], []);
-    const [off] = planBatches([pair(0, true)], [], undefined, false);
+  it('reads no egress or forwarding for a non-NAT prober, whatever it printed', () => {
+    const reading = readBatch(batch, [ran(id(11), self(id(11)), egressLine(id(11), 'fail'), fwd(id(11), '0', 'no'))]);
 
-    expect(plain?.targets.some((t) => t.forwarding !== undefined)).toBe(false);
-    expect(plain?.forwardingCredit).toBeUndefined();
-    expect(off?.targets.some((t) => t.forwarding !== undefined)).toBe(false);
-    expect(off?.forwardingCredit).toBeUndefined();
+    expect(reading.egress.size + reading.forwarding.size).toBe(0);
   });
 
-  it('counts against the check budget of a batch', () => {
-    // Two NAT pairs are 2 × (2 targets × 2 checks) = 8 checks, plus 1 for the forwarding check.
-    expect(planBatches([pair(0, true), pair(1, true)], [], 9)).toHaveLength(1);
-    expect(planBatches([pair(0, true), pair(1, true)], [], 8)).toHaveLength(2);
-  });
+  it('reads nothing from a failed command', () => {
+    const reading = readBatch(batch, [{ instanceId: id(1), status: 'failed', stdout: `${self(id(1))}\n${fwd(id(1), '0', 'no')}\n`, stderr: '' }]);
 
-  it("credits each NAT prober with its own line, and ignores non-NAT probers' lines", () => {
-    const [batch] = planBatches([pair(0, true), pair(1)], []);
-    const credit = batch!.forwardingCredit!;
-
-    const reading = readBatch(batch!, [
-      ran(id(1), fwd('1', 'yes', credit)),
-      ran(id(2), fwd('1', 'no', credit)),
-      ran(id(3), fwd('0', 'no', credit)),
-    ]);
-
-    expect(Object.fromEntries(reading.forwarding)).toEqual({ [id(1)]: 'ok', [id(2)]: 'fail' });
-  });
-
-  it('reads no line, a line for another id, a tool that could not tell, or a failed command as unknown', () => {
-    const [batch] = planBatches([pair(0, true), pair(1, true)], []);
-    const credit = batch!.forwardingCredit!;
-
-    const reading = readBatch(batch!, [
-      ran(id(1)),
-      ran(id(2), fwd('0', 'no', id(9))),
-      ran(id(3), fwd('1', 'unknown', credit)),
-      { instanceId: id(4), status: 'failed', stdout: fwd('0', 'no', credit), stderr: '' },
-    ]);
-
-    expect(Object.fromEntries(reading.forwarding)).toEqual({ [id(1)]: 'unknown', [id(2)]: 'unknown', [id(3)]: 'unknown' });
+    expect(reading.forwarding.size).toBe(0);
   });
 });

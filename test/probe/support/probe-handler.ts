@@ -1,6 +1,8 @@
 /**
  * Interprets the probe script (shared/probe/script.ts) on the VpcWorld's instances: each check line
- * the script would run answers from the world's state, in the script's own output format.
+ * the script would run answers from the world's state, in the script's own output format. In a
+ * sweep script (`probeBlocksScript`) only the first block whose prober IP is on the instance's own
+ * interfaces runs, as on a real host; none matching prints `self=unknown` and no check.
  */
 import { forwardingResult, formatProbeLine, type ProbeForwardingLine } from '../../../shared/probe/parse.js';
 import type { ScriptHandler, VpcWorld } from '../../support/world.js';
@@ -30,6 +32,10 @@ export interface ProbeWorld {
   readonly notForwarding: Set<string>;
   /** Probe scripts run, by prober. */
   readonly runs: string[];
+  /** Checks run, by prober: one entry per check line interpreted. */
+  readonly checksRun: string[];
+  /** Instances that ran a sweep script and found no block of their own. */
+  readonly unidentified: string[];
   /** Sets what the forwarding check finds on an instance from now on. */
   natConfig(instanceId: string, config: NatConfig): void;
   /** Forwarding checks run, by prober. */
@@ -39,6 +45,37 @@ export interface ProbeWorld {
 const ICMP = /^vpcf_icmp '([a-z0-9-]+)' '([0-9.]+)' &$/;
 const TCP = /^vpcf_tcp '([a-z0-9-]+)' (tcp|egress) '([0-9.]+)' (\d+) &$/;
 const FORWARDING = /^vpcf_forwarding '([a-z0-9-]+)' &$/;
+const BLOCK = /^if \[ \$vpcf_self = unknown \] && vpcf_is_local '([0-9.]+)'; then$/;
+const SELF = /^vpcf_self='([a-z0-9-]+)';/;
+
+interface Block {
+  readonly ip: string;
+  self: string;
+  readonly commands: string[];
+}
+
+/** Splits a sweep script into its blocks; a script without blocks is one block that always runs. */
+function blocksOf(commands: readonly string[]): { blocks: Block[]; unconditional: string[] } {
+  const blocks: Block[] = [];
+  const unconditional: string[] = [];
+  let current: Block | undefined;
+  for (const command of commands) {
+    const header = BLOCK.exec(command);
+    if (header) {
+      current = { ip: header[1] ?? '', self: '', commands: [] };
+      blocks.push(current);
+    } else if (current && command === 'fi') {
+      current = undefined;
+    } else if (current) {
+      const self = SELF.exec(command);
+      if (self) current.self = self[1] ?? '';
+      else current.commands.push(command);
+    } else {
+      unconditional.push(command);
+    }
+  }
+  return { blocks, unconditional };
+}
 
 function forwardingLine(id: string, config: NatConfig): ProbeForwardingLine {
   const ipForward = config.ipForward ? '1' : '0';
@@ -53,18 +90,34 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
     blindProbers: new Set(),
     notForwarding: new Set(),
     runs: [],
+    checksRun: [],
+    unidentified: [],
     forwardingRuns: [],
     natConfig: (instanceId, config) => void configs.set(instanceId, config),
   };
   const lost = () => (options.lossRate ?? 0) > 0 && random() < (options.lossRate ?? 0);
-  const handler: ScriptHandler = ({ instanceId, commands }) => {
+  const handler: ScriptHandler = ({ instanceId, commands, os }) => {
     state.runs.push(instanceId);
     const blind = state.blindProbers.has(instanceId);
     const lines: string[] = [];
-    for (const command of commands) {
+    const { blocks, unconditional } = blocksOf(commands);
+    let run = unconditional;
+    if (blocks.length > 0) {
+      const local = new Set(os.interfaces().flatMap((i) => i.addresses.map((a) => a.split('/')[0] ?? '')));
+      const mine = blocks.find((b) => local.has(b.ip));
+      lines.push(formatProbeLine({ kind: 'self', ...(mine ? { prober: mine.self } : {}) }));
+      if (mine) run = [...unconditional, ...mine.commands];
+      else state.unidentified.push(instanceId);
+    }
+    let checks = 0;
+    for (const command of run) {
       const icmp = ICMP.exec(command);
       const tcp = TCP.exec(command);
       const forwarding = FORWARDING.exec(command);
+      if (icmp || tcp || forwarding) {
+        checks += 1;
+        state.checksRun.push(instanceId);
+      }
       if (forwarding) {
         // A local check: the prober's own network being broken does not change what it reads.
         state.forwardingRuns.push(instanceId);
@@ -79,7 +132,7 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
         lines.push(formatProbeLine({ kind: 'check', id, check: check as 'tcp' | 'egress', target: ip, port: Number(port), result: ok ? 'ok' : 'fail' }));
       }
     }
-    lines.push(formatProbeLine({ kind: 'end', checks: lines.length }));
+    lines.push(formatProbeLine({ kind: 'end', checks }));
     return { exitCode: 0, stdout: `${lines.join('\n')}\n`, durationMs: options.durationMs?.() ?? 0 };
   };
   world.onScript('vpcf probe-end', handler);
