@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { activateIpScript, deactivateIpScript, type IpOnInterface } from '../../shared/core/scripts.js';
 import { FailoverError } from '../../shared/errors.js';
-import { probeScript, type ProbeTarget } from '../../shared/probe/script.js';
+import { probeBlocksScript, probeScript, type ProbeBlock, type ProbeTarget } from '../../shared/probe/script.js';
 
 const PAYLOADS = [
   '1.2.3.4; rm -rf /',
@@ -30,6 +30,7 @@ const PAYLOADS = [
 
 const ID = 'i-0123456789abcdef0';
 const good: ProbeTarget = { id: ID, ip: '10.0.0.5', tcpPorts: [80], egress: [{ kind: 'egress', host: '203.0.113.9', port: 443 }] };
+const block: ProbeBlock = { proberId: 'i-0fedcba9876543210', proberIp: '10.0.0.4', targets: [good], egress: [{ kind: 'egress', host: '203.0.113.9', port: 443 }], forwarding: true };
 const vip: IpOnInterface = { ip: '10.0.0.100', prefixLength: 24, macAddress: '02:00:00:00:00:01' };
 
 /** The field a builder names when it refuses, or `accepted`. */
@@ -55,6 +56,12 @@ describe('shell builders refuse injection', () => {
       ['targets[0].egress[0].host', () => probeScript([{ ...good, egress: [{ kind: 'egress', host: payload, port: 443 }] }])],
       ['targets[0].egress[0].port', () => probeScript([{ ...good, egress: [{ kind: 'egress', host: '203.0.113.9', port: as<number>(payload) }] }])],
       ['targets[0].egress[0].kind', () => probeScript([{ ...good, egress: [{ kind: as<'egress'>(payload), host: '203.0.113.9', port: 443 }] }])],
+      ['blocks[0].proberId', () => probeBlocksScript([{ ...block, proberId: payload }])],
+      ['blocks[0].proberIp', () => probeBlocksScript([{ ...block, proberIp: payload }])],
+      ['blocks[0].targets[0].id', () => probeBlocksScript([{ ...block, targets: [{ ...good, id: payload }] }])],
+      ['blocks[0].targets[0].ip', () => probeBlocksScript([{ ...block, targets: [{ ...good, ip: payload }] }])],
+      ['blocks[0].egress[0].host', () => probeBlocksScript([{ ...block, egress: [{ kind: 'egress', host: payload, port: 443 }] }])],
+      ['blocks[0].egress[0].port', () => probeBlocksScript([{ ...block, egress: [{ kind: 'egress', host: '203.0.113.9', port: as<number>(payload) }] }])],
       ['options.pingCount', () => probeScript([good], { pingCount: as<number>(payload) })],
       ['options.timeoutSeconds', () => probeScript([good], { timeoutSeconds: as<number>(payload) })],
       ['ip', () => activateIpScript({ ...vip, ip: payload })],
@@ -69,6 +76,7 @@ describe('shell builders refuse injection', () => {
 
   it('accepts the same inputs without the payload (so the table tests the payload, not the fixture)', () => {
     expect(refusal(() => probeScript([good], { pingCount: 2, timeoutSeconds: 1 }))).toBe('accepted');
+    expect(refusal(() => probeBlocksScript([block], { pingCount: 2, timeoutSeconds: 1 }))).toBe('accepted');
     expect(refusal(() => activateIpScript(vip))).toBe('accepted');
     expect(refusal(() => deactivateIpScript(vip))).toBe('accepted');
   });
@@ -93,6 +101,8 @@ describe('shell builders refuse injection', () => {
         const bad = before ? `${meta}${tail}${ip}` : `${ip}${meta}${tail}`;
         expect(refusal(() => probeScript([{ ...good, ip: bad }]))).toBe('targets[0].ip');
         expect(refusal(() => probeScript([{ ...good, id: bad }]))).toBe('targets[0].id');
+        expect(refusal(() => probeBlocksScript([{ ...block, proberIp: bad }]))).toBe('blocks[0].proberIp');
+        expect(refusal(() => probeBlocksScript([{ ...block, proberId: bad }]))).toBe('blocks[0].proberId');
         expect(refusal(() => activateIpScript({ ...vip, ip: bad }))).toBe('ip');
         expect(refusal(() => deactivateIpScript({ ...vip, macAddress: bad }))).toBe('macAddress');
       }),
@@ -125,6 +135,38 @@ describe('shell builders refuse injection', () => {
         expect(lines.slice(0, prelude.length)).toEqual(prelude);
         for (const line of lines.slice(prelude.length, -3)) expect(line).toMatch(/^vpcf_(icmp|tcp) '[a-z0-9-]+' ((tcp|egress) )?'[0-9.]+'( \d+)? &$/);
         expect(lines.slice(-3, -1)).toEqual(['wait', `printf 'vpcf probe-end checks=%s\\n' ${lines.length - empty.length}`]);
+      }),
+    );
+  });
+
+  it('puts only inert characters into the lines built from any accepted blocks', () => {
+    const target = fc.record({
+      id: fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/),
+      ip: ipv4,
+      tcpPorts: fc.array(fc.integer({ min: 1, max: 65535 }), { maxLength: 3 }),
+    });
+    const blocks = fc.array(
+      fc.record({
+        proberId: fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/).filter((id) => id !== 'unknown'),
+        proberIp: ipv4,
+        targets: fc.array(target, { maxLength: 3 }),
+        egress: fc.array(fc.record({ kind: fc.constant('egress' as const), host: ipv4, port: fc.integer({ min: 1, max: 65535 }) }), { maxLength: 2 }),
+        forwarding: fc.boolean(),
+      }),
+      { maxLength: 4 },
+    );
+    const empty = probeBlocksScript([]).lines;
+    const prelude = empty.slice(0, -4);
+    fc.assert(
+      fc.property(blocks, (list) => {
+        const { lines } = probeBlocksScript(list);
+        expect(lines.slice(0, prelude.length)).toEqual(prelude);
+        expect(lines.slice(-4)).toEqual(empty.slice(-4));
+        for (const line of lines.slice(prelude.length, -4)) {
+          expect(line).toMatch(
+            /^(vpcf_(icmp|tcp) '[a-z0-9-]+' ((tcp|egress) )?'[0-9.]+'( \d+)? &|vpcf_forwarding '[a-z0-9-]+' &|if \[ \$vpcf_self = unknown \] && vpcf_is_local '[0-9.]+'; then|vpcf_self='[a-z0-9-]+'; vpcf_checks=\d+; printf 'vpcf probe self=%s\\n' "\$vpcf_self"|fi)$/,
+          );
+        }
       }),
     );
   });
