@@ -9,6 +9,11 @@
  * The script is POSIX sh (dash, bash, busybox ash), runs every check in parallel so its wall time is
  * bounded by the timeout and not by the number of targets, and always prints one line per check
  * (format in `parse.ts`), then an end line, then exits 0.
+ *
+ * A sweep sends one script to many probers (SSM gives every instance of a command the same
+ * parameters), so `probeBlocksScript` holds one block per prober, guarded by the prober's primary
+ * private IP: each host runs only its own block, found among its own IPv4 addresses, and no
+ * metadata service is needed. `probeScript` is the unguarded form: every check, on whatever host.
  */
 import { FailoverError } from '../errors.js';
 import type { HostScript } from '../core/ports.js';
@@ -47,8 +52,8 @@ const PROBE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const isProbeId = (value: string): boolean => PROBE_ID.test(value);
 
 /**
- * SSM returns only the first 24,000 characters of stdout and a line is at most about 110 characters,
- * so more checks than this could be cut off and silently read as "no result".
+ * Checks one host may run. SSM returns only the first 24,000 characters of stdout and a line is at
+ * most about 110 characters, so more checks than this could be cut off and silently read as "no result".
  */
 export const MAX_PROBE_CHECKS = 150;
 
