@@ -48,6 +48,32 @@ describe('probe loop', () => {
     expect(ec2Mutations(h)).toEqual([]);
   });
 
+  it('waits, and never moves on the sensor alone, while the only peer cannot find its own block', async () => {
+    const h = probeHarness({ settings: { sweepMs: 4_000 } });
+    const { a, b, vip } = vipOf(h);
+    h.probes.addressless.add(b.instanceId);
+    await h.run(MINUTE, (round) => {
+      if (round.index === 4) h.world.hang(a.instanceId);
+    });
+
+    expect(h.probes.unidentified.filter((id) => id === b.instanceId).length).toBeGreaterThan(3);
+    expect(h.rounds.at(-1)?.verdicts[a.instanceId]).toBe('unknown');
+    expect(h.world.vipHolder(vip)).toBe(a.instanceId);
+  });
+
+  it('moves once the peer finds its own block again', async () => {
+    const h = probeHarness();
+    const { a, b, vip } = vipOf(h);
+    h.probes.addressless.add(b.instanceId);
+    await h.run(MINUTE, (round) => {
+      if (round.index === 4) h.world.hang(a.instanceId);
+      if (round.index === 12) h.probes.addressless.delete(b.instanceId);
+    });
+
+    expect(h.world.vipHolder(vip)).toBe(b.instanceId);
+    expect(h.rounds.find((r) => r.moves.length > 0)?.index).toBeGreaterThan(12);
+  });
+
   it('never fails over when one peer is blind for good', async () => {
     const h = probeHarness({ settings: { sweepMs: 4_000 } });
     const { b } = vipOf(h);

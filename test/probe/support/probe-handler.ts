@@ -36,6 +36,8 @@ export interface ProbeWorld {
   readonly checksRun: string[];
   /** Instances that ran a sweep script and found no block of their own. */
   readonly unidentified: string[];
+  /** Instances whose script cannot list their own addresses (no `ip`, `hostname -I` or /proc). */
+  readonly addressless: Set<string>;
   /** Sets what the forwarding check finds on an instance from now on. */
   natConfig(instanceId: string, config: NatConfig): void;
   /** Forwarding checks run, by prober. */
@@ -92,6 +94,7 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
     runs: [],
     checksRun: [],
     unidentified: [],
+    addressless: new Set(),
     forwardingRuns: [],
     natConfig: (instanceId, config) => void configs.set(instanceId, config),
   };
@@ -103,7 +106,7 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
     const { blocks, unconditional } = blocksOf(commands);
     let run = unconditional;
     if (blocks.length > 0) {
-      const local = new Set(os.interfaces().flatMap((i) => i.addresses.map((a) => a.split('/')[0] ?? '')));
+      const local = new Set(state.addressless.has(instanceId) ? [] : os.interfaces().flatMap((i) => i.addresses.map((a) => a.split('/')[0] ?? '')));
       const mine = blocks.find((b) => local.has(b.ip));
       lines.push(formatProbeLine({ kind: 'self', ...(mine ? { prober: mine.self } : {}) }));
       if (mine) run = [...unconditional, ...mine.commands];
