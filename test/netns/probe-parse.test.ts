@@ -115,6 +115,23 @@ describe('parseProbeOutput', () => {
   });
 });
 
+describe('parseProbeOutput: whose block the host ran', () => {
+  it.each([
+    [`vpcf probe self=${ID}`, { kind: 'self', prober: ID }],
+    ['vpcf probe self=unknown', { kind: 'self' }],
+    ['vpcf probe self=I-0ABC', { kind: 'error', line: 'vpcf probe self=I-0ABC', reason: "bad self 'I-0ABC'" }],
+    ['vpcf probe self=', { kind: 'error', line: 'vpcf probe self=', reason: "bad self ''" }],
+    [`vpcf probe self=${ID} id=${ID}`, { kind: 'error', line: `vpcf probe self=${ID} id=${ID}`, reason: 'expected exactly self=<id>' }],
+    ['vpcf probe self=$(reboot)', { kind: 'error', line: 'vpcf probe self=$(reboot)', reason: "bad self '$(reboot)'" }],
+  ])('reads %j', (line, expected) => {
+    expect(parseProbeOutput(`${line}\n`)).toEqual([expected]);
+  });
+
+  it.each([[{ kind: 'self', prober: ID } as const], [{ kind: 'self' } as const]])('renders %o so that it parses back', (line) => {
+    expect(parseProbeOutput(formatProbeLine(line))).toEqual([line]);
+  });
+});
+
 describe('formatProbeLine', () => {
   const line = fc.oneof(
     fc.record({
