@@ -31,12 +31,12 @@ export interface ProbeTarget {
   readonly id: string;
   readonly ip: string;
   readonly tcpPorts: readonly number[];
-  /** Forwarding checks run from the prober, credited to this target (the NAT on the prober's path). */
-  readonly egress?: readonly EgressTarget[];
   /**
-   * Also check the prober's own NAT configuration (one `check=forwarding` line, credited to this
-   * target's id like the egress lines: the line describes the host that printed it).
+   * For `probeScript` only (one known prober): egress checks from the host running the script,
+   * credited to this id. Sweeps use `ProbeBlock.egress`, credited to the prober itself.
    */
+  readonly egress?: readonly EgressTarget[];
+  /** For `probeScript` only: check the running host's NAT configuration, credited to this id. Sweeps use `ProbeBlock.forwarding`. */
   readonly forwarding?: boolean;
 }
 

@@ -11,7 +11,6 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../shared/aws/dynamo.js';
-import type { Clock } from '../../shared/core/ports.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { manualClock } from '../support/clock.js';
 
