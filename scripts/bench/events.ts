@@ -9,10 +9,10 @@ import type { Context } from 'aws-lambda';
 import { createHandler } from '../../functions/on-event.js';
 import type { Log } from '../../shared/core/engine.js';
 import { createRuntime } from '../../shared/runtime.js';
-import { type DynaliteHandle, startDynalite } from '../../test/aws/support/dynalite.js';
-import { type ManualClock, manualClock } from '../../test/support/clock.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { type ManualClock, manualClock } from '../../sim/clock.js';
 import { fixture } from '../../test/on-event/support/events.js';
-import { type VpcWorld, buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../../test/support/world.js';
+import { type VpcWorld, buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../../sim/world.js';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { tableDefinition } from '../../shared/aws/dynamo.js';
 

@@ -3,10 +3,10 @@
  * switch call, and false failovers under loss, against the legacy vip_monitor.sh loop. Everything
  * runs in the simulated VpcWorld on a discrete-event clock with a seeded PRNG, so it repeats exactly.
  */
-import type { VipPair } from '../../test/support/world.js';
+import type { VipPair } from '../../sim/world.js';
 import { probeHarness } from '../../test/probe/support/harness.js';
-import { between, prng } from '../../test/probe/support/prng.js';
-import type { SimClock } from '../../test/probe/support/sim-clock.js';
+import { between, prng } from '../../sim/prng.js';
+import type { SimClock } from '../../sim/sim-clock.js';
 
 const RUN_MS = 57_000;
 /** The injected latencies: SSM round trip 1–3 s (500 ms delivery in the world + 0.5–2.5 s script), EC2 100–300 ms. */

@@ -6,9 +6,9 @@ import type { Context } from 'aws-lambda';
 import { createHandler } from '../../functions/failover.js';
 import type { Log } from '../../shared/core/engine.js';
 import { createRuntime } from '../../shared/runtime.js';
-import { startDynalite } from '../../test/aws/support/dynalite.js';
-import { manualClock } from '../../test/support/clock.js';
-import { VpcWorld, buildHaWorld } from '../../test/support/world.js';
+import { startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
+import { VpcWorld, buildHaWorld } from '../../sim/world.js';
 
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 const KINDS = ['vip', 'eip', 'nat', 'overlay'] as const;

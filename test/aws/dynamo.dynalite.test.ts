@@ -2,7 +2,7 @@ import { DescribeTableCommand, GetItemCommand, QueryCommand } from '@aws-sdk/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore, tableDefinition } from '../../shared/aws/dynamo.js';
 import type { JournalEntry } from '../../shared/core/ports.js';
-import { startDynalite, type DynaliteHandle } from './support/dynalite.js';
+import { startDynalite, type DynaliteHandle } from '../../sim/dynalite.js';
 
 const T0 = 1_750_000_000_000;
 const TTL = 30_000;

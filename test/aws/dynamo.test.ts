@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../shared/aws/dynamo.js';
 import { AwsCallError } from '../../shared/errors.js';
-import { manualClock } from '../support/clock.js';
+import { manualClock } from '../../sim/clock.js';
 
 const dynamo = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });

@@ -16,7 +16,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createSsmHostPort, invocationOutcome } from '../../shared/aws/ssm.js';
 import type { HostScript } from '../../shared/core/ports.js';
 import { AwsCallError } from '../../shared/errors.js';
-import { manualClock } from '../support/clock.js';
+import { manualClock } from '../../sim/clock.js';
 
 const ssm = mockClient(SSMClient);
 const client = new SSMClient({ region: 'us-east-1' });

@@ -3,7 +3,7 @@ import { applyActions, describeAction, isVisible, verifyActions } from '../../sh
 import type { Action } from '../../shared/core/model.js';
 import type { Ec2Action, Ec2Port, HostPort, HostResult, HostScript, ReadBack, ReadBackQuery } from '../../shared/core/ports.js';
 import { AwsCallError, FailoverError } from '../../shared/errors.js';
-import { manualClock } from '../support/clock.js';
+import { manualClock } from '../../sim/clock.js';
 
 const A = 'i-0000000000000000a';
 const B = 'i-0000000000000000b';

@@ -8,9 +8,9 @@ import { createEc2Port } from '../../shared/aws/ec2.js';
 import { createSsmHostPort } from '../../shared/aws/ssm.js';
 import { type EngineDeps, FailoverEngine } from '../../shared/core/engine.js';
 import { RefusedError } from '../../shared/errors.js';
-import { manualClock } from '../support/clock.js';
+import { manualClock } from '../../sim/clock.js';
 import { memoryStore } from '../support/memory-store.js';
-import { type VipPair, buildVipPair } from '../support/world.js';
+import { type VipPair, buildVipPair } from '../../sim/world.js';
 import { memoryLog } from '../failover/support/harness.js';
 
 function setup(overrides: Partial<EngineDeps> = {}, pairOptions: Parameters<typeof buildVipPair>[0] = {}) {

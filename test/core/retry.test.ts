@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isRetriable, mapLimit, retry } from '../../shared/core/retry.js';
 import { AwsCallError, FailoverError } from '../../shared/errors.js';
-import { manualClock } from '../support/clock.js';
+import { manualClock } from '../../sim/clock.js';
 
 const throttled = () => new AwsCallError('ReplaceRoute', 'RequestLimitExceeded', 'Request limit exceeded.', { retriable: true });
 const denied = () => new AwsCallError('ReplaceRoute', 'UnauthorizedOperation', 'not allowed', { retriable: false });

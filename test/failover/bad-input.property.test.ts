@@ -10,10 +10,10 @@ import { createEc2Port } from '../../shared/aws/ec2.js';
 import { createSsmHostPort } from '../../shared/aws/ssm.js';
 import { FailoverEngine } from '../../shared/core/engine.js';
 import { InputError, RefusedError } from '../../shared/errors.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { manualClock } from '../support/clock.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
 import { memoryStore } from '../support/memory-store.js';
-import { VpcWorld, buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../support/world.js';
+import { VpcWorld, buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../../sim/world.js';
 import { harness, memoryLog } from './support/harness.js';
 
 let db: DynaliteHandle;

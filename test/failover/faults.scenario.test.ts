@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupResult, StatusReport } from '../../shared/core/engine.js';
 import { ObserveError } from '../../shared/errors.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { manualClock } from '../support/clock.js';
-import { buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../support/world.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
+import { buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../../sim/world.js';
 import { harness } from './support/harness.js';
 
 let db: DynaliteHandle;

@@ -5,9 +5,9 @@
 import { ReplaceRouteCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupResult } from '../../shared/core/engine.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { manualClock } from '../support/clock.js';
-import { buildEipPair, buildNatPair, buildOverlayPair } from '../support/world.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
+import { buildEipPair, buildNatPair, buildOverlayPair } from '../../sim/world.js';
 import { harness } from './support/harness.js';
 
 let db: DynaliteHandle;

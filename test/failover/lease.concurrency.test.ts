@@ -9,9 +9,9 @@ import { createDynamoStore } from '../../shared/aws/dynamo.js';
 import type { GroupResult } from '../../shared/core/engine.js';
 import { systemClock } from '../../shared/core/ports.js';
 import { type Runtime, createRuntime } from '../../shared/runtime.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { manualClock } from '../support/clock.js';
-import { type VipPair, buildNatPair, buildVipPair } from '../support/world.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
+import { type VipPair, buildNatPair, buildVipPair } from '../../sim/world.js';
 import { freshTable, harness, memoryLog } from './support/harness.js';
 
 let db: DynaliteHandle;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../shared/aws/dynamo.js';
 import type { JournalPort, LeasePort } from '../../shared/core/ports.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
 import { memoryStore } from '../support/memory-store.js';
 import { freshTable } from './support/harness.js';
 

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailoverPayload } from '../../functions/failover.js';
 import { InputError } from '../../shared/errors.js';
 import { parseInput } from '../../shared/input.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { manualClock } from '../support/clock.js';
-import { buildVipPair } from '../support/world.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
+import { buildVipPair } from '../../sim/world.js';
 import { harness } from './support/harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FailoverEngine } from '../../shared/core/engine.js';
 import { ConfigError } from '../../shared/errors.js';
 import { createRuntime, deadlineOf, lazy } from '../../shared/runtime.js';
-import { manualClock } from '../support/clock.js';
+import { manualClock } from '../../sim/clock.js';
 import { memoryLog } from './support/harness.js';
 
 describe('createRuntime', () => {

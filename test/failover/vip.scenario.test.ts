@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupResult, StatusReport } from '../../shared/core/engine.js';
 import { RefusedError } from '../../shared/errors.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { type ManualClock, manualClock } from '../support/clock.js';
-import { buildEipPair, buildVipPair, type VipPair } from '../support/world.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { type ManualClock, manualClock } from '../../sim/clock.js';
+import { buildEipPair, buildVipPair, type VipPair } from '../../sim/world.js';
 import { type Harness, harness } from './support/harness.js';
 
 let db: DynaliteHandle;

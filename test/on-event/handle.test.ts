@@ -6,7 +6,7 @@ import type { InstanceState } from '../../shared/core/model.js';
 import type { Ec2Action } from '../../shared/core/ports.js';
 import { type EventDeps, handleEvent } from '../../shared/events/handle.js';
 import { AwsCallError, FailoverError, ObserveError, RefusedError } from '../../shared/errors.js';
-import { manualClock } from '../support/clock.js';
+import { manualClock } from '../../sim/clock.js';
 import { node, snapshot } from '../support/snapshot.js';
 import { fixture } from './support/events.js';
 import { memoryLog } from './support/harness.js';

@@ -4,9 +4,9 @@
  * would, including duplicates and out-of-order deliveries, and asserts on the world.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { manualClock } from '../support/clock.js';
-import { buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../support/world.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
+import { buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../../sim/world.js';
 import { fixture } from './support/events.js';
 import { eventHarness } from './support/harness.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ProbeSettings } from '../../shared/probe/loop.js';
-import type { NatPair } from '../support/world.js';
+import type { NatPair } from '../../sim/world.js';
 import { probeHarness } from './support/harness.js';
 
 const MINUTE = 57_000;

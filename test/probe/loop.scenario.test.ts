@@ -4,7 +4,7 @@
  * mutations were sent) and on rounds, never on wall time.
  */
 import { describe, expect, it } from 'vitest';
-import type { VipPair } from '../support/world.js';
+import type { VipPair } from '../../sim/world.js';
 import { probeHarness } from './support/harness.js';
 
 const MINUTE = 57_000;

@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/probe.js';
 import { ConfigError } from '../../shared/errors.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { manualClock } from '../support/clock.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
 import { lambdaContext, runtimeFor } from '../support/harness.js';
-import { VpcWorld, buildHaWorld } from '../support/world.js';
+import { VpcWorld, buildHaWorld } from '../../sim/world.js';
 import { wiredProbe } from './support/harness.js';
 
 let db: DynaliteHandle;

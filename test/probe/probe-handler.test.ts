@@ -9,9 +9,9 @@ import type { HostResult } from '../../shared/core/ports.js';
 import { parseProbeOutput } from '../../shared/probe/parse.js';
 import { type PeerUnit, type ProbeNode, planBatches, readBatch } from '../../shared/probe/peers.js';
 import { probeBlocksScript } from '../../shared/probe/script.js';
-import { manualClock } from '../support/clock.js';
-import { type HaPair, VpcWorld, buildHaWorld } from '../support/world.js';
-import { installProbeHandler } from './support/probe-handler.js';
+import { manualClock } from '../../sim/clock.js';
+import { type HaPair, VpcWorld, buildHaWorld } from '../../sim/world.js';
+import { installProbeHandler } from '../../sim/probe-handler.js';
 
 function setup() {
   const clock = manualClock();

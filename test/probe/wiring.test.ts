@@ -8,10 +8,10 @@ import { createDynamoStore } from '../../shared/aws/dynamo.js';
 import { ConfigError } from '../../shared/errors.js';
 import { newMemory } from '../../shared/probe/loop.js';
 import { createProbeLoop } from '../../shared/probe/wiring.js';
-import { type DynaliteHandle, startDynalite } from '../aws/support/dynalite.js';
-import { manualClock } from '../support/clock.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
 import { runtimeFor } from '../support/harness.js';
-import { VpcWorld, buildHaWorld } from '../support/world.js';
+import { VpcWorld, buildHaWorld } from '../../sim/world.js';
 import { SENSOR_FUNCTION, wiredProbe } from './support/harness.js';
 
 let db: DynaliteHandle;

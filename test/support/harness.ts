@@ -12,8 +12,8 @@ import { tableDefinition } from '../../shared/aws/dynamo.js';
 import type { Log } from '../../shared/core/engine.js';
 import type { Clock } from '../../shared/core/ports.js';
 import { type Runtime, createRuntime } from '../../shared/runtime.js';
-import type { DynaliteHandle } from '../aws/support/dynalite.js';
-import type { VpcWorld } from './world.js';
+import type { DynaliteHandle } from '../../sim/dynalite.js';
+import type { VpcWorld } from '../../sim/world.js';
 
 /** Dummy credentials: the clients never leave the process (their `send` is mocked or aims at loopback). */
 export const testClientConfig = {

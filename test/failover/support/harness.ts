@@ -6,10 +6,10 @@ import { createDynamoStore } from '../../../shared/aws/dynamo.js';
 import type { JournalEntry } from '../../../shared/core/ports.js';
 import type { Runtime } from '../../../shared/runtime.js';
 import { createHandler } from '../../../functions/failover.js';
-import type { DynaliteHandle } from '../../aws/support/dynalite.js';
-import { type ManualClock, manualClock } from '../../support/clock.js';
+import type { DynaliteHandle } from '../../../sim/dynalite.js';
+import { type ManualClock, manualClock } from '../../../sim/clock.js';
 import { type MemoryLog, freshTable, lambdaContext, memoryLog, runtimeFor } from '../../support/harness.js';
-import type { VpcWorld } from '../../support/world.js';
+import type { VpcWorld } from '../../../sim/world.js';
 
 export interface Harness {
   readonly runtime: Runtime;

@@ -4,10 +4,10 @@
  */
 import { createHandler } from '../../../functions/on-event.js';
 import type { EventResult } from '../../../shared/events/handle.js';
-import type { DynaliteHandle } from '../../aws/support/dynalite.js';
-import type { ManualClock } from '../../support/clock.js';
+import type { DynaliteHandle } from '../../../sim/dynalite.js';
+import type { ManualClock } from '../../../sim/clock.js';
 import { type LogLine as Line, type MemoryLog, lambdaContext, memoryLog, runtimeFor } from '../../support/harness.js';
-import type { VpcWorld } from '../../support/world.js';
+import type { VpcWorld } from '../../../sim/world.js';
 
 let requests = 0;
 

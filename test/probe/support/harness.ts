@@ -13,15 +13,15 @@ import type { GroupKind } from '../../../shared/core/model.js';
 import type { Ec2Port } from '../../../shared/core/ports.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
 import type { SensorRequest } from '../../../shared/probe/ports.js';
-import type { DynaliteHandle } from '../../aws/support/dynalite.js';
-import { type ManualClock, manualClock } from '../../support/clock.js';
+import type { DynaliteHandle } from '../../../sim/dynalite.js';
+import { type ManualClock, manualClock } from '../../../sim/clock.js';
 import { type RecordedCloudWatch, type WiredRuntime, quietLog, recordedCloudWatch, runtimeFor, testClientConfig } from '../../support/harness.js';
 import { memoryStore } from '../../support/memory-store.js';
-import { type HaPair, type VipPair, VpcWorld, buildHaWorld } from '../../support/world.js';
-import { installProbeHandler } from './probe-handler.js';
-import { between, prng } from './prng.js';
-import { simClock } from './sim-clock.js';
-import { type WorldSensor, worldSensor } from './world-sensor.js';
+import { type HaPair, type VipPair, VpcWorld, buildHaWorld } from '../../../sim/world.js';
+import { installProbeHandler } from '../../../sim/probe-handler.js';
+import { between, prng } from '../../../sim/prng.js';
+import { simClock } from '../../../sim/sim-clock.js';
+import { type WorldSensor, worldSensor } from '../../../sim/sensor.js';
 
 export interface HarnessOptions {
   readonly kind?: GroupKind;

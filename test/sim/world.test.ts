@@ -23,9 +23,9 @@ import type { GetCommandInvocationCommandOutput, ListCommandInvocationsCommandIn
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { activateIpScript, deactivateIpScript } from '../../shared/core/scripts.js';
 import { isInstanceId, isMac } from '../../shared/core/validate.js';
-import { VpcWorld, buildEipPair, buildHaWorld, buildNatPair, buildOverlayPair, buildVipPair } from './world.js';
-import { pluginOutput } from './world-ssm.js';
-import { manualClock } from './clock.js';
+import { VpcWorld, buildEipPair, buildHaWorld, buildNatPair, buildOverlayPair, buildVipPair } from '../../sim/world.js';
+import { pluginOutput } from '../../sim/ssm.js';
+import { manualClock } from '../../sim/clock.js';
 
 /** The rejection of a promise that must reject (fails the test if it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<Error & { $fault?: string; $metadata?: { httpStatusCode?: number } }> {

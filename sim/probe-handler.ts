@@ -4,8 +4,8 @@
  * sweep script (`probeBlocksScript`) only the first block whose prober IP is on the instance's own
  * interfaces runs, as on a real host; none matching prints `self=unknown` and no check.
  */
-import { forwardingResult, formatProbeLine, type ProbeForwardingLine } from '../../../shared/probe/parse.js';
-import type { ScriptHandler, VpcWorld } from '../../support/world.js';
+import { forwardingResult, formatProbeLine, type ProbeForwardingLine } from '../shared/probe/parse.js';
+import type { ScriptHandler, VpcWorld } from './world.js';
 
 export interface ProbeHandlerOptions {
   /** Chance that one check is lost. */

@@ -3,9 +3,9 @@
  * an address (and when that became visible), what a route's state is, where an Elastic IP is.
  * The API handlers (world-ec2/ssm/autoscaling.ts) and the public VpcWorld (world.ts) build on it.
  */
-import type { InstanceState } from '../../shared/core/model.js';
-import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../../shared/core/validate.js';
-import { ec2Error, notFound } from './world-errors.js';
+import type { InstanceState } from '../shared/core/model.js';
+import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../shared/core/validate.js';
+import { ec2Error, notFound } from './errors.js';
 
 /** The one thing the world needs from a clock. `vi.useFakeTimers()` fakes `Date.now`, which the default uses. */
 export interface WorldClock {

@@ -7,9 +7,9 @@
  * Each builder creates its own VPC (10.<n>.0.0/16, n counting VPCs in the world), so several
  * groups can share one world.
  */
-import type { GroupKind } from '../../shared/core/model.js';
-import type { Tags, VpcWorldOptions } from './world-core.js';
-import type { InstanceInfo } from './world-model.js';
+import type { GroupKind } from '../shared/core/model.js';
+import type { Tags, VpcWorldOptions } from './core.js';
+import type { InstanceInfo } from './model.js';
 import { VpcWorld } from './world.js';
 
 export interface HaFixtureOptions {

@@ -3,9 +3,9 @@
  * not hung), the probe is not lost, and the sensor is not blind. Failed connects take the full
  * timeout, as a dropped SYN does.
  */
-import type { Clock } from '../../../shared/core/ports.js';
-import type { SensorPort, SensorRequest, SensorResponse } from '../../../shared/probe/ports.js';
-import type { VpcWorld } from '../../support/world.js';
+import type { Clock } from '../shared/core/ports.js';
+import type { SensorPort, SensorRequest, SensorResponse } from '../shared/probe/ports.js';
+import type { VpcWorld } from './world.js';
 
 export interface WorldSensor extends SensorPort {
   /** While true, every connect fails (the sensor's own network is broken). */

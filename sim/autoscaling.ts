@@ -3,10 +3,10 @@
  * CompleteLifecycleAction or by the heartbeat timeout applying the default result.
  */
 import type { CompleteLifecycleActionCommandInput, CompleteLifecycleActionCommandOutput } from '@aws-sdk/client-auto-scaling';
-import type { LifecycleActionRec } from './world-core.js';
-import { asgError } from './world-errors.js';
-import type { Out } from './world-ec2.js';
-import type { WorldModel } from './world-model.js';
+import type { LifecycleActionRec } from './core.js';
+import { asgError } from './errors.js';
+import type { Out } from './ec2.js';
+import type { WorldModel } from './model.js';
 
 export interface StartLifecycleActionOptions {
   readonly asg: string;

@@ -2,10 +2,10 @@
  * Builders and state transitions for the in-memory VPC: what a test does to the world directly,
  * outside the AWS API (launching, stopping, impairing, hanging instances).
  */
-import type { InstanceState } from '../../shared/core/model.js';
-import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../../shared/core/validate.js';
-import type { CheckStatus, EniRec, InstanceRec, RouteTargetRec, Tags } from './world-core.js';
-import { WorldCore, intToIp } from './world-core.js';
+import type { InstanceState } from '../shared/core/model.js';
+import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../shared/core/validate.js';
+import type { CheckStatus, EniRec, InstanceRec, RouteTargetRec, Tags } from './core.js';
+import { WorldCore, intToIp } from './core.js';
 
 /** One interface as a test needs it. */
 export interface EniInfo {

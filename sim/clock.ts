@@ -1,5 +1,5 @@
 /** A deterministic clock for tests: sleep advances time at once and is recorded; random is fixed. */
-import type { Clock } from '../../shared/core/ports.js';
+import type { Clock } from '../shared/core/ports.js';
 
 export interface ManualClock extends Clock {
   /** Every wait asked for, in order. */

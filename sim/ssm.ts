@@ -16,10 +16,10 @@ import type {
   SendCommandCommandInput,
   SendCommandCommandOutput,
 } from '@aws-sdk/client-ssm';
-import type { InvocationRec, InvocationResult } from './world-core.js';
-import { VpcWorldUnsupportedError, ssmError } from './world-errors.js';
-import type { Out } from './world-ec2.js';
-import type { WorldModel } from './world-model.js';
+import type { InvocationRec, InvocationResult } from './core.js';
+import { VpcWorldUnsupportedError, ssmError } from './errors.js';
+import type { Out } from './ec2.js';
+import type { WorldModel } from './model.js';
 
 /** The OS of one instance as scripts see it: interfaces by MAC, addresses as `ip/prefix`. */
 export interface OsHandle {

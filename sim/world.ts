@@ -1,6 +1,7 @@
 /**
- * VpcWorld: a stateful in-memory VPC served through real SDK v3 clients (EC2, SSM, Auto Scaling)
- * whose `send` is replaced per instance by aws-sdk-client-mock. Adapters under test talk to it
+ * VpcWorld: a stateful in-memory VPC served through real SDK v3 clients (EC2, SSM, Auto Scaling):
+ * a middleware at the front of each client's stack answers every command from the world, so the
+ * command classes, their inputs and the error shapes are the SDK's own. Adapters talk to it
  * exactly as they would to AWS; scenario tests change it directly (stop, hang, impair) and assert
  * on it (who holds the VIP, where a route points, which addresses the OS has up).
  *
@@ -27,23 +28,22 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import { completeLifecycleAction, startLifecycleAction } from './world-autoscaling.js';
-import type { StartLifecycleActionOptions } from './world-autoscaling.js';
-import type { InvocationRec, LifecycleActionRec, VpcWorldOptions } from './world-core.js';
-import * as ec2 from './world-ec2.js';
-import type { WorldService } from './world-errors.js';
-import { serviceError, timeoutError } from './world-errors.js';
-import { WorldModel } from './world-model.js';
-import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCommand, vipScriptHandler } from './world-ssm.js';
-import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './world-ssm.js';
+import { completeLifecycleAction, startLifecycleAction } from './autoscaling.js';
+import type { StartLifecycleActionOptions } from './autoscaling.js';
+import type { InvocationRec, LifecycleActionRec, VpcWorldOptions } from './core.js';
+import * as ec2 from './ec2.js';
+import type { WorldService } from './errors.js';
+import { serviceError, timeoutError } from './errors.js';
+import { WorldModel } from './model.js';
+import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCommand, vipScriptHandler } from './ssm.js';
+import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './ssm.js';
 
-export type { CheckStatus, VpcWorldOptions, WorldClock } from './world-core.js';
-export type { AddInstanceOptions, EniInfo, InstanceInfo, InterfaceOptions, RouteSpec, RouteTargetSpec } from './world-model.js';
-export type { OsHandle, ScriptContext, ScriptHandler, ScriptMatcher, ScriptOutcome } from './world-ssm.js';
-export type { StartLifecycleActionOptions } from './world-autoscaling.js';
-export { VpcWorldUnsupportedError, serviceError } from './world-errors.js';
-export { vipScriptHandler } from './world-ssm.js';
+export type { CheckStatus, VpcWorldOptions, WorldClock } from './core.js';
+export type { AddInstanceOptions, EniInfo, InstanceInfo, InterfaceOptions, RouteSpec, RouteTargetSpec } from './model.js';
+export type { OsHandle, ScriptContext, ScriptHandler, ScriptMatcher, ScriptOutcome } from './ssm.js';
+export type { StartLifecycleActionOptions } from './autoscaling.js';
+export { VpcWorldUnsupportedError, serviceError } from './errors.js';
+export { vipScriptHandler } from './ssm.js';
 
 /** One request the world served (or refused). */
 export interface WorldCall {
@@ -124,7 +124,7 @@ export class FaultInjector {
 /** A command the world has no handler for. Never caught as an AWS error. */
 export class VpcWorldUnhandledCommandError extends Error {
   constructor(service: WorldService, operation: string) {
-    super(`VpcWorld has no handler for ${service} ${operation}: add one to test/support/world.ts or do not call it`);
+    super(`VpcWorld has no handler for ${service} ${operation}: add one to sim/world.ts or do not call it`);
     this.name = 'VpcWorldUnhandledCommandError';
   }
 }
@@ -137,14 +137,13 @@ export interface WorldClients {
 
 type Handler = (world: VpcWorld, input: never) => object;
 interface Route {
-  readonly ctor: abstract new (...args: never[]) => unknown;
   readonly operation: string;
   readonly handler: Handler;
 }
 
-/** Binds a handler to its command class, checking that the handler takes that command's input. */
-function route<I>(ctor: new (input: I) => unknown, operation: string, handler: (world: VpcWorld, input: I) => object): Route {
-  return { ctor, operation, handler: handler as unknown as Handler };
+/** Binds a handler to an operation; the command class only checks that the handler takes that command's input. */
+function route<I>(_command: new (input: I) => unknown, operation: string, handler: (world: VpcWorld, input: I) => object): Route {
+  return { operation, handler: handler as unknown as Handler };
 }
 
 const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
@@ -174,6 +173,27 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
 };
 
 const READ_ONLY = /^(Describe|Get|List)/;
+
+/** The part of an SDK v3 client's middleware stack that `serveFrom` uses. */
+interface Servable {
+  readonly middlewareStack: {
+    add(
+      middleware: (next: unknown, context: { readonly commandName?: string }) => (args: { readonly input: object }) => Promise<{ output: unknown; response: unknown }>,
+      options: { readonly step: 'initialize'; readonly priority: 'high'; readonly name: string },
+    ): void;
+  };
+}
+
+/**
+ * Answers every command of `client` with `serve` before the SDK serializes, signs or sends
+ * anything: nothing leaves the process, and the caller still gets the SDK's output and errors.
+ */
+function serveFrom(client: Servable, serve: (commandName: string, input: Record<string, unknown>) => Promise<unknown>): void {
+  client.middlewareStack.add(
+    (_next, context) => async (args) => ({ output: await serve(context.commandName ?? 'UnknownCommand', args.input as Record<string, unknown>), response: {} }),
+    { step: 'initialize', priority: 'high', name: 'vpcWorldServe' },
+  );
+}
 
 const BUILT_IN_HANDLERS: readonly RegisteredHandler[] = [{ matcher: /ip addr (replace|add|del) /, handler: vipScriptHandler }];
 
@@ -209,10 +229,10 @@ export class VpcWorld extends WorldModel {
     if (this.cachedClients) return this.cachedClients;
     const config = { region: this.options.region, credentials: { accessKeyId: 'AKIAVPCWORLD00000000', secretAccessKey: 'vpc-world-not-a-secret' } };
     const clients: WorldClients = { ec2: new EC2Client(config), ssm: new SSMClient(config), autoscaling: new AutoScalingClient(config) };
-    // Mock the instances, not the classes, so several worlds (and other mocks) can coexist.
-    mockClient(clients.ec2).send.callsFake(((command: unknown) => this.dispatch('ec2', command)) as never);
-    mockClient(clients.ssm).send.callsFake(((command: unknown) => this.dispatch('ssm', command)) as never);
-    mockClient(clients.autoscaling).send.callsFake(((command: unknown) => this.dispatch('autoscaling', command)) as never);
+    // Per client instance, so several worlds (and other clients) coexist in one process.
+    for (const service of ['ec2', 'ssm', 'autoscaling'] as const) {
+      serveFrom(clients[service], (operation, input) => this.dispatch(service, operation, input));
+    }
     this.cachedClients = clients;
     return clients;
   }
@@ -342,11 +362,10 @@ export class VpcWorld extends WorldModel {
     );
   }
 
-  private async dispatch(service: WorldService, command: unknown): Promise<unknown> {
-    const served = ROUTES[service].find((candidate) => command instanceof candidate.ctor);
-    const constructorName = (command as { constructor?: { name?: string } } | undefined)?.constructor?.name ?? 'UnknownCommand';
-    const operation = served?.operation ?? constructorName.replace(/Command$/, '');
-    const input = structuredClone(((command as { input?: unknown }).input ?? {}) as Record<string, unknown>);
+  private async dispatch(service: WorldService, commandName: string, rawInput: Record<string, unknown> | undefined): Promise<unknown> {
+    const operation = commandName.replace(/Command$/, '');
+    const served = ROUTES[service].find((candidate) => candidate.operation === operation);
+    const input = structuredClone(rawInput ?? {});
     const call: WorldCall = { service, operation, input, at: this.now() };
     this.calls.push(call);
     try {
@@ -370,5 +389,5 @@ export class VpcWorld extends WorldModel {
   }
 }
 
-export { buildEipPair, buildHaWorld, buildNatPair, buildOverlayPair, buildVipPair } from './world-fixtures.js';
-export type { EipPair, HaFixtureOptions, HaPair, NatPair, OverlayPair, VipPair } from './world-fixtures.js';
+export { buildEipPair, buildHaWorld, buildNatPair, buildOverlayPair, buildVipPair } from './fixtures.js';
+export type { EipPair, HaFixtureOptions, HaPair, NatPair, OverlayPair, VipPair } from './fixtures.js';

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { tableDefinition } from '../../../shared/aws/dynamo.js';
+import { tableDefinition } from '../shared/aws/dynamo.js';
 
 export interface DynaliteHandle {
   readonly client: DynamoDBClient;

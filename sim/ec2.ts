@@ -44,11 +44,11 @@ import type {
   UnassignPrivateIpAddressesCommandInput,
   UnassignPrivateIpAddressesCommandOutput,
 } from '@aws-sdk/client-ec2';
-import { ipv4ToInt, parseCidr } from '../../shared/core/validate.js';
-import type { CheckStatus, EniRec, InstanceRec, RouteRec, RouteTargetRec, RtbRec, SubnetRec, Tags } from './world-core.js';
-import { STATE_CODES, subnetHostRange, tagList } from './world-core.js';
-import { VpcWorldUnsupportedError, ec2Error } from './world-errors.js';
-import type { WorldModel } from './world-model.js';
+import { ipv4ToInt, parseCidr } from '../shared/core/validate.js';
+import type { CheckStatus, EniRec, InstanceRec, RouteRec, RouteTargetRec, RtbRec, SubnetRec, Tags } from './core.js';
+import { STATE_CODES, subnetHostRange, tagList } from './core.js';
+import { VpcWorldUnsupportedError, ec2Error } from './errors.js';
+import type { WorldModel } from './model.js';
 
 /** An SDK output without the `$metadata` the dispatcher adds. */
 export type Out<T> = Omit<T, '$metadata'>;

@@ -4,7 +4,7 @@
  * then overlap as they would in real time, where a clock whose sleep advances at once would add
  * their waits up.
  */
-import type { Clock } from '../../../shared/core/ports.js';
+import type { Clock } from '../shared/core/ports.js';
 
 export interface SimClock extends Clock {
   /** Drives `work` to completion, advancing time from timer to timer. */
