@@ -1,15 +1,15 @@
 /**
- * A small lab of Linux network namespaces for running the instance-side shell for real.
+ * Linux network namespaces for running the instance-side shell for real: the namespace test
+ * suites and `npm run lab` build their topologies with this.
  *
  * Every namespace is named `vpcf-<pid>-<run>-<name>`, so a crashed run can be swept by the next one
  * (its pid is gone) without touching a concurrent run. Nothing is created in the root namespace:
  * bridges and veth pairs live inside the lab, and each namespace only has routes to the others, so
  * no packet can leave it.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe } from 'vitest';
-import type { HostScript } from '../../../shared/core/ports.js';
+import type { HostScript } from '../shared/core/ports.js';
 
 export interface RunResult {
   readonly code: number;
@@ -38,65 +38,8 @@ export async function must(file: string, args: readonly string[], timeoutMs = 10
   return result.stdout;
 }
 
-const PREFIX = 'vpcf-';
-const TOOLS = ['ip', 'ping', 'nc', 'nft', 'ss', 'timeout', 'dash', 'bash', 'sysctl'] as const;
-
-export type Availability = { readonly ok: true } | { readonly ok: false; readonly reason: string };
-
-let availability: Availability | undefined;
-
-/** Whether this process may create network namespaces: root, and `ip netns` works. Memoized. */
-export function netnsAvailability(): Availability {
-  if (availability) return availability;
-  if (process.platform !== 'linux') return (availability = { ok: false, reason: 'not Linux' });
-  if (process.getuid?.() !== 0) return (availability = { ok: false, reason: 'not running as root' });
-  const probe = `${PREFIX}${process.pid}-check-${randomBytes(3).toString('hex')}`;
-  try {
-    execFileSync('ip', ['netns', 'add', probe], { stdio: 'pipe', timeout: 5_000 });
-    execFileSync('ip', ['netns', 'del', probe], { stdio: 'pipe', timeout: 5_000 });
-  } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return (availability = { ok: false, reason: `'ip netns' is unavailable (${detail})` });
-  }
-  return (availability = { ok: true });
-}
-
-/** Tools the suites need; missing ones are an error, not a skip, because the fix is one script away. */
-export function missingTools(): string[] {
-  return TOOLS.filter((tool) => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe', timeout: 5_000 });
-      return false;
-    } catch {
-      return true;
-    }
-  });
-}
-
-/** Set by CI: a machine that cannot run the namespace suites fails instead of skipping them. */
-export const netnsRequired = (): boolean => process.env['VPCF_REQUIRE_NETNS'] === '1';
-
-/**
- * `describe` for suites that need namespaces. Skipped, with the reason in its title, when this
- * process is not root or `ip netns` does not work, unless VPCF_REQUIRE_NETNS=1, which turns that
- * into a failure.
- */
-export function describeNetns(title: string, body: () => void): void {
-  const gate = netnsAvailability();
-  if (!gate.ok && !netnsRequired()) {
-    console.warn(`skipping '${title}': ${gate.reason} (set VPCF_REQUIRE_NETNS=1 to make this a failure)`);
-    describe.skip(`${title} [skipped: ${gate.reason}]`, body);
-    return;
-  }
-  describe(title, () => {
-    beforeAll(() => {
-      if (!gate.ok) throw new Error(`VPCF_REQUIRE_NETNS=1 but network namespaces are unusable: ${gate.reason}`);
-      const missing = missingTools();
-      if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run scripts/ci-netns-deps.sh`);
-    });
-    body();
-  });
-}
+/** Every namespace a run creates is named `vpcf-<pid>-…`, so a later run can tell its own from a dead run's. */
+export const PREFIX = 'vpcf-';
 
 function isAlive(pid: number): boolean {
   try {
@@ -133,7 +76,7 @@ export interface NodeSpec {
 }
 
 /** A set of namespaces and the listeners started in them, all removed by `destroy()`. */
-export class Lab {
+export class NamespaceSet {
   readonly prefix = `${PREFIX}${process.pid}-${randomBytes(3).toString('hex')}-`;
   private readonly namespaces: string[] = [];
   private readonly children: ChildProcess[] = [];
@@ -246,24 +189,4 @@ export class Lab {
     }
     if (failures.length > 0) throw new Error(`could not delete namespaces: ${failures.join('; ')}`);
   }
-}
-
-/**
- * Creates a lab in `beforeAll` (after sweeping stale ones) and destroys it in `afterAll`, also when
- * setup failed half-way. `setup` builds the topology.
- */
-export function useLab(setup: (lab: Lab) => Promise<void>): () => Lab {
-  let lab: Lab | undefined;
-  beforeAll(async () => {
-    await sweepStaleNamespaces();
-    lab = new Lab();
-    await setup(lab);
-  }, 30_000);
-  afterAll(async () => {
-    await lab?.destroy();
-  }, 30_000);
-  return () => {
-    if (!lab) throw new Error('lab not set up');
-    return lab;
-  };
 }

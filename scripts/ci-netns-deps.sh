@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs what the network-namespace tests (test/netns) need: ip (iproute2), ping, nft, iptables
 # (iptables-nft and iptables-legacy, for the NAT forwarding check), an nc that knows -z and -l, util-linux's
-# setpriv (to run the probe as a non-root user), and both dash and bash to run the scripts under.
+# setpriv (to run the probe as a non-root user), sysctl, and both dash and bash to run the scripts under.
+# The list of tools (and their packages) that the suites and `npm run lab` check for is lab/host.ts.
 # Safe to run again.
 set -eu
 
-packages="iproute2 iputils-ping nftables iptables netcat-openbsd util-linux dash bash"
+packages="iproute2 iputils-ping nftables iptables netcat-openbsd util-linux procps dash bash"
 
 missing=""
 for package in $packages; do

@@ -163,12 +163,6 @@ describeNetns('forwarding-configuration check on a NAT in network namespaces', (
   });
 
   describe('with iptables', () => {
-    beforeAll(async () => {
-      const missing = [];
-      for (const tool of ['iptables', 'iptables-save', 'iptables-legacy', 'iptables-legacy-save']) if (!(await hasTool(tool))) missing.push(tool);
-      if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run scripts/ci-netns-deps.sh`);
-    });
-
     it('reports ok for a MASQUERADE rule added with iptables (nf_tables backend), fail once flushed', async () => {
       await lab().clearNft('nat');
       await lab().mustExec('nat', ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth1', '-j', 'MASQUERADE']);
