@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { parseInput } from '../shared/input.js';
-import { type Runtime, createRuntime, deadlineOf, lazy } from '../shared/runtime.js';
+import { type Runtime, createCoreClients, createRuntime, deadlineOf, lazy } from '../shared/runtime.js';
 import { isInstanceId } from '../shared/core/validate.js';
 
 const group = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a group name (1 to 64 of A-Z a-z 0-9 _ . : -)');
@@ -39,4 +39,4 @@ export function createHandler(runtime: () => Runtime) {
   });
 }
 
-export const handler = createHandler(lazy(() => createRuntime({ env: process.env })));
+export const handler = createHandler(lazy(() => createRuntime({ env: process.env, clients: createCoreClients() })));

@@ -4,13 +4,15 @@
  * on its path to the AWS APIs.
  */
 import middy from '@middy/core';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { type ProbeMemory, newMemory } from '../shared/probe/loop.js';
-import { createProbeLoop } from '../shared/probe/wiring.js';
-import { type Runtime, createRuntime, deadlineOf, lazy } from '../shared/runtime.js';
+import { type ProbeRuntime, createProbeLoop, createProbeRuntime } from '../shared/probe/wiring.js';
+import { clientOptions, createCoreClients, deadlineOf, lazy, sensorClientOptions } from '../shared/runtime.js';
 
 /** @param memory node state kept across runs while the execution environment stays warm. */
-export function createHandler(runtime: () => Runtime, memory: ProbeMemory = newMemory()) {
+export function createHandler(runtime: () => ProbeRuntime, memory: ProbeMemory = newMemory()) {
   return middy(async (_event: unknown, context: Context) => {
     const rt = runtime();
     const until = Math.min(deadlineOf(context, rt.clock), rt.clock.now() + rt.config.probe.runMs);
@@ -21,4 +23,11 @@ export function createHandler(runtime: () => Runtime, memory: ProbeMemory = newM
   });
 }
 
-export const handler = createHandler(lazy(() => createRuntime({ env: process.env })));
+export const handler = createHandler(
+  lazy(() =>
+    createProbeRuntime({
+      env: process.env,
+      clients: { ...createCoreClients(), lambda: new LambdaClient(sensorClientOptions), cloudwatch: new CloudWatchClient(clientOptions) },
+    }),
+  ),
+);

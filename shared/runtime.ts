@@ -1,46 +1,41 @@
 /**
- * Wiring: config, SDK clients and adapters, built once per cold start (at the first invocation,
- * never at import, so a bad setting is an invocation error with a message, not a hung import).
+ * Wiring shared by the functions that can move traffic: config, the core's adapters and a fresh
+ * engine per invocation, built once per cold start from the SDK clients the function passes in.
+ * Each function constructs only the clients it uses (functions/*.ts), so each bundle carries only
+ * those. Nothing here runs at import: a bad setting is an invocation error with a message, not a
+ * hung import.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
-import { type LifecyclePort, createLifecyclePort } from './aws/autoscaling.js';
 import { createDynamoStore } from './aws/dynamo.js';
 import { createEc2Port } from './aws/ec2.js';
 import { createSsmHostPort } from './aws/ssm.js';
 import { type Config, loadConfig } from './config.js';
 import { FailoverEngine, type Log } from './core/engine.js';
-import { type Clock, type Ec2Port, type HostPort, systemClock } from './core/ports.js';
+import { type Clock, type Ec2Port, type HostPort, type JournalPort, type LeasePort, systemClock } from './core/ports.js';
 
-export interface Clients {
+/** The SDK clients of the failover core: every function that can move traffic has these three. */
+export interface CoreClients {
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
   readonly dynamodb: DynamoDBClient;
-  readonly autoscaling: AutoScalingClient;
-  /** The probe function's: invoking the sensor, publishing metrics. Built on first use when absent. */
-  readonly lambda?: LambdaClient;
-  readonly cloudwatch?: CloudWatchClient;
 }
 
 export interface Runtime {
   readonly config: Config;
-  readonly clients: Clients;
   readonly clock: Clock;
   readonly log: Log;
   /** SSM Run Command on instances (also what the probe loop's peer probes go through). */
   readonly host: HostPort;
-  /** A fresh engine per invocation: the lease owner is the request ID. */
-  engine(owner: string): FailoverEngine;
   /** The engine's EC2 port, for the event path's launch preparation (source/dest check). */
   readonly ec2Port: Ec2Port;
-  /** Finishes Auto Scaling lifecycle actions (the event path). */
-  readonly lifecycle: LifecyclePort;
+  /** The lease and journal table. */
+  readonly store: LeasePort & JournalPort;
+  /** A fresh engine per invocation: the lease owner is the request ID. */
+  engine(owner: string): FailoverEngine;
 }
 
 /** SDK retries stay short: the core retries throttling itself, against the invocation's deadline. */
@@ -51,20 +46,14 @@ export const clientOptions = { maxAttempts: 2, requestHandler: { connectionTimeo
  */
 export const sensorClientOptions = { maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 10_000 } } as const;
 
-export function createClients(): Clients {
-  return {
-    ec2: new EC2Client(clientOptions),
-    ssm: new SSMClient(clientOptions),
-    dynamodb: new DynamoDBClient(clientOptions),
-    autoscaling: new AutoScalingClient(clientOptions),
-    lambda: new LambdaClient(sensorClientOptions),
-    cloudwatch: new CloudWatchClient(clientOptions),
-  };
+/** The core's clients, as a function builds them at its first invocation. */
+export function createCoreClients(): CoreClients {
+  return { ec2: new EC2Client(clientOptions), ssm: new SSMClient(clientOptions), dynamodb: new DynamoDBClient(clientOptions) };
 }
 
-export function createRuntime(options: { env: Readonly<Record<string, string | undefined>>; clients?: Clients; clock?: Clock; log?: Log }): Runtime {
+export function createRuntime(options: { env: Readonly<Record<string, string | undefined>>; clients: CoreClients; clock?: Clock; log?: Log }): Runtime {
   const config = loadConfig(options.env);
-  const clients = options.clients ?? createClients();
+  const { clients } = options;
   const clock = options.clock ?? systemClock;
   const log = options.log ?? new Logger({ serviceName: 'vpc-failover' });
   const ec2 = createEc2Port(clients.ec2, { clock });
@@ -72,12 +61,11 @@ export function createRuntime(options: { env: Readonly<Record<string, string | u
   const store = createDynamoStore(clients.dynamodb, config.tableName, { clock });
   return Object.freeze({
     config,
-    clients,
     clock,
     log,
     host,
     ec2Port: ec2,
-    lifecycle: createLifecyclePort(clients.autoscaling),
+    store,
     engine: (owner: string) =>
       new FailoverEngine({
         ec2,

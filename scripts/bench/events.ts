@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import { createHandler } from '../../functions/on-event.js';
 import type { Log } from '../../shared/core/engine.js';
 import { createRuntime } from '../../shared/runtime.js';
+import { createLifecyclePort } from '../../shared/aws/autoscaling.js';
 import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
 import { type ManualClock, manualClock } from '../../sim/clock.js';
 import { fixture } from '../../test/on-event/support/events.js';
@@ -180,7 +181,10 @@ async function measure(c: Case, db: DynaliteHandle, tracer: Tracer): Promise<{ t
   await db.client.send(new CreateTableCommand(tableDefinition(tableName)));
   const clients = world.clients();
   for (const client of [clients.ec2, clients.ssm, clients.autoscaling, db.client]) tracer.wrap(client as never);
-  const runtime = createRuntime({ env: { VPCF_TABLE_NAME: tableName }, clients: { ...clients, dynamodb: db.client }, clock, log: quiet });
+  const runtime = {
+    ...createRuntime({ env: { VPCF_TABLE_NAME: tableName }, clients: { ec2: clients.ec2, ssm: clients.ssm, dynamodb: db.client }, clock, log: quiet }),
+    lifecycle: createLifecyclePort(clients.autoscaling),
+  };
   const handler = createHandler(() => runtime);
   const deliver = (e: unknown) => handler(e, { awsRequestId: `bench-${++requests}`, getRemainingTimeInMillis: () => 60_000 } as unknown as Context);
   if (before) await before(deliver);

@@ -1,26 +1,47 @@
-/** Builds the probe loop from the runtime: the sensor over Lambda, metrics over CloudWatch, the core. */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+/** The probe function's wiring: the core, the sensor over Lambda Invoke, metrics over CloudWatch. */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { createLambdaSensor } from '../aws/lambda-sensor.js';
 import { createCloudWatchMetrics } from '../aws/metrics.js';
+import type { Clock } from '../core/ports.js';
+import type { Log } from '../core/engine.js';
 import { ConfigError } from '../errors.js';
-import { type Runtime, clientOptions, sensorClientOptions } from '../runtime.js';
+import { type CoreClients, type Runtime, createRuntime } from '../runtime.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeMemory, ProbeLoop } from './loop.js';
+import type { MetricsPort, SensorPort } from './ports.js';
 
-/** @throws ConfigError when VPCF_SENSOR_FUNCTION is not set. */
-export function createProbeLoop(rt: Runtime, owner: string, memory: ProbeMemory): ProbeLoop {
-  const { probe } = rt.config;
+export interface ProbeRuntime extends Runtime {
+  readonly sensor: SensorPort;
+  readonly metrics: MetricsPort;
+}
+
+/** @throws ConfigError when VPCF_SENSOR_FUNCTION is not set, or any other setting is bad. */
+export function createProbeRuntime(options: {
+  env: Readonly<Record<string, string | undefined>>;
+  clients: CoreClients & { readonly lambda: LambdaClient; readonly cloudwatch: CloudWatchClient };
+  clock?: Clock;
+  log?: Log;
+}): ProbeRuntime {
+  const runtime = createRuntime(options);
+  const { probe } = runtime.config;
   if (probe.sensorFunction === undefined) {
     throw new ConfigError('VPCF_SENSOR_FUNCTION is required by the probe function', { context: { key: 'VPCF_SENSOR_FUNCTION' } });
   }
-  const lambda = rt.clients.lambda ?? new LambdaClient(sensorClientOptions);
-  const cloudwatch = rt.clients.cloudwatch ?? new CloudWatchClient(clientOptions);
+  return Object.freeze({
+    ...runtime,
+    sensor: createLambdaSensor(options.clients.lambda, probe.sensorFunction),
+    metrics: createCloudWatchMetrics(options.clients.cloudwatch, probe.metricsNamespace),
+  });
+}
+
+export function createProbeLoop(rt: ProbeRuntime, owner: string, memory: ProbeMemory): ProbeLoop {
+  const { probe } = rt.config;
   return new ProbeLoop(
     {
       engine: rt.engine(owner),
-      sensor: createLambdaSensor(lambda, probe.sensorFunction),
+      sensor: rt.sensor,
       host: rt.host,
-      metrics: createCloudWatchMetrics(cloudwatch, probe.metricsNamespace),
+      metrics: rt.metrics,
       clock: rt.clock,
       log: rt.log,
       settings: {

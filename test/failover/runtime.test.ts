@@ -1,22 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { FailoverEngine } from '../../shared/core/engine.js';
 import { ConfigError } from '../../shared/errors.js';
-import { createRuntime, deadlineOf, lazy } from '../../shared/runtime.js';
+import { createCoreClients, createRuntime, deadlineOf, lazy } from '../../shared/runtime.js';
 import { manualClock } from '../../sim/clock.js';
 import { memoryLog } from './support/harness.js';
 
 describe('createRuntime', () => {
-  it('builds its own SDK clients when none are injected, and a fresh engine per owner', () => {
-    const runtime = createRuntime({ env: { VPCF_TABLE_NAME: 'vpc-failover-dev', AWS_REGION: 'eu-west-1' }, log: memoryLog() });
+  it('builds the core over the clients it is given, with a fresh engine per owner', () => {
+    const clients = createCoreClients();
+    const runtime = createRuntime({ env: { VPCF_TABLE_NAME: 'vpc-failover-dev' }, clients, log: memoryLog() });
 
     expect(Object.isFrozen(runtime)).toBe(true);
-    expect(Object.keys(runtime.clients)).toEqual(expect.arrayContaining(['autoscaling', 'dynamodb', 'ec2', 'ssm']));
+    expect(runtime.config.tableName).toBe('vpc-failover-dev');
     expect(runtime.engine('a')).toBeInstanceOf(FailoverEngine);
     expect(runtime.engine('a')).not.toBe(runtime.engine('a'));
   });
 
   it('fails with the ConfigError of a bad setting', () => {
-    expect(() => createRuntime({ env: { VPCF_TABLE_NAME: 'x' }, log: memoryLog() })).toThrow(ConfigError);
+    expect(() => createRuntime({ env: { VPCF_TABLE_NAME: 'x' }, clients: createCoreClients(), log: memoryLog() })).toThrow(ConfigError);
+  });
+});
+
+describe('createCoreClients', () => {
+  it('builds exactly the three clients of the core, with short SDK retries', async () => {
+    const clients = createCoreClients();
+
+    expect(Object.keys(clients).sort()).toEqual(['dynamodb', 'ec2', 'ssm']);
+    for (const client of Object.values(clients)) expect(await client.config.maxAttempts()).toBe(2);
   });
 });
 

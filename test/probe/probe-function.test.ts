@@ -1,10 +1,14 @@
 /** The scheduled probe function: one run of rounds per invocation, bounded by the run length and the Lambda deadline. */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/probe.js';
 import { ConfigError } from '../../shared/errors.js';
 import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
 import { manualClock } from '../../sim/clock.js';
-import { lambdaContext, runtimeFor } from '../support/harness.js';
+import { createProbeRuntime } from '../../shared/probe/wiring.js';
+import { lazy } from '../../shared/runtime.js';
+import { lambdaContext, runtimeFor, testClientConfig } from '../support/harness.js';
 import { VpcWorld, buildHaWorld } from '../../sim/world.js';
 import { wiredProbe } from './support/harness.js';
 
@@ -64,9 +68,11 @@ describe('probe function', () => {
     const clock = manualClock();
     const world = new VpcWorld({ clock });
     buildHaWorld('vip', { world, ports: '443' });
-    const { runtime } = await runtimeFor(world, clock, db);
-    const handler = createHandler(() => runtime);
+    const { env, clients } = await runtimeFor(world, clock, db);
+    const extras = { lambda: new LambdaClient(testClientConfig), cloudwatch: new CloudWatchClient(testClientConfig) };
+    const handler = createHandler(lazy(() => createProbeRuntime({ env, clients: { ...clients, ...extras }, clock })));
 
     await expect(handler({}, lambdaContext('req-1', 60_000, 'probe'))).rejects.toBeInstanceOf(ConfigError);
+    expect(world.count()).toBe(0);
   });
 });

@@ -2,15 +2,16 @@
  * createProbeLoop as the probe function calls it: the runtime's settings, its EC2/SSM adapters and
  * DynamoDB store, the sensor over Lambda Invoke and metrics over CloudWatch PutMetricData.
  */
-import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../shared/aws/dynamo.js';
 import { ConfigError } from '../../shared/errors.js';
 import { newMemory } from '../../shared/probe/loop.js';
-import { createProbeLoop } from '../../shared/probe/wiring.js';
+import { createProbeLoop, createProbeRuntime } from '../../shared/probe/wiring.js';
 import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
 import { manualClock } from '../../sim/clock.js';
-import { runtimeFor } from '../support/harness.js';
+import { runtimeFor, testClientConfig } from '../support/harness.js';
 import { VpcWorld, buildHaWorld } from '../../sim/world.js';
 import { SENSOR_FUNCTION, wiredProbe } from './support/harness.js';
 
@@ -95,9 +96,10 @@ describe('createProbeLoop', () => {
     const clock = manualClock();
     const world = new VpcWorld({ clock });
     buildHaWorld('vip', { world, group: 'web', ports: '443' });
-    const { runtime } = await runtimeFor(world, clock, db);
+    const { env, clients } = await runtimeFor(world, clock, db);
+    const extras = { lambda: new LambdaClient(testClientConfig), cloudwatch: new CloudWatchClient(testClientConfig) };
 
-    const build = () => createProbeLoop(runtime, 'probe:req-1', newMemory());
+    const build = () => createProbeRuntime({ env, clients: { ...clients, ...extras }, clock });
 
     expect(build).toThrow(ConfigError);
     expect(build).toThrow('VPCF_SENSOR_FUNCTION');

@@ -5,13 +5,12 @@
  */
 import { CloudWatchClient, PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { tableDefinition } from '../../shared/aws/dynamo.js';
 import type { Log } from '../../shared/core/engine.js';
 import type { Clock } from '../../shared/core/ports.js';
-import { type Runtime, createRuntime } from '../../shared/runtime.js';
+import { type CoreClients, type Runtime, createRuntime } from '../../shared/runtime.js';
 import type { DynaliteHandle } from '../../sim/dynalite.js';
 import type { VpcWorld } from '../../sim/world.js';
 
@@ -73,14 +72,14 @@ export interface WiredRuntime {
   readonly runtime: Runtime;
   readonly log: MemoryLog;
   readonly tableName: string;
+  /** The settings the runtime was built from, and its clients, for wiring a function's extras on top. */
+  readonly env: Record<string, string>;
+  readonly clients: CoreClients;
 }
 
 export interface RuntimeOptions {
   /** VPCF_* settings on top of VPCF_TABLE_NAME. */
   readonly env?: Record<string, string>;
-  /** The probe function's clients, absent from the world. */
-  readonly lambda?: LambdaClient;
-  readonly cloudwatch?: CloudWatchClient;
   /** Prefix of the fresh table's name. */
   readonly tablePrefix?: string;
 }
@@ -89,18 +88,10 @@ export interface RuntimeOptions {
 export async function runtimeFor(world: VpcWorld, clock: Clock, db: DynaliteHandle, options: RuntimeOptions = {}): Promise<WiredRuntime> {
   const tableName = await freshTable(db, options.tablePrefix);
   const log = memoryLog();
-  const runtime = createRuntime({
-    env: { VPCF_TABLE_NAME: tableName, ...options.env },
-    clients: {
-      ...world.clients(),
-      dynamodb: db.client,
-      ...(options.lambda ? { lambda: options.lambda } : {}),
-      ...(options.cloudwatch ? { cloudwatch: options.cloudwatch } : {}),
-    },
-    clock,
-    log,
-  });
-  return { runtime, log, tableName };
+  const env = { VPCF_TABLE_NAME: tableName, ...options.env };
+  const { ec2, ssm } = world.clients();
+  const clients: CoreClients = { ec2, ssm, dynamodb: db.client };
+  return { runtime: createRuntime({ env, clients, clock, log }), log, tableName, env, clients };
 }
 
 export interface RecordedCloudWatch {

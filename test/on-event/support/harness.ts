@@ -3,6 +3,7 @@
  * clients, a real DynamoDB (dynalite on loopback, one fresh table per harness) and one manual clock.
  */
 import { createHandler } from '../../../functions/on-event.js';
+import { createLifecyclePort } from '../../../shared/aws/autoscaling.js';
 import type { EventResult } from '../../../shared/events/handle.js';
 import type { DynaliteHandle } from '../../../sim/dynalite.js';
 import type { ManualClock } from '../../../sim/clock.js';
@@ -19,7 +20,8 @@ export interface EventHarness {
 
 export async function eventHarness(world: VpcWorld, clock: ManualClock, db: DynaliteHandle, env: Record<string, string> = {}): Promise<EventHarness> {
   const { runtime, log } = await runtimeFor(world, clock, db, { env, tablePrefix: 'vpcf-on-event' });
-  const handler = createHandler(() => runtime);
+  const wired = { ...runtime, lifecycle: createLifecyclePort(world.clients().autoscaling) };
+  const handler = createHandler(() => wired);
   return { log, deliver: (event, remainingMs = 60_000) => handler(event, lambdaContext(`evt-${++requests}`, remainingMs, 'onEvent')) };
 }
 

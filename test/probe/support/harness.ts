@@ -11,6 +11,7 @@ import { createSsmHostPort } from '../../../shared/aws/ssm.js';
 import { FailoverEngine } from '../../../shared/core/engine.js';
 import type { GroupKind } from '../../../shared/core/model.js';
 import type { Ec2Port } from '../../../shared/core/ports.js';
+import { type ProbeRuntime, createProbeRuntime } from '../../../shared/probe/wiring.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
 import type { SensorRequest } from '../../../shared/probe/ports.js';
 import type { DynaliteHandle } from '../../../sim/dynalite.js';
@@ -116,7 +117,8 @@ export function probeHarness(options: HarnessOptions = {}) {
   return { clock, world, pairs, probes, sensor, store, memory, rounds, settings, run, metricCalls, random };
 }
 
-export interface WiredProbe extends WiredRuntime {
+export interface WiredProbe extends Omit<WiredRuntime, 'runtime'> {
+  readonly runtime: ProbeRuntime;
   readonly clock: ManualClock;
   readonly world: VpcWorld;
   readonly pair: VipPair;
@@ -152,12 +154,8 @@ export async function wiredProbe(db: DynaliteHandle, env: Record<string, string>
     return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(response)) as InvokeCommandOutput['Payload'], $metadata: {} };
   });
   const cloudwatch = recordedCloudWatch();
-  const wired = await runtimeFor(world, clock, db, {
-    env: { VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION, ...env },
-    lambda: lambdaClient,
-    cloudwatch: cloudwatch.client,
-    tablePrefix: 'vpcf-probe',
-  });
+  const core = await runtimeFor(world, clock, db, { env: { VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION, ...env }, tablePrefix: 'vpcf-probe' });
+  const runtime = createProbeRuntime({ env: core.env, clients: { ...core.clients, lambda: lambdaClient, cloudwatch: cloudwatch.client }, clock, log: core.log });
   const invokes = () => lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input);
-  return { ...wired, clock, world, pair, sensor, lambda, cloudwatch, invokes, sensorRequests: () => invokes().map(decode) };
+  return { ...core, runtime, clock, world, pair, sensor, lambda, cloudwatch, invokes, sensorRequests: () => invokes().map(decode) };
 }

@@ -1,0 +1,87 @@
+/**
+ * Deployment bundles: `serverless package` (no AWS account needed), then per function the zip's
+ * size, what it holds, which SDK clients its handler file carries (credential providers bring STS
+ * and SSO clients of their own), and the time of a cold
+ * `require` of the handler against an empty `node -e ''` on the same Node (median of RUNS, each in
+ * a fresh process). A cold start on Lambda also pays for the runtime's own init; this isolates
+ * the part the bundle decides.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RUNS = 5;
+/** Every SDK v3 client's runtime config names its service this way, minified or not. */
+const SERVICE_ID = /serviceId\s*\?\?\s*"([^"]+)"/g;
+
+function sh(command: string, args: readonly string[], cwd = ROOT): string {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
+  return result.stdout;
+}
+
+/** Wall time of one fresh `node -e <code>` in `cwd`, in ms. */
+function timeNode(code: string, cwd: string): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, ['-e', code], { cwd, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`node -e ${code} failed: ${result.stderr}`);
+  return ms;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+const mb = (bytes: number): string => (bytes / 1_000_000).toFixed(2);
+
+export async function run(): Promise<string> {
+  rmSync(join(ROOT, '.serverless'), { recursive: true, force: true });
+  rmSync(join(ROOT, '.esbuild'), { recursive: true, force: true });
+  sh(join(ROOT, 'node_modules/.bin/serverless'), ['package']);
+  const zips = readdirSync(join(ROOT, '.serverless')).filter((f) => f.endsWith('.zip')).sort();
+
+  // Warm the file cache once so the first timed run is not charged for the disk.
+  timeNode('', ROOT);
+  const empty: number[] = [];
+  const rows: string[] = [];
+  for (const zip of zips) {
+    const dir = mkdtempSync(join(tmpdir(), 'vpcf-cold-'));
+    try {
+      sh('unzip', ['-q', join(ROOT, '.serverless', zip), '-d', dir]);
+      const files = sh('find', ['.', '-type', 'f'], dir).trim().split('\n').map((f) => f.replace(/^\.\//, ''));
+      const handler = files.find((f) => /^functions\/[^/]+\.(c|m)?js$/.test(f));
+      if (!handler) throw new Error(`${zip} holds no handler file`);
+      const code = readFileSync(join(dir, handler), 'utf8');
+      const clients = [...new Set([...code.matchAll(SERVICE_ID)].map((m) => m[1] ?? ''))].sort();
+      const maps = files.filter((f) => f.endsWith('.map')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+      const load = handler.endsWith('.mjs') ? `import('./${handler}')` : `require('./${handler}')`;
+      timeNode(load, dir);
+      const times: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        empty.push(timeNode('', dir));
+        times.push(timeNode(load, dir));
+      }
+      const zipBytes = statSync(join(ROOT, '.serverless', zip)).size;
+      const handlerBytes = statSync(join(dir, handler)).size;
+      rows.push(
+        `| ${zip.replace(/\.zip$/, '')} | ${mb(zipBytes)} | ${mb(handlerBytes)} | ${mb(maps)} | ${clients.join(', ') || 'none'} | ${median(times).toFixed(0)} | ${(median(times) / median(empty)).toFixed(2)}× |`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return [
+    '## Bundles and cold require (`npm run bench -- cold`)',
+    '',
+    `\`serverless package\`, then a cold load of each handler file in a fresh \`node\` (${process.version}), median of ${RUNS}; the empty baseline \`node -e ''\` is ${median(empty).toFixed(0)} ms (median of ${empty.length}).`,
+    '',
+    '| function | zip MB | handler MB | source maps MB | SDK clients in the bundle (service IDs) | cold load ms | × empty node |',
+    '|---|---:|---:|---:|---|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
