@@ -1,19 +1,19 @@
 /** Manual invoke: status, forced failover (or its dry-run plan), failback. */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseInput } from '../shared/input.js';
 import { type Runtime, createCoreClients, createRuntime, deadlineOf, lazy } from '../shared/runtime.js';
 import { isInstanceId } from '../shared/core/validate.js';
 
-const group = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a group name (1 to 64 of A-Z a-z 0-9 _ . : -)');
-const instanceId = z.string().refine(isInstanceId, 'must be an instance ID (i-…)');
-const common = { group, dryRun: z.boolean().optional(), reason: z.string().min(1).max(500).optional() };
+const group = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a group name (1 to 64 of A-Z a-z 0-9 _ . : -)'));
+const instanceId = z.string().check(z.refine(isInstanceId, 'must be an instance ID (i-…)'));
+const common = { group, dryRun: z.optional(z.boolean()), reason: z.optional(z.string().check(z.minLength(1), z.maxLength(500))) };
 
 export const FailoverPayload = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('status'), group: group.optional() }).strict(),
-  z.object({ action: z.literal('failover'), ...common, to: instanceId.optional(), from: instanceId.optional() }).strict(),
-  z.object({ action: z.literal('failback'), ...common }).strict(),
+  z.strictObject({ action: z.literal('status'), group: z.optional(group) }),
+  z.strictObject({ action: z.literal('failover'), ...common, to: z.optional(instanceId), from: z.optional(instanceId) }),
+  z.strictObject({ action: z.literal('failback'), ...common }),
 ]);
 export type FailoverPayload = z.infer<typeof FailoverPayload>;
 

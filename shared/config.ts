@@ -3,24 +3,28 @@
  * Every key this project reads starts with VPCF_; an unknown VPCF_ key or an empty value is an error
  * that names the key, so a typo in serverless.yml fails loudly instead of being ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { isIpv4, isPort } from './core/validate.js';
 import { ConfigError } from './errors.js';
+import { safeParse } from './input.js';
 
-const seconds = (fallback: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number of seconds')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(max))
-    .default(fallback);
-const policy = (fallback: 'auto' | 'manual') => z.enum(['auto', 'manual']).default(fallback);
-const whole = (fallback: number, min: number, max: number) =>
-  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max)).default(fallback);
+/** An outside endpoint a NAT must reach through itself. */
+export interface EgressEndpoint {
+  readonly kind: 'egress';
+  readonly host: string;
+  readonly port: number;
+}
 
-const schema = z
-  .object({
-    VPCF_TABLE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
+/** A whole number in a string, within [min, max], or `fallback` when the key is absent. */
+const whole = (fallback: number, min: number, max: number, message = 'must be a whole number') =>
+  z._default(z.pipe(z.pipe(z.string().check(z.regex(/^\d+$/, message)), z.transform(Number)), z.int().check(z.minimum(min), z.maximum(max))), fallback);
+const seconds = (fallback: number, max: number) => whole(fallback, 0, max, 'must be a whole number of seconds');
+const policy = (fallback: 'auto' | 'manual') => z._default(z.enum(['auto', 'manual']), fallback);
+
+/** Built on first use: a cold start should not pay for building validators before it needs them. */
+const buildSchema = () =>
+  z.strictObject({
+    VPCF_TABLE_NAME: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')),
     VPCF_COOLDOWN_SECONDS: seconds(60, 3600),
     VPCF_FAILBACK: policy('manual'),
     VPCF_NAT_FAILBACK: policy('auto'),
@@ -33,28 +37,30 @@ const schema = z
     VPCF_PROBE_TCP_TIMEOUT_MS: whole(1_000, 100, 5_000),
     VPCF_PROBE_RUN_SECONDS: whole(57, 10, 890),
     VPCF_SSM_SWEEP_SECONDS: whole(15, 2, 3600),
-    VPCF_SENSOR_FUNCTION: z
-      .string()
-      .regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/, 'must be a Lambda function name or ARN')
-      .optional(),
-    VPCF_EGRESS_ENDPOINTS: z
-      .string()
-      .transform((raw, ctx) => {
-        const endpoints = raw.split(',').map((e) => e.trim());
-        const parsed = endpoints.map((e) => /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(e));
-        if (parsed.some((m) => !m || !isIpv4(m[1] ?? '') || !isPort(Number(m[2])))) {
-          ctx.addIssue({ code: 'custom', message: "must be comma-separated IPv4 'address:port' pairs (IPv6 and names are not probed)" });
-          return z.NEVER;
-        }
-        return parsed.map((m) => ({ kind: 'egress' as const, host: m?.[1] ?? '', port: Number(m?.[2]) }));
-      })
-      .optional(),
-    VPCF_NAT_FORWARDING_CHECK: z.enum(['on', 'off']).default('on'),
-    VPCF_METRICS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_./#:-]{1,255}$/, 'must be a CloudWatch namespace').default('VpcFailover'),
-  })
-  .strict();
+    VPCF_SENSOR_FUNCTION: z.optional(
+      z.string().check(z.regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/, 'must be a Lambda function name or ARN')),
+    ),
+    VPCF_EGRESS_ENDPOINTS: z.optional(
+      z.pipe(
+        z.string(),
+        z.transform((raw: string, ctx): EgressEndpoint[] => {
+          const endpoints = raw.split(',').map((e) => e.trim());
+          const parsed = endpoints.map((e) => /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(e));
+          if (parsed.some((m) => !m || !isIpv4(m[1] ?? '') || !isPort(Number(m[2])))) {
+            ctx.issues.push({ code: 'custom', input: raw, message: "must be comma-separated IPv4 'address:port' pairs (IPv6 and names are not probed)" });
+            return z.NEVER;
+          }
+          return parsed.map((m) => ({ kind: 'egress' as const, host: m?.[1] ?? '', port: Number(m?.[2]) }));
+        }),
+      ),
+    ),
+    VPCF_NAT_FORWARDING_CHECK: z._default(z.enum(['on', 'off']), 'on'),
+    VPCF_METRICS_NAMESPACE: z._default(z.string().check(z.regex(/^[A-Za-z0-9_./#:-]{1,255}$/, 'must be a CloudWatch namespace')), 'VpcFailover'),
+});
 
-export type RawConfig = z.infer<typeof schema>;
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+export type RawConfig = z.infer<ReturnType<typeof buildSchema>>;
 
 export interface Config {
   readonly tableName: string;
@@ -78,7 +84,7 @@ export interface ProbeConfig {
   /** The sensor's name or ARN; only the probe function needs it. */
   readonly sensorFunction?: string;
   /** Outside endpoints a NAT must reach; empty disables the forwarding check. */
-  readonly egress: readonly { readonly kind: 'egress'; readonly host: string; readonly port: number }[];
+  readonly egress: readonly EgressEndpoint[];
   /** Whether NATs check their own ip_forward and MASQUERADE/SNAT rule (off for NATs that translate elsewhere). */
   readonly forwardingCheck: boolean;
   readonly metricsNamespace: string;
@@ -90,7 +96,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   for (const [key, value] of Object.entries(ours)) {
     if (value === undefined || value.trim() === '') throw new ConfigError(`${key} is set but empty`, { context: { key } });
   }
-  const parsed = schema.safeParse(ours);
+  const parsed = safeParse((schema ??= buildSchema()), ours);
   if (!parsed.success) {
     const [issue] = parsed.error.issues;
     const key = issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : String(issue?.path[0] ?? 'environment');

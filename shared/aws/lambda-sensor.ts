@@ -5,6 +5,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { AwsCallError } from '../errors.js';
 import type { SensorPort, SensorRequest, SensorResponse } from '../probe/ports.js';
+import { safeParse } from '../input.js';
 import { SensorResponseSchema } from '../probe/sensor-schema.js';
 import { toAwsCallError } from './translate.js';
 
@@ -39,7 +40,7 @@ export function createLambdaSensor(client: LambdaClient, functionName: string): 
       } catch (error) {
         throw new AwsCallError('Invoke', 'MalformedResponse', 'sensor answered with something that is not JSON', { context, cause: error });
       }
-      const parsed = SensorResponseSchema.safeParse(body);
+      const parsed = safeParse(SensorResponseSchema, body);
       if (!parsed.success) {
         throw new AwsCallError('Invoke', 'MalformedResponse', `sensor answer does not match the schema: ${parsed.error.issues[0]?.message ?? ''}`, { context, cause: parsed.error });
       }

@@ -5,19 +5,20 @@
  * "EC2 Instance Rebalance Recommendation", and Auto Scaling "EC2 Instance-launch/terminate
  * Lifecycle Action". Extra fields AWS may add are allowed and ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { InstanceState } from '../core/model.js';
 import { isInstanceId } from '../core/validate.js';
+import { safeParse } from '../input.js';
 
-const instanceId = z.string().refine(isInstanceId, 'must be an instance ID (i-…)');
-const time = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 timestamp');
+const instanceId = z.string().check(z.refine(isInstanceId, 'must be an instance ID (i-…)'));
+const time = z.string().check(z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be an ISO 8601 timestamp'));
 // The Auto Scaling API limits group and hook names to 1 to 255 characters.
-const name255 = z.string().min(1).max(255);
+const name255 = z.string().check(z.minLength(1), z.maxLength(255));
 
-const envelope = <S extends string, D extends string, T extends z.ZodType>(source: S, detailType: D, detail: T) =>
+const envelope = <S extends string, D extends string, T extends z.ZodMiniType>(source: S, detailType: D, detail: T) =>
   z.object({
     version: z.string(),
-    id: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
     source: z.literal(source),
     'detail-type': z.literal(detailType),
     account: z.string(),
@@ -47,15 +48,15 @@ export const RebalanceEvent = envelope('aws.ec2', REBALANCE, z.object({ 'instanc
 const lifecycleDetail = (transition: string) =>
   z.object({
     // CompleteLifecycleAction accepts exactly 36 characters (a UUID).
-    LifecycleActionToken: z.string().length(36),
+    LifecycleActionToken: z.string().check(z.length(36)),
     AutoScalingGroupName: name255,
     LifecycleHookName: name255,
     EC2InstanceId: instanceId,
     LifecycleTransition: z.literal(transition),
-    NotificationMetadata: z.string().optional(),
+    NotificationMetadata: z.optional(z.string()),
     // Present since warm pools; older events and the plain-ASG examples may leave them out.
-    Origin: PLACES.optional(),
-    Destination: PLACES.optional(),
+    Origin: z.optional(PLACES),
+    Destination: z.optional(PLACES),
   });
 export const LaunchLifecycleEvent = envelope('aws.autoscaling', LAUNCH_LIFECYCLE, lifecycleDetail('autoscaling:EC2_INSTANCE_LAUNCHING'));
 export const TerminateLifecycleEvent = envelope('aws.autoscaling', TERMINATE_LIFECYCLE, lifecycleDetail('autoscaling:EC2_INSTANCE_TERMINATING'));
@@ -98,7 +99,7 @@ export interface Ignored {
 
 const Envelope = z.object({ source: z.string(), 'detail-type': z.string() });
 
-const SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+const SCHEMAS: Readonly<Record<string, z.ZodMiniType>> = {
   [`aws.ec2/${STATE_CHANGE}`]: StateChangeEvent,
   [`aws.ec2/${SPOT_WARNING}`]: SpotWarningEvent,
   [`aws.ec2/${REBALANCE}`]: RebalanceEvent,
@@ -106,7 +107,7 @@ const SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   [`aws.autoscaling/${TERMINATE_LIFECYCLE}`]: TerminateLifecycleEvent,
 };
 
-function firstIssue(error: z.ZodError): string {
+function firstIssue(error: z.core.$ZodError): string {
   const [issue] = error.issues;
   const path = issue?.path.length ? issue.path.map(String).join('.') : 'event';
   return `${path}: ${issue?.message ?? 'invalid'}`;
@@ -114,13 +115,13 @@ function firstIssue(error: z.ZodError): string {
 
 /** Validates an EventBridge event; never throws. */
 export function parseEvent(event: unknown): ParsedEvent | Ignored {
-  const head = Envelope.safeParse(event);
+  const head = safeParse(Envelope, event);
   if (!head.success) return { ignored: `not an EventBridge event (${firstIssue(head.error)})` };
   const source = head.data.source;
   const detailType = head.data['detail-type'];
   const schema = SCHEMAS[`${source}/${detailType}`];
   if (!schema) return { ignored: `unknown event: source '${source}', detail-type '${detailType}'` };
-  const parsed = schema.safeParse(event);
+  const parsed = safeParse(schema, event);
   if (!parsed.success) return { ignored: `malformed '${detailType}' event: ${firstIssue(parsed.error)}` };
   return reduce(parsed.data as Valid);
 }

@@ -1,0 +1,23 @@
+/**
+ * Every SDK client and command the functions send, in one module: test/build/sdk-schema-keys.test.ts
+ * bundles it the way `serverless package` does and compares it with the unbundled SDK.
+ */
+export { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+export { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+export { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+export {
+  AssignPrivateIpAddressesCommand,
+  AssociateAddressCommand,
+  CreateRouteCommand,
+  DescribeAddressesCommand,
+  DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+  ModifyNetworkInterfaceAttributeCommand,
+  ReplaceRouteCommand,
+} from '@aws-sdk/client-ec2';
+export { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+export { GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
