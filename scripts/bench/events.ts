@@ -13,7 +13,7 @@ import { createLifecyclePort } from '../../shared/aws/autoscaling.js';
 import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
 import { type ManualClock, manualClock } from '../../sim/clock.js';
 import { fixture } from '../../test/on-event/support/events.js';
-import { type VpcWorld, buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../../sim/world.js';
+import { VpcWorld, buildEipPair, buildNatPair, buildOverlayPair, buildVipPair } from '../../sim/world.js';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { tableDefinition } from '../../shared/aws/dynamo.js';
 
@@ -200,6 +200,65 @@ async function measure(c: Case, db: DynaliteHandle, tracer: Tracer): Promise<{ t
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
+const VOLUME = { events: 1_000, enrolledShare: 0.01, strangers: 2_500, spacingMs: 3_600 } as const;
+
+/**
+ * AWS calls for a stream of events in a busy account: VOLUME.strangers instances that no group
+ * enrols (busy Auto Scaling groups), four enrolled pairs, and VOLUME.events events (state changes,
+ * Spot warnings, rebalance recommendations) of which VOLUME.enrolledShare concern enrolled
+ * instances, delivered one by one to ONE warm execution environment, an hour's worth.
+ */
+async function volume(db: DynaliteHandle): Promise<string> {
+  const clock = manualClock();
+  const world = new VpcWorld({ clock, pageSize: 1000 });
+  const pairs = [buildVipPair({ world }), buildEipPair({ world }), buildNatPair({ world }), buildOverlayPair({ world })];
+  const strangerSubnets = Array.from({ length: 10 }, (_, i) => world.addSubnet({ vpc: pairs[0]?.vpcId ?? '', cidr: `10.0.${100 + i}.0/24` }));
+  const strangers = Array.from({ length: VOLUME.strangers }, (_, i) => world.addInstance({ subnet: strangerSubnets[i % strangerSubnets.length] ?? '' }).instanceId);
+  const members = pairs.flatMap((p) => [p.a.instanceId, p.b.instanceId]);
+  const tableName = `bench-events-volume-${++tables}`;
+  await db.client.send(new CreateTableCommand(tableDefinition(tableName)));
+  let dynamoCalls = 0;
+  db.client.middlewareStack.add((next) => (args) => {
+    dynamoCalls++;
+    return next(args);
+  }, { name: 'benchVolumeCount' });
+  const clients = world.clients();
+  const runtime = {
+    ...createRuntime({ env: { VPCF_TABLE_NAME: tableName }, clients: { ec2: clients.ec2, ssm: clients.ssm, dynamodb: db.client }, clock, log: quiet }),
+    lifecycle: createLifecyclePort(clients.autoscaling),
+  };
+  const handler = createHandler(() => runtime);
+  // The rules deliver no 'pending' state change (serverless.yml), so none is sent here.
+  const kinds = ['aws.ec2/running', 'aws.ec2/stopping', 'aws.ec2/stopped', 'aws.ec2/terminated', 'aws.ec2/spot-interruption', 'aws.ec2/rebalance'] as const;
+  // A fixed sequence, so every run (and the figures before and after a change) sees the same events.
+  let seed = 7;
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  world.clearCalls();
+  dynamoCalls = 0;
+  let enrolledEvents = 0;
+  for (let i = 0; i < VOLUME.events; i++) {
+    const enrolled = (i + 1) % Math.round(1 / VOLUME.enrolledShare) === 0;
+    // Enrolled instances only see events that leave them running: the groups stay as they are.
+    const kind = enrolled ? 'aws.ec2/running' : (kinds[Math.floor(next() * kinds.length)] ?? 'aws.ec2/running');
+    const instanceId = enrolled ? (members[enrolledEvents++ % members.length] ?? '') : (strangers[Math.floor(next() * strangers.length)] ?? '');
+    clock.advance(VOLUME.spacingMs);
+    await handler(fixture(kind, { instanceId, time: clock.now(), id: `volume-${i}` }), { awsRequestId: `volume-${i}`, getRemainingTimeInMillis: () => 60_000 } as unknown as Context);
+  }
+  const byOp = new Map<string, number>();
+  for (const call of world.calls) byOp.set(call.operation, (byOp.get(call.operation) ?? 0) + 1);
+  const ops = [...byOp].sort(([a], [b]) => a.localeCompare(b)).map(([op, n]) => `${op} ${n}`).join(', ');
+  db.client.middlewareStack.remove('benchVolumeCount');
+  return [
+    '## on-event: AWS calls for a stream of events (`npm run bench -- events`)',
+    '',
+    `${VOLUME.events} events spread over an hour (one every ${VOLUME.spacingMs / 1000} s), ${Math.round(VOLUME.enrolledShare * 100)} % about enrolled instances (${enrolledEvents}), in a region with ${VOLUME.strangers} other instances; one warm execution environment; EC2 pages of 1,000 as in AWS.`,
+    '',
+    '| EC2 calls | DynamoDB calls | by operation |',
+    '|---:|---:|---|',
+    `| ${world.calls.length} | ${dynamoCalls} | ${ops} |`,
+  ].join('\n');
+}
+
 export async function run(): Promise<string> {
   const db = await startDynalite('bench-events');
   const tracer = new Tracer();
@@ -220,6 +279,7 @@ export async function run(): Promise<string> {
         `| ${c.kind} | \`${c.fixture}\` | ${firstSwitch ? `${firstSwitch.depth - 1} (${firstSwitch.operation})` : 'no switch'} | ${path || '-'} | ${complete ? complete.depth - 1 : '-'} | ${trace.length} | ${count('DescribeInstances')} | ${median(runs.map((r) => r.ms)).toFixed(1)} |`,
       );
     }
+    rows.push('', await volume(db));
   } finally {
     await db.stop();
   }
