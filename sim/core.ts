@@ -4,7 +4,7 @@
  * The API handlers (world-ec2/ssm/autoscaling.ts) and the public VpcWorld (world.ts) build on it.
  */
 import type { InstanceState } from '../shared/core/model.js';
-import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../shared/core/validate.js';
+import { cidrContains, intToIp, ipv4ToInt, isIpv4, parseCidr } from '../shared/core/validate.js';
 import { ec2Error, notFound } from './errors.js';
 
 /** The one thing the world needs from a clock. `vi.useFakeTimers()` fakes `Date.now`, which the default uses. */
@@ -190,9 +190,7 @@ export const STATE_CODES: Readonly<Record<InstanceState, number>> = {
   stopped: 80,
 };
 
-export function intToIp(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
-}
+export { intToIp };
 
 export function tagList(tags: Tags): { Key: string; Value: string }[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));

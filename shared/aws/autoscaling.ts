@@ -3,6 +3,7 @@
  * (by us on a duplicate event, by another tool, or by the heartbeat timeout) counts as done.
  */
 import { CompleteLifecycleActionCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { CallOptions } from '../core/ports.js';
 import type { LifecycleAction } from '../events/schemas.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
@@ -14,7 +15,7 @@ export interface LifecyclePort {
    * Sends CompleteLifecycleAction. Resolves `already-completed` when Auto Scaling has no active
    * action for the token any more. Throws AwsCallError (throttling is retriable).
    */
-  complete(action: LifecycleAction, result: LifecycleResult): Promise<'completed' | 'already-completed'>;
+  complete(action: LifecycleAction, result: LifecycleResult, options?: CallOptions): Promise<'completed' | 'already-completed'>;
 }
 
 // The API answers a finished, expired or unknown action with this ValidationError message.
@@ -22,7 +23,7 @@ const NO_ACTIVE_ACTION = /No active Lifecycle Action found/i;
 
 export function createLifecyclePort(client: AutoScalingClient): LifecyclePort {
   return {
-    async complete(action, result) {
+    async complete(action, result, call = {}) {
       const context = {
         autoScalingGroupName: action.autoScalingGroupName,
         lifecycleHookName: action.lifecycleHookName,
@@ -37,6 +38,7 @@ export function createLifecyclePort(client: AutoScalingClient): LifecyclePort {
             InstanceId: action.instanceId,
             LifecycleActionResult: result,
           }),
+          { abortSignal: call.signal },
         );
         return 'completed';
       } catch (error) {

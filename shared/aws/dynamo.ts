@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { AwsCallError } from '../errors.js';
 import type { Trigger } from '../core/model.js';
-import { systemClock, type Clock, type JournalEntry, type JournalPort, type LeaseGrant, type LeasePort } from '../core/ports.js';
+import { systemClock, type CallOptions, type Clock, type JournalEntry, type JournalPort, type LeaseGrant, type LeasePort } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface DynamoStoreOptions {
@@ -115,6 +115,7 @@ function toJournalEntry(item: Item): JournalEntry | undefined {
   const from = readStr(item, 'from');
   const to = readStr(item, 'to');
   const error = readStr(item, 'error');
+  const kind = readStr(item, 'entryKind');
   return {
     group,
     at,
@@ -126,6 +127,7 @@ function toJournalEntry(item: Item): JournalEntry | undefined {
     outcome: outcome as JournalEntry['outcome'],
     durationMs: readNum(item, 'durationMs') ?? 0,
     ...(error === undefined ? {} : { error }),
+    ...(kind === 'move' || kind === 'repair' || kind === 'remediation' ? { kind } : {}),
   };
 }
 
@@ -140,7 +142,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
   const ttlSeconds = Math.round((options.journalTtlDays ?? 90) * 86_400);
   const clock = options.clock ?? systemClock;
 
-  async function tryAcquire(group: string, owner: string, ttlMs: number, now: number): Promise<LeaseGrant | undefined> {
+  async function tryAcquire(group: string, owner: string, ttlMs: number, now: number, call: CallOptions = {}): Promise<LeaseGrant | undefined> {
     const expiresAt = now + ttlMs;
     try {
       const output = await client.send(
@@ -161,6 +163,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
           // The old image tells when the previous holder's lease ended, released or lapsed.
           ReturnValues: 'ALL_OLD',
         }),
+        { abortSignal: call.signal },
       );
       const previous = output.Attributes ?? {};
       const previousOwner = readStr(previous, 'owner');
@@ -184,7 +187,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     }
   }
 
-  async function release(grant: LeaseGrant, now: number, movedAt?: number): Promise<void> {
+  async function release(grant: LeaseGrant, now: number, movedAt?: number, call: CallOptions = {}): Promise<void> {
     const values: Item = { ':me': str(grant.owner), ':token': num(grant.token), ':now': num(now) };
     let update = 'REMOVE #owner SET releasedAt = :now, leaseExpiresAt = :now';
     if (movedAt !== undefined) {
@@ -202,6 +205,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
           ExpressionAttributeNames: { '#owner': 'owner', '#token': 'token' },
           ExpressionAttributeValues: values,
         }),
+        { abortSignal: call.signal },
       );
     } catch (error) {
       // The lease lapsed and someone else holds it now: theirs to release, not an error of ours.
@@ -210,7 +214,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     }
   }
 
-  async function batchGet(keys: Item[]): Promise<Item[]> {
+  async function batchGet(keys: Item[], call: CallOptions): Promise<Item[]> {
     const items: Item[] = [];
     let unprocessed: Item[] = keys;
     for (let attempt = 0; attempt < BATCH_GET_ATTEMPTS && unprocessed.length > 0; attempt += 1) {
@@ -224,6 +228,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
               [tableName]: { Keys: request, ProjectionExpression: 'pk, lastMoveAt' },
             },
           }),
+          { abortSignal: call.signal },
         );
       } catch (error) {
         throw toAwsCallError('BatchGetItem', error, { tableName });
@@ -240,11 +245,11 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     return items;
   }
 
-  async function lastMoves(groups: readonly string[]): Promise<Readonly<Record<string, number>>> {
+  async function lastMoves(groups: readonly string[], call: CallOptions = {}): Promise<Readonly<Record<string, number>>> {
     const keys = [...new Set(groups)].map((group): Item => ({ pk: str(groupKey(group)), sk: str(LEASE_SK) }));
     const chunks: Item[][] = [];
     for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) chunks.push(keys.slice(start, start + BATCH_GET_LIMIT));
-    const items = (await Promise.all(chunks.map(batchGet))).flat();
+    const items = (await Promise.all(chunks.map((chunk) => batchGet(chunk, call)))).flat();
     const result: Record<string, number> = {};
     for (const item of items) {
       const pk = readStr(item, 'pk');
@@ -254,13 +259,14 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     return result;
   }
 
-  async function record(entry: JournalEntry): Promise<void> {
+  async function record(entry: JournalEntry, call: CallOptions = {}): Promise<string> {
     const suffix = Math.floor(clock.random() * 36 ** 8)
       .toString(36)
       .padStart(8, '0');
+    const sk = `journal#${String(Math.max(0, Math.trunc(entry.at))).padStart(AT_DIGITS, '0')}#${suffix}`;
     const item: Item = {
       pk: str(groupKey(entry.group)),
-      sk: str(`journal#${String(Math.max(0, Math.trunc(entry.at))).padStart(AT_DIGITS, '0')}#${suffix}`),
+      sk: str(sk),
       kind: str(JOURNAL_KIND),
       at: num(entry.at),
       group: str(entry.group),
@@ -274,14 +280,16 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     if (entry.from !== undefined) item['from'] = str(entry.from);
     if (entry.to !== undefined) item['to'] = str(entry.to);
     if (entry.error !== undefined) item['error'] = str(entry.error);
+    if (entry.kind !== undefined) item['entryKind'] = str(entry.kind);
     try {
-      await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+      await client.send(new PutItemCommand({ TableName: tableName, Item: item }), { abortSignal: call.signal });
     } catch (error) {
       throw toAwsCallError('PutItem', error, { tableName, group: entry.group });
     }
+    return `${groupKey(entry.group)}/${sk}`;
   }
 
-  async function recent(group: string | undefined, limit: number): Promise<readonly JournalEntry[]> {
+  async function recent(group: string | undefined, limit: number, call: CallOptions = {}): Promise<readonly JournalEntry[]> {
     if (limit < 1) return [];
     const query =
       group === undefined
@@ -302,7 +310,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
             Limit: Math.floor(limit),
           });
     try {
-      const output = await client.send(query);
+      const output = await client.send(query, { abortSignal: call.signal });
       return (output.Items ?? []).map(toJournalEntry).filter((entry) => entry !== undefined);
     } catch (error) {
       throw toAwsCallError('Query', error, { tableName, ...(group === undefined ? {} : { group }) });

@@ -38,7 +38,7 @@ import type {
   SwitchTarget,
   WorldSnapshot,
 } from '../core/model.js';
-import { systemClock, type Clock, type Ec2Action, type Ec2Port, type ReadBack, type ReadBackQuery } from '../core/ports.js';
+import { systemClock, type CallOptions, type Clock, type Ec2Action, type Ec2Port, type ReadBack, type ReadBackQuery } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface Ec2PortOptions {
@@ -48,23 +48,53 @@ export interface Ec2PortOptions {
   readonly routeTableTagKeys?: readonly string[];
   /** Stamps `observedAt`. Default `systemClock`. */
   readonly clock?: Clock;
+  /**
+   * What earlier observes found, kept for the life of the execution environment (one per runtime),
+   * so the next observe can filter its reads by ID in the same batch. Default: a fresh one.
+   */
+  readonly memory?: ObserveMemory;
 }
 
 export const DEFAULT_GROUP_TAG_KEY = 'failover:group';
 export const DEFAULT_ROUTE_TABLE_TAG_KEYS: readonly string[] = ['NATAZ', 'failover:overlay'];
 
 /** Page sizes: the maxima the EC2 API reference allows for each call. */
-const PAGE_SIZE = { instances: 1000, instanceStatus: 1000, routeTables: 100, subnets: 1000 } as const;
+const PAGE_SIZE = { instances: 1000, routeTables: 100, subnets: 1000 } as const;
+/** DescribeInstanceStatus takes at most 100 explicit instance IDs per call. */
+const STATUS_IDS_PER_CALL = 100;
+/** EC2 filters take at most 200 values each. */
+const FILTER_VALUES_PER_CALL = 200;
+
+/** Which instances carry the group tag, and in which group, as of `at`. */
+export interface Enrollment {
+  readonly at: number;
+  /** Instance ID to the group tag's value (as tagged, possibly empty). */
+  readonly groups: ReadonlyMap<string, string>;
+}
 
 /**
- * Creates the EC2 port over an injected client. `observe` issues one concurrent batch of
- * Describe* calls (each followed through NextToken); `apply` sends one mutation; `readBack`
- * re-reads only the resources a plan touched.
+ * What the last read of the instances found: the enrolled instances, the running ones among them
+ * (the only ones DescribeInstanceStatus reports) and their subnets.
  */
-export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): Ec2Port {
+export interface ObserveMemory {
+  last?: Enrollment & { readonly running: ReadonlySet<string>; readonly subnetIds: ReadonlySet<string> };
+}
+
+export const newObserveMemory = (): ObserveMemory => ({});
+
+/**
+ * Creates the EC2 port over an injected client. `observe` reads the world in one concurrent batch
+ * of Describe* calls: instances by the group tag, route tables by their tags, the Elastic IPs, and,
+ * filtered by the IDs the previous read found, status checks and subnets (only the first read of
+ * an execution environment needs a second round for those two, and only new members a follow-up).
+ * `enrollment` answers "is this instance enrolled" from that memory while it is fresh, with one
+ * DescribeInstances otherwise. `apply` sends one mutation; `readBack` re-reads only what a plan touched.
+ */
+export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): Ec2Port & { enrollment(maxAgeMs: number, options?: CallOptions): Promise<Enrollment> } {
   const groupTagKey = options.groupTagKey ?? DEFAULT_GROUP_TAG_KEY;
   const routeTableTagKeys = [...(options.routeTableTagKeys ?? DEFAULT_ROUTE_TABLE_TAG_KEYS)];
   const clock = options.clock ?? systemClock;
+  const memory = options.memory ?? newObserveMemory();
 
   /** Sends one request, translating failures with the given context. */
   async function call<T>(operation: string, context: Record<string, string>, send: () => Promise<T>): Promise<T> {
@@ -93,8 +123,9 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
 
   /** `NextToken` only when there is one, so the first request carries exactly the documented filters. */
   const withToken = (nextToken: string | undefined) => (nextToken === undefined ? {} : { NextToken: nextToken });
+  const chunks = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-  async function describeInstances(): Promise<Ec2Instance[]> {
+  async function describeInstances(send: CallOptions): Promise<Ec2Instance[]> {
     const pages = await paginate('DescribeInstances', (nextToken) =>
       client.send(
         new DescribeInstancesCommand({
@@ -102,25 +133,33 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
           MaxResults: PAGE_SIZE.instances,
           ...withToken(nextToken),
         }),
+        { abortSignal: send.signal },
       ),
     );
     return pages.flatMap((page) => (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []));
   }
 
-  async function describeInstanceStatus(): Promise<InstanceStatus[]> {
-    const pages = await paginate('DescribeInstanceStatus', (nextToken) =>
-      client.send(
-        new DescribeInstanceStatusCommand({
-          IncludeAllInstances: false,
-          MaxResults: PAGE_SIZE.instanceStatus,
-          ...withToken(nextToken),
-        }),
-      ),
+  /**
+   * Status checks of these instances only (never the whole region). An ID EC2 no longer knows fails
+   * the whole call with InvalidInstanceID.NotFound: that read then covers nothing, and the caller
+   * asks again for the instances it has just seen.
+   */
+  async function describeInstanceStatus(ids: readonly string[], send: CallOptions): Promise<{ statuses: InstanceStatus[]; covered: ReadonlySet<string> }> {
+    const results = await Promise.all(
+      chunks([...ids].sort(), STATUS_IDS_PER_CALL).map(async (chunk) => {
+        try {
+          const output = await client.send(new DescribeInstanceStatusCommand({ InstanceIds: chunk, IncludeAllInstances: false }), { abortSignal: send.signal });
+          return { statuses: output.InstanceStatuses ?? [], covered: chunk };
+        } catch (error) {
+          if (isAwsErrorCode(error, 'InvalidInstanceID.NotFound')) return { statuses: [], covered: [] };
+          throw toAwsCallError('DescribeInstanceStatus', error, { instanceIds: chunk.join(',') });
+        }
+      }),
     );
-    return pages.flatMap((page) => page.InstanceStatuses ?? []);
+    return { statuses: results.flatMap((r) => r.statuses), covered: new Set(results.flatMap((r) => r.covered)) };
   }
 
-  async function describeRouteTables(): Promise<Ec2RouteTable[]> {
+  async function describeRouteTables(send: CallOptions): Promise<Ec2RouteTable[]> {
     const pages = await paginate('DescribeRouteTables', (nextToken) =>
       client.send(
         new DescribeRouteTablesCommand({
@@ -128,42 +167,89 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
           MaxResults: PAGE_SIZE.routeTables,
           ...withToken(nextToken),
         }),
+        { abortSignal: send.signal },
       ),
     );
     return pages.flatMap((page) => page.RouteTables ?? []);
   }
 
-  async function describeSubnets(): Promise<Ec2Subnet[]> {
-    const pages = await paginate('DescribeSubnets', (nextToken) =>
-      client.send(new DescribeSubnetsCommand({ MaxResults: PAGE_SIZE.subnets, ...withToken(nextToken) })),
+  /** These subnets only, by filter: a subnet that no longer exists is simply absent, not an error. */
+  async function describeSubnets(ids: readonly string[], send: CallOptions): Promise<Ec2Subnet[]> {
+    const pages = await Promise.all(
+      chunks([...ids].sort(), FILTER_VALUES_PER_CALL).map((chunk) =>
+        paginate('DescribeSubnets', (nextToken) =>
+          client.send(
+            new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: chunk }], MaxResults: PAGE_SIZE.subnets, ...withToken(nextToken) }),
+            { abortSignal: send.signal },
+          ),
+        ),
+      ),
     );
-    return pages.flatMap((page) => page.Subnets ?? []);
+    return pages.flat().flatMap((page) => page.Subnets ?? []);
   }
 
-  async function describeAddresses(): Promise<Address[]> {
+  async function describeAddresses(send: CallOptions): Promise<Address[]> {
     // DescribeAddresses has no pagination: one call returns every Elastic IP in the region.
-    const output = await call('DescribeAddresses', {}, () => client.send(new DescribeAddressesCommand({})));
+    const output = await call('DescribeAddresses', {}, () => client.send(new DescribeAddressesCommand({}), { abortSignal: send.signal }));
     return output.Addresses ?? [];
   }
 
-  async function observe(): Promise<WorldSnapshot> {
-    const observedAt = clock.now();
+  /** Remembers what a read of the instances found, for the next observe and for `enrollment`. */
+  function remember(raw: readonly Ec2Instance[], at: number): void {
+    const groups = new Map<string, string>();
+    const running = new Set<string>();
+    const subnetIds = new Set<string>();
+    for (const instance of raw) {
+      if (!instance.InstanceId) continue;
+      groups.set(instance.InstanceId, tagsToRecord(instance.Tags)[groupTagKey] ?? '');
+      if (instance.State?.Name === 'running') running.add(instance.InstanceId);
+      for (const eni of instance.NetworkInterfaces ?? []) if (eni.SubnetId) subnetIds.add(eni.SubnetId);
+      if (instance.SubnetId) subnetIds.add(instance.SubnetId);
+    }
+    memory.last = { at, groups, running, subnetIds };
+  }
+
+  async function enrollment(maxAgeMs: number, send: CallOptions = {}): Promise<Enrollment> {
+    const known = memory.last;
+    if (known && clock.now() - known.at <= maxAgeMs) return known;
+    const at = clock.now();
     try {
-      const [rawInstances, statuses, rawRouteTables, rawAddresses, rawSubnets] = await Promise.all([
-        describeInstances(),
-        describeInstanceStatus(),
-        describeRouteTables(),
-        describeAddresses(),
-        describeSubnets(),
+      remember(await describeInstances(send), at);
+    } catch (error) {
+      if (!(error instanceof AwsCallError)) throw error;
+      throw new ObserveError(`reading the enrolled instances failed: ${error.message}`, { context: { operation: error.operation }, retriable: error.retriable, cause: error });
+    }
+    return memory.last ?? { at, groups: new Map() };
+  }
+
+  async function observe(send: CallOptions = {}): Promise<WorldSnapshot> {
+    const observedAt = clock.now();
+    const known = memory.last;
+    try {
+      const [rawInstances, rawRouteTables, rawAddresses, firstStatus, firstSubnets] = await Promise.all([
+        describeInstances(send),
+        describeRouteTables(send),
+        describeAddresses(send),
+        known ? describeInstanceStatus([...known.running], send) : undefined,
+        known ? describeSubnets([...known.subnetIds], send) : undefined,
+      ]);
+      remember(rawInstances, observedAt);
+      const now = memory.last ?? { at: observedAt, groups: new Map(), running: new Set<string>(), subnetIds: new Set<string>() };
+      // What the batch could not cover (the first read here, or members that are new since): one more round.
+      const statusCovered = firstStatus?.covered ?? new Set<string>();
+      const subnetsCovered = known?.subnetIds ?? new Set<string>();
+      const [moreStatus, moreSubnets] = await Promise.all([
+        describeInstanceStatus([...now.running].filter((id) => !statusCovered.has(id)), send),
+        describeSubnets([...now.subnetIds].filter((id) => !subnetsCovered.has(id)), send),
       ]);
       const instances = rawInstances.map(toInstance).filter((instance) => instance !== undefined);
       return {
         observedAt,
         instances,
-        statusChecks: foldStatusChecks(instances, statuses),
+        statusChecks: foldStatusChecks(instances, [...(firstStatus?.statuses ?? []), ...moreStatus.statuses]),
         routeTables: rawRouteTables.map(toRouteTable).filter((table) => table !== undefined),
         addresses: rawAddresses.map(toElasticIp).filter((address) => address !== undefined),
-        subnets: rawSubnets.map(toSubnet).filter((subnet) => subnet !== undefined),
+        subnets: [...(firstSubnets ?? []), ...moreSubnets].map(toSubnet).filter((subnet) => subnet !== undefined),
       };
     } catch (error) {
       if (!(error instanceof AwsCallError)) throw error;
@@ -175,27 +261,29 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     }
   }
 
-  async function replaceRoute(routeTableId: string, destination: string, target: SwitchTarget): Promise<void> {
+  async function replaceRoute(routeTableId: string, destination: string, target: SwitchTarget, send: CallOptions): Promise<void> {
     await client.send(
       new ReplaceRouteCommand({
         RouteTableId: routeTableId,
         DestinationCidrBlock: destination,
         NetworkInterfaceId: target.networkInterfaceId,
       }),
+      { abortSignal: send.signal },
     );
   }
 
-  async function createRoute(routeTableId: string, destination: string, target: SwitchTarget): Promise<void> {
+  async function createRoute(routeTableId: string, destination: string, target: SwitchTarget, send: CallOptions): Promise<void> {
     await client.send(
       new CreateRouteCommand({
         RouteTableId: routeTableId,
         DestinationCidrBlock: destination,
         NetworkInterfaceId: target.networkInterfaceId,
       }),
+      { abortSignal: send.signal },
     );
   }
 
-  async function apply(action: Ec2Action): Promise<void> {
+  async function apply(action: Ec2Action, send: CallOptions = {}): Promise<void> {
     switch (action.type) {
       case 'assign-private-ip': {
         const context = { networkInterfaceId: action.networkInterfaceId, instanceId: action.instanceId, ip: action.ip };
@@ -207,6 +295,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
               // Moves the address off whichever ENI in the subnet holds it now.
               AllowReassignment: true,
             }),
+            { abortSignal: send.signal },
           ),
         );
         return;
@@ -228,6 +317,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
               // Without it a moved EIP fails with Resource.AlreadyAssociated.
               AllowReassociation: true,
             }),
+            { abortSignal: send.signal },
           ),
         );
         return;
@@ -245,17 +335,17 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
         // each call falls back to the other on exactly the error that says so.
         if (action.type === 'replace-route') {
           try {
-            await replaceRoute(routeTableId, destination, target);
+            await replaceRoute(routeTableId, destination, target, send);
           } catch (error) {
             if (!isAwsErrorCode(error, 'InvalidRoute.NotFound')) throw toAwsCallError('ReplaceRoute', error, context);
-            await call('CreateRoute', context, () => createRoute(routeTableId, destination, target));
+            await call('CreateRoute', context, () => createRoute(routeTableId, destination, target, send));
           }
         } else {
           try {
-            await createRoute(routeTableId, destination, target);
+            await createRoute(routeTableId, destination, target, send);
           } catch (error) {
             if (!isAwsErrorCode(error, 'RouteAlreadyExists')) throw toAwsCallError('CreateRoute', error, context);
-            await call('ReplaceRoute', context, () => replaceRoute(routeTableId, destination, target));
+            await call('ReplaceRoute', context, () => replaceRoute(routeTableId, destination, target, send));
           }
         }
         return;
@@ -268,6 +358,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
               NetworkInterfaceId: action.networkInterfaceId,
               SourceDestCheck: { Value: false },
             }),
+            { abortSignal: send.signal },
           ),
         );
         return;
@@ -277,12 +368,12 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     }
   }
 
-  async function readBack(query: ReadBackQuery): Promise<ReadBack> {
+  async function readBack(query: ReadBackQuery, send: CallOptions = {}): Promise<ReadBack> {
     const [interfaces, routeTables, addresses] = await Promise.all([
       query.networkInterfaceIds.length === 0
         ? Promise.resolve({})
         : call('DescribeNetworkInterfaces', { networkInterfaceIds: query.networkInterfaceIds.join(',') }, () =>
-            client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [...query.networkInterfaceIds] })),
+            client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [...query.networkInterfaceIds] }), { abortSignal: send.signal }),
           ).then((output) => {
             const result: Record<string, string[]> = {};
             for (const eni of output.NetworkInterfaces ?? []) {
@@ -296,18 +387,18 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
       query.routeTableIds.length === 0
         ? Promise.resolve([])
         : call('DescribeRouteTables', { routeTableIds: query.routeTableIds.join(',') }, () =>
-            client.send(new DescribeRouteTablesCommand({ RouteTableIds: [...query.routeTableIds] })),
+            client.send(new DescribeRouteTablesCommand({ RouteTableIds: [...query.routeTableIds] }), { abortSignal: send.signal }),
           ).then((output) => (output.RouteTables ?? []).map(toRouteTable).filter((table) => table !== undefined)),
       query.allocationIds.length === 0
         ? Promise.resolve([])
         : call('DescribeAddresses', { allocationIds: query.allocationIds.join(',') }, () =>
-            client.send(new DescribeAddressesCommand({ AllocationIds: [...query.allocationIds] })),
+            client.send(new DescribeAddressesCommand({ AllocationIds: [...query.allocationIds] }), { abortSignal: send.signal }),
           ).then((output) => (output.Addresses ?? []).map(toElasticIp).filter((address) => address !== undefined)),
     ]);
     return { interfaces, routeTables, addresses };
   }
 
-  return { observe, apply, readBack };
+  return { observe, enrollment, apply, readBack };
 }
 
 function assertNever(value: never): never {
@@ -349,6 +440,7 @@ function toNetworkInterface(raw: InstanceNetworkInterface): NetworkInterface | u
   return {
     networkInterfaceId: raw.NetworkInterfaceId,
     deviceIndex: raw.Attachment?.DeviceIndex ?? Number.MAX_SAFE_INTEGER,
+    ...(raw.Attachment?.NetworkCardIndex ? { networkCardIndex: raw.Attachment.NetworkCardIndex } : {}),
     subnetId: raw.SubnetId ?? '',
     macAddress: (raw.MacAddress ?? '').toLowerCase(),
     sourceDestCheck: raw.SourceDestCheck ?? true,

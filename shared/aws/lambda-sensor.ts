@@ -3,6 +3,7 @@
  * synchronously. The sensor needs no AWS API, so a dead NAT cannot blind it.
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { CallOptions } from '../core/ports.js';
 import { AwsCallError } from '../errors.js';
 import type { SensorPort, SensorRequest, SensorResponse } from '../probe/ports.js';
 import { safeParse } from '../input.js';
@@ -15,7 +16,7 @@ import { toAwsCallError } from './translate.js';
  */
 export function createLambdaSensor(client: LambdaClient, functionName: string): SensorPort {
   return {
-    async probe(request: SensorRequest): Promise<SensorResponse> {
+    async probe(request: SensorRequest, call: CallOptions = {}): Promise<SensorResponse> {
       const context = { functionName };
       let output;
       try {
@@ -25,6 +26,7 @@ export function createLambdaSensor(client: LambdaClient, functionName: string): 
             InvocationType: 'RequestResponse',
             Payload: new TextEncoder().encode(JSON.stringify(request)),
           }),
+          { abortSignal: call.signal },
         );
       } catch (error) {
         throw toAwsCallError('Invoke', error, context);

@@ -26,13 +26,13 @@ function toCloudWatch(d: MetricDatum): CwDatum[] {
 /** @throws AwsCallError (with the namespace in its context) when a call fails; the calls run concurrently. */
 export function createCloudWatchMetrics(client: CloudWatchClient, namespace: string): MetricsPort {
   return {
-    async put(data) {
+    async put(data, call = {}) {
       const all = data.flatMap(toCloudWatch);
       const calls: Promise<unknown>[] = [];
       for (let i = 0; i < all.length; i += MAX_METRICS_PER_CALL) {
         const MetricData = all.slice(i, i + MAX_METRICS_PER_CALL);
         calls.push(
-          client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData })).catch((error: unknown) => {
+          client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData }), { abortSignal: call.signal }).catch((error: unknown) => {
             throw toAwsCallError('PutMetricData', error, { namespace });
           }),
         );

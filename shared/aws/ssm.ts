@@ -11,7 +11,7 @@ import {
   type GetCommandInvocationCommandOutput,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { Clock, HostPort, HostResult, HostScript } from '../core/ports.js';
+import type { CallOptions, Clock, HostPort, HostResult, HostScript } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface SsmHostPortOptions {
@@ -103,7 +103,7 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
   const pollIntervalMs = options.pollIntervalMs ?? 500;
   const executionTimeoutSeconds = options.executionTimeoutSeconds ?? 10;
 
-  async function send(instanceIds: readonly string[], script: HostScript): Promise<string | 'not-managed'> {
+  async function send(instanceIds: readonly string[], script: HostScript, call: CallOptions): Promise<string | 'not-managed'> {
     const comment = (options.comment ?? `vpc-failover ${script.name}`).slice(0, MAX_COMMENT_LENGTH);
     try {
       const output = await client.send(
@@ -114,6 +114,7 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
           TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
           Comment: comment,
         }),
+        { abortSignal: call.signal },
       );
       const commandId = output.Command?.CommandId;
       if (!commandId) throw new TypeError('SendCommand returned no CommandId');
@@ -125,9 +126,9 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
   }
 
   /** One instance's full result, or undefined when it is not readable yet or the call was throttled. */
-  async function fetch(commandId: string, instanceId: string): Promise<GetCommandInvocationCommandOutput | undefined> {
+  async function fetch(commandId: string, instanceId: string, call: CallOptions): Promise<GetCommandInvocationCommandOutput | undefined> {
     try {
-      return await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
+      return await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }), { abortSignal: call.signal });
     } catch (error) {
       const translated = isAwsErrorCode(error, 'InvocationDoesNotExist')
         ? undefined
@@ -142,7 +143,7 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
    * the pages end. A retriable error ends the listing early: what was seen so far is used and the
    * rest counts as pending.
    */
-  async function list(commandId: string, wanted: ReadonlySet<string>): Promise<Map<string, CommandInvocation>> {
+  async function list(commandId: string, wanted: ReadonlySet<string>, call: CallOptions): Promise<Map<string, CommandInvocation>> {
     const listed = new Map<string, CommandInvocation>();
     let nextToken: string | undefined;
     // A bound on pages, so a service that kept answering tokens could not hold the round forever.
@@ -151,6 +152,7 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
       try {
         output = await client.send(
           new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, MaxResults: LIST_PAGE_SIZE, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
+          { abortSignal: call.signal },
         );
       } catch (error) {
         const translated = toAwsCallError('ListCommandInvocations', error, { commandId, instanceIds: [...wanted].join(',') });
@@ -179,16 +181,16 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
    * instance is not managed, so a rejected chunk is re-sent one instance at a time: a single
    * terminated instance must not blind the command to the others.
    */
-  async function dispatch(ids: readonly string[], script: HostScript): Promise<Array<[string, string | 'not-managed']>> {
-    const commandId = await send(ids, script);
+  async function dispatch(ids: readonly string[], script: HostScript, call: CallOptions): Promise<Array<[string, string | 'not-managed']>> {
+    const commandId = await send(ids, script, call);
     if (commandId !== 'not-managed' || ids.length === 1) return ids.map((id) => [id, commandId]);
-    const singles = await settleAll(ids.map((id) => send([id], script)));
+    const singles = await settleAll(ids.map((id) => send([id], script, call)));
     return ids.map((id, index) => [id, singles[index] ?? 'not-managed']);
   }
 
   /** One polling round for one command: moves what ended from `pending` to `results`. */
-  async function pollCommand(commandId: string, pending: Set<string>, results: Map<string, HostResult>): Promise<void> {
-    const listed = await list(commandId, pending);
+  async function pollCommand(commandId: string, pending: Set<string>, results: Map<string, HostResult>, call: CallOptions): Promise<void> {
+    const listed = await list(commandId, pending, call);
     const incomplete: string[] = [];
     for (const instanceId of pending) {
       const invocation = listed.get(instanceId);
@@ -202,7 +204,7 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
         results.set(instanceId, result);
       }
     }
-    const fetched = await settleAll(incomplete.map((instanceId) => fetch(commandId, instanceId)));
+    const fetched = await settleAll(incomplete.map((instanceId) => fetch(commandId, instanceId, call)));
     fetched.forEach((invocation, index) => {
       const instanceId = incomplete[index];
       const status = invocation && invocationOutcome(invocation.Status, invocation.StatusDetails);
@@ -212,11 +214,11 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
     });
   }
 
-  async function run(instanceIds: readonly string[], script: HostScript, deadline: number): Promise<readonly HostResult[]> {
+  async function run(instanceIds: readonly string[], script: HostScript, deadline: number, call: CallOptions = {}): Promise<readonly HostResult[]> {
     const unique = [...new Set(instanceIds)];
     if (unique.length === 0) return [];
 
-    const dispatched = await settleAll(chunk(unique, SSM_MAX_INSTANCES_PER_COMMAND).map((ids) => dispatch(ids, script)));
+    const dispatched = await settleAll(chunk(unique, SSM_MAX_INSTANCES_PER_COMMAND).map((ids) => dispatch(ids, script, call)));
     const results = new Map<string, HostResult>();
     const pending = new Map<string, Set<string>>(); // commandId -> instances still running under it
     for (const [instanceId, commandId] of dispatched.flat()) {
@@ -230,10 +232,11 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
     const waiting = () => [...pending].filter(([, ids]) => ids.size > 0);
     while (waiting().length > 0) {
       const remaining = deadline - clock.now();
-      if (remaining <= 0) break;
+      // Aborted (the run reached its own deadline): what is still pending is reported as not finished.
+      if (remaining <= 0 || call.signal?.aborted) break;
       // The invocations are never listed right after SendCommand; waiting first saves a wasted round.
       await clock.sleep(Math.min(pollIntervalMs, remaining));
-      await settleAll(waiting().map(([commandId, ids]) => pollCommand(commandId, ids, results)));
+      await settleAll(waiting().map(([commandId, ids]) => pollCommand(commandId, ids, results, call)));
     }
     return unique.map((id) => results.get(id) ?? { instanceId: id, status: 'timed-out', stdout: '', stderr: '' });
   }

@@ -29,6 +29,8 @@ export interface ApplyOptions {
    */
   readonly hostDeadline?: number;
   readonly concurrency: number;
+  /** Aborts the AWS calls still in flight at the run's deadline. */
+  readonly signal?: AbortSignal;
   readonly onRetry?: (summary: string, error: FailoverError, attempt: number) => void;
 }
 
@@ -59,10 +61,12 @@ const targetEni = (a: Action): string | undefined =>
 /** Applies a plan. Never throws for an AWS failure: each action reports its own outcome. */
 export async function applyActions(actions: readonly Action[], deps: ApplyDeps, options: ApplyOptions): Promise<ActionReport[]> {
   const reports = new Map<Action, ActionReport>();
+  const call = options.signal ? { signal: options.signal } : {};
   const runEc2 = (action: Ec2Action) =>
-    retry(() => deps.ec2.apply(action), {
+    retry(() => deps.ec2.apply(action, call), {
       clock: deps.clock,
       deadline: options.deadline,
+      ...call,
       onRetry: (error, attempt) => options.onRetry?.(describeAction(action), error, attempt),
     }).then(
       () => reports.set(action, { summary: describeAction(action), status: 'applied' }),
@@ -84,16 +88,18 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps, 
     return runEc2(action);
   });
 
-  const assigned = new Set(
-    switches.filter((a) => a.type === 'assign-private-ip' && reports.get(a)?.status === 'applied').map((a) => (a as { instanceId: string }).instanceId),
+  // Bringing an address up only makes sense where it was assigned; a repair without an assignment is the
+  // address already on that ENI.
+  const unassigned = new Set(
+    switches.filter((a) => a.type === 'assign-private-ip' && reports.get(a)?.status !== 'applied').map((a) => (a as { instanceId: string }).instanceId),
   );
   const hostActions = actions.filter(isHost);
   await Promise.all(
     hostActions.map(async (action) => {
-      if (action.type === 'activate-ip' && !assigned.has(action.instanceId)) return skip(action, 'the address was not assigned');
+      if (action.type === 'activate-ip' && unassigned.has(action.instanceId)) return skip(action, 'the address was not assigned');
       const script = action.type === 'activate-ip' ? activateIpScript(action) : deactivateIpScript(action);
       try {
-        const [result] = await deps.host.run([action.instanceId], script, Math.min(options.deadline, options.hostDeadline ?? options.deadline));
+        const [result] = await deps.host.run([action.instanceId], script, Math.min(options.deadline, options.hostDeadline ?? options.deadline), call);
         const ok = result?.status === 'success';
         reports.set(action, {
           summary: describeAction(action),
@@ -142,7 +148,7 @@ export interface Verification {
 export async function verifyActions(
   applied: readonly Action[],
   deps: Pick<ApplyDeps, 'ec2' | 'clock'>,
-  options: { deadline: number; intervalMs: number },
+  options: { deadline: number; intervalMs: number; signal?: AbortSignal },
 ): Promise<Verification> {
   let pending = applied.filter((a) => a.type === 'assign-private-ip' || a.type === 'associate-address' || a.type === 'replace-route' || a.type === 'create-route');
   let readBacks = 0;
@@ -154,12 +160,12 @@ export async function verifyActions(
     };
     try {
       readBacks++;
-      const view = await deps.ec2.readBack(query);
+      const view = await deps.ec2.readBack(query, options.signal ? { signal: options.signal } : {});
       pending = pending.filter((a) => !isVisible(a, view));
     } catch (error) {
       if (!(error instanceof FailoverError)) throw error;
     }
-    if (pending.length === 0 || deps.clock.now() + options.intervalMs > options.deadline) break;
+    if (pending.length === 0 || deps.clock.now() + options.intervalMs > options.deadline || options.signal?.aborted) break;
     await deps.clock.sleep(options.intervalMs);
   }
   return { verified: pending.length === 0, pending: pending.map(describeAction), readBacks };

@@ -2,11 +2,11 @@
  * The decision: a pure function of (group, health, intent, clock, last move) to a plan.
  * Same inputs, same plan: two deciders that see the same world pick the same node.
  */
-import type { Group, Member } from './groups.js';
+import type { Group, Member, VipGroup } from './groups.js';
 import type { Assessment, HealthMap } from './health.js';
 import { type Slot, groupHolder, slotsOf } from './holders.js';
-import type { Action, GroupKind, SwitchTarget } from './model.js';
-import { parseCidr } from './validate.js';
+import type { Action, GroupKind, OsReport, SourceRouting, SwitchTarget } from './model.js';
+import { intToIp, ipv4ToInt, parseCidr } from './validate.js';
 
 /** Why the core was asked to look at a group. */
 export type Intent =
@@ -25,12 +25,22 @@ export interface DecideInput {
   readonly intent: Intent;
   readonly now: number;
   readonly lastMoveAt?: number;
+  /** What the members' OSes had configured (VIP groups); reports older than the last move are ignored. */
+  readonly os?: OsReport;
 }
 
 export interface Move {
   readonly scope: string;
   readonly from?: string;
   readonly to: string;
+  readonly reason: string;
+}
+
+/** An OS-side correction that moves nothing in EC2: the VIP brought up where EC2 delivers it, or taken down elsewhere. */
+export interface Repair {
+  readonly scope: string;
+  readonly instanceId: string;
+  readonly change: 'bring-up' | 'take-down';
   readonly reason: string;
 }
 
@@ -41,6 +51,7 @@ export interface Plan {
   readonly outcome: 'change' | 'none' | 'refused';
   readonly reason: string;
   readonly moves: readonly Move[];
+  readonly repairs: readonly Repair[];
   readonly actions: readonly Action[];
 }
 
@@ -151,19 +162,69 @@ function forwardingPrereqs(targets: readonly Member[]): Action[] {
     .map((m) => ({ type: 'disable-source-dest-check', networkInterfaceId: m.eni.networkInterfaceId, instanceId: idOf(m) }) as const);
 }
 
-function summarize(group: Group, choices: readonly { slot: Slot; choice: Choice }[], actions: Action[]): Plan {
+function summarize(group: Group, choices: readonly { slot: Slot; choice: Choice }[], actions: Action[], repairs: readonly Repair[] = []): Plan {
   const moves = choices.flatMap(({ slot, choice }) =>
     choice.kind === 'move' ? [{ scope: slot.scope, ...(slot.holder ? { from: idOf(slot.holder) } : {}), to: idOf(choice.to), reason: choice.reason }] : [],
   );
   const refusals = choices.filter(({ choice }) => choice.kind === 'refuse');
-  const reason = [...new Set(choices.map(({ slot, choice }) => (choices.length > 1 ? `${slot.scope}: ${choice.reason}` : choice.reason)))].join('; ');
-  const outcome = moves.length > 0 ? 'change' : refusals.length > 0 ? 'refused' : 'none';
-  return { group: group.name, kind: group.kind, outcome, reason, moves, actions: moves.length > 0 ? actions : [] };
+  const reasons = choices.map(({ slot, choice }) => (choices.length > 1 ? `${slot.scope}: ${choice.reason}` : choice.reason));
+  const reason = [...new Set([...reasons, ...repairs.map((r) => r.reason)])].join('; ');
+  const changes = moves.length > 0 || repairs.length > 0;
+  const outcome = changes ? 'change' : refusals.length > 0 ? 'refused' : 'none';
+  return { group: group.name, kind: group.kind, outcome, reason, moves, repairs, actions: changes ? actions : [] };
+}
+
+/** The subnet's router, which a VPC always puts at the first host address. */
+function subnetRouter(cidr: string): string {
+  const parsed = parseCidr(cidr);
+  if (!parsed) return '';
+  const size = 2 ** (32 - parsed.prefixLength);
+  return intToIp(Math.floor(ipv4ToInt(parsed.base) / size) * size + 1);
+}
+
+/** What the OS side of a VIP group needs: bring the address up on its holder, take it down everywhere else. */
+function vipOsActions(group: VipGroup, member: Member, change: 'bring-up' | 'take-down'): Action {
+  const prefixLength = parseCidr(group.subnet.cidrBlock)?.prefixLength ?? 32;
+  const eni = member.eni;
+  const sourceRouting: SourceRouting | undefined =
+    eni.deviceIndex > 0
+      ? { table: 10_000 + 100 * (eni.networkCardIndex ?? 0) + eni.deviceIndex, gateway: subnetRouter(group.subnet.cidrBlock), subnetCidr: group.subnet.cidrBlock }
+      : undefined;
+  return {
+    type: change === 'bring-up' ? 'activate-ip' : 'deactivate-ip',
+    instanceId: idOf(member),
+    macAddress: eni.macAddress,
+    ip: group.vip,
+    prefixLength,
+    ...(sourceRouting ? { sourceRouting } : {}),
+  };
+}
+
+/**
+ * OS-side repairs for a VIP group that stays where it is: the holder's OS lacks the address (a
+ * failed or lost activation), or another member still has it (a split brain in the OS). Only
+ * reports made after the last move count: an older one describes a world the move has changed.
+ */
+function vipRepairs(group: VipGroup, holder: Member | undefined, os: OsReport | undefined, lastMoveAt: number | undefined, skip: ReadonlySet<string>): Repair[] {
+  const seen = (m: Member): boolean | undefined => {
+    const view = os?.[idOf(m)];
+    return view && view.at >= (lastMoveAt ?? Number.NEGATIVE_INFINITY) ? view.addresses[group.vip] : undefined;
+  };
+  const repairs: Repair[] = [];
+  for (const m of group.members) {
+    if (m.instance.state !== 'running' || skip.has(idOf(m))) continue;
+    if (m === holder && seen(m) === false) {
+      repairs.push({ scope: group.vip, instanceId: idOf(m), change: 'bring-up', reason: `${group.vip} is on ${idOf(m)}'s ENI but not up in its OS: bring it up` });
+    } else if (m !== holder && seen(m) === true) {
+      repairs.push({ scope: group.vip, instanceId: idOf(m), change: 'take-down', reason: `${idOf(m)} still has ${group.vip} up in its OS but does not hold it: take it down` });
+    }
+  }
+  return repairs;
 }
 
 /** Plans what to change for one group. Never throws on world state; returns `refused` instead. */
 export function decide(input: DecideInput): Plan {
-  const { group, health, intent, now, lastMoveAt } = input;
+  const { group, health, intent, now, lastMoveAt, os } = input;
   const base = {
     members: group.members,
     health,
@@ -175,7 +236,7 @@ export function decide(input: DecideInput): Plan {
 
   if (group.kind === 'nat') {
     if (intent.type === 'failover' && intent.from === undefined && intent.to === undefined) {
-      return { group: group.name, kind: group.kind, outcome: 'refused', reason: "a nat group needs 'from' or 'to' for a manual failover", moves: [], actions: [] };
+      return { group: group.name, kind: group.kind, outcome: 'refused', reason: "a nat group needs 'from' or 'to' for a manual failover", moves: [], repairs: [], actions: [] };
     }
     const choices = slots.map((slot) => ({
       slot,
@@ -206,24 +267,31 @@ export function decide(input: DecideInput): Plan {
   const [slot] = slots;
   if (!slot) throw new Error(`unreachable: ${group.kind} group ${group.name} has no slot`);
   const choice = choose(slot, ctx);
-  if (choice.kind !== 'move') return summarize(group, [{ slot, choice }], []);
-  const to = choice.to;
 
   if (group.kind === 'eip') {
+    if (choice.kind !== 'move') return summarize(group, [{ slot, choice }], []);
+    const to = choice.to;
     const primaryIp = to.eni.privateIps.find((ip) => ip.primary)?.address ?? to.instance.privateIp;
     const target: SwitchTarget = { kind: 'eni-private-ip', networkInterfaceId: to.eni.networkInterfaceId, instanceId: idOf(to), privateIp: primaryIp };
     return summarize(group, [{ slot, choice }], [{ type: 'associate-address', allocationId: group.allocationId, target }]);
   }
 
-  const prefixLength = parseCidr(group.subnet.cidrBlock)?.prefixLength ?? 32;
+  if (choice.kind !== 'move') {
+    // Nothing moves in EC2; the OS side may still be wrong where the VIP is delivered.
+    const repairs = slot.holder ? vipRepairs(group, slot.holder, os, lastMoveAt, new Set()) : [];
+    const actions = repairs.map((r) => vipOsActions(group, group.members.find((m) => idOf(m) === r.instanceId) as Member, r.change));
+    return summarize(group, [{ slot, choice }], actions, repairs);
+  }
+  const to = choice.to;
   const old = slot.holder;
   const actions: Action[] = [
     { type: 'assign-private-ip', networkInterfaceId: to.eni.networkInterfaceId, instanceId: idOf(to), ip: group.vip },
-    { type: 'activate-ip', instanceId: idOf(to), macAddress: to.eni.macAddress, ip: group.vip, prefixLength },
+    vipOsActions(group, to, 'bring-up'),
   ];
   // The old holder may still answer for the VIP in its OS; take it down there if it can still run commands.
-  if (old && old !== to && old.instance.state === 'running') {
-    actions.push({ type: 'deactivate-ip', instanceId: idOf(old), macAddress: old.eni.macAddress, ip: group.vip, prefixLength });
-  }
-  return summarize(group, [{ slot, choice }], actions);
+  if (old && old !== to && old.instance.state === 'running') actions.push(vipOsActions(group, old, 'take-down'));
+  // And any other member whose OS still has it (an older split brain).
+  const others = vipRepairs(group, to, os, lastMoveAt, new Set([idOf(to), ...(old ? [idOf(old)] : [])])).filter((r) => r.change === 'take-down');
+  actions.push(...others.map((r) => vipOsActions(group, group.members.find((m) => idOf(m) === r.instanceId) as Member, 'take-down')));
+  return summarize(group, [{ slot, choice }], actions, others);
 }

@@ -1,16 +1,20 @@
 /**
- * The failover core: observe, decide, apply, verify, journal. Every trigger (manual, event, probe)
- * comes through `run()`, so the lease and the safety rules hold whatever started it.
+ * The failover core: observe, decide, apply, verify, journal, tell. Every trigger (manual, event,
+ * probe) comes through `run()`, so the lease and the safety rules hold whatever started it.
  */
 import { FailoverError, RefusedError } from '../errors.js';
 import { type ActionReport, applyActions, verifyActions } from './apply.js';
 import { type Intent, type Plan, decide } from './decide.js';
 import { type Discovery, type DiscoveryDefaults, type Group, discover } from './groups.js';
 import { type HealthMap, assessHealth } from './health.js';
-import { groupHolder, slotsOf } from './holders.js';
-import type { Trigger, Verdict, WorldSnapshot } from './model.js';
-import type { Clock, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort } from './ports.js';
+import { groupHolder } from './holders.js';
+import type { Action, OsReport, OsView, Trigger, Verdict, WorldSnapshot } from './model.js';
+import { isNoteworthy, noticeOf } from './notice.js';
+import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, NotifierPort } from './ports.js';
 import { retry } from './retry.js';
+import { type HolderView, type StatusReport, buildStatus, holdersOf, statusNames } from './status.js';
+
+export type { GroupStatus, HolderView, MemberView, StatusReport } from './status.js';
 
 /** The subset of a structured logger the core uses (Powertools' Logger fits). */
 export interface Log {
@@ -30,6 +34,8 @@ export interface EngineSettings extends DiscoveryDefaults {
   /** How long OS-side commands (ip addr on the holders) may take; default 8 s. */
   readonly hostTimeoutMs?: number;
   readonly journalLimit: number;
+  /** Names the deployment in notices, e.g. `vpc-failover prod`. */
+  readonly noticePrefix?: string;
 }
 
 export interface EngineDeps {
@@ -40,6 +46,10 @@ export interface EngineDeps {
   readonly clock: Clock;
   readonly log: Log;
   readonly settings: EngineSettings;
+  /** Reaches a moved VIP from inside the VPC (the sensor); without it the data plane is not verified. */
+  readonly dataPlane?: DataPlanePort;
+  /** Tells people about moves and about automatic decisions that could not act; it must never throw. */
+  readonly notifier?: NotifierPort;
 }
 
 export interface RunRequest {
@@ -51,17 +61,20 @@ export interface RunRequest {
   readonly reason?: string;
   /** Probe verdicts; instances without one are judged on EC2 status checks. */
   readonly probes?: Readonly<Record<string, Verdict>>;
+  /** Why a probe judged a node as it did (`no TCP on 443 from the VPC`), for reasons and notices. */
+  readonly probeReasons?: Readonly<Record<string, string>>;
+  /** What the members' OSes had configured, as the probe sweep saw it. */
+  readonly os?: OsReport;
   /** A snapshot the caller already has (the event path observes while it parses). */
   readonly snapshot?: WorldSnapshot;
+  /** A lease on `group` that the caller took while it observed (the event path saves a round trip). */
+  readonly grant?: LeaseGrant;
   /** Epoch ms by which the run must be finished (the Lambda's remaining time, less a margin). */
   readonly deadline: number;
-}
-
-export interface HolderView {
-  readonly scope: string;
-  readonly holder?: string;
-  readonly pointsAt: string;
-  readonly broken: boolean;
+  /** Aborts the AWS calls of the work itself at the deadline. */
+  readonly signal?: AbortSignal;
+  /** Bounds what must still happen after the work (journal, release, notice); defaults to `signal`'s absence: unbounded. */
+  readonly settle?: AbortSignal;
 }
 
 export interface GroupResult {
@@ -77,40 +90,17 @@ export interface GroupResult {
   readonly actions: readonly ActionReport[];
   readonly plan?: Plan;
   readonly durationMs: number;
+  /** Where the decision was journaled, when it was. */
+  readonly journalKey?: string;
 }
-
-const holders = (group: Group): HolderView[] =>
-  slotsOf(group).map((s) => ({ scope: s.scope, pointsAt: s.pointsAt, broken: s.broken, ...(s.holder ? { holder: s.holder.instance.instanceId } : {}) }));
 
 const LEASE_POLL_MS = 250;
 /** Time kept back from the lease's expiry for journaling and release. */
 const LEASE_MARGIN_MS = 3_000;
+/** Attempts to reach a moved VIP on its ports before the move counts as not verified. */
+const DATA_PLANE_ATTEMPTS = 3;
 
-export interface MemberView {
-  readonly instanceId: string;
-  readonly state: string;
-  readonly availabilityZone: string;
-  readonly priority?: number;
-  readonly health: Verdict;
-  readonly why: string;
-}
-
-export interface GroupStatus {
-  readonly group: string;
-  readonly kind: Group['kind'] | 'unknown';
-  readonly policy?: Group['policy'];
-  readonly members: readonly MemberView[];
-  readonly holders: readonly HolderView[];
-  /** Empty for a group that can be moved. */
-  readonly problems: readonly string[];
-  readonly lastMoveAt?: string;
-  readonly journal: readonly JournalEntry[];
-}
-
-export interface StatusReport {
-  readonly observedAt: string;
-  readonly groups: readonly GroupStatus[];
-}
+const SWITCHES: ReadonlySet<Action['type']> = new Set(['assign-private-ip', 'associate-address', 'replace-route', 'create-route']);
 
 export class FailoverEngine {
   /**
@@ -120,12 +110,17 @@ export class FailoverEngine {
    * during a cooldown.
    */
   private readonly lastMoveSeen = new Map<string, number>();
+  /**
+   * What this engine did to the members' OSes, as OS views: an activation that failed counts as
+   * "not up" until a later report says otherwise, so the next round tries it again.
+   */
+  private readonly osDone = new Map<string, OsView>();
 
   constructor(private readonly deps: EngineDeps) {}
 
   /** One batched read; retried on throttling, never interpreted as "down" when it fails. */
-  async observe(deadline: number): Promise<WorldSnapshot> {
-    return retry(() => this.deps.ec2.observe(), { clock: this.deps.clock, deadline });
+  async observe(deadline: number, options: CallOptions = {}): Promise<WorldSnapshot> {
+    return retry(() => this.deps.ec2.observe(options), { clock: this.deps.clock, deadline, ...(options.signal ? { signal: options.signal } : {}) });
   }
 
   discover(world: WorldSnapshot): Discovery {
@@ -133,87 +128,100 @@ export class FailoverEngine {
   }
 
   /** Every group (or one), with members, holders, problems and recent journal entries: a constant number of calls. */
-  async status(name: string | undefined, deadline: number, probes?: Readonly<Record<string, Verdict>>): Promise<StatusReport> {
+  async status(name: string | undefined, deadline: number, options: CallOptions & { probes?: Readonly<Record<string, Verdict>> } = {}): Promise<StatusReport> {
     const { lease, journal, settings } = this.deps;
-    const world = await this.observe(deadline);
-    const { groups, misconfigured } = this.discover(world);
-    const names = [...groups.map((g) => g.name), ...misconfigured.map((g) => g.name)].filter((n) => name === undefined || n === name);
+    const world = await this.observe(deadline, options);
+    const discovery = this.discover(world);
+    const names = statusNames(discovery, name);
     if (name !== undefined && names.length === 0) {
       throw new RefusedError(`no group named '${name}': no instance carries failover:group=${name}`, { context: { group: name } });
     }
-    const [lastMoves, entries] = await Promise.all([lease.lastMoves(names), journal.recent(name, settings.journalLimit)]);
-    const health = assessHealth(world, probes);
-    const byId = new Map(world.instances.map((i) => [i.instanceId, i]));
-    const member = (id: string, priority?: number): MemberView => {
-      const instance = byId.get(id);
-      const h = health[id];
-      return {
-        instanceId: id,
-        state: instance?.state ?? 'unknown',
-        availabilityZone: instance?.availabilityZone ?? 'unknown',
-        ...(priority === undefined || priority === Number.MAX_SAFE_INTEGER ? {} : { priority }),
-        health: h?.verdict ?? 'unknown',
-        why: h?.why ?? 'not observed',
-      };
-    };
-    const common = (group: string) => {
-      const at = lastMoves[group];
-      return { ...(at === undefined ? {} : { lastMoveAt: new Date(at).toISOString() }), journal: entries.filter((e) => e.group === group) };
-    };
-    const views: GroupStatus[] = [
-      ...groups.map((g) => ({
-        group: g.name,
-        kind: g.kind,
-        policy: g.policy,
-        members: g.members.map((m) => member(m.instance.instanceId, m.priority)),
-        holders: holders(g),
-        problems: [],
-        ...common(g.name),
-      })),
-      ...misconfigured.map((g) => ({
-        group: g.name,
-        kind: g.kind ?? ('unknown' as const),
-        members: g.instanceIds.map((id) => member(id)),
-        holders: [],
-        problems: g.problems,
-        ...common(g.name),
-      })),
-    ];
-    return { observedAt: new Date(world.observedAt).toISOString(), groups: views.filter((v) => names.includes(v.group)) };
+    const [lastMoves, entries] = await Promise.all([lease.lastMoves(names, options), journal.recent(name, settings.journalLimit, options)]);
+    return buildStatus(world, discovery, names, lastMoves, entries, options.probes);
+  }
+
+  /**
+   * Takes a group's lease ahead of the decision (the event path, while it observes). The run that
+   * gets it as `request.grant` releases it; `release` is for a caller that ends up not running.
+   */
+  async lease(group: string, deadline: number, options: CallOptions = {}): Promise<LeaseGrant | undefined> {
+    return (await this.acquire(group, deadline, options))?.grant;
+  }
+
+  async release(grant: LeaseGrant, options: CallOptions = {}): Promise<void> {
+    await this.deps.lease.release(grant, this.deps.clock.now(), undefined, options).catch((error: unknown) => this.deps.log.warn('lease release failed; it expires on its own', { error: String(error) }));
   }
 
   /** Runs the request for the matching groups, concurrently; each group under its own lease. */
   async run(request: RunRequest): Promise<GroupResult[]> {
-    const world = request.snapshot ?? (await this.observe(request.deadline));
-    const { groups, misconfigured } = this.discover(world);
-    const broken = misconfigured.filter((g) => request.group === undefined || g.name === request.group);
-    const selected = groups.filter((g) => request.group === undefined || g.name === request.group);
-    if (request.group !== undefined && selected.length === 0 && broken.length === 0) {
-      throw new RefusedError(`no group named '${request.group}': no instance carries failover:group=${request.group}`, {
-        context: { group: request.group },
-      });
+    const call = request.signal ? { signal: request.signal } : {};
+    let grant = request.grant;
+    try {
+      const world = request.snapshot ?? (await this.observe(request.deadline, call));
+      const { groups, misconfigured } = this.discover(world);
+      const broken = misconfigured.filter((g) => request.group === undefined || g.name === request.group);
+      const selected = groups.filter((g) => request.group === undefined || g.name === request.group);
+      if (request.group !== undefined && selected.length === 0 && broken.length === 0) {
+        throw new RefusedError(`no group named '${request.group}': no instance carries failover:group=${request.group}`, {
+          context: { group: request.group },
+        });
+      }
+      const health = assessHealth(world, request.probes, request.probeReasons);
+      const results = await Promise.all(
+        selected.map((group) => {
+          const mine = grant?.group === group.name ? grant : undefined;
+          if (mine) grant = undefined;
+          return this.runGroup(group, world, health, request, mine);
+        }),
+      );
+      return [
+        ...results,
+        ...broken.map((g) => ({
+          group: g.name,
+          kind: g.kind ?? ('unknown' as const),
+          trigger: request.trigger,
+          dryRun: request.dryRun ?? false,
+          outcome: 'refused' as const,
+          reason: `misconfigured, never moved: ${g.problems.join('; ')}`,
+          before: [],
+          after: [],
+          actions: [],
+          durationMs: 0,
+        })),
+      ];
+    } finally {
+      // A lease taken ahead for a group that turned out not to need it.
+      if (grant) await this.release(grant, request.settle ? { signal: request.settle } : {});
     }
-    const health = assessHealth(world, request.probes);
-    const results = await Promise.all(selected.map((group) => this.runGroup(group, world, health, request)));
-    return [
-      ...results,
-      ...broken.map((g) => ({
-        group: g.name,
-        kind: g.kind ?? ('unknown' as const),
-        trigger: request.trigger,
-        dryRun: request.dryRun ?? false,
-        outcome: 'refused' as const,
-        reason: `misconfigured, never moved: ${g.problems.join('; ')}`,
-        before: [],
-        after: [],
-        actions: [],
-        durationMs: 0,
-      })),
-    ];
   }
 
-  private async runGroup(initial: Group, world: WorldSnapshot, health: HealthMap, request: RunRequest): Promise<GroupResult> {
+  /** What the OSes have, newest report per instance first: the probe's, or what this engine did since. */
+  private osView(reported: OsReport | undefined): OsReport {
+    const merged: Record<string, OsView> = { ...reported };
+    for (const [id, done] of this.osDone) {
+      const seen = merged[id];
+      merged[id] = !seen || seen.at < done.at ? { at: done.at, addresses: { ...seen?.addresses, ...done.addresses } } : seen;
+    }
+    return merged;
+  }
+
+  /** Records what host actions did to the OSes: done means up (or down); failed means not up. */
+  private noteOsActions(actions: readonly Action[], reports: readonly ActionReport[], at: number): void {
+    actions.forEach((action, i) => {
+      if (action.type !== 'activate-ip' && action.type !== 'deactivate-ip') return;
+      const ok = reports[i]?.status === 'applied';
+      // A failed take-down says nothing certain about the address; only a failed bring-up is "not up".
+      if (action.type === 'deactivate-ip' && !ok) return;
+      const up = action.type === 'activate-ip' && ok;
+      const previous = this.osDone.get(action.instanceId)?.addresses;
+      this.osDone.set(action.instanceId, { at, addresses: { ...previous, [action.ip]: up } });
+    });
+  }
+
+  private async runGroup(initial: Group, world: WorldSnapshot, health: HealthMap, request: RunRequest, early: LeaseGrant | undefined): Promise<GroupResult> {
     const { clock, lease, settings, log } = this.deps;
+    const call = request.signal ? { signal: request.signal } : {};
+    const settle = request.settle ? { signal: request.settle } : {};
     const started = clock.now();
     const dryRun = request.dryRun ?? false;
     const result = (group: Group, fields: Pick<GroupResult, 'outcome' | 'reason'> & Partial<GroupResult>): GroupResult => ({
@@ -221,8 +229,8 @@ export class FailoverEngine {
       kind: group.kind,
       trigger: request.trigger,
       dryRun,
-      before: holders(initial),
-      after: holders(group),
+      before: holdersOf(initial),
+      after: holdersOf(group),
       actions: [],
       durationMs: clock.now() - started,
       ...fields,
@@ -233,21 +241,23 @@ export class FailoverEngine {
     const holderNow = pinned ? groupHolder(initial)?.instance.instanceId : undefined;
     const intent: Intent = holderNow ? { type: 'failover', from: holderNow } : request.intent;
     const decideAt = (group: Group, h: HealthMap, lastMoveAt?: number) =>
-      decide({ group, health: h, intent, now: clock.now(), ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
+      decide({ group, health: h, intent, now: clock.now(), os: this.osView(request.os), ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
 
     if (dryRun) {
-      const lastMoveAt = (await lease.lastMoves([initial.name]))[initial.name];
+      if (early) await this.release(early, settle);
+      const lastMoveAt = (await lease.lastMoves([initial.name], call))[initial.name];
       const plan = decideAt(initial, health, lastMoveAt);
       return result(initial, { outcome: plan.outcome === 'refused' ? 'refused' : 'unchanged', reason: `dry run: ${plan.reason}`, plan });
     }
 
     // Most rounds change nothing: plan first, and only take the lease when there is something to do.
-    const tentative = decideAt(initial, health, this.lastMoveSeen.get(initial.name));
+    const tentative = decideAt(initial, health, early?.lastMoveAt ?? this.lastMoveSeen.get(initial.name));
     if (tentative.outcome !== 'change') {
-      return result(initial, { outcome: tentative.outcome === 'refused' ? 'refused' : 'unchanged', reason: tentative.reason, plan: tentative });
+      if (early) await this.release(early, settle);
+      return this.tell(result(initial, { outcome: tentative.outcome === 'refused' ? 'refused' : 'unchanged', reason: tentative.reason, plan: tentative }), settle);
     }
 
-    const acquired = await this.acquire(initial.name, request.deadline);
+    const acquired = early ? { grant: early, waited: false } : await this.acquire(initial.name, request.deadline, call);
     if (!acquired) return result(initial, { outcome: 'busy', reason: 'another decider held the lease until the deadline', plan: tentative });
     const { grant, waited } = acquired;
     if (grant.lastMoveAt !== undefined) this.lastMoveSeen.set(initial.name, grant.lastMoveAt);
@@ -257,54 +267,97 @@ export class FailoverEngine {
       let group = initial;
       let groupHealth = health;
       if (waited || (grant.previousReleasedAt !== undefined && grant.previousReleasedAt >= world.observedAt)) {
-        const fresh = await this.observe(request.deadline);
+        const fresh = await this.observe(request.deadline, call);
         const again = this.discover(fresh).groups.find((g) => g.name === initial.name);
         if (!again) return result(initial, { outcome: 'refused', reason: 'the group changed or became misconfigured while waiting for the lease' });
         group = again;
-        groupHealth = assessHealth(fresh, request.probes);
+        groupHealth = assessHealth(fresh, request.probes, request.probeReasons);
       }
       const plan = decideAt(group, groupHealth, grant.lastMoveAt);
       if (plan.outcome !== 'change') {
-        return result(group, { outcome: plan.outcome === 'refused' ? 'refused' : 'unchanged', reason: plan.reason, plan });
+        return this.tell(result(group, { outcome: plan.outcome === 'refused' ? 'refused' : 'unchanged', reason: plan.reason, plan }), settle);
       }
 
-      log.info('applying plan', { group: group.name, trigger: request.trigger, moves: plan.moves });
+      log.info('applying plan', { group: group.name, trigger: request.trigger, moves: plan.moves, repairs: plan.repairs });
       // Finish acting while the lease is still ours, so no other decider can start on a half-applied plan.
       const actBy = Math.min(request.deadline, grant.expiresAt - LEASE_MARGIN_MS);
       const reports = await applyActions(plan.actions, this.deps, {
         deadline: actBy,
         hostDeadline: clock.now() + (settings.hostTimeoutMs ?? 8_000),
         concurrency: settings.applyConcurrency,
+        ...call,
         onRetry: (summary, error, attempt) => log.warn('retrying', { group: group.name, action: summary, attempt, error: error.message }),
       });
+      this.noteOsActions(plan.actions, reports, clock.now());
       const applied = plan.actions.filter((_, i) => reports[i]?.status === 'applied');
-      if (applied.length > 0) {
+      // OS-side repairs move nothing: they do not start a cooldown.
+      if (applied.some((a) => SWITCHES.has(a.type))) {
         movedAt = clock.now();
         this.lastMoveSeen.set(group.name, movedAt);
       }
       const verification = await verifyActions(applied, this.deps, {
         deadline: Math.min(actBy, clock.now() + settings.verifyTimeoutMs),
         intervalMs: settings.verifyIntervalMs,
+        ...call,
       });
+      const answering = await this.verifyDataPlane(group, applied, Math.min(actBy, clock.now() + settings.verifyTimeoutMs), call);
       const failed = reports.filter((r) => r.status !== 'applied');
-      const outcome = failed.length === 0 && verification.verified ? 'changed' : applied.length === 0 ? 'failed' : 'partial';
+      const outcome = failed.length === 0 && verification.verified && answering.ok ? 'changed' : applied.length === 0 ? 'failed' : 'partial';
       const notes = [
         ...failed.map((r) => `${r.summary}: ${r.status}${r.error ? ` (${r.error})` : ''}`),
         ...verification.pending.map((p) => `not visible before the deadline: ${p}`),
+        ...answering.notes,
       ];
       const reason = [request.reason, plan.reason, ...notes].filter(Boolean).join('; ');
-      const after = applied.length > 0 ? await this.afterView(group, request.deadline) : group;
-      const final = result(after, { outcome, reason, actions: reports, plan });
-      await this.record(final, plan, request).catch((error: unknown) => log.error('journal write failed', { group: group.name, error: String(error) }));
-      return final;
+      const after = movedAt !== undefined ? await this.afterView(group, request.deadline, call) : group;
+      const done = result(after, { outcome, reason, actions: reports, plan });
+      const journalKey = await this.record(done, plan, request, settle).catch((error: unknown) => {
+        log.error('journal write failed', { group: group.name, error: String(error) });
+        return undefined;
+      });
+      return this.tell(journalKey === undefined ? done : { ...done, journalKey }, settle);
     } finally {
-      await lease.release(grant, clock.now(), movedAt).catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
+      await lease.release(grant, clock.now(), movedAt, settle).catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
     }
   }
 
-  private async afterView(group: Group, deadline: number): Promise<Group> {
+  /**
+   * After a VIP moved, the new holder must answer on the group's ports from inside the VPC (the
+   * sensor): EC2 and the OS can both say yes while the service does not.
+   */
+  private async verifyDataPlane(group: Group, applied: readonly Action[], deadline: number, call: CallOptions): Promise<{ ok: boolean; notes: string[] }> {
+    const { dataPlane, clock, settings } = this.deps;
+    const activated = applied.find((a) => a.type === 'activate-ip');
+    if (!dataPlane || group.kind !== 'vip' || activated?.type !== 'activate-ip') return { ok: true, notes: [] };
+    const member = group.members.find((m) => m.instance.instanceId === activated.instanceId);
+    if (!member || member.ports.length === 0) return { ok: true, notes: [] };
+    let verdict: 'ok' | 'fail' | 'unknown' = 'unknown';
+    for (let attempt = 1; attempt <= DATA_PLANE_ATTEMPTS; attempt++) {
+      verdict = await dataPlane.reach({ id: member.instance.instanceId, ip: activated.ip, ports: member.ports }, call).catch((error: unknown) => {
+        if (!(error instanceof FailoverError)) throw error;
+        return 'unknown' as const;
+      });
+      if (verdict === 'ok' || clock.now() + settings.verifyIntervalMs > deadline) break;
+      await clock.sleep(settings.verifyIntervalMs);
+    }
+    const ports = member.ports.join(',');
+    if (verdict === 'ok') return { ok: true, notes: [] };
+    return {
+      ok: false,
+      notes: [verdict === 'fail' ? `${activated.ip} does not answer on ${ports} from inside the VPC` : `could not check that ${activated.ip} answers on ${ports}`],
+    };
+  }
+
+  /** Tells people about a result worth telling, never failing or holding up the result itself. */
+  private async tell(result: GroupResult, settle: CallOptions): Promise<GroupResult> {
+    const { notifier, settings } = this.deps;
+    if (notifier && isNoteworthy(result)) await notifier.notify(noticeOf(result, settings.noticePrefix ?? 'vpc-failover', result.journalKey), settle);
+    return result;
+  }
+
+  private async afterView(group: Group, deadline: number, call: CallOptions): Promise<Group> {
     try {
-      const world = await this.observe(deadline);
+      const world = await this.observe(deadline, call);
       return this.discover(world).groups.find((g) => g.name === group.name) ?? group;
     } catch (error) {
       if (!(error instanceof FailoverError)) throw error;
@@ -312,25 +365,31 @@ export class FailoverEngine {
     }
   }
 
-  private async acquire(group: string, deadline: number): Promise<{ grant: LeaseGrant; waited: boolean } | undefined> {
+  private async acquire(group: string, deadline: number, call: CallOptions): Promise<{ grant: LeaseGrant; waited: boolean } | undefined> {
     const { lease, clock, settings } = this.deps;
     for (let waited = false; ; waited = true) {
-      const grant = await retry(() => lease.tryAcquire(group, settings.owner, settings.leaseTtlMs, clock.now()), { clock, deadline });
+      const grant = await retry(() => lease.tryAcquire(group, settings.owner, settings.leaseTtlMs, clock.now(), call), {
+        clock,
+        deadline,
+        ...(call.signal ? { signal: call.signal } : {}),
+      });
       if (grant) return { grant, waited };
       const delay = LEASE_POLL_MS + Math.floor(clock.random() * LEASE_POLL_MS);
-      if (clock.now() + delay >= deadline) return undefined;
+      if (clock.now() + delay >= deadline || call.signal?.aborted) return undefined;
       await clock.sleep(delay);
     }
   }
 
-  private record(result: GroupResult, plan: Plan, request: RunRequest): Promise<void> {
+  private record(result: GroupResult, plan: Plan, request: RunRequest, settle: CallOptions): Promise<string> {
     const list = (ids: (string | undefined)[]) => [...new Set(ids.filter((id): id is string => id !== undefined))].join(',');
-    const from = list(plan.moves.map((m) => m.from));
-    const to = list(plan.moves.map((m) => m.to));
+    const repairsOnly = plan.moves.length === 0;
+    const from = list(repairsOnly ? plan.repairs.filter((r) => r.change === 'take-down').map((r) => r.instanceId) : plan.moves.map((m) => m.from));
+    const to = list(repairsOnly ? plan.repairs.filter((r) => r.change === 'bring-up').map((r) => r.instanceId) : plan.moves.map((m) => m.to));
     const entry: JournalEntry = {
       group: result.group,
       at: this.deps.clock.now(),
       trigger: request.trigger,
+      kind: repairsOnly ? 'repair' : 'move',
       reason: result.reason,
       ...(from ? { from } : {}),
       ...(to ? { to } : {}),
@@ -338,6 +397,6 @@ export class FailoverEngine {
       outcome: result.outcome === 'changed' ? 'applied' : result.outcome === 'partial' ? 'partial' : 'failed',
       durationMs: result.durationMs,
     };
-    return this.deps.journal.record(entry);
+    return this.deps.journal.record(entry, settle);
   }
 }

@@ -15,8 +15,9 @@ export type HealthMap = Readonly<Record<string, Assessment>>;
 
 /**
  * @param probes verdicts from health probes; an instance without one is judged on EC2 status checks alone.
+ * @param reasons why the probes judged as they did, in words (`no TCP on 443 from the VPC`).
  */
-export function assessHealth(world: WorldSnapshot, probes: Readonly<Record<string, Verdict>> = {}): HealthMap {
+export function assessHealth(world: WorldSnapshot, probes: Readonly<Record<string, Verdict>> = {}, reasons: Readonly<Record<string, string>> = {}): HealthMap {
   const result: Record<string, Assessment> = {};
   for (const instance of world.instances) {
     const id = instance.instanceId;
@@ -28,7 +29,7 @@ export function assessHealth(world: WorldSnapshot, probes: Readonly<Record<strin
         : checks === 'impaired'
           ? { verdict: 'unhealthy', gone: false, why: 'EC2 status checks impaired' }
           : probe === 'unhealthy'
-            ? { verdict: 'unhealthy', gone: false, why: 'health probes failed' }
+            ? { verdict: 'unhealthy', gone: false, why: reasons[id] ?? 'health probes failed' }
             : checks !== 'ok'
               ? { verdict: 'unknown', gone: false, why: `EC2 status checks ${checks}` }
               : probe === 'unknown'

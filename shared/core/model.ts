@@ -17,6 +17,8 @@ export interface PrivateIp {
 export interface NetworkInterface {
   readonly networkInterfaceId: string;
   readonly deviceIndex: number;
+  /** The network card the ENI is attached through; absent means card 0 (most instance types have one). */
+  readonly networkCardIndex?: number;
   readonly subnetId: string;
   readonly macAddress: string;
   readonly sourceDestCheck: boolean;
@@ -83,6 +85,30 @@ export interface WorldSnapshot {
 }
 
 export type GroupKind = 'vip' | 'eip' | 'nat' | 'overlay';
+
+/** Which addresses one instance's OS had configured, as the instance itself reported them. */
+export interface OsView {
+  /** When the report was asked for (epoch ms): the OS may have changed since, never before. */
+  readonly at: number;
+  /** Address to whether the OS had it on an interface. */
+  readonly addresses: Readonly<Record<string, boolean>>;
+}
+
+/** OS views by instance ID (the probe sweep's reports, merged with what the core itself just did). */
+export type OsReport = Readonly<Record<string, OsView>>;
+
+/**
+ * Source-based routing for an address on a secondary ENI: without it, replies leave through the
+ * primary ENI with this address as their source, and the VPC drops them. The table and rule
+ * priority are the ones amazon-ec2-net-utils uses, so the two agree when both run.
+ */
+export interface SourceRouting {
+  /** 10000 + 100 × network card + device index. */
+  readonly table: number;
+  /** The subnet's router: its first host address. */
+  readonly gateway: string;
+  readonly subnetCidr: string;
+}
 export type FailbackPolicy = 'auto' | 'manual';
 
 /** A probe's opinion of one instance. `unknown` means "could not see", which is never "down". */
@@ -108,6 +134,8 @@ export type Action =
       readonly macAddress: string;
       readonly ip: string;
       readonly prefixLength: number;
+      /** Set when the address is on a secondary ENI. */
+      readonly sourceRouting?: SourceRouting;
     }
   | {
       /** Take the address down in the OS of the old holder, if it is still reachable. Best effort. */
@@ -116,6 +144,7 @@ export type Action =
       readonly macAddress: string;
       readonly ip: string;
       readonly prefixLength: number;
+      readonly sourceRouting?: SourceRouting;
     }
   | {
       readonly type: 'associate-address';

@@ -2,7 +2,7 @@
  * The small interfaces the core depends on. `shared/aws` implements them with injected SDK v3 clients;
  * tests implement them with an in-memory world.
  */
-import type { Action, ElasticIp, RouteTable, Trigger, WorldSnapshot } from './model.js';
+import type { Action, ElasticIp, GroupKind, RouteTable, Trigger, WorldSnapshot } from './model.js';
 
 /** Readback of the resources a plan touched, used to verify it took effect. */
 export interface ReadBack {
@@ -21,13 +21,21 @@ export interface ReadBackQuery {
 export type Ec2Action = Exclude<Action, { type: 'activate-ip' | 'deactivate-ip' }>;
 export type HostAction = Extract<Action, { type: 'activate-ip' | 'deactivate-ip' }>;
 
+/**
+ * Per-call options every port takes. `signal` aborts the AWS calls still in flight (the SDK v3
+ * `abortSignal`): a Lambda run that reaches its deadline stops waiting instead of timing out.
+ */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
 /** EC2: one batched read of the world, the switch calls, and a narrow readback. */
 export interface Ec2Port {
   /** One batch of Describe* calls for every group at once. Throws ObserveError. */
-  observe(): Promise<WorldSnapshot>;
+  observe(options?: CallOptions): Promise<WorldSnapshot>;
   /** Sends one EC2 mutation. Throws AwsCallError; already-in-state counts as success. */
-  apply(action: Ec2Action): Promise<void>;
-  readBack(query: ReadBackQuery): Promise<ReadBack>;
+  apply(action: Ec2Action, options?: CallOptions): Promise<void>;
+  readBack(query: ReadBackQuery, options?: CallOptions): Promise<ReadBack>;
 }
 
 /** The result of a shell script run on one instance. */
@@ -48,7 +56,7 @@ export interface HostScript {
 /** Runs shell on instances (SSM Run Command, AWS-RunShellScript). */
 export interface HostPort {
   /** Runs the script on up to 50 instances at once and waits until `deadline` (epoch ms) at the latest. */
-  run(instanceIds: readonly string[], script: HostScript, deadline: number): Promise<readonly HostResult[]>;
+  run(instanceIds: readonly string[], script: HostScript, deadline: number, options?: CallOptions): Promise<readonly HostResult[]>;
 }
 
 /** What a previous holder left behind when the lease was won. */
@@ -66,17 +74,19 @@ export interface LeaseGrant {
 /** Serializes decisions per group across functions and invocations. */
 export interface LeasePort {
   /** Returns the grant, or undefined when another owner holds an unexpired lease. */
-  tryAcquire(group: string, owner: string, ttlMs: number, now: number): Promise<LeaseGrant | undefined>;
+  tryAcquire(group: string, owner: string, ttlMs: number, now: number, options?: CallOptions): Promise<LeaseGrant | undefined>;
   /** Releases the lease if still ours; records `movedAt` as the group's last move. */
-  release(grant: LeaseGrant, now: number, movedAt?: number): Promise<void>;
+  release(grant: LeaseGrant, now: number, movedAt?: number, options?: CallOptions): Promise<void>;
   /** Last move time per group, without taking the lease (for planning and status). */
-  lastMoves(groups: readonly string[]): Promise<Readonly<Record<string, number>>>;
+  lastMoves(groups: readonly string[], options?: CallOptions): Promise<Readonly<Record<string, number>>>;
 }
 
 export interface JournalEntry {
   readonly group: string;
   readonly at: number;
   readonly trigger: Trigger;
+  /** A move of traffic (absent: entries written before there were other kinds), an OS-side repair, or remediation of a failed node. */
+  readonly kind?: 'move' | 'repair' | 'remediation';
   readonly reason: string;
   readonly from?: string;
   readonly to?: string;
@@ -87,9 +97,31 @@ export interface JournalEntry {
 }
 
 export interface JournalPort {
-  record(entry: JournalEntry): Promise<void>;
+  /** Returns the entry's key in the journal, for notifications and operators to refer to. */
+  record(entry: JournalEntry, options?: CallOptions): Promise<string>;
   /** Newest first. Without a group: the newest entries across all groups, in one query. */
-  recent(group: string | undefined, limit: number): Promise<readonly JournalEntry[]>;
+  recent(group: string | undefined, limit: number, options?: CallOptions): Promise<readonly JournalEntry[]>;
+}
+
+/** One decision told to people: a subject that reads at a glance, a body, and the facts as data. */
+export interface Notice {
+  readonly subject: string;
+  readonly message: string;
+  readonly group: string;
+  readonly kind: GroupKind | 'unknown';
+  readonly outcome: string;
+  readonly trigger: Trigger;
+}
+
+/** Tells people (SNS). A notice that cannot be delivered must never fail or delay what it reports. */
+export interface NotifierPort {
+  notify(notice: Notice, options?: CallOptions): Promise<void>;
+}
+
+/** Reaches an address from inside the VPC (the sensor), to verify that a moved VIP answers. */
+export interface DataPlanePort {
+  /** `ok`: every port answered; `fail`: some port did not; `unknown`: could not try. */
+  reach(target: { readonly id: string; readonly ip: string; readonly ports: readonly number[] }, options?: CallOptions): Promise<'ok' | 'fail' | 'unknown'>;
 }
 
 /** Time and randomness, injected so the core is deterministic under test. */

@@ -12,6 +12,8 @@ export interface RetryOptions {
   readonly maxAttempts?: number;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
+  /** Once aborted, no new attempt starts. */
+  readonly signal?: AbortSignal;
   readonly onRetry?: (error: FailoverError, attempt: number, delayMs: number) => void;
 }
 
@@ -23,7 +25,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
     try {
       return await fn(attempt);
     } catch (error) {
-      if (!isRetriable(error) || attempt >= maxAttempts) throw error;
+      if (!isRetriable(error) || attempt >= maxAttempts || options.signal?.aborted) throw error;
       const delay = Math.floor(clock.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
       if (clock.now() + delay >= deadline) throw error;
       options.onRetry?.(error, attempt, delay);

@@ -3,24 +3,35 @@
  * interpolated, and the scripts are POSIX sh so they run on any distribution.
  */
 import { FailoverError } from '../errors.js';
+import type { SourceRouting } from './model.js';
 import type { HostScript } from './ports.js';
-import { isIpv4, isMac } from './validate.js';
+import { isIpv4, isMac, parseCidr } from './validate.js';
 
 export interface IpOnInterface {
   readonly ip: string;
   readonly prefixLength: number;
   /** The ENI's MAC: the OS names interfaces differently (eth0, ens5), the MAC is stable. */
   readonly macAddress: string;
+  /** For an address on a secondary ENI: the rule and table that send its replies out through that ENI. */
+  readonly sourceRouting?: SourceRouting;
 }
 
-function checked({ ip, prefixLength, macAddress }: IpOnInterface): IpOnInterface {
-  if (!isIpv4(ip)) throw new FailoverError(`refusing to build a script: '${ip}' is not an IPv4 address`, { context: { field: 'ip' } });
-  if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 32) {
-    throw new FailoverError(`refusing to build a script: prefix length '${prefixLength}' is not 1 to 32`, { context: { field: 'prefixLength' } });
-  }
+const refuse = (field: string, message: string): never => {
+  throw new FailoverError(`refusing to build a script: ${message}`, { context: { field } });
+};
+
+function checked({ ip, prefixLength, macAddress, sourceRouting }: IpOnInterface): IpOnInterface {
+  if (!isIpv4(ip)) refuse('ip', `'${ip}' is not an IPv4 address`);
+  if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 32) refuse('prefixLength', `prefix length '${prefixLength}' is not 1 to 32`);
   const mac = macAddress.toLowerCase();
-  if (!isMac(mac)) throw new FailoverError(`refusing to build a script: '${macAddress}' is not a MAC address`, { context: { field: 'macAddress' } });
-  return { ip, prefixLength, macAddress: mac };
+  if (!isMac(mac)) refuse('macAddress', `'${macAddress}' is not a MAC address`);
+  if (sourceRouting === undefined) return { ip, prefixLength, macAddress: mac };
+  const { table, gateway, subnetCidr } = sourceRouting;
+  // Tables 1 to 252 are the system's own; amazon-ec2-net-utils numbers from 10000.
+  if (!Number.isInteger(table) || table < 256 || table > 2 ** 31 - 1) refuse('sourceRouting.table', `'${table}' is not a routing table number from 256`);
+  if (!isIpv4(gateway)) refuse('sourceRouting.gateway', `'${gateway}' is not an IPv4 address`);
+  if (parseCidr(subnetCidr) === undefined) refuse('sourceRouting.subnetCidr', `'${subnetCidr}' is not an IPv4 CIDR`);
+  return { ip, prefixLength, macAddress: mac, sourceRouting: { table, gateway, subnetCidr } };
 }
 
 /** Finds the interface with the MAC, or exits 3. Sets `dev`. */
@@ -39,9 +50,18 @@ function presentCidrs(ip: string): string[] {
   return [`present=$(ip -4 -o addr show dev "$dev" | sed -n 's|.* inet \\(${ip.replaceAll('.', '\\.')}/[0-9]*\\) .*|\\1|p')`];
 }
 
-/** Brings the address up; already up, with any prefix, counts as done. */
+/** The rule that sends replies from `ip` out through `dev`, and the routes of its table; exits 5 if they cannot be set. */
+function sourceRoutingLines(ip: string, { table, gateway, subnetCidr }: SourceRouting): string[] {
+  return [
+    `ip route replace ${subnetCidr} dev "$dev" table ${table} || exit 5`,
+    `ip route replace default via ${gateway} dev "$dev" table ${table} || exit 5`,
+    `if ! ip rule show | grep -qF "from ${ip} lookup ${table}"; then ip rule add from ${ip} lookup ${table} priority ${table} || exit 5; fi`,
+  ];
+}
+
+/** Brings the address up; already up, with any prefix, counts as done. On a secondary ENI, also its source route. */
 export function activateIpScript(input: IpOnInterface): HostScript {
-  const { ip, prefixLength, macAddress } = checked(input);
+  const { ip, prefixLength, macAddress, sourceRouting } = checked(input);
   return {
     name: 'activate-ip',
     lines: [
@@ -49,14 +69,15 @@ export function activateIpScript(input: IpOnInterface): HostScript {
       ...findDevice(macAddress),
       ...presentCidrs(ip),
       `if [ -z "$present" ]; then ip addr add ${ip}/${prefixLength} dev "$dev" || exit 4; fi`,
-      `echo "vpcf result=active ip=${ip} dev=$dev"`,
+      ...(sourceRouting ? sourceRoutingLines(ip, sourceRouting) : []),
+      `echo "vpcf result=active ip=${ip} dev=$dev${sourceRouting ? ` table=${sourceRouting.table}` : ''}"`,
     ],
   };
 }
 
-/** Takes the address down, whatever prefix it was added with; absent already counts as done. */
+/** Takes the address down, whatever prefix it was added with, and its source rule; absent already counts as done. */
 export function deactivateIpScript(input: IpOnInterface): HostScript {
-  const { ip, macAddress } = checked(input);
+  const { ip, macAddress, sourceRouting } = checked(input);
   return {
     name: 'deactivate-ip',
     lines: [
@@ -64,6 +85,8 @@ export function deactivateIpScript(input: IpOnInterface): HostScript {
       ...findDevice(macAddress),
       ...presentCidrs(ip),
       'for cidr in $present; do ip addr del "$cidr" dev "$dev" || exit 4; done',
+      // The table's routes stay: they serve the ENI's other addresses, as ec2-net-utils leaves them.
+      ...(sourceRouting ? [`while ip rule del from ${ip} lookup ${sourceRouting.table} 2>/dev/null; do :; done`] : []),
       `echo "vpcf result=inactive ip=${ip} dev=$dev"`,
     ],
   };

@@ -16,6 +16,10 @@ export function ipv4ToInt(ip: string): number {
   return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
 
+export function intToIp(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
 /** Parses `a.b.c.d/n`; returns undefined unless both parts are canonical. */
 export function parseCidr(cidr: string): { base: string; prefixLength: number } | undefined {
   const match = /^([0-9.]+)\/(\d{1,2})$/.exec(cidr);

@@ -1,4 +1,5 @@
 /** What the probe loop depends on besides the core: the in-VPC sensor and a metrics sink. */
+import type { CallOptions } from '../core/ports.js';
 import type { TcpResult, TcpTarget } from './tcp.js';
 
 /** The sensor's request and answer, as they travel in the Lambda payload. */
@@ -13,7 +14,7 @@ export interface SensorResponse {
 
 /** TCP probing from inside the VPC (the `sensor` function). Throws AwsCallError when it cannot be asked. */
 export interface SensorPort {
-  probe(request: SensorRequest): Promise<SensorResponse>;
+  probe(request: SensorRequest, options?: CallOptions): Promise<SensorResponse>;
 }
 
 export type MetricUnit = 'Count' | 'Milliseconds' | 'None';
@@ -31,5 +32,5 @@ export interface MetricDatum {
 
 /** Sends a round's metrics in as few calls as the service allows. */
 export interface MetricsPort {
-  put(data: readonly MetricDatum[]): Promise<void>;
+  put(data: readonly MetricDatum[], options?: CallOptions): Promise<void>;
 }

@@ -73,18 +73,31 @@ afterEach(() => {
 });
 
 describe('Ec2Port.observe', () => {
-  it('sends each Describe call with the documented filters and page sizes', async () => {
+  it('reads instances, route tables and addresses by their documented filters, then status checks and subnets of those instances only', async () => {
     emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [rawInstance('i-0000000000000000a', { NetworkInterfaces: [{ NetworkInterfaceId: 'eni-a', SubnetId: 'subnet-b' }] })] }],
+    });
 
     await createEc2Port(client, { clock }).observe();
 
     expect(inputsOf(DescribeInstancesCommand)).toEqual([{ Filters: [{ Name: 'tag-key', Values: ['failover:group'] }], MaxResults: 1000 }]);
-    expect(inputsOf(DescribeInstanceStatusCommand)).toEqual([{ IncludeAllInstances: false, MaxResults: 1000 }]);
     expect(inputsOf(DescribeRouteTablesCommand)).toEqual([
       { Filters: [{ Name: 'tag-key', Values: ['NATAZ', 'failover:overlay'] }], MaxResults: 100 },
     ]);
     expect(inputsOf(DescribeAddressesCommand)).toEqual([{}]);
-    expect(inputsOf(DescribeSubnetsCommand)).toEqual([{ MaxResults: 1000 }]);
+    // Never the whole region: only the enrolled instances and their subnets (InstanceIds rules out MaxResults).
+    expect(inputsOf(DescribeInstanceStatusCommand)).toEqual([{ InstanceIds: ['i-0000000000000000a'], IncludeAllInstances: false }]);
+    expect(inputsOf(DescribeSubnetsCommand)).toEqual([{ Filters: [{ Name: 'subnet-id', Values: ['subnet-a', 'subnet-b'] }], MaxResults: 1000 }]);
+  });
+
+  it('sends no status or subnet read at all when no instance is enrolled', async () => {
+    emptyWorld();
+
+    await createEc2Port(client, { clock }).observe();
+
+    expect(inputsOf(DescribeInstanceStatusCommand)).toEqual([]);
+    expect(inputsOf(DescribeSubnetsCommand)).toEqual([]);
   });
 
   it('uses the configured tag keys', async () => {
@@ -96,8 +109,11 @@ describe('Ec2Port.observe', () => {
     expect(inputsOf(DescribeRouteTablesCommand)).toEqual([{ Filters: [{ Name: 'tag-key', Values: ['ha:nat'] }], MaxResults: 100 }]);
   });
 
-  it('issues all five calls before any of them answers', async () => {
+  it('issues all five calls before any of them answers once an earlier read told it whom to ask about', async () => {
     emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a')] }] });
+    const port = createEc2Port(client, { clock });
+    await port.observe();
     const started: string[] = [];
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -108,19 +124,71 @@ describe('Ec2Port.observe', () => {
       await gate;
       return answer;
     };
-    ec2.on(DescribeInstancesCommand).callsFake(held('instances', { Reservations: [] }));
+    ec2.on(DescribeInstancesCommand).callsFake(held('instances', { Reservations: [{ Instances: [rawInstance('i-0000000000000000a')] }] }));
     ec2.on(DescribeInstanceStatusCommand).callsFake(held('status', { InstanceStatuses: [] }));
     ec2.on(DescribeRouteTablesCommand).callsFake(held('routes', { RouteTables: [] }));
     ec2.on(DescribeAddressesCommand).callsFake(held('addresses', { Addresses: [] }));
     ec2.on(DescribeSubnetsCommand).callsFake(held('subnets', { Subnets: [] }));
 
-    const observed = createEc2Port(client, { clock }).observe();
+    const observed = port.observe();
     await new Promise((resolve) => setImmediate(resolve));
     const startedBeforeAnyAnswer = [...started].sort();
     release();
     await observed;
 
     expect(startedBeforeAnyAnswer).toEqual(['addresses', 'instances', 'routes', 'status', 'subnets']);
+  });
+
+  it('asks again about members that are new since the last read, and only about them', async () => {
+    emptyWorld();
+    const port = createEc2Port(client, { clock });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a')] }] });
+    await port.observe();
+    ec2.reset();
+    emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [rawInstance('i-0000000000000000a'), rawInstance('i-0000000000000000b', { SubnetId: 'subnet-c' })] }],
+    });
+
+    await port.observe();
+
+    expect(inputsOf(DescribeInstanceStatusCommand)).toEqual([
+      { InstanceIds: ['i-0000000000000000a'], IncludeAllInstances: false },
+      { InstanceIds: ['i-0000000000000000b'], IncludeAllInstances: false },
+    ]);
+    expect(inputsOf(DescribeSubnetsCommand)).toEqual([
+      { Filters: [{ Name: 'subnet-id', Values: ['subnet-a'] }], MaxResults: 1000 },
+      { Filters: [{ Name: 'subnet-id', Values: ['subnet-c'] }], MaxResults: 1000 },
+    ]);
+  });
+
+  it('recovers from an instance EC2 has forgotten since the last read by asking about the ones it has just seen', async () => {
+    emptyWorld();
+    const port = createEc2Port(client, { clock });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a'), rawInstance('i-0000000000000000b')] }] });
+    await port.observe();
+    ec2.reset();
+    emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000b')] }] });
+    ec2
+      .on(DescribeInstanceStatusCommand, { InstanceIds: ['i-0000000000000000a', 'i-0000000000000000b'] })
+      .rejects(ec2Error('InvalidInstanceID.NotFound'))
+      .on(DescribeInstanceStatusCommand, { InstanceIds: ['i-0000000000000000b'] })
+      .resolves({ InstanceStatuses: [{ InstanceId: 'i-0000000000000000b', InstanceStatus: { Status: 'ok' }, SystemStatus: { Status: 'ok' } }] });
+
+    const world = await port.observe();
+
+    expect(world.statusChecks).toEqual({ 'i-0000000000000000b': 'ok' });
+  });
+
+  it('asks about at most 100 instances per status call', async () => {
+    emptyWorld();
+    const ids = Array.from({ length: 150 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: ids.map((id) => rawInstance(id)) }] });
+
+    await createEc2Port(client, { clock }).observe();
+
+    expect(inputsOf(DescribeInstanceStatusCommand).map((input) => (input as { InstanceIds: string[] }).InstanceIds.length)).toEqual([100, 50]);
   });
 
   it('follows NextToken through every page', async () => {
@@ -138,12 +206,9 @@ describe('Ec2Port.observe', () => {
       .on(DescribeRouteTablesCommand)
       .resolvesOnce({ RouteTables: [{ RouteTableId: 'rtb-1', Routes: [] }], NextToken: 'r2' })
       .resolvesOnce({ RouteTables: [{ RouteTableId: 'rtb-2', Routes: [] }] });
-    ec2
-      .on(DescribeInstanceStatusCommand)
-      .resolvesOnce({ InstanceStatuses: [], NextToken: 'st2' })
-      .resolvesOnce({
-        InstanceStatuses: [{ InstanceId: 'i-0000000000000000c', InstanceStatus: { Status: 'ok' }, SystemStatus: { Status: 'ok' } }],
-      });
+    ec2.on(DescribeInstanceStatusCommand).resolves({
+      InstanceStatuses: [{ InstanceId: 'i-0000000000000000c', InstanceStatus: { Status: 'ok' }, SystemStatus: { Status: 'ok' } }],
+    });
 
     const world = await createEc2Port(client, { clock }).observe();
 
@@ -339,6 +404,7 @@ describe('Ec2Port.observe', () => {
 
   it('maps Elastic IPs with and without an association, and subnets', async () => {
     emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a')] }] });
     ec2.on(DescribeAddressesCommand).resolves({
       Addresses: [
         {
@@ -398,6 +464,7 @@ describe('Ec2Port.observe', () => {
 
   it('lets a programming error through untranslated', async () => {
     emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a')] }] });
     const bug = new TypeError('bug in a fake');
     ec2.on(DescribeSubnetsCommand).rejects(bug);
 
@@ -406,6 +473,49 @@ describe('Ec2Port.observe', () => {
       .catch((e: unknown) => e);
 
     expect(error).toBe(bug);
+  });
+});
+
+describe('Ec2Port.enrollment', () => {
+  it('answers from the last read while it is fresh, without a call', async () => {
+    emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a')] }] });
+    const port = createEc2Port(client, { clock });
+    await port.observe();
+    ec2.resetHistory();
+
+    const enrollment = await port.enrollment(60_000);
+
+    expect(enrollment.groups).toEqual(new Map([['i-0000000000000000a', 'web']]));
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it('reads the enrolled instances with one DescribeInstances when what it knows is too old', async () => {
+    emptyWorld();
+    let now = 1_700_000_000_000;
+    const port = createEc2Port(client, { clock: { ...clock, now: () => now } });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a'), rawInstance('i-0000000000000000b', { Tags: [] })] }] });
+    await port.enrollment(60_000);
+    now += 60_001;
+    ec2.resetHistory();
+
+    const enrollment = await port.enrollment(60_000);
+
+    expect(ec2.calls().map((c) => (c.args[0] as object).constructor.name)).toEqual(['DescribeInstancesCommand']);
+    expect(inputsOf(DescribeInstancesCommand)).toEqual([{ Filters: [{ Name: 'tag-key', Values: ['failover:group'] }], MaxResults: 1000 }]);
+    expect(enrollment).toEqual({ at: now, groups: expect.any(Map), running: expect.any(Set), subnetIds: expect.any(Set) });
+    expect([...enrollment.groups.keys()]).toEqual(['i-0000000000000000a', 'i-0000000000000000b']);
+  });
+
+  it('fails as an ObserveError, never as "not enrolled"', async () => {
+    ec2.on(DescribeInstancesCommand).rejects(ec2Error('RequestLimitExceeded', 503));
+
+    const error = await createEc2Port(client, { clock })
+      .enrollment(60_000)
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ObserveError);
+    expect((error as ObserveError).retriable).toBe(true);
   });
 });
 

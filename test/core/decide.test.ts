@@ -282,3 +282,82 @@ describe('discover', () => {
     expect(discover(world, DEFAULTS).misconfigured.map((g) => g.name)).toEqual(['n1', 'n2']);
   });
 });
+
+describe('decide: the OS side of a vip group', () => {
+  const os = (views: Record<string, boolean>, at = 2_000_000) => Object.fromEntries(Object.entries(views).map(([id, up]) => [id, { at, addresses: { [VIP]: up } }]));
+  const withOs = (world: WorldSnapshot, report: ReturnType<typeof os>, lastMoveAt?: number) =>
+    decide({ group: only(world), health: assessHealth(world), intent: { type: 'reconcile' }, now: 3_000_000, os: report, ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
+
+  it.each([
+    { name: "the holder's OS lacks the VIP", report: { [A]: false }, repairs: [[A, 'bring-up']] },
+    { name: 'another member still has it up', report: { [A]: true, [B]: true }, repairs: [[B, 'take-down']] },
+    { name: 'both at once', report: { [A]: false, [B]: true }, repairs: [[A, 'bring-up'], [B, 'take-down']] },
+    { name: 'the OS agrees with EC2', report: { [A]: true, [B]: false }, repairs: [] },
+    { name: 'nobody reported', report: {}, repairs: [] },
+  ] as { name: string; report: Record<string, boolean>; repairs: string[][] }[])('repairs $repairs when $name', ({ report, repairs }) => {
+    const result = withOs(vipPair(), os(report));
+
+    expect(result.moves).toEqual([]);
+    expect(result.repairs.map((r) => [r.instanceId, r.change])).toEqual(repairs);
+    expect(result.outcome).toBe(repairs.length > 0 ? 'change' : 'none');
+    expect(result.actions.map((a) => [a.type, 'instanceId' in a ? a.instanceId : ''])).toEqual(
+      repairs.map(([id, change]) => [change === 'bring-up' ? 'activate-ip' : 'deactivate-ip', id]),
+    );
+  });
+
+  it('ignores a report older than the last move: it describes the world before the move', () => {
+    const result = withOs(vipPair(), os({ [A]: false, [B]: true }, 1_000), 2_000);
+
+    expect(result.outcome).toBe('none');
+    expect(result.actions).toEqual([]);
+  });
+
+  it('does not repair the OS of a holder that is not running', () => {
+    const result = withOs(vipPair({ aState: 'stopping' }), os({ [A]: false }));
+
+    expect(result.repairs).toEqual([]);
+    expect(result.moves).toEqual([expect.objectContaining({ from: A, to: B })]);
+  });
+
+  it('also takes the VIP down on a third member that still has it when the VIP moves', () => {
+    const world = snapshot({
+      instances: [
+        node({ id: A, tags: vipTags('1'), state: 'stopping', secondary: [VIP] }),
+        node({ id: B, tags: vipTags('2') }),
+        node({ id: C, tags: vipTags('3') }),
+      ],
+    });
+
+    const result = withOs(world, os({ [C]: true }));
+
+    expect(result.moves).toEqual([expect.objectContaining({ from: A, to: B })]);
+    expect(result.actions.map((a) => [a.type, 'instanceId' in a ? a.instanceId : ''])).toEqual([
+      ['assign-private-ip', B],
+      ['activate-ip', B],
+      ['deactivate-ip', C],
+    ]);
+  });
+
+  it('routes replies from a VIP on a secondary ENI out through that ENI, in the table amazon-ec2-net-utils would use', () => {
+    const a = node({ id: A, tags: vipTags('1'), state: 'stopped' });
+    const b = node({ id: B, tags: vipTags('2') });
+    const secondary = { ...b.networkInterfaces[0]!, networkInterfaceId: 'eni-b2', deviceIndex: 1, networkCardIndex: 1, subnetId: 'subnet-b', macAddress: '02:00:00:00:01:02', privateIps: [{ address: '10.0.2.20', primary: true }] };
+    const world = snapshot({
+      instances: [
+        { ...a, networkInterfaces: [...a.networkInterfaces, { ...secondary, networkInterfaceId: 'eni-a2', deviceIndex: 1, networkCardIndex: 0, privateIps: [{ address: '10.0.2.10', primary: true }, { address: '10.0.2.100', primary: false }] }] },
+        { ...b, networkInterfaces: [...b.networkInterfaces, secondary] },
+      ].map((i) => ({ ...i, tags: { ...i.tags, 'failover:vip': '10.0.2.100' } })),
+    });
+
+    const result = withOs(world, {});
+
+    expect(result.actions).toContainEqual({
+      type: 'activate-ip',
+      instanceId: B,
+      macAddress: '02:00:00:00:01:02',
+      ip: '10.0.2.100',
+      prefixLength: 24,
+      sourceRouting: { table: 10_101, gateway: '10.0.2.1', subnetCidr: '10.0.2.0/24' },
+    });
+  });
+});

@@ -210,7 +210,7 @@ describe('FailoverEngine.status', () => {
   it('shows probe verdicts and the members of a misconfigured group, without priorities it could not read', async () => {
     const { engine, a, b, group, deadline } = setup({}, { tagsB: { 'failover:priority': 'high' } });
 
-    const report = await engine.status(undefined, deadline(), { [a.instanceId]: 'healthy' });
+    const report = await engine.status(undefined, deadline(), { probes: { [a.instanceId]: 'healthy' } });
 
     expect(report.groups).toEqual([
       expect.objectContaining({
@@ -228,3 +228,163 @@ describe('FailoverEngine.status', () => {
   });
 });
 
+
+describe('FailoverEngine: the OS side of a VIP', () => {
+  const report = (ids: Record<string, boolean>, vip: string, at: number) => Object.fromEntries(Object.entries(ids).map(([id, up]) => [id, { at, addresses: { [vip]: up } }]));
+
+  it('brings the VIP back up in the holder’s OS without moving it, and journals the repair', async () => {
+    const { engine, store, world, a, vip, group, clock, deadline } = setup();
+    world.instances.get(a.instanceId)!.os.forEach((addresses) => addresses.delete(vip));
+
+    const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', os: report({ [a.instanceId]: false }, vip, clock.now()), deadline: deadline() });
+
+    expect(result?.outcome).toBe('changed');
+    expect(world.osIps(a.instanceId)).toContain(vip);
+    expect(world.vipHolder(vip)).toBe(a.instanceId);
+    expect(world.mutations().map((c) => c.operation)).toEqual(['SendCommand']);
+    expect(store.entries).toEqual([expect.objectContaining({ group, kind: 'repair', to: a.instanceId, outcome: 'applied' })]);
+  });
+
+  it('does not start a cooldown for a repair', async () => {
+    const { engine, store, world, a, vip, group, clock, deadline } = setup();
+
+    await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', os: report({ [a.instanceId]: false }, vip, clock.now()), deadline: deadline() });
+
+    expect(store.leases.get(group)?.lastMoveAt).toBeUndefined();
+    expect(world.osIps(a.instanceId)).toContain(vip);
+  });
+
+  it('takes the VIP down on a member that still has it up but does not hold it (a split brain in the OS)', async () => {
+    const { engine, world, a, b, vip, clock, deadline } = setup();
+    world.instances.get(b.instanceId)!.os.forEach((addresses) => addresses.set(vip, 32));
+
+    const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', os: report({ [a.instanceId]: true, [b.instanceId]: true }, vip, clock.now()), deadline: deadline() });
+
+    expect(result?.outcome).toBe('changed');
+    expect(world.osIps(b.instanceId)).not.toContain(vip);
+    expect(world.osIps(a.instanceId)).toContain(vip);
+  });
+
+  it('ignores a report made before the group last moved', async () => {
+    const { engine, store, world, a, vip, group, clock, deadline } = setup();
+    const grant = await store.tryAcquire(group, 'earlier', 30_000, clock.now());
+    await store.release(grant!, clock.now(), clock.now());
+
+    const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', os: report({ [a.instanceId]: false }, vip, clock.now() - 1), deadline: deadline() });
+
+    expect(result?.outcome).toBe('unchanged');
+    expect(world.mutations()).toEqual([]);
+  });
+
+  it('counts a failed activation as not done and tries it again on the next round', async () => {
+    const { engine, world, a, b, vip, deadline } = setup();
+    world.stop(a.instanceId);
+    const failure = world.faults.inject({ operation: 'SendCommand', error: 'InternalServerError', times: 1 });
+
+    const [first] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    expect(first?.outcome).toBe('partial');
+    expect(failure.fired).toBe(1);
+    expect(world.vipHolder(vip)).toBe(b.instanceId);
+    expect(world.osIps(b.instanceId)).not.toContain(vip);
+
+    const [second] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+
+    expect(second?.outcome).toBe('changed');
+    expect(second?.plan?.repairs).toEqual([expect.objectContaining({ instanceId: b.instanceId, change: 'bring-up' })]);
+    expect(world.osIps(b.instanceId)).toContain(vip);
+  });
+});
+
+describe('FailoverEngine: the data plane after a move', () => {
+  it('calls a move changed only once the new holder answers on the group’s ports from inside the VPC', async () => {
+    const reached: unknown[] = [];
+    const { engine, world, a, b, vip, deadline } = setup({ dataPlane: { reach: async (target) => (reached.push(target), 'ok') } }, { ports: '443,8443' });
+    world.stop(a.instanceId);
+
+    const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+
+    expect(result?.outcome).toBe('changed');
+    expect(reached).toEqual([{ id: b.instanceId, ip: vip, ports: [443, 8443] }]);
+  });
+
+  it('reports a move whose VIP does not answer as partial, saying so', async () => {
+    const { engine, world, a, vip, deadline } = setup({ dataPlane: { reach: async () => 'fail' } }, { ports: '443' });
+    world.stop(a.instanceId);
+
+    const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+
+    expect(result?.outcome).toBe('partial');
+    expect(result?.reason).toContain(`${vip} does not answer on 443 from inside the VPC`);
+  });
+
+  it('does not check a group without probe ports', async () => {
+    let asked = 0;
+    const { engine, world, a, deadline } = setup({ dataPlane: { reach: async () => (asked++, 'fail') } });
+    world.stop(a.instanceId);
+
+    const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+
+    expect(result?.outcome).toBe('changed');
+    expect(asked).toBe(0);
+  });
+});
+
+describe('FailoverEngine: notices', () => {
+  function told() {
+    const notices: import('../../shared/core/ports.js').Notice[] = [];
+    return { notices, notifier: { notify: async (n: (typeof notices)[number]) => void notices.push(n) } };
+  }
+
+  it('tells of a move, with the journal key', async () => {
+    const { notices, notifier } = told();
+    const { engine, world, a, b, group, deadline } = setup({ notifier, settings: { ...setup().deps.settings, noticePrefix: 'vpc-failover prod' } });
+    world.stop(a.instanceId);
+
+    const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'event', deadline: deadline() });
+
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.subject).toMatch(new RegExp(`^vpc-failover prod: ${group} moved i-00… → i-00… \\(event: `));
+    expect(notices[0]?.message).toContain(`From: ${a.instanceId}`);
+    expect(notices[0]?.message).toContain(`To: ${b.instanceId}`);
+    expect(notices[0]?.message).toContain(`Journal: ${result?.journalKey}`);
+  });
+
+  it('tells of an automatic decision that could not move, and says nothing of a manual refusal, a dry run or a no-op', async () => {
+    const { notices, notifier } = told();
+    const { engine, world, a, b, deadline } = setup({ notifier });
+    world.impair(a.instanceId);
+    world.impair(b.instanceId);
+
+    await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    await engine.run({ intent: { type: 'failover' }, trigger: 'manual', deadline: deadline() });
+    await engine.run({ intent: { type: 'failover' }, trigger: 'manual', dryRun: true, deadline: deadline() });
+
+    expect(notices.map((n) => [n.outcome, n.trigger])).toEqual([['refused', 'probe']]);
+  });
+});
+
+describe('FailoverEngine: a lease taken ahead', () => {
+  it('uses a lease the caller took while it observed, without taking another', async () => {
+    const { engine, store, world, a, b, vip, group, deadline } = setup();
+    world.setState(a.instanceId, 'stopping');
+    const grant = await engine.lease(group, deadline());
+
+    const [result] = await engine.run({ intent: { type: 'evacuate', instanceId: a.instanceId }, trigger: 'event', grant, deadline: deadline() });
+
+    expect(result?.outcome).toBe('changed');
+    expect(world.vipHolder(vip)).toBe(b.instanceId);
+    expect(store.calls.tryAcquire).toBe(1);
+    expect(store.leases.get(group)?.owner).toBeUndefined();
+  });
+
+  it('releases a lease taken ahead when nothing needs to change', async () => {
+    const { engine, store, b, group, deadline } = setup();
+    const grant = await engine.lease(group, deadline());
+
+    const [result] = await engine.run({ intent: { type: 'evacuate', instanceId: b.instanceId }, trigger: 'event', grant, deadline: deadline() });
+
+    expect(result?.outcome).toBe('unchanged');
+    expect(store.leases.get(group)?.owner).toBeUndefined();
+    expect(store.leases.get(group)?.lastMoveAt).toBeUndefined();
+  });
+});

@@ -36,3 +36,37 @@ describe('deactivateIpScript', () => {
     expect(script.lines.join('\n')).not.toContain('ip addr add');
   });
 });
+
+describe('source routing for a VIP on a secondary ENI', () => {
+  const routed = { ...input, sourceRouting: { table: 10_001, gateway: '10.0.1.1', subnetCidr: '10.0.1.0/24' } };
+
+  it('adds the table routes and, once, the rule that sends replies from the VIP through that ENI', () => {
+    const script = activateIpScript(routed);
+
+    expect(script.lines).toContain('ip route replace 10.0.1.0/24 dev "$dev" table 10001 || exit 5');
+    expect(script.lines).toContain('ip route replace default via 10.0.1.1 dev "$dev" table 10001 || exit 5');
+    expect(script.lines).toContain('if ! ip rule show | grep -qF "from 10.0.1.100 lookup 10001"; then ip rule add from 10.0.1.100 lookup 10001 priority 10001 || exit 5; fi');
+    expect(script.lines.at(-1)).toBe('echo "vpcf result=active ip=10.0.1.100 dev=$dev table=10001"');
+  });
+
+  it('removes the rule with the address, and leaves the table to the ENI’s other addresses', () => {
+    const script = deactivateIpScript(routed);
+
+    expect(script.lines).toContain('while ip rule del from 10.0.1.100 lookup 10001 2>/dev/null; do :; done');
+    expect(script.lines.join('\n')).not.toContain('ip route');
+  });
+
+  it('adds no rule for an address on the primary ENI', () => {
+    expect(activateIpScript(input).lines.join('\n')).not.toContain('ip rule');
+  });
+
+  it.each([
+    ['sourceRouting.table', { table: 100, gateway: '10.0.1.1', subnetCidr: '10.0.1.0/24' }],
+    ['sourceRouting.table', { table: 10_001.5, gateway: '10.0.1.1', subnetCidr: '10.0.1.0/24' }],
+    ['sourceRouting.gateway', { table: 10_001, gateway: '10.0.1.1; reboot', subnetCidr: '10.0.1.0/24' }],
+    ['sourceRouting.subnetCidr', { table: 10_001, gateway: '10.0.1.1', subnetCidr: '10.0.1.0/24 && id' }],
+  ])('refuses a bad %s before anything reaches a shell', (field, sourceRouting) => {
+    expect(() => activateIpScript({ ...input, sourceRouting })).toThrow(expect.objectContaining({ context: { field } }));
+    expect(() => deactivateIpScript({ ...input, sourceRouting })).toThrow(FailoverError);
+  });
+});

@@ -102,10 +102,8 @@ describeNetns('VIP activation scripts in network namespaces', () => {
     expect(await addresses(lab())).toContain(`eth0 ${VIP}/24`);
   });
 
-  // Known bug in shared/core/scripts.ts, kept here so it shows until fixed (then drop `.fails`):
-  // `ip addr del ip/<prefix>` only matches the prefix length given, but the address may be present
-  // with another one (Amazon Linux 2023's ec2-net-utils adds secondary IPs as /32). Deactivation then
-  // exits 4 and the old holder keeps treating the VIP as local.
+  // Amazon Linux 2023's ec2-net-utils adds secondary IPs as /32: deactivation must find the address
+  // whatever prefix it carries, or the old holder keeps treating the VIP as local.
   it('removes the VIP even when it is present with another prefix length', async () => {
     await lab().mustExec('b', ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']);
 

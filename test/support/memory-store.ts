@@ -75,6 +75,7 @@ export function memoryStore(): MemoryStore {
     async record(entry) {
       calls.record++;
       entries.push(structuredClone(entry));
+      return `group#${entry.group}/journal#${entries.length}`;
     },
     async recent(group, limit) {
       calls.recent++;

@@ -1,0 +1,98 @@
+/**
+ * The `status` view: every group (or one) with its members' health, its holders, its problems,
+ * its last move and its recent journal, built from one observe and two reads of the table.
+ */
+import type { Discovery, Group } from './groups.js';
+import { assessHealth } from './health.js';
+import { slotsOf } from './holders.js';
+import type { Verdict, WorldSnapshot } from './model.js';
+import type { JournalEntry } from './ports.js';
+
+export interface HolderView {
+  readonly scope: string;
+  readonly holder?: string;
+  readonly pointsAt: string;
+  readonly broken: boolean;
+}
+
+export interface MemberView {
+  readonly instanceId: string;
+  readonly state: string;
+  readonly availabilityZone: string;
+  readonly priority?: number;
+  readonly health: Verdict;
+  readonly why: string;
+}
+
+export interface GroupStatus {
+  readonly group: string;
+  readonly kind: Group['kind'] | 'unknown';
+  readonly policy?: Group['policy'];
+  readonly members: readonly MemberView[];
+  readonly holders: readonly HolderView[];
+  /** Empty for a group that can be moved. */
+  readonly problems: readonly string[];
+  readonly lastMoveAt?: string;
+  readonly journal: readonly JournalEntry[];
+}
+
+export interface StatusReport {
+  readonly observedAt: string;
+  readonly groups: readonly GroupStatus[];
+}
+
+/** Where each slot of the group points now. */
+export const holdersOf = (group: Group): HolderView[] =>
+  slotsOf(group).map((s) => ({ scope: s.scope, pointsAt: s.pointsAt, broken: s.broken, ...(s.holder ? { holder: s.holder.instance.instanceId } : {}) }));
+
+/** Names of the groups a status request covers: all of them, or the one asked for. */
+export const statusNames = ({ groups, misconfigured }: Discovery, name: string | undefined): string[] =>
+  [...groups.map((g) => g.name), ...misconfigured.map((g) => g.name)].filter((n) => name === undefined || n === name);
+
+export function buildStatus(
+  world: WorldSnapshot,
+  { groups, misconfigured }: Discovery,
+  names: readonly string[],
+  lastMoves: Readonly<Record<string, number>>,
+  entries: readonly JournalEntry[],
+  probes?: Readonly<Record<string, Verdict>>,
+): StatusReport {
+  const health = assessHealth(world, probes);
+  const byId = new Map(world.instances.map((i) => [i.instanceId, i]));
+  const member = (id: string, priority?: number): MemberView => {
+    const instance = byId.get(id);
+    const h = health[id];
+    return {
+      instanceId: id,
+      state: instance?.state ?? 'unknown',
+      availabilityZone: instance?.availabilityZone ?? 'unknown',
+      ...(priority === undefined || priority === Number.MAX_SAFE_INTEGER ? {} : { priority }),
+      health: h?.verdict ?? 'unknown',
+      why: h?.why ?? 'not observed',
+    };
+  };
+  const common = (group: string) => {
+    const at = lastMoves[group];
+    return { ...(at === undefined ? {} : { lastMoveAt: new Date(at).toISOString() }), journal: entries.filter((e) => e.group === group) };
+  };
+  const views: GroupStatus[] = [
+    ...groups.map((g) => ({
+      group: g.name,
+      kind: g.kind,
+      policy: g.policy,
+      members: g.members.map((m) => member(m.instance.instanceId, m.priority)),
+      holders: holdersOf(g),
+      problems: [],
+      ...common(g.name),
+    })),
+    ...misconfigured.map((g) => ({
+      group: g.name,
+      kind: g.kind ?? ('unknown' as const),
+      members: g.instanceIds.map((id) => member(id)),
+      holders: [],
+      problems: g.problems,
+      ...common(g.name),
+    })),
+  ];
+  return { observedAt: new Date(world.observedAt).toISOString(), groups: views.filter((v) => names.includes(v.group)) };
+}
