@@ -38,7 +38,7 @@ import type {
   SwitchTarget,
   WorldSnapshot,
 } from '../core/model.js';
-import { systemClock, type CallOptions, type Clock, type Ec2Action, type Ec2Port, type ReadBack, type ReadBackQuery } from '../core/ports.js';
+import { systemClock, type CallOptions, type Clock, type Ec2Action, type Ec2Port, type Enrollment, type ReadBack, type ReadBackQuery } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface Ec2PortOptions {
@@ -65,13 +65,6 @@ const STATUS_IDS_PER_CALL = 100;
 /** EC2 filters take at most 200 values each. */
 const FILTER_VALUES_PER_CALL = 200;
 
-/** Which instances carry the group tag, and in which group, as of `at`. */
-export interface Enrollment {
-  readonly at: number;
-  /** Instance ID to the group tag's value (as tagged, possibly empty). */
-  readonly groups: ReadonlyMap<string, string>;
-}
-
 /**
  * What the last read of the instances found: the enrolled instances, the running ones among them
  * (the only ones DescribeInstanceStatus reports) and their subnets.
@@ -90,7 +83,7 @@ export const newObserveMemory = (): ObserveMemory => ({});
  * `enrollment` answers "is this instance enrolled" from that memory while it is fresh, with one
  * DescribeInstances otherwise. `apply` sends one mutation; `readBack` re-reads only what a plan touched.
  */
-export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): Ec2Port & { enrollment(maxAgeMs: number, options?: CallOptions): Promise<Enrollment> } {
+export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): Ec2Port {
   const groupTagKey = options.groupTagKey ?? DEFAULT_GROUP_TAG_KEY;
   const routeTableTagKeys = [...(options.routeTableTagKeys ?? DEFAULT_ROUTE_TABLE_TAG_KEYS)];
   const clock = options.clock ?? systemClock;

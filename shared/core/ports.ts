@@ -29,10 +29,22 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Which instances carry the group tag, and in which group, as of `at`. */
+export interface Enrollment {
+  readonly at: number;
+  /** Instance ID to the group tag's value (as tagged, possibly empty). */
+  readonly groups: ReadonlyMap<string, string>;
+}
+
 /** EC2: one batched read of the world, the switch calls, and a narrow readback. */
 export interface Ec2Port {
   /** One batch of Describe* calls for every group at once. Throws ObserveError. */
   observe(options?: CallOptions): Promise<WorldSnapshot>;
+  /**
+   * The enrolled instances: from the last read while it is at most `maxAgeMs` old, else one read
+   * of the instances by their tag. Throws ObserveError; never answers "not enrolled" for "could not see".
+   */
+  enrollment(maxAgeMs: number, options?: CallOptions): Promise<Enrollment>;
   /** Sends one EC2 mutation. Throws AwsCallError; already-in-state counts as success. */
   apply(action: Ec2Action, options?: CallOptions): Promise<void>;
   readBack(query: ReadBackQuery, options?: CallOptions): Promise<ReadBack>;

@@ -29,6 +29,9 @@ function ec2(fail: (action: Ec2Action, attempt: number) => Error | undefined = (
     observe: async () => {
       throw new Error('not used');
     },
+    enrollment: async () => {
+      throw new Error('not used');
+    },
     apply: async (action) => {
       const key = describeAction(action);
       const attempt = (attempts.get(key) ?? 0) + 1;

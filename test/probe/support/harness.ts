@@ -46,6 +46,7 @@ export { quietLog };
 function withLatency(port: Ec2Port, sleep: () => Promise<void>): Ec2Port {
   return {
     observe: async () => (await sleep(), port.observe()),
+    enrollment: async (maxAgeMs) => (await sleep(), port.enrollment(maxAgeMs)),
     apply: async (action) => (await sleep(), port.apply(action)),
     readBack: async (query) => (await sleep(), port.readBack(query)),
   };
