@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { parseInput } from '../shared/input.js';
-import { type Runtime, createCoreClients, createRuntime, deadlineOf, lazy } from '../shared/runtime.js';
+import { type Runtime, budgetOf, createCoreClients, createRuntime, lazy } from '../shared/runtime.js';
 import { isInstanceId } from '../shared/core/validate.js';
 
 const group = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a group name (1 to 64 of A-Z a-z 0-9 _ . : -)'));
@@ -17,13 +17,13 @@ export const FailoverPayload = z.discriminatedUnion('action', [
 ]);
 export type FailoverPayload = z.infer<typeof FailoverPayload>;
 
-export function createHandler(runtime: () => Runtime) {
+export function createHandler(runtime: (context: Context) => Runtime) {
   return middy(async (event: unknown, context: Context) => {
-    const rt = runtime();
+    const rt = runtime(context);
     const payload = parseInput(FailoverPayload, event);
     const engine = rt.engine(`failover:${context.awsRequestId}`);
-    const deadline = deadlineOf(context, rt.clock);
-    if (payload.action === 'status') return engine.status(payload.group, deadline);
+    const { deadline, signal, settle } = budgetOf(context, rt.clock);
+    if (payload.action === 'status') return engine.status(payload.group, deadline, { signal });
 
     const { from, to } = payload.action === 'failover' ? payload : {};
     const [result] = await engine.run({
@@ -33,10 +33,12 @@ export function createHandler(runtime: () => Runtime) {
       dryRun: payload.dryRun ?? false,
       ...(payload.reason ? { reason: payload.reason } : {}),
       deadline,
+      signal,
+      settle,
     });
     rt.log.info('manual request done', { request: payload, outcome: result?.outcome, reason: result?.reason });
     return result;
   });
 }
 
-export const handler = createHandler(lazy(() => createRuntime({ env: process.env, clients: createCoreClients() })));
+export const handler = createHandler(lazy((context: Context) => createRuntime({ env: process.env, clients: createCoreClients(), functionArn: context.invokedFunctionArn })));

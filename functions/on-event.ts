@@ -8,22 +8,23 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { Context } from 'aws-lambda';
 import { type LifecyclePort, createLifecyclePort } from '../shared/aws/autoscaling.js';
 import { type EventResult, handleEvent } from '../shared/events/handle.js';
-import { type Runtime, clientOptions, createCoreClients, createRuntime, deadlineOf, lazy } from '../shared/runtime.js';
+import { type Runtime, budgetOf, clientOptions, createCoreClients, createRuntime, lazy } from '../shared/runtime.js';
 
 /** The core, plus Auto Scaling to finish lifecycle actions. */
 export type OnEventRuntime = Runtime & { readonly lifecycle: LifecyclePort };
 
-export function createHandler(runtime: () => OnEventRuntime) {
+export function createHandler(runtime: (context: Context) => OnEventRuntime) {
   return middy(async (event: unknown, context: Context): Promise<EventResult> => {
-    const rt = runtime();
+    const rt = runtime(context);
     const deps = { engine: rt.engine(`on-event:${context.awsRequestId}`), ec2: rt.ec2Port, lifecycle: rt.lifecycle, clock: rt.clock, log: rt.log };
-    return handleEvent(event, deps, deadlineOf(context, rt.clock));
+    const { deadline, signal, settle } = budgetOf(context, rt.clock);
+    return handleEvent(event, deps, deadline, { signal, settle });
   });
 }
 
 export const handler = createHandler(
-  lazy(() => ({
-    ...createRuntime({ env: process.env, clients: createCoreClients() }),
+  lazy((context: Context) => ({
+    ...createRuntime({ env: process.env, clients: createCoreClients(), functionArn: context.invokedFunctionArn }),
     lifecycle: createLifecyclePort(new AutoScalingClient(clientOptions)),
   })),
 );

@@ -1,33 +1,38 @@
 /**
- * Scheduled every minute: probe rounds until shortly before the next run (reserved concurrency 1
- * keeps runs from overlapping), verdicts to the core. Runs outside the VPC, so no guarded NAT lies
- * on its path to the AWS APIs.
+ * Scheduled every minute: probe rounds through the run's window (fast mode) or one round (economy
+ * mode), verdicts to the core. Runs outside the VPC, so no guarded NAT lies on its path to the AWS
+ * APIs; reserved concurrency 1 keeps runs from overlapping, and each run's window comes from its
+ * event's time, so a late or repeated run never stretches past its minute.
  */
 import middy from '@middy/core';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { type ProbeMemory, newMemory } from '../shared/probe/loop.js';
+import { runWindow, scheduledTimeOf } from '../shared/probe/schedule.js';
 import { type ProbeRuntime, createProbeLoop, createProbeRuntime } from '../shared/probe/wiring.js';
-import { clientOptions, createCoreClients, deadlineOf, lazy, sensorClientOptions } from '../shared/runtime.js';
+import { budgetOf, createCoreClients, lazy } from '../shared/runtime.js';
+
+/** Kept after the rounds for the last flush, saving the state and releasing leases. */
+const SETTLE_MS = 2_500;
+const SCHEDULE_MS = 60_000;
 
 /** @param memory node state kept across runs while the execution environment stays warm. */
-export function createHandler(runtime: () => ProbeRuntime, memory: ProbeMemory = newMemory()) {
-  return middy(async (_event: unknown, context: Context) => {
-    const rt = runtime();
-    const until = Math.min(deadlineOf(context, rt.clock), rt.clock.now() + rt.config.probe.runMs);
-    const loop = createProbeLoop(rt, `probe:${context.awsRequestId}`, memory);
-    const summary = await loop.run(until);
-    rt.log.info('probe run done', { ...summary, moves: summary.moves.length });
+export function createHandler(runtime: (context: Context) => ProbeRuntime, memory: ProbeMemory = newMemory()) {
+  return middy(async (event: unknown, context: Context) => {
+    const rt = runtime(context);
+    const scheduledAt = scheduledTimeOf(event);
+    const budget = budgetOf(context, rt.clock, SETTLE_MS);
+    const now = rt.clock.now();
+    const { probe } = rt.config;
+    const window = runWindow({ mode: probe.mode, scheduledAt, now, deadline: budget.deadline, runMs: probe.runMs, roundMs: probe.intervalMs + probe.tcpTimeoutMs, everyMs: SCHEDULE_MS });
+    if ('skip' in window) {
+      rt.log.info('probe run skipped', { reason: window.skip });
+      return { skipped: window.skip };
+    }
+    const signal = AbortSignal.any([budget.signal, AbortSignal.timeout(Math.max(0, window.until - now))]);
+    const summary = await createProbeLoop(rt, `probe:${context.awsRequestId}`, memory).run(window.until, { signal, settle: budget.settle });
+    rt.log.info('probe run done', { mode: probe.mode, ...summary, moves: summary.moves.length });
     return summary;
   });
 }
 
-export const handler = createHandler(
-  lazy(() =>
-    createProbeRuntime({
-      env: process.env,
-      clients: { ...createCoreClients(), lambda: new LambdaClient(sensorClientOptions), cloudwatch: new CloudWatchClient(clientOptions) },
-    }),
-  ),
-);
+export const handler = createHandler(lazy((context: Context) => createProbeRuntime({ env: process.env, clients: createCoreClients(), functionArn: context.invokedFunctionArn })));

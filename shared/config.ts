@@ -55,6 +55,12 @@ const buildSchema = () =>
       ),
     ),
     VPCF_NAT_FORWARDING_CHECK: z._default(z.enum(['on', 'off']), 'on'),
+    VPCF_PROBE_MODE: z._default(z.enum(['fast', 'economy']), 'fast'),
+    // A topic name (completed with the function's own account and region) or a topic ARN; absent: no notices.
+    VPCF_NOTIFY_TOPIC: z.optional(
+      z.string().check(z.regex(/^(arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:)?[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'must be an SNS topic name or ARN')),
+    ),
+    VPCF_STAGE: z._default(z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a stage name (letters, digits, dashes)')), 'dev'),
     VPCF_METRICS_NAMESPACE: z._default(z.string().check(z.regex(/^[A-Za-z0-9_./#:-]{1,255}$/, 'must be a CloudWatch namespace')), 'VpcFailover'),
 });
 
@@ -64,6 +70,11 @@ export type RawConfig = z.infer<ReturnType<typeof buildSchema>>;
 
 export interface Config {
   readonly tableName: string;
+  /** The deployment's stage, in notices. */
+  readonly stage: string;
+  /** The SNS topic for notices (a name or an ARN), when notices are on. */
+  readonly notifyTopic?: string;
+  readonly metricsNamespace: string;
   readonly cooldownMs: number;
   readonly failback: { readonly vip: 'auto' | 'manual'; readonly eip: 'auto' | 'manual'; readonly overlay: 'auto' | 'manual'; readonly nat: 'auto' | 'manual' };
   readonly leaseTtlMs: number;
@@ -74,6 +85,8 @@ export interface Config {
 
 /** Settings of the `probe` function (the loop's tuning lives in shared/probe/loop.ts). */
 export interface ProbeConfig {
+  /** `fast`: rounds every `intervalMs` through each run; `economy`: one round per scheduled run. */
+  readonly mode: 'fast' | 'economy';
   readonly intervalMs: number;
   readonly fall: number;
   readonly rise: number;
@@ -106,12 +119,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const c = parsed.data;
   return Object.freeze({
     tableName: c.VPCF_TABLE_NAME,
+    stage: c.VPCF_STAGE,
+    ...(c.VPCF_NOTIFY_TOPIC === undefined ? {} : { notifyTopic: c.VPCF_NOTIFY_TOPIC }),
+    metricsNamespace: c.VPCF_METRICS_NAMESPACE,
     cooldownMs: c.VPCF_COOLDOWN_SECONDS * 1000,
     failback: Object.freeze({ vip: c.VPCF_FAILBACK, eip: c.VPCF_FAILBACK, overlay: c.VPCF_FAILBACK, nat: c.VPCF_NAT_FAILBACK }),
     leaseTtlMs: c.VPCF_LEASE_TTL_SECONDS * 1000,
     verifyTimeoutMs: c.VPCF_VERIFY_TIMEOUT_SECONDS * 1000,
     applyConcurrency: c.VPCF_APPLY_CONCURRENCY,
     probe: Object.freeze({
+      mode: c.VPCF_PROBE_MODE,
       intervalMs: c.VPCF_PROBE_INTERVAL_MS,
       fall: c.VPCF_PROBE_FALL,
       rise: c.VPCF_PROBE_RISE,

@@ -47,6 +47,7 @@ export interface ProbeWorld {
 const ICMP = /^vpcf_icmp '([a-z0-9-]+)' '([0-9.]+)' &$/;
 const TCP = /^vpcf_tcp '([a-z0-9-]+)' (tcp|egress) '([0-9.]+)' (\d+) &$/;
 const FORWARDING = /^vpcf_forwarding '([a-z0-9-]+)' &$/;
+const ADDRESS = /^vpcf_address '([a-z0-9-]+)' '([0-9.]+)'$/;
 const BLOCK = /^if \[ \$vpcf_self = unknown \] && vpcf_is_local '([0-9.]+)'; then$/;
 const SELF = /^vpcf_self='([a-z0-9-]+)';/;
 
@@ -117,11 +118,17 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
       const icmp = ICMP.exec(command);
       const tcp = TCP.exec(command);
       const forwarding = FORWARDING.exec(command);
-      if (icmp || tcp || forwarding) {
+      const address = ADDRESS.exec(command);
+      if (icmp || tcp || forwarding || address) {
         checks += 1;
         state.checksRun.push(instanceId);
       }
-      if (forwarding) {
+      if (address) {
+        // Read from the instance's own address list, as the script does: no network involved.
+        const [, id = '', ip = ''] = address;
+        const present = os.interfaces().some((i) => i.addresses.some((a) => a.split('/')[0] === ip));
+        lines.push(formatProbeLine({ kind: 'address', id, target: ip, present }));
+      } else if (forwarding) {
         // A local check: the prober's own network being broken does not change what it reads.
         state.forwardingRuns.push(instanceId);
         lines.push(formatProbeLine(forwardingLine(forwarding[1] ?? '', configs.get(instanceId) ?? FORWARDS)));

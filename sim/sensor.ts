@@ -13,6 +13,8 @@ export interface WorldSensor extends SensorPort {
   /** Throw instead of answering (the Invoke failed). */
   down: boolean;
   readonly requests: SensorRequest[];
+  /** The abort signal each request came with (undefined when none). */
+  readonly signals: (AbortSignal | undefined)[];
 }
 
 export interface WorldSensorOptions {
@@ -30,8 +32,10 @@ export function worldSensor(world: VpcWorld, clock: Clock, options: WorldSensorO
     blind: false,
     down: false,
     requests: [],
-    async probe(request): Promise<SensorResponse> {
+    signals: [],
+    async probe(request, call = {}): Promise<SensorResponse> {
       sensor.requests.push(request);
+      sensor.signals.push(call.signal);
       if (sensor.down) throw new Error('unexpected: tests make the sensor fail through FailoverError only');
       const overhead = latency();
       const results = request.targets.flatMap((t) =>

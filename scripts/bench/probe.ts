@@ -26,7 +26,7 @@ async function callsPerRound(groups: number): Promise<string> {
   const per = (n: number) => (n / summary.rounds).toFixed(2);
   const ssm = count('SendCommand');
   const checks = (h.probes.checksRun.length / Math.max(1, summary.sweeps)).toFixed(0);
-  return `| ${groups} | ${groups * 2} | ${summary.rounds} | ${per(h.sensor.requests.length)} | ${per(h.metricCalls().length)} | ${per(describes)} (${describes}/run) | ${summary.sweeps} | ${ssm} (${(ssm / Math.max(1, summary.sweeps)).toFixed(1)}/sweep) | ${checks} | ${per(count('ListCommandInvocations'))} | ${per(count('GetCommandInvocation'))} |`;
+  return `| ${groups} | ${groups * 2} | ${summary.rounds} | ${per(h.sensor.requests.length)} | ${per(h.metrics.batches.length)} | ${per(describes)} (${describes}/run) | ${summary.sweeps} | ${ssm} (${(ssm / Math.max(1, summary.sweeps)).toFixed(1)}/sweep) | ${checks} | ${per(count('ListCommandInvocations'))} | ${per(count('GetCommandInvocation'))} |`;
 }
 
 /** Hangs the holder at a random moment; returns ms from the failure to the first switch call. */

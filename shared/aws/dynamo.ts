@@ -8,9 +8,12 @@
  * - journal: pk `group#<name>`, sk `journal#<at, 15 digits>#<random>`, kind `journal`, at (N),
  *            the JournalEntry fields, ttl (N, epoch seconds).
  * - GSI `recent`: kind (S) / at (N), projection ALL: the newest entries across all groups.
+ * - probe state: pk `probe#state`, sk `state`; runStartedAt (N), savedAt (N), state (S, JSON).
+ *   The journal entry's own kind (move, repair, remediation) is `entryKind`: `kind` keys the index.
  */
 import {
   BatchGetItemCommand,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -20,6 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { AwsCallError } from '../errors.js';
 import type { Trigger } from '../core/model.js';
+import type { ProbeStatePort, StoredProbeState } from '../probe/memory.js';
 import { systemClock, type CallOptions, type Clock, type JournalEntry, type JournalPort, type LeaseGrant, type LeasePort } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
@@ -318,4 +322,47 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
   }
 
   return { tryAcquire, release, lastMoves, record, recent };
+}
+
+const PROBE_STATE_KEY = { pk: str('probe#state'), sk: str('state') };
+
+/**
+ * The probe's state between runs, as one item of the same table: read at a cold start, written at
+ * the end of each run unless a run that started later has written already.
+ */
+export function createProbeStateStore(client: DynamoDBClient, tableName: string): ProbeStatePort {
+  return {
+    async load(call: CallOptions = {}) {
+      let output;
+      try {
+        output = await client.send(new GetItemCommand({ TableName: tableName, Key: PROBE_STATE_KEY, ConsistentRead: true }), { abortSignal: call.signal });
+      } catch (error) {
+        throw toAwsCallError('GetItem', error, { tableName, item: 'probe#state' });
+      }
+      const text = output.Item ? readStr(output.Item, 'state') : undefined;
+      if (text === undefined) return undefined;
+      try {
+        return JSON.parse(text) as StoredProbeState;
+      } catch (error) {
+        throw new AwsCallError('GetItem', 'MalformedItem', 'the stored probe state is not JSON', { context: { tableName }, cause: error });
+      }
+    },
+    async save(state: StoredProbeState, call: CallOptions = {}) {
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: { ...PROBE_STATE_KEY, runStartedAt: num(state.runStartedAt), savedAt: num(state.savedAt), state: str(JSON.stringify(state)) },
+            ConditionExpression: 'attribute_not_exists(pk) OR runStartedAt <= :mine',
+            ExpressionAttributeValues: { ':mine': num(state.runStartedAt) },
+          }),
+          { abortSignal: call.signal },
+        );
+      } catch (error) {
+        // A run that started later saved first: its state is the newer one.
+        if (isAwsErrorCode(error, 'ConditionalCheckFailedException')) return;
+        throw toAwsCallError('PutItem', error, { tableName, item: 'probe#state' });
+      }
+    },
+  };
 }

@@ -11,7 +11,7 @@ import {
   type GetCommandInvocationCommandOutput,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { CallOptions, Clock, HostPort, HostResult, HostScript } from '../core/ports.js';
+import type { CallOptions, Clock, HostPort, HostResult, HostScript, PendingCommand } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface SsmHostPortOptions {
@@ -214,34 +214,47 @@ export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions
     });
   }
 
-  async function run(instanceIds: readonly string[], script: HostScript, deadline: number, call: CallOptions = {}): Promise<readonly HostResult[]> {
+  async function start(instanceIds: readonly string[], script: HostScript, call: CallOptions = {}): Promise<PendingCommand> {
     const unique = [...new Set(instanceIds)];
-    if (unique.length === 0) return [];
-
+    const sentAt = clock.now();
     const dispatched = await settleAll(chunk(unique, SSM_MAX_INSTANCES_PER_COMMAND).map((ids) => dispatch(ids, script, call)));
-    const results = new Map<string, HostResult>();
-    const pending = new Map<string, Set<string>>(); // commandId -> instances still running under it
+    const byCommand = new Map<string, string[]>();
+    const refused: string[] = [];
     for (const [instanceId, commandId] of dispatched.flat()) {
-      if (commandId === 'not-managed') {
-        results.set(instanceId, { instanceId, status: 'undeliverable', stdout: '', stderr: 'InvalidInstanceId' });
-      } else {
-        pending.set(commandId, (pending.get(commandId) ?? new Set()).add(instanceId));
-      }
+      if (commandId === 'not-managed') refused.push(instanceId);
+      else byCommand.set(commandId, [...(byCommand.get(commandId) ?? []), instanceId]);
     }
+    return { sentAt, commands: [...byCommand].map(([commandId, ids]) => ({ commandId, instanceIds: ids })), refused };
+  }
 
+  async function collect(command: PendingCommand, deadline: number, call: CallOptions = {}): Promise<readonly HostResult[]> {
+    const results = new Map<string, HostResult>();
+    for (const instanceId of command.refused) results.set(instanceId, { instanceId, status: 'undeliverable', stdout: '', stderr: 'InvalidInstanceId' });
+    const pending = new Map(command.commands.map(({ commandId, instanceIds }) => [commandId, new Set(instanceIds)])); // commandId -> instances still running under it
     const waiting = () => [...pending].filter(([, ids]) => ids.size > 0);
+    // The invocations are never listed right after SendCommand, so a fresh command is waited for before the
+    // first poll; one sent by an earlier run is read at once.
+    let wait = clock.now() - command.sentAt < pollIntervalMs;
     while (waiting().length > 0) {
       const remaining = deadline - clock.now();
       // Aborted (the run reached its own deadline): what is still pending is reported as not finished.
       if (remaining <= 0 || call.signal?.aborted) break;
-      // The invocations are never listed right after SendCommand; waiting first saves a wasted round.
-      await clock.sleep(Math.min(pollIntervalMs, remaining));
+      if (wait) await clock.sleep(Math.min(pollIntervalMs, remaining));
+      wait = true;
       await settleAll(waiting().map(([commandId, ids]) => pollCommand(commandId, ids, results, call)));
     }
+    const ids = [...command.refused, ...command.commands.flatMap((c) => c.instanceIds)];
+    return ids.map((id) => results.get(id) ?? { instanceId: id, status: 'timed-out', stdout: '', stderr: '' });
+  }
+
+  async function run(instanceIds: readonly string[], script: HostScript, deadline: number, call: CallOptions = {}): Promise<readonly HostResult[]> {
+    const unique = [...new Set(instanceIds)];
+    if (unique.length === 0) return [];
+    const results = new Map((await collect(await start(unique, script, call), deadline, call)).map((r) => [r.instanceId, r]));
     return unique.map((id) => results.get(id) ?? { instanceId: id, status: 'timed-out', stdout: '', stderr: '' });
   }
 
-  return { run };
+  return { run, start, collect };
 }
 
 const utf8 = new TextEncoder();

@@ -10,7 +10,7 @@ import { type HealthMap, assessHealth } from './health.js';
 import { groupHolder } from './holders.js';
 import type { Action, OsReport, OsView, Trigger, Verdict, WorldSnapshot } from './model.js';
 import { isNoteworthy, noticeOf } from './notice.js';
-import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, NotifierPort } from './ports.js';
+import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort } from './ports.js';
 import { retry } from './retry.js';
 import { type HolderView, type StatusReport, buildStatus, holdersOf, statusNames } from './status.js';
 
@@ -50,6 +50,8 @@ export interface EngineDeps {
   readonly dataPlane?: DataPlanePort;
   /** Tells people about moves and about automatic decisions that could not act; it must never throw. */
   readonly notifier?: NotifierPort;
+  /** Counts moves (`Moves`) and moves that ended failed or partial (`FailedMoves`): the alarm's metric. */
+  readonly metrics?: MetricsPort;
 }
 
 export interface RunRequest {
@@ -348,9 +350,18 @@ export class FailoverEngine {
     };
   }
 
-  /** Tells people about a result worth telling, never failing or holding up the result itself. */
+  /** Counts and tells people about a result worth telling, never failing or holding up the result itself. */
   private async tell(result: GroupResult, settle: CallOptions): Promise<GroupResult> {
-    const { notifier, settings } = this.deps;
+    const { notifier, metrics, settings, clock, log } = this.deps;
+    const changed = result.outcome === 'changed' || result.outcome === 'partial' || result.outcome === 'failed';
+    if (metrics && changed && !result.dryRun) {
+      const at = clock.now();
+      const data = [
+        ...((result.plan?.moves.length ?? 0) > 0 ? [{ name: 'Moves', unit: 'Count' as const, dimensions: {}, value: 1, timestamp: at }] : []),
+        ...(result.outcome !== 'changed' ? [{ name: 'FailedMoves', unit: 'Count' as const, dimensions: {}, value: 1, timestamp: at }] : []),
+      ];
+      if (data.length > 0) await metrics.put(data, settle).catch((error: unknown) => log.warn('move metrics not written', { error: String(error) }));
+    }
     if (notifier && isNoteworthy(result)) await notifier.notify(noticeOf(result, settings.noticePrefix ?? 'vpc-failover', result.journalKey), settle);
     return result;
   }

@@ -7,8 +7,8 @@ import type { GroupResult } from './engine.js';
 import type { Log } from './engine.js';
 import type { Clock, Notice, NotifierPort } from './ports.js';
 
-/** SNS takes subjects of at most 100 characters, on one line. */
-export const MAX_SUBJECT = 100;
+/** SNS takes subjects of "less than 100 characters", on one line (Publish API reference). */
+export const MAX_SUBJECT = 99;
 
 const short = (id: string | undefined): string => (id === undefined ? 'nothing' : id.length > 6 ? `${id.slice(0, 4)}…` : id);
 

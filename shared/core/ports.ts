@@ -65,10 +65,23 @@ export interface HostScript {
   readonly lines: readonly string[];
 }
 
+/** A script sent to instances and not read back yet: plain data, so a later run can read it. */
+export interface PendingCommand {
+  /** When it was sent (epoch ms). */
+  readonly sentAt: number;
+  readonly commands: readonly { readonly commandId: string; readonly instanceIds: readonly string[] }[];
+  /** Instances the service would not send it to (not managed): their result is `undeliverable`. */
+  readonly refused: readonly string[];
+}
+
 /** Runs shell on instances (SSM Run Command, AWS-RunShellScript). */
 export interface HostPort {
-  /** Runs the script on up to 50 instances at once and waits until `deadline` (epoch ms) at the latest. */
+  /** Runs the script on the instances (any number) and waits until `deadline` (epoch ms) at the latest. */
   run(instanceIds: readonly string[], script: HostScript, deadline: number, options?: CallOptions): Promise<readonly HostResult[]>;
+  /** Sends the script and returns without waiting for it. */
+  start(instanceIds: readonly string[], script: HostScript, options?: CallOptions): Promise<PendingCommand>;
+  /** Reads back what `start` sent, polling until every invocation ended or `deadline`; unfinished ones are `timed-out`. */
+  collect(command: PendingCommand, deadline: number, options?: CallOptions): Promise<readonly HostResult[]>;
 }
 
 /** What a previous holder left behind when the lease was won. */
@@ -134,6 +147,24 @@ export interface NotifierPort {
 export interface DataPlanePort {
   /** `ok`: every port answered; `fail`: some port did not; `unknown`: could not try. */
   reach(target: { readonly id: string; readonly ip: string; readonly ports: readonly number[] }, options?: CallOptions): Promise<'ok' | 'fail' | 'unknown'>;
+}
+
+export type MetricUnit = 'Count' | 'Milliseconds' | 'None';
+
+/** One CloudWatch datum. `values` carries many samples of one metric in one datum. */
+export interface MetricDatum {
+  readonly name: string;
+  readonly unit: MetricUnit;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly value?: number;
+  readonly values?: readonly number[];
+  /** Epoch ms. */
+  readonly timestamp: number;
+}
+
+/** Sends metrics (through the log, in the embedded metric format: no request, no request charge). */
+export interface MetricsPort {
+  put(data: readonly MetricDatum[], options?: CallOptions): Promise<void>;
 }
 
 /** Time and randomness, injected so the core is deterministic under test. */

@@ -63,7 +63,8 @@ const summary = (r: GroupResult) => ({ group: r.group, outcome: r.outcome, reaso
  * result, never thrown. Throws only a retriable FailoverError (AWS still throttling at the
  * deadline, the group's lease busy throughout) so Lambda's bounded async retries try again.
  */
-export async function handleEvent(raw: unknown, deps: EventDeps, deadline: number, call: CallOptions = {}): Promise<EventResult> {
+export async function handleEvent(raw: unknown, deps: EventDeps, deadline: number, budget: { signal?: AbortSignal; settle?: AbortSignal } = {}): Promise<EventResult> {
+  const call: CallOptions = budget.signal ? { signal: budget.signal } : {};
   const { engine, clock, log } = deps;
   const parsed = parseEvent(raw);
   if (isIgnored(parsed)) {
@@ -116,6 +117,7 @@ export async function handleEvent(raw: unknown, deps: EventDeps, deadline: numbe
       ...(grant && reaction.group === grant.group ? { grant } : {}),
       deadline: reaction.complete ? deadline - COMPLETE_RESERVE_MS : deadline,
       ...call,
+      ...(budget.settle ? { settle: budget.settle } : {}),
     });
   } catch (error) {
     if (!(error instanceof FailoverError) || error.retriable) throw error;

@@ -58,6 +58,15 @@ export function forwardingResult(ipForward: ProbeForwardingLine['ipForward'], na
   return ipForward === '1' && natRule === 'yes' ? 'ok' : 'unsupported';
 }
 
+/** Whether an address (the group's VIP) is on one of the prober's own interfaces. */
+export interface ProbeAddressLine {
+  readonly kind: 'address';
+  /** The prober the line is about. */
+  readonly id: string;
+  readonly target: string;
+  readonly present: boolean;
+}
+
 /** The script got past `wait`: every check it started has printed its line. */
 export interface ProbeEndLine {
   readonly kind: 'end';
@@ -77,7 +86,7 @@ export interface ProbeErrorLine {
   readonly reason: string;
 }
 
-export type ProbeLine = ProbeCheckLine | ProbeForwardingLine | ProbeSelfLine | ProbeEndLine | ProbeErrorLine;
+export type ProbeLine = ProbeCheckLine | ProbeForwardingLine | ProbeAddressLine | ProbeSelfLine | ProbeEndLine | ProbeErrorLine;
 
 const CHECKS: readonly string[] = ['icmp', 'tcp', 'egress'] satisfies ProbeCheck[];
 const RESULTS: readonly string[] = ['ok', 'fail', 'error', 'unsupported'] satisfies ProbeResult[];
@@ -124,6 +133,18 @@ function parseForwarding(map: ReadonlyMap<string, string>): ProbeForwardingLine 
   return line;
 }
 
+function parseAddress(map: ReadonlyMap<string, string>): ProbeAddressLine | string {
+  const id = map.get('id');
+  const target = map.get('target');
+  const result = map.get('result');
+  if (id === undefined || !isProbeId(id)) return `bad or missing id '${id ?? ''}'`;
+  const unknown = [...map.keys()].find((key) => !['id', 'check', 'target', 'result'].includes(key));
+  if (unknown !== undefined) return `unexpected field '${unknown}' for check=address`;
+  if (target === undefined || !isIpv4(target)) return `bad or missing target '${target ?? ''}'`;
+  if (result !== 'up' && result !== 'down') return `bad or missing result '${result ?? ''}' for check=address`;
+  return { kind: 'address', id, target, present: result === 'up' };
+}
+
 function parseSelf(map: ReadonlyMap<string, string>): ProbeSelfLine | string {
   const self = map.get('self') ?? '';
   if (map.size !== 1) return 'expected exactly self=<id>';
@@ -131,13 +152,14 @@ function parseSelf(map: ReadonlyMap<string, string>): ProbeSelfLine | string {
   return isProbeId(self) ? { kind: 'self', prober: self } : `bad self '${self}'`;
 }
 
-function parseCheck(tokens: readonly string[]): ProbeCheckLine | ProbeForwardingLine | ProbeSelfLine | string {
+function parseCheck(tokens: readonly string[]): ProbeCheckLine | ProbeForwardingLine | ProbeAddressLine | ProbeSelfLine | string {
   const map = fields(tokens);
   if (typeof map === 'string') return map;
   if (map.has('self')) return parseSelf(map);
   const id = map.get('id');
   const check = map.get('check');
   if (check === 'forwarding') return parseForwarding(map);
+  if (check === 'address') return parseAddress(map);
   const target = map.get('target');
   const result = map.get('result');
   if (id === undefined || !isProbeId(id)) return `bad or missing id '${id ?? ''}'`;
@@ -226,8 +248,9 @@ export function natForwarding(lines: readonly ProbeLine[], id: string): 'ok' | '
 }
 
 /** Renders a line the way the script prints it (fakes of the host port use this to answer like a prober). */
-export function formatProbeLine(line: ProbeCheckLine | ProbeForwardingLine | ProbeSelfLine | ProbeEndLine): string {
+export function formatProbeLine(line: ProbeCheckLine | ProbeForwardingLine | ProbeAddressLine | ProbeSelfLine | ProbeEndLine): string {
   if (line.kind === 'end') return `vpcf probe-end checks=${line.checks}`;
+  if (line.kind === 'address') return `vpcf probe id=${line.id} check=address target=${line.target} result=${line.present ? 'up' : 'down'}`;
   if (line.kind === 'self') return `vpcf probe self=${line.prober ?? 'unknown'}`;
   if (line.kind === 'forwarding') return `vpcf probe id=${line.id} check=forwarding result=${line.result} ip_forward=${line.ipForward} nat_rule=${line.natRule}`;
   const port = line.port === undefined ? '' : ` port=${line.port}`;

@@ -9,7 +9,7 @@
  */
 import { SSM_MAX_INSTANCES_PER_COMMAND } from '../aws/ssm.js';
 import type { HostResult } from '../core/ports.js';
-import { egressForwarding, natForwarding, parseProbeOutput, type ProbeCheckLine, type ProbeSelfLine } from './parse.js';
+import { egressForwarding, natForwarding, parseProbeOutput, type ProbeAddressLine, type ProbeCheckLine, type ProbeSelfLine } from './parse.js';
 import { MAX_SCRIPT_CHECKS, type EgressTarget, type ProbeBlock } from './script.js';
 import { type Observation, combinePeers, combinePorts } from './verdicts.js';
 
@@ -31,6 +31,8 @@ export interface PeerUnit {
   readonly targets: readonly ProbeNode[];
   /** Whether the NAT probers check themselves: egress (when endpoints are configured) and forwarding configuration. */
   readonly egress: boolean;
+  /** Addresses every prober reports the presence of on its own interfaces (the group's VIP). */
+  readonly addresses?: readonly string[];
 }
 
 export interface PeerBatch {
@@ -52,7 +54,8 @@ function blockOf(unit: PeerUnit, prober: ProbeNode, egress: readonly EgressTarge
   const self = unit.egress && prober.nat;
   const ownEgress = self ? egress : [];
   const ownForwarding = self && forwarding;
-  const checks = targets.reduce((n, t) => n + checksOf(t), 0) + ownEgress.length + (ownForwarding ? 1 : 0);
+  const addresses = unit.addresses ?? [];
+  const checks = targets.reduce((n, t) => n + checksOf(t), 0) + ownEgress.length + (ownForwarding ? 1 : 0) + addresses.length;
   if (checks === 0) return undefined;
   return {
     checks,
@@ -62,6 +65,7 @@ function blockOf(unit: PeerUnit, prober: ProbeNode, egress: readonly EgressTarge
       targets: targets.map((t) => ({ id: t.id, ip: t.ip, tcpPorts: [...t.ports] })),
       ...(ownEgress.length > 0 ? { egress: [...ownEgress] } : {}),
       ...(ownForwarding ? { forwarding: true } : {}),
+      ...(addresses.length > 0 ? { addresses: [...addresses] } : {}),
     },
   };
 }
@@ -119,6 +123,8 @@ export interface PeerReading {
   readonly forwarding: ReadonlyMap<string, Observation>;
   /** Round-trip times the peers measured (ICMP), per target. */
   readonly rttMs: ReadonlyMap<string, readonly number[]>;
+  /** Per prober: the addresses of its block, and whether each was on its own interfaces. */
+  readonly addresses: ReadonlyMap<string, Readonly<Record<string, boolean>>>;
   /** Probers whose command ran but whose host did not find its own block (or ran another's): their opinions are unknown. */
   readonly unidentified: readonly string[];
 }
@@ -135,6 +141,7 @@ export function readBatch(batch: PeerBatch, results: readonly HostResult[]): Pee
   const egress = new Map<string, Observation>();
   const forwarding = new Map<string, Observation>();
   const rttMs = new Map<string, number[]>();
+  const addresses = new Map<string, Record<string, boolean>>();
   const unidentified: string[] = [];
   for (const result of results) {
     if (result.status !== 'success') continue;
@@ -159,7 +166,10 @@ export function readBatch(batch: PeerBatch, results: readonly HostResult[]): Pee
     const own = identified ? lines : [];
     if ((block.egress ?? []).length > 0) egress.set(prober, egressForwarding(own, prober));
     if (block.forwarding === true) forwarding.set(prober, natForwarding(own, prober));
+    // Only the addresses its block asked about, and only lines about itself: a cut output says nothing.
+    const seen = own.filter((l): l is ProbeAddressLine => l.kind === 'address' && l.id === prober && (block.addresses ?? []).includes(l.target));
+    if (seen.length > 0) addresses.set(prober, Object.fromEntries(seen.map((l) => [l.target, l.present])));
   }
   const opinions = new Map([...perTarget].map(([id, list]) => [id, combinePeers(list)]));
-  return { opinions, egress, forwarding, rttMs, unidentified };
+  return { opinions, egress, forwarding, rttMs, addresses, unidentified };
 }

@@ -17,20 +17,4 @@ export interface SensorPort {
   probe(request: SensorRequest, options?: CallOptions): Promise<SensorResponse>;
 }
 
-export type MetricUnit = 'Count' | 'Milliseconds' | 'None';
-
-/** One CloudWatch datum. `values` carries many samples of one metric in one datum. */
-export interface MetricDatum {
-  readonly name: string;
-  readonly unit: MetricUnit;
-  readonly dimensions: Readonly<Record<string, string>>;
-  readonly value?: number;
-  readonly values?: readonly number[];
-  /** Epoch ms. */
-  readonly timestamp: number;
-}
-
-/** Sends a round's metrics in as few calls as the service allows. */
-export interface MetricsPort {
-  put(data: readonly MetricDatum[], options?: CallOptions): Promise<void>;
-}
+export type { MetricDatum, MetricUnit, MetricsPort } from '../core/ports.js';

@@ -228,6 +228,13 @@ function selfChecks(id: string, egressValue: unknown, forwardingValue: unknown, 
   return checks;
 }
 
+/** One line per address: whether it is on one of the host's own interfaces (`up`) or not (`down`). */
+function addressChecks(id: string, value: unknown, at: string): string[] {
+  const addresses: unknown = value ?? [];
+  if (!Array.isArray(addresses)) refuse(`${at}.addresses`, 'addresses is not an array');
+  return (addresses as unknown[]).map((address, j) => `vpcf_address '${id}' '${ipv4(`${at}.addresses[${j}]`, address)}'`);
+}
+
 function options(options: ProbeOptions): { pingCount: number; timeout: number } {
   return {
     pingCount: integerIn('options.pingCount', options.pingCount ?? 2, 1, 10),
@@ -264,6 +271,11 @@ export interface ProbeBlock {
   readonly egress?: readonly EgressTarget[];
   /** Whether the prober (a NAT) checks its own forwarding configuration; line credited to `proberId`. */
   readonly forwarding?: boolean;
+  /**
+   * Addresses whose presence on the prober's own interfaces it reports (its group's VIP), from the
+   * address list it already reads to find its block: no extra command, no extra tool.
+   */
+  readonly addresses?: readonly string[];
 }
 
 /**
@@ -287,6 +299,8 @@ const LOCAL_ADDRESSES: readonly string[] = [
   '}',
   'vpcf_local=$(vpcf_addrs)',
   'vpcf_is_local() { case $vpcf_local in *" $1 "*) return 0 ;; esac; return 1; }',
+  // $1 id, $2 address: read from the same list, so it costs no command.
+  "vpcf_address() { if vpcf_is_local \"$2\"; then vpcf_r=up; else vpcf_r=down; fi; printf 'vpcf probe id=%s check=address target=%s result=%s\\n' \"$1\" \"$2\" \"$vpcf_r\"; }",
   'vpcf_self=unknown',
   'vpcf_checks=0',
 ];
@@ -316,6 +330,7 @@ export function probeBlocksScript(blocks: readonly ProbeBlock[], opts: ProbeOpti
     const checks = [
       ...(targets as readonly ProbeTarget[]).flatMap((target, j) => targetChecks(target, `${at}.targets[${j}]`)),
       ...selfChecks(block.proberId, block.egress, block.forwarding, at),
+      ...addressChecks(block.proberId, block.addresses, at),
     ];
     if (checks.length > MAX_PROBE_CHECKS) refuse(`${at}.targets`, `${checks.length} checks is more than ${MAX_PROBE_CHECKS}`);
     total += checks.length;

@@ -36,6 +36,8 @@ export interface NodeState {
   readonly bad: number;
   /** Start of the first round of the current failure streak. */
   readonly failingSince?: number;
+  /** What the sensor found in the last failed round, in words (`no TCP on 443`). */
+  readonly failure?: string;
   readonly peer?: PeerOpinion;
   readonly egressGood: number;
   readonly egressBad: number;
@@ -101,11 +103,11 @@ export function peersConfirm(s: NodeState): boolean {
   return s.failingSince !== undefined && s.peer?.verdict === 'fail' && s.peer.sentAt >= s.failingSince;
 }
 
-/** Folds one round of the sensor into the node's state and recomputes its verdict. */
-export function step(state: NodeState, sensor: Observation, roundStart: number, t: Thresholds): NodeState {
+/** Folds one round of the sensor into the node's state and recomputes its verdict; `failure` says what failed. */
+export function step(state: NodeState, sensor: Observation, roundStart: number, t: Thresholds, failure?: string): NodeState {
   let s: NodeState = state;
-  if (sensor === 'ok') s = { ...s, good: s.good + 1, bad: 0, failingSince: undefined };
-  else if (sensor === 'fail') s = { ...s, bad: s.bad + 1, good: 0, failingSince: s.failingSince ?? roundStart };
+  if (sensor === 'ok') s = { ...s, good: s.good + 1, bad: 0, failingSince: undefined, failure: undefined };
+  else if (sensor === 'fail') s = { ...s, bad: s.bad + 1, good: 0, failingSince: s.failingSince ?? roundStart, ...(failure === undefined ? {} : { failure }) };
   return judge(s, t);
 }
 
@@ -114,9 +116,9 @@ export function judge(s: NodeState, t: Thresholds): NodeState {
   if (s.egressDown) return { ...s, verdict: 'unhealthy', why: 'answers, but its forwarding check fails (no egress through it)' };
   if (s.forwardingDown) return { ...s, verdict: 'unhealthy', why: 'answers, but is not set up to forward (ip_forward off or no MASQUERADE/SNAT rule)' };
   if (s.bad >= t.fall) {
-    if (peersConfirm(s)) return { ...s, verdict: 'unhealthy', why: `TCP from the VPC failed ${s.bad} rounds in a row and the peers agree` };
-    if (s.verdict === 'unhealthy') return { ...s, why: `still failing (${s.bad} rounds)` };
-    return { ...s, verdict: 'unknown', why: `TCP from the VPC failed ${s.bad} rounds in a row; waiting for the peers to confirm` };
+    if (peersConfirm(s)) return { ...s, verdict: 'unhealthy', why: `${s.failure ?? 'no TCP answer'} from the VPC, ${s.bad} rounds in a row, and the peers agree` };
+    if (s.verdict === 'unhealthy') return { ...s, why: `${s.failure ?? 'no TCP answer'} from the VPC, still (${s.bad} rounds)` };
+    return { ...s, verdict: 'unknown', why: `${s.failure ?? 'no TCP answer'} from the VPC, ${s.bad} rounds in a row; waiting for the peers to confirm` };
   }
   if (s.good === 0 && s.bad === 0 && s.verdict !== undefined) {
     // No sensor rounds (a NAT without failover:ports): the verdict came from egress or forwarding,

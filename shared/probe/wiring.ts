@@ -1,37 +1,25 @@
-/** The probe function's wiring: the core, the sensor over Lambda Invoke, metrics over CloudWatch. */
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { createLambdaSensor } from '../aws/lambda-sensor.js';
-import { createCloudWatchMetrics } from '../aws/metrics.js';
-import type { Clock } from '../core/ports.js';
-import type { Log } from '../core/engine.js';
+/** The probe function's wiring: the core, the sensor over Lambda Invoke, metrics through the log, its state in the table. */
+import { createProbeStateStore } from '../aws/dynamo.js';
 import { ConfigError } from '../errors.js';
-import { type CoreClients, type Runtime, createRuntime } from '../runtime.js';
+import { type Runtime, type RuntimeOptions, createRuntime } from '../runtime.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeMemory, ProbeLoop } from './loop.js';
-import type { MetricsPort, SensorPort } from './ports.js';
+import type { ProbeStatePort } from './memory.js';
+import type { SensorPort } from './ports.js';
 
 export interface ProbeRuntime extends Runtime {
   readonly sensor: SensorPort;
-  readonly metrics: MetricsPort;
+  /** The probe's memory in the state table, for a cold start. */
+  readonly state: ProbeStatePort;
 }
 
 /** @throws ConfigError when VPCF_SENSOR_FUNCTION is not set, or any other setting is bad. */
-export function createProbeRuntime(options: {
-  env: Readonly<Record<string, string | undefined>>;
-  clients: CoreClients & { readonly lambda: LambdaClient; readonly cloudwatch: CloudWatchClient };
-  clock?: Clock;
-  log?: Log;
-}): ProbeRuntime {
+export function createProbeRuntime(options: RuntimeOptions): ProbeRuntime {
   const runtime = createRuntime(options);
-  const { probe } = runtime.config;
-  if (probe.sensorFunction === undefined) {
+  const { sensor } = runtime;
+  if (runtime.config.probe.sensorFunction === undefined || !sensor) {
     throw new ConfigError('VPCF_SENSOR_FUNCTION is required by the probe function', { context: { key: 'VPCF_SENSOR_FUNCTION' } });
   }
-  return Object.freeze({
-    ...runtime,
-    sensor: createLambdaSensor(options.clients.lambda, probe.sensorFunction),
-    metrics: createCloudWatchMetrics(options.clients.cloudwatch, probe.metricsNamespace),
-  });
+  return Object.freeze({ ...runtime, sensor, state: createProbeStateStore(options.clients.dynamodb, runtime.config.tableName) });
 }
 
 export function createProbeLoop(rt: ProbeRuntime, owner: string, memory: ProbeMemory): ProbeLoop {
@@ -42,10 +30,12 @@ export function createProbeLoop(rt: ProbeRuntime, owner: string, memory: ProbeMe
       sensor: rt.sensor,
       host: rt.host,
       metrics: rt.metrics,
+      state: rt.state,
       clock: rt.clock,
       log: rt.log,
       settings: {
         ...DEFAULT_PROBE_SETTINGS,
+        mode: probe.mode,
         intervalMs: probe.intervalMs,
         fall: probe.fall,
         rise: probe.rise,

@@ -1,6 +1,6 @@
 import { DescribeTableCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoStore, tableDefinition } from '../../shared/aws/dynamo.js';
+import { createDynamoStore, createProbeStateStore, tableDefinition } from '../../shared/aws/dynamo.js';
 import type { JournalEntry } from '../../shared/core/ports.js';
 import { startDynalite, type DynaliteHandle } from '../../sim/dynalite.js';
 
@@ -267,5 +267,42 @@ describe('DynamoStore journal', () => {
 
   it('returns nothing for a limit below one without querying', async () => {
     expect(await store().recent(undefined, 0)).toEqual([]);
+  });
+});
+
+describe('DynamoStore journal entry kinds and keys', () => {
+  it('returns the key of a recorded entry, and reads its kind back', async () => {
+    const group = freshGroup('kinds');
+    const key = await store().record(entry(group, T0, { kind: 'repair' }));
+
+    expect(key).toMatch(new RegExp(`^group#${group}/journal#0*${T0}#[0-9a-z]{8}$`));
+    expect(await store().recent(group, 5)).toEqual([expect.objectContaining({ kind: 'repair' })]);
+  });
+});
+
+describe('probe state store', () => {
+  const state = (runStartedAt: number, bad: number) => ({
+    savedAt: runStartedAt + 57_000,
+    runStartedAt,
+    states: { 'i-0aaaaaaaaaaaaaaaa': { good: 0, bad, egressGood: 0, egressBad: 0, egressDown: false, forwardingGood: 0, forwardingBad: 0, forwardingDown: false, why: 'x' } },
+    os: { 'i-0aaaaaaaaaaaaaaaa': { at: runStartedAt, addresses: { '10.0.1.100': true } } },
+  });
+
+  it('reads back what a run saved, and nothing before any run saved', async () => {
+    const probeState = createProbeStateStore(db.client, db.tableName);
+    expect(await createProbeStateStore(db.client, `${db.tableName}`).load()).toEqual(undefined);
+
+    await probeState.save(state(T0, 1));
+
+    expect(await probeState.load()).toEqual(state(T0, 1));
+  });
+
+  it('never lets a run that started earlier overwrite the state of a later one', async () => {
+    const probeState = createProbeStateStore(db.client, db.tableName);
+    await probeState.save(state(T0 + 120_000, 2));
+
+    await probeState.save(state(T0 + 60_000, 9));
+
+    expect((await probeState.load())?.runStartedAt).toBe(T0 + 120_000);
   });
 });

@@ -59,6 +59,12 @@ function host(result: (instanceId: string, script: HostScript) => Partial<HostRe
       if (r instanceof Error) throw r;
       return [{ instanceId: instanceIds[0]!, status: 'success', stdout: '', stderr: '', ...r }];
     },
+    start: async () => {
+      throw new Error('apply waits for its host actions: it never starts one without reading it');
+    },
+    collect: async () => {
+      throw new Error('not used');
+    },
   };
   return { port, runs };
 }

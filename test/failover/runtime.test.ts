@@ -22,11 +22,12 @@ describe('createRuntime', () => {
 });
 
 describe('createCoreClients', () => {
-  it('builds exactly the three clients of the core, with short SDK retries', async () => {
-    const clients = createCoreClients();
+  it('builds the clients of the core, with short SDK retries, and one attempt for the sensor', async () => {
+    const { lambda, ...core } = createCoreClients();
 
-    expect(Object.keys(clients).sort()).toEqual(['dynamodb', 'ec2', 'ssm']);
-    for (const client of Object.values(clients)) expect(await client.config.maxAttempts()).toBe(2);
+    expect(Object.keys(core).sort()).toEqual(['dynamodb', 'ec2', 'sns', 'ssm']);
+    for (const client of Object.values(core)) expect(await client.config.maxAttempts()).toBe(2);
+    expect(await lambda.config.maxAttempts()).toBe(1);
   });
 });
 

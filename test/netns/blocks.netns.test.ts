@@ -107,3 +107,25 @@ describeNetns('one sweep script on several probers in network namespaces', () =>
     expect(await selfWithTools('b', [])).toEqual([{ kind: 'self' }]);
   });
 });
+
+describeNetns('a prober reporting its group’s VIP from its own address list, in network namespaces', () => {
+  const VIP = '10.236.0.100';
+  const blocks: readonly ProbeBlock[] = [
+    { proberId: ID_A, proberIp: ipOf(A), targets: [], addresses: [VIP] },
+    { proberId: ID_B, proberIp: ipOf(B), targets: [], addresses: [VIP] },
+  ];
+  const sweep = probeBlocksScript(blocks, { pingCount: 1, timeoutSeconds: 1 });
+  const lab = useLab(async (l) => {
+    await l.lan('lan', [A, B]);
+    await must('ip', ['-n', l.ns('a'), 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+  });
+
+  it.each(['dash', 'bash'] as const)('says up where the VIP is on an interface and down where it is not, with no extra command (%s)', async (shell) => {
+    const onA = await run(lab(), 'a', shell, sweep);
+    const onB = await run(lab(), 'b', shell, sweep);
+
+    expect(onA.filter((l) => l.kind === 'address')).toEqual([{ kind: 'address', id: ID_A, target: VIP, present: true }]);
+    expect(onB.filter((l) => l.kind === 'address')).toEqual([{ kind: 'address', id: ID_B, target: VIP, present: false }]);
+    expect(onA.filter((l) => l.kind === 'end')).toEqual([{ kind: 'end', checks: 1 }]);
+  });
+});

@@ -61,6 +61,7 @@ describe('shell builders refuse injection', () => {
       ['blocks[0].targets[0].id', () => probeBlocksScript([{ ...block, targets: [{ ...good, id: payload }] }])],
       ['blocks[0].targets[0].ip', () => probeBlocksScript([{ ...block, targets: [{ ...good, ip: payload }] }])],
       ['blocks[0].egress[0].host', () => probeBlocksScript([{ ...block, egress: [{ kind: 'egress', host: payload, port: 443 }] }])],
+      ['blocks[0].addresses[0]', () => probeBlocksScript([{ ...block, addresses: [payload] }])],
       ['blocks[0].egress[0].port', () => probeBlocksScript([{ ...block, egress: [{ kind: 'egress', host: '203.0.113.9', port: as<number>(payload) }] }])],
       ['options.pingCount', () => probeScript([good], { pingCount: as<number>(payload) })],
       ['options.timeoutSeconds', () => probeScript([good], { timeoutSeconds: as<number>(payload) })],
@@ -152,6 +153,7 @@ describe('shell builders refuse injection', () => {
         targets: fc.array(target, { maxLength: 3 }),
         egress: fc.array(fc.record({ kind: fc.constant('egress' as const), host: ipv4, port: fc.integer({ min: 1, max: 65535 }) }), { maxLength: 2 }),
         forwarding: fc.boolean(),
+        addresses: fc.array(ipv4, { maxLength: 2 }),
       }),
       { maxLength: 4 },
     );
@@ -164,7 +166,7 @@ describe('shell builders refuse injection', () => {
         expect(lines.slice(-4)).toEqual(empty.slice(-4));
         for (const line of lines.slice(prelude.length, -4)) {
           expect(line).toMatch(
-            /^(vpcf_(icmp|tcp) '[a-z0-9-]+' ((tcp|egress) )?'[0-9.]+'( \d+)? &|vpcf_forwarding '[a-z0-9-]+' &|if \[ \$vpcf_self = unknown \] && vpcf_is_local '[0-9.]+'; then|vpcf_self='[a-z0-9-]+'; vpcf_checks=\d+; printf 'vpcf probe self=%s\\n' "\$vpcf_self"|fi)$/,
+            /^(vpcf_(icmp|tcp) '[a-z0-9-]+' ((tcp|egress) )?'[0-9.]+'( \d+)? &|vpcf_forwarding '[a-z0-9-]+' &|vpcf_address '[a-z0-9-]+' '[0-9.]+'|if \[ \$vpcf_self = unknown \] && vpcf_is_local '[0-9.]+'; then|vpcf_self='[a-z0-9-]+'; vpcf_checks=\d+; printf 'vpcf probe self=%s\\n' "\$vpcf_self"|fi)$/,
           );
         }
       }),

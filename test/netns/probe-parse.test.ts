@@ -209,3 +209,26 @@ describe('natForwarding', () => {
     expect(natForwarding(lines, ID)).toBe(expected);
   });
 });
+
+describe('parseProbeOutput: a prober’s report of its own addresses', () => {
+  it.each([
+    ['up', true],
+    ['down', false],
+  ] as const)('reads result=%s', (result, present) => {
+    expect(parseProbeOutput(`vpcf probe id=${ID} check=address target=10.0.1.100 result=${result}`)).toEqual([{ kind: 'address', id: ID, target: '10.0.1.100', present }]);
+  });
+
+  it.each([
+    ['vpcf probe id=i-0abc check=address target=10.0.1.100 result=ok', /bad or missing result 'ok'/],
+    ['vpcf probe id=i-0abc check=address target=10.0.1 result=up', /bad or missing target/],
+    ['vpcf probe id=i-0abc check=address target=10.0.1.100 result=up port=80', /unexpected field 'port'/],
+  ])('reports %s as an error line, never as an address', (line, reason) => {
+    expect(parseProbeOutput(line)).toEqual([{ kind: 'error', line, reason: expect.stringMatching(reason) }]);
+  });
+
+  it('renders an address line that parses back to the same value', () => {
+    const line = { kind: 'address', id: ID, target: '10.0.1.100', present: false } as const;
+
+    expect(parseProbeOutput(formatProbeLine(line))).toEqual([line]);
+  });
+});

@@ -1,10 +1,8 @@
-/** How the probe function's two adapters fail: always as an AwsCallError that says where. */
-import { CloudWatchClient, InvalidParameterValueException, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+/** How the sensor adapter fails: always as an AwsCallError that says where. */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { createLambdaSensor } from '../../shared/aws/lambda-sensor.js';
-import { createCloudWatchMetrics } from '../../shared/aws/metrics.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { testClientConfig } from '../support/harness.js';
 
@@ -28,20 +26,5 @@ describe('Lambda sensor port', () => {
     mockClient(client).on(InvokeCommand).resolves({ StatusCode: 200 });
 
     await expect(createLambdaSensor(client, 'sensor').probe(request)).rejects.toMatchObject({ code: 'MalformedResponse' });
-  });
-});
-
-describe('CloudWatch metrics port', () => {
-  it('translates a refused PutMetricData into an AwsCallError carrying the namespace', async () => {
-    const client = new CloudWatchClient(testClientConfig);
-    const refused = new InvalidParameterValueException({ $metadata: { httpStatusCode: 400 }, message: 'The value NaN for parameter MetricData.member.1.Value is invalid.' });
-    mockClient(client).on(PutMetricDataCommand).rejects(refused);
-    const datum = { name: 'NodeHealthy', unit: 'None' as const, dimensions: { Group: 'g' }, value: Number.NaN, timestamp: 1_700_000_000_000 };
-
-    const error = await createCloudWatchMetrics(client, 'VpcFailover').put([datum]).catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(AwsCallError);
-    expect(error).toMatchObject({ operation: 'PutMetricData', code: 'InvalidParameterValueException', retriable: false, context: { namespace: 'VpcFailover' } });
-    expect((error as AwsCallError).cause).toBe(refused);
   });
 });

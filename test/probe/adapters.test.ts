@@ -1,9 +1,8 @@
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { createLambdaSensor } from '../../shared/aws/lambda-sensor.js';
-import { createCloudWatchMetrics } from '../../shared/aws/metrics.js';
+import { createEmfMetrics } from '../../shared/aws/emf.js';
 import { AwsCallError } from '../../shared/errors.js';
 
 const config = { region: 'us-east-1', credentials: { accessKeyId: 'AKIATEST000000000000', secretAccessKey: 'x' } };
@@ -50,34 +49,41 @@ describe('Lambda sensor port', () => {
   });
 });
 
-describe('CloudWatch metrics port', () => {
-  const datum = (i: number) => ({ name: 'NodeHealthy', unit: 'None' as const, dimensions: { Group: 'g', InstanceId: `i-${i}` }, value: 1, timestamp: 1_700_000_000_000 });
+describe('EMF metrics port', () => {
+  function emf() {
+    const lines: Record<string, unknown>[] = [];
+    return { lines, port: createEmfMetrics({ namespace: 'VpcFailover', serviceName: 'vpc-failover', write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
+  }
 
-  it('sends a round in one PutMetricData call with the namespace, dimensions, unit and timestamp', async () => {
-    const client = new CloudWatchClient(config);
-    const mock = mockClient(client);
-    mock.on(PutMetricDataCommand).resolves({});
+  it('writes one EMF document per dimension set, each metric’s values as one array, stamped with the newest time', async () => {
+    const { lines, port } = emf();
 
-    await createCloudWatchMetrics(client, 'VpcFailover').put([datum(1), { name: 'ProbeLatency', unit: 'Milliseconds', dimensions: { Group: 'g' }, values: [1, 2], timestamp: 1_700_000_000_000 }]);
+    await port.put([
+      { name: 'GroupsWithoutHealthyMember', unit: 'Count', dimensions: {}, value: 0, timestamp: 1_700_000_000_000 },
+      { name: 'GroupsWithoutHealthyMember', unit: 'Count', dimensions: {}, value: 1, timestamp: 1_700_000_002_000 },
+      { name: 'DetectionTime', unit: 'Milliseconds', dimensions: { Group: 'web' }, value: 4_200, timestamp: 1_700_000_002_000 },
+    ]);
 
-    expect(mock.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input)).toEqual([
+    expect(lines).toEqual([
       {
-        Namespace: 'VpcFailover',
-        MetricData: [
-          { MetricName: 'NodeHealthy', Unit: 'None', Timestamp: new Date(1_700_000_000_000), Dimensions: [{ Name: 'Group', Value: 'g' }, { Name: 'InstanceId', Value: 'i-1' }], Value: 1 },
-          { MetricName: 'ProbeLatency', Unit: 'Milliseconds', Timestamp: new Date(1_700_000_000_000), Dimensions: [{ Name: 'Group', Value: 'g' }], Values: [1, 2] },
-        ],
+        _aws: { Timestamp: 1_700_000_002_000, CloudWatchMetrics: [{ Namespace: 'VpcFailover', Dimensions: [['service']], Metrics: [{ Name: 'GroupsWithoutHealthyMember', Unit: 'Count' }] }] },
+        service: 'vpc-failover',
+        GroupsWithoutHealthyMember: [0, 1],
+      },
+      {
+        _aws: { Timestamp: 1_700_000_002_000, CloudWatchMetrics: [{ Namespace: 'VpcFailover', Dimensions: [['service', 'Group']], Metrics: [{ Name: 'DetectionTime', Unit: 'Milliseconds' }] }] },
+        service: 'vpc-failover',
+        Group: 'web',
+        DetectionTime: 4_200,
       },
     ]);
   });
 
-  it('splits at 1,000 metrics per call', async () => {
-    const client = new CloudWatchClient(config);
-    const mock = mockClient(client);
-    mock.on(PutMetricDataCommand).resolves({});
+  it('splits a metric with more than 100 values over several documents, as EMF requires', async () => {
+    const { lines, port } = emf();
 
-    await createCloudWatchMetrics(client, 'VpcFailover').put(Array.from({ length: 2_001 }, (_, i) => datum(i)));
+    await port.put(Array.from({ length: 150 }, (_, i) => ({ name: 'GroupsWithoutHealthyMember', unit: 'Count' as const, dimensions: {}, value: i % 2, timestamp: 1_700_000_000_000 + i })));
 
-    expect(mock.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input.MetricData?.length)).toEqual([1000, 1000, 1]);
+    expect(lines.map((l) => (l['GroupsWithoutHealthyMember'] as number[]).length)).toEqual([99, 51]);
   });
 });

@@ -34,8 +34,9 @@ describe('sensor function', () => {
 describe('probe settings', () => {
   const base = { VPCF_TABLE_NAME: 'vpc-failover-dev' };
 
-  it('defaults to 2 s rounds, fall 2, rise 3, a 15 s sweep and no egress check', () => {
+  it('defaults to fast mode, 2 s rounds, fall 2, rise 3, a 15 s sweep and no egress check', () => {
     expect(loadConfig(base).probe).toEqual({
+      mode: 'fast',
       intervalMs: 2000,
       fall: 2,
       rise: 3,
@@ -46,6 +47,11 @@ describe('probe settings', () => {
       forwardingCheck: true,
       metricsNamespace: 'VpcFailover',
     });
+  });
+
+  it('runs one round per scheduled run in economy mode', () => {
+    expect(loadConfig({ ...base, VPCF_PROBE_MODE: 'economy' }).probe.mode).toBe('economy');
+    expect(() => loadConfig({ ...base, VPCF_PROBE_MODE: 'slow' })).toThrow('VPCF_PROBE_MODE');
   });
 
   it('turns the NAT forwarding check off on request', () => {

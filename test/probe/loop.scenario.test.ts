@@ -114,10 +114,10 @@ describe('probe loop', () => {
     expect(ec2Mutations(h)).toEqual([]);
   });
 
-  it('does not move when both nodes are down, and raises NoHealthyMember', async () => {
+  it('does not move when both nodes are down, and says so in the alarm metric and the run summary', async () => {
     const h = probeHarness();
     const { a, b, vip } = vipOf(h);
-    await h.run(MINUTE, (round) => {
+    const summary = await h.run(MINUTE, (round) => {
       if (round.index === 3) {
         h.world.hang(a.instanceId);
         h.world.hang(b.instanceId);
@@ -126,24 +126,20 @@ describe('probe loop', () => {
 
     expect(h.world.vipHolder(vip)).toBe(a.instanceId);
     expect(ec2Mutations(h)).toEqual([]);
-    const last = h.metricCalls().at(-1);
-    expect(last?.Namespace).toBe('VpcFailover');
-    expect(last?.MetricData).toContainEqual(
-      expect.objectContaining({ MetricName: 'NoHealthyMember', Value: 1, Unit: 'Count', Dimensions: [{ Name: 'Group', Value: 'vip-0' }] }),
-    );
-    expect(last?.MetricData).toContainEqual(expect.objectContaining({ MetricName: 'HealthyMembers', Value: 0 }));
-    expect(last?.MetricData).toContainEqual(expect.objectContaining({ MetricName: 'GroupsWithoutHealthyMember', Value: 1, Dimensions: [] }));
+    expect(h.metrics.datums('GroupsWithoutHealthyMember').at(-1)).toMatchObject({ value: 1, unit: 'Count', dimensions: {} });
+    expect(summary.groups).toEqual({ 'vip-0': { members: 2, healthy: 0 } });
   });
 
-  it('publishes a call per metricsFlushRounds rounds, not per node, with every round timestamped', async () => {
+  it('writes one undimensioned datum a round, whatever the number of groups and nodes, flushed every metricsFlushRounds', async () => {
     const h = probeHarness({ groups: 3, settings: { metricsFlushRounds: 5 } });
     const summary = await h.run(20_000);
 
-    expect(h.metricCalls()).toHaveLength(Math.ceil(summary.rounds / 5));
-    const healthy = h.metricCalls().flatMap((c) => c.MetricData ?? []).filter((d) => d.MetricName === 'NoHealthyMember');
-    expect(healthy).toHaveLength(summary.rounds * 3);
-    expect(new Set(healthy.map((d) => d.Timestamp?.getTime())).size).toBe(summary.rounds);
-    expect(healthy.every((d) => d.Value === 0)).toBe(true);
+    expect(h.metrics.batches).toHaveLength(Math.ceil(summary.rounds / 5));
+    const alarm = h.metrics.datums('GroupsWithoutHealthyMember');
+    expect(alarm).toHaveLength(summary.rounds);
+    expect(new Set(alarm.map((d) => d.timestamp)).size).toBe(summary.rounds);
+    expect(alarm.every((d) => d.value === 0 && Object.keys(d.dimensions).length === 0)).toBe(true);
+    expect(new Set(h.metrics.batches.flat().map((d) => d.name))).toEqual(new Set(['GroupsWithoutHealthyMember']));
   });
 
   it('fails over a NAT that answers but no longer forwards', async () => {

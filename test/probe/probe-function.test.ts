@@ -1,8 +1,8 @@
 /** The scheduled probe function: one run of rounds per invocation, bounded by the run length and the Lambda deadline. */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/probe.js';
+import { type RunSummary, newMemory } from '../../shared/probe/loop.js';
 import { ConfigError } from '../../shared/errors.js';
 import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
 import { manualClock } from '../../sim/clock.js';
@@ -20,13 +20,19 @@ afterAll(async () => {
   await db.stop();
 });
 
+/** The run's summary; fails the test if the run was skipped. */
+function ran(outcome: RunSummary | { skipped: string }): RunSummary {
+  if ('skipped' in outcome) throw new Error(`run skipped: ${outcome.skipped}`);
+  return outcome;
+}
+
 describe('probe function', () => {
   it('runs rounds for VPCF_PROBE_RUN_SECONDS and logs a summary', async () => {
     const p = await wiredProbe(db, { VPCF_PROBE_RUN_SECONDS: '20' });
     const handler = createHandler(() => p.runtime);
     const start = p.clock.now();
 
-    const summary = await handler({}, lambdaContext('req-1', 300_000, 'probe'));
+    const summary = ran(await handler({}, lambdaContext('req-1', 300_000, 'probe')));
 
     // 2 s rounds, each started only if its 1 s connects end within the 20 s run.
     expect(summary.rounds).toBe(10);
@@ -40,11 +46,11 @@ describe('probe function', () => {
     const handler = createHandler(() => p.runtime);
     const start = p.clock.now();
 
-    const summary = await handler({}, lambdaContext('req-1', 9_500, 'probe'));
+    const summary = ran(await handler({}, lambdaContext('req-1', 9_500, 'probe')));
 
-    // 9.5 s left less the 1.5 s margin: rounds at 0, 2, 4 and 6 s; one at 8 s could not finish its connects.
-    expect(summary.rounds).toBe(4);
-    expect(p.clock.now()).toBeLessThanOrEqual(start + 8_000);
+    // 9.5 s left, less 0.5 s kept from the timeout and 2.5 s to settle: rounds at 0, 2 and 4 s; one at 6 s could not finish its connects.
+    expect(summary.rounds).toBe(3);
+    expect(p.clock.now()).toBeLessThanOrEqual(start + 6_500);
   });
 
   it('keeps node state across invocations of a warm environment', async () => {
@@ -53,8 +59,9 @@ describe('probe function', () => {
     await handler({}, lambdaContext('req-1', 300_000, 'probe'));
     p.world.hang(p.pair.a.instanceId);
 
-    // Two one-round runs: the second failed round makes fall 2 only if the first one was remembered.
-    const oneRound = (id: string) => handler({}, lambdaContext(id, 2_500 + 1_500, 'probe'));
+    // Two one-round runs (3 s of work: one round and its connects): the second failed round makes
+    // fall 2 only if the first one was remembered.
+    const oneRound = async (id: string) => ran(await handler({}, lambdaContext(id, 6_000, 'probe')));
     const first = await oneRound('req-2');
     const second = await oneRound('req-3');
 
@@ -64,12 +71,59 @@ describe('probe function', () => {
     expect(p.world.vipHolder(p.pair.vip)).toBe(p.pair.b.instanceId);
   });
 
+  const scheduled = (at: number) => ({ version: '0', id: 'e', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: new Date(at).toISOString(), region: 'us-east-1', resources: [], detail: {} });
+
+  it('probes nothing for a delivery of a minute that is over (a throttled retry, a duplicate)', async () => {
+    const p = await wiredProbe(db);
+    const handler = createHandler(() => p.runtime);
+
+    const outcome = await handler(scheduled(p.clock.now() - 61_000), lambdaContext('req-1', 60_000, 'probe'));
+
+    expect(outcome).toEqual({ skipped: expect.stringMatching(/^late by 61 s/) });
+    expect(p.invokes()).toEqual([]);
+    expect(p.world.count()).toBe(0);
+  });
+
+  it('probes only what is left of its minute when it starts late', async () => {
+    const p = await wiredProbe(db);
+    const handler = createHandler(() => p.runtime);
+    const start = p.clock.now();
+
+    const summary = ran(await handler(scheduled(start - 40_000), lambdaContext('req-1', 60_000, 'probe')));
+
+    // 57 s from its scheduled time: 17 s left, rounds every 2 s whose connects end in time.
+    expect(summary.rounds).toBe(8);
+    expect(p.clock.now()).toBeLessThanOrEqual(start + 17_000);
+  });
+
+  it('refuses a payload that is neither a scheduled event nor {}, naming the field, and changes nothing', async () => {
+    const p = await wiredProbe(db);
+    const handler = createHandler(() => p.runtime);
+
+    await expect(handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', time: 'soon' }, lambdaContext('req-1', 60_000, 'probe'))).rejects.toMatchObject({ field: 'time' });
+    expect(p.world.count()).toBe(0);
+  });
+
+  it('picks up the rise/fall state from the table after a cold start', async () => {
+    const p = await wiredProbe(db, { VPCF_PROBE_RUN_SECONDS: '10' });
+    const old = createHandler(() => p.runtime);
+    await old({}, lambdaContext('req-1', 300_000, 'probe'));
+    p.world.hang(p.pair.a.instanceId);
+    ran(await old({}, lambdaContext('req-2', 6_000, 'probe')));
+
+    const fresh = createHandler(() => p.runtime, newMemory());
+    const summary = ran(await fresh({}, lambdaContext('req-3', 6_000, 'probe')));
+
+    expect(summary.moves[0]).toMatchObject({ group: 'web', from: p.pair.a.instanceId, to: p.pair.b.instanceId });
+    expect(p.log.lines).toContainEqual(expect.objectContaining({ message: 'probe state restored after a cold start' }));
+  });
+
   it('fails the invocation with a ConfigError when no sensor function is configured', async () => {
     const clock = manualClock();
     const world = new VpcWorld({ clock });
     buildHaWorld('vip', { world, ports: '443' });
     const { env, clients } = await runtimeFor(world, clock, db);
-    const extras = { lambda: new LambdaClient(testClientConfig), cloudwatch: new CloudWatchClient(testClientConfig) };
+    const extras = { lambda: new LambdaClient(testClientConfig) };
     const handler = createHandler(lazy(() => createProbeRuntime({ env, clients: { ...clients, ...extras }, clock })));
 
     await expect(handler({}, lambdaContext('req-1', 60_000, 'probe'))).rejects.toBeInstanceOf(ConfigError);

@@ -2,7 +2,6 @@
  * createProbeLoop as the probe function calls it: the runtime's settings, its EC2/SSM adapters and
  * DynamoDB store, the sensor over Lambda Invoke and metrics over CloudWatch PutMetricData.
  */
-import { CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../shared/aws/dynamo.js';
@@ -23,8 +22,6 @@ afterAll(async () => {
   await db.stop();
 });
 
-const datums = (calls: { MetricData?: MetricDatum[] }[], name: string): MetricDatum[] =>
-  calls.flatMap((c) => c.MetricData ?? []).filter((d) => d.MetricName === name);
 
 describe('createProbeLoop', () => {
   it('probes every member through the sensor function, with its primary IP and tagged ports', async () => {
@@ -47,21 +44,16 @@ describe('createProbeLoop', () => {
     expect(first?.targets).toHaveLength(2);
   });
 
-  it('publishes each member as healthy to the configured CloudWatch namespace', async () => {
+  it('writes its metric through the log, in the configured namespace, one value per round', async () => {
     const p = await wiredProbe(db, { VPCF_METRICS_NAMESPACE: 'Test/Failover' });
-    const { a, b } = p.pair;
 
-    await createProbeLoop(p.runtime, 'probe:req-1', newMemory()).run(p.clock.now() + 10_000);
+    const summary = await createProbeLoop(p.runtime, 'probe:req-1', newMemory()).run(p.clock.now() + 10_000);
 
-    const calls = p.cloudwatch.metricCalls();
-    expect(calls.length).toBeGreaterThan(0);
-    expect(calls.every((c) => c.Namespace === 'Test/Failover')).toBe(true);
-    const healthy = datums(calls, 'NodeHealthy');
-    for (const id of [a.instanceId, b.instanceId]) {
-      const mine = healthy.filter((d) => d.Dimensions?.some((x) => x.Name === 'InstanceId' && x.Value === id));
-      expect(mine.length).toBeGreaterThan(0);
-      expect(mine.at(-1)).toMatchObject({ Value: 1, Dimensions: expect.arrayContaining([{ Name: 'Group', Value: 'web' }]) });
-    }
+    expect(p.emf.documents.length).toBeGreaterThan(0);
+    const namespaces = p.emf.documents.map((d) => (d['_aws'] as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace);
+    expect(new Set(namespaces)).toEqual(new Set(['Test/Failover']));
+    expect(p.emf.values('GroupsWithoutHealthyMember')).toEqual(Array.from({ length: summary.rounds }, () => 0));
+    expect(summary.groups).toEqual({ web: { members: 2, healthy: 2 } });
   });
 
   it('takes the interval, fall and TCP timeout from the runtime config', async () => {
@@ -89,7 +81,8 @@ describe('createProbeLoop', () => {
     expect(journal).toEqual([expect.objectContaining({ group: 'web', trigger: 'probe', from: a.instanceId, to: b.instanceId })]);
     // The hung holder cannot run the script that drops the address, so the move is at best partial.
     expect(['applied', 'partial']).toContain(journal[0]?.outcome);
-    expect(datums(p.cloudwatch.metricCalls(), 'Failovers')).toEqual([expect.objectContaining({ Value: 1 })]);
+    expect(p.emf.values('Moves')).toEqual([1]);
+    expect(p.emf.values('DetectionTime')).toHaveLength(1);
   });
 
   it('refuses to build without VPCF_SENSOR_FUNCTION, naming the key, before calling anything', async () => {
@@ -97,7 +90,7 @@ describe('createProbeLoop', () => {
     const world = new VpcWorld({ clock });
     buildHaWorld('vip', { world, group: 'web', ports: '443' });
     const { env, clients } = await runtimeFor(world, clock, db);
-    const extras = { lambda: new LambdaClient(testClientConfig), cloudwatch: new CloudWatchClient(testClientConfig) };
+    const extras = { lambda: new LambdaClient(testClientConfig) };
 
     const build = () => createProbeRuntime({ env, clients: { ...clients, ...extras }, clock });
 

@@ -3,13 +3,11 @@
  * VpcWorld's clients, a real DynamoDB (dynalite on loopback, one fresh table each) and the world's
  * clock; a Lambda context; logs that keep quiet; a CloudWatch client whose calls are recorded.
  */
-import { CloudWatchClient, PutMetricDataCommand, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { tableDefinition } from '../../shared/aws/dynamo.js';
 import type { Log } from '../../shared/core/engine.js';
-import type { Clock } from '../../shared/core/ports.js';
+import type { Clock, MetricDatum, MetricsPort } from '../../shared/core/ports.js';
 import { type CoreClients, type Runtime, createRuntime } from '../../shared/runtime.js';
 import type { DynaliteHandle } from '../../sim/dynalite.js';
 import type { VpcWorld } from '../../sim/world.js';
@@ -75,6 +73,8 @@ export interface WiredRuntime {
   /** The settings the runtime was built from, and its clients, for wiring a function's extras on top. */
   readonly env: Record<string, string>;
   readonly clients: CoreClients;
+  /** The EMF lines the runtime wrote. */
+  readonly emf: EmfSink;
 }
 
 export interface RuntimeOptions {
@@ -91,20 +91,41 @@ export async function runtimeFor(world: VpcWorld, clock: Clock, db: DynaliteHand
   const env = { VPCF_TABLE_NAME: tableName, ...options.env };
   const { ec2, ssm } = world.clients();
   const clients: CoreClients = { ec2, ssm, dynamodb: db.client };
-  return { runtime: createRuntime({ env, clients, clock, log }), log, tableName, env, clients };
+  const emf = emfSink();
+  return { runtime: createRuntime({ env, clients, clock, log, writeMetrics: emf.write }), log, tableName, env, clients, emf };
 }
 
-export interface RecordedCloudWatch {
-  readonly client: CloudWatchClient;
-  readonly mock: AwsClientStub<CloudWatchClient>;
-  /** Every PutMetricData input, in order. */
-  metricCalls(): PutMetricDataCommandInput[];
+/** A metrics port that keeps every batch it is given, for the loop's own tests. */
+export interface RecordedMetrics extends MetricsPort {
+  readonly batches: MetricDatum[][];
+  /** Every datum of one metric, in order. */
+  datums(name: string): MetricDatum[];
 }
 
-/** A CloudWatch client (the instance mocked, not the class) that accepts every PutMetricData. */
-export function recordedCloudWatch(): RecordedCloudWatch {
-  const client = new CloudWatchClient(testClientConfig);
-  const mock = mockClient(client);
-  mock.on(PutMetricDataCommand).resolves({});
-  return { client, mock, metricCalls: () => mock.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input) };
+export function recordedMetrics(): RecordedMetrics {
+  const batches: MetricDatum[][] = [];
+  return {
+    batches,
+    datums: (name) => batches.flat().filter((d) => d.name === name),
+    async put(data) {
+      batches.push([...data]);
+    },
+  };
+}
+
+/** Where a runtime's EMF lines go in a test: parsed, in order. */
+export interface EmfSink {
+  readonly documents: Record<string, unknown>[];
+  write(line: string): void;
+  /** The values of one metric across every document, flattened. */
+  values(name: string): number[];
+}
+
+export function emfSink(): EmfSink {
+  const documents: Record<string, unknown>[] = [];
+  return {
+    documents,
+    write: (line) => void documents.push(JSON.parse(line) as Record<string, unknown>),
+    values: (name) => documents.flatMap((d) => (name in d ? [d[name]].flat() : [])) as number[],
+  };
 }

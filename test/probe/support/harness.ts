@@ -6,17 +6,17 @@
 import { InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createEc2Port } from '../../../shared/aws/ec2.js';
-import { createCloudWatchMetrics } from '../../../shared/aws/metrics.js';
 import { createSsmHostPort } from '../../../shared/aws/ssm.js';
 import { FailoverEngine } from '../../../shared/core/engine.js';
 import type { GroupKind } from '../../../shared/core/model.js';
 import type { Ec2Port } from '../../../shared/core/ports.js';
 import { type ProbeRuntime, createProbeRuntime } from '../../../shared/probe/wiring.js';
+import type { ProbeStatePort, StoredProbeState } from '../../../shared/probe/memory.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
 import type { SensorRequest } from '../../../shared/probe/ports.js';
 import type { DynaliteHandle } from '../../../sim/dynalite.js';
 import { type ManualClock, manualClock } from '../../../sim/clock.js';
-import { type RecordedCloudWatch, type WiredRuntime, quietLog, recordedCloudWatch, runtimeFor, testClientConfig } from '../../support/harness.js';
+import { type RecordedMetrics, type WiredRuntime, quietLog, recordedMetrics, runtimeFor, testClientConfig } from '../../support/harness.js';
 import { memoryStore } from '../../support/memory-store.js';
 import { type HaPair, type VipPair, VpcWorld, buildHaWorld } from '../../../sim/world.js';
 import { installProbeHandler } from '../../../sim/probe-handler.js';
@@ -39,6 +39,25 @@ export interface HarnessOptions {
   /** Latency of each EC2 port call. Default none. */
   readonly ec2LatencyMs?: readonly [number, number];
   readonly cooldownMs?: number;
+  /** Keep the probe state in a store that outlives the memory (as the state table does). */
+  readonly persist?: boolean;
+}
+
+/** A ProbeStatePort that keeps its one item as JSON, as the table does, so what is saved must survive serialization. */
+export function memoryProbeState(): ProbeStatePort & { saved: number; item?: string } {
+  const state: ProbeStatePort & { saved: number; item?: string } = {
+    saved: 0,
+    async load() {
+      return state.item === undefined ? undefined : (JSON.parse(state.item) as StoredProbeState);
+    },
+    async save(stored) {
+      const current = state.item === undefined ? undefined : (JSON.parse(state.item) as StoredProbeState);
+      if (current && current.runStartedAt > stored.runStartedAt) return;
+      state.item = JSON.stringify(stored);
+      state.saved += 1;
+    },
+  };
+  return state;
 }
 
 export { quietLog };
@@ -64,20 +83,25 @@ export function probeHarness(options: HarnessOptions = {}) {
   const [ssmMin, ssmMax] = options.ssmDurationMs ?? [0, 0];
   const probes = installProbeHandler(world, { random, lossRate: options.lossRate ?? 0, durationMs: () => between(random, ssmMin, ssmMax) });
   const sensor = worldSensor(world, clock, { random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
-  const { client: cloudwatch, metricCalls } = recordedCloudWatch();
+  const metrics = recordedMetrics();
   const store = memoryStore();
   const { ec2: ec2Client, ssm } = world.clients();
   const [ec2Min, ec2Max] = options.ec2LatencyMs ?? [0, 0];
   const ec2 = withLatency(createEc2Port(ec2Client, { clock }), () => (ec2Max > 0 ? clock.sleep(between(random, ec2Min, ec2Max)) : Promise.resolve()));
   const host = createSsmHostPort(ssm, { clock });
-  const memory = newMemory();
+  let memory = newMemory();
+  const state = options.persist ? memoryProbeState() : undefined;
   const rounds: RoundReport[] = [];
   const settings: ProbeSettings = { ...DEFAULT_PROBE_SETTINGS, ...options.settings };
   let runs = 0;
 
-  /** One scheduled run of `ms`, like the probe function's. */
-  async function run(ms: number, onRound?: (round: RoundReport) => void): Promise<RunSummary> {
+  /**
+   * One scheduled run of `ms`, like the probe function's. `cold`: in a new execution environment,
+   * with nothing in memory. `signal`: aborts the run's AWS calls, as the function does at its deadline.
+   */
+  async function run(ms: number, onRound?: (round: RoundReport) => void, runOptions: { cold?: boolean; signal?: AbortSignal } = {}): Promise<RunSummary> {
     runs += 1;
+    if (runOptions.cold) memory = newMemory();
     const engine = new FailoverEngine({
       ec2,
       host,
@@ -101,10 +125,11 @@ export function probeHarness(options: HarnessOptions = {}) {
         engine,
         sensor,
         host,
-        metrics: createCloudWatchMetrics(cloudwatch, 'VpcFailover'),
+        metrics,
         clock,
         log: quietLog,
         settings,
+        ...(state ? { state } : {}),
         onRound: (round) => {
           rounds.push(round);
           onRound?.(round);
@@ -112,10 +137,26 @@ export function probeHarness(options: HarnessOptions = {}) {
       },
       memory,
     );
-    return clock.drive(loop.run(clock.now() + ms));
+    return clock.drive(loop.run(clock.now() + ms, runOptions.signal ? { signal: runOptions.signal } : {}));
   }
 
-  return { clock, world, pairs, probes, sensor, store, memory, rounds, settings, run, metricCalls, random };
+  return {
+    clock,
+    world,
+    pairs,
+    probes,
+    sensor,
+    store,
+    get memory() {
+      return memory;
+    },
+    state,
+    rounds,
+    settings,
+    run,
+    metrics,
+    random,
+  };
 }
 
 export interface WiredProbe extends Omit<WiredRuntime, 'runtime'> {
@@ -126,7 +167,7 @@ export interface WiredProbe extends Omit<WiredRuntime, 'runtime'> {
   /** What answers the sensor function's Invoke: the world, as the sensor in the VPC would see it. */
   readonly sensor: WorldSensor;
   readonly lambda: AwsClientStub<LambdaClient>;
-  readonly cloudwatch: RecordedCloudWatch;
+
   /** Every Invoke input, in order. */
   invokes(): InvokeCommandInput[];
   /** The sensor requests as they went over the wire (decoded Invoke payloads). */
@@ -154,9 +195,8 @@ export async function wiredProbe(db: DynaliteHandle, env: Record<string, string>
     // The SDK hands back a Uint8Array subclass; the adapter only decodes it.
     return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(response)) as InvokeCommandOutput['Payload'], $metadata: {} };
   });
-  const cloudwatch = recordedCloudWatch();
   const core = await runtimeFor(world, clock, db, { env: { VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION, ...env }, tablePrefix: 'vpcf-probe' });
-  const runtime = createProbeRuntime({ env: core.env, clients: { ...core.clients, lambda: lambdaClient, cloudwatch: cloudwatch.client }, clock, log: core.log });
+  const runtime = createProbeRuntime({ env: core.env, clients: { ...core.clients, lambda: lambdaClient }, clock, log: core.log, writeMetrics: core.emf.write });
   const invokes = () => lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input);
-  return { ...core, runtime, clock, world, pair, sensor, lambda, cloudwatch, invokes, sensorRequests: () => invokes().map(decode) };
+  return { ...core, runtime, clock, world, pair, sensor, lambda, invokes, sensorRequests: () => invokes().map(decode) };
 }

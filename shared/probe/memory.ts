@@ -1,0 +1,75 @@
+/**
+ * What the probe keeps between runs: each node's rise/fall state, what each member's OS reported
+ * of the group's VIP, and (economy mode) the sweep the last run sent and did not wait for.
+ *
+ * A warm execution environment keeps it in memory; the state table keeps a copy (one small item,
+ * written at the end of each run, read at a cold start) so a new environment does not start every
+ * node unjudged, and a run that was cut short does not lose what it had counted.
+ */
+import type { OsView } from '../core/model.js';
+import type { CallOptions, PendingCommand } from '../core/ports.js';
+import type { PeerBatch } from './peers.js';
+import type { NodeState } from './verdicts.js';
+
+/** A sweep sent by one run, to be read by the next. */
+export interface PendingSweep {
+  readonly command: PendingCommand;
+  readonly batches: readonly PeerBatch[];
+}
+
+export interface ProbeMemory {
+  readonly states: Map<string, NodeState>;
+  readonly os: Map<string, OsView>;
+  pending?: PendingSweep;
+  /** Whether the stored copy was already read in this execution environment. */
+  loaded?: boolean;
+}
+
+export const newMemory = (): ProbeMemory => ({ states: new Map(), os: new Map() });
+
+/** The stored copy: plain JSON. */
+export interface StoredProbeState {
+  /** When it was saved (epoch ms). */
+  readonly savedAt: number;
+  /** When the run that saved it started: a run never overwrites the state of a later one. */
+  readonly runStartedAt: number;
+  readonly states: Readonly<Record<string, NodeState>>;
+  readonly os: Readonly<Record<string, OsView>>;
+  readonly pending?: {
+    readonly command: PendingCommand;
+    readonly batches: readonly (Omit<PeerBatch, 'groupOf'> & { readonly groupOf: readonly (readonly [string, string])[] })[];
+  };
+}
+
+/** Reads and writes the stored copy (the state table). */
+export interface ProbeStatePort {
+  load(options?: CallOptions): Promise<StoredProbeState | undefined>;
+  /** Keeps `state` unless a run that started later already saved; then does nothing. */
+  save(state: StoredProbeState, options?: CallOptions): Promise<void>;
+}
+
+export function toStored(memory: ProbeMemory, runStartedAt: number, savedAt: number): StoredProbeState {
+  return {
+    savedAt,
+    runStartedAt,
+    states: Object.fromEntries(memory.states),
+    os: Object.fromEntries(memory.os),
+    ...(memory.pending
+      ? { pending: { command: memory.pending.command, batches: memory.pending.batches.map((b) => ({ ...b, groupOf: [...b.groupOf] })) } }
+      : {}),
+  };
+}
+
+/**
+ * Fills `memory` from a stored copy that is at most `maxAgeMs` old. Older counters describe a
+ * world that has moved on: the nodes then start unjudged, as before there was a copy.
+ */
+export function restore(memory: ProbeMemory, stored: StoredProbeState | undefined, now: number, maxAgeMs: number): boolean {
+  if (!stored || now - stored.savedAt > maxAgeMs) return false;
+  for (const [id, state] of Object.entries(stored.states)) if (!memory.states.has(id)) memory.states.set(id, state);
+  for (const [id, view] of Object.entries(stored.os)) if (!memory.os.has(id)) memory.os.set(id, view);
+  if (stored.pending && !memory.pending) {
+    memory.pending = { command: stored.pending.command, batches: stored.pending.batches.map((b) => ({ ...b, groupOf: new Map(b.groupOf) })) };
+  }
+  return true;
+}
