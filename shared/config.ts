@@ -60,6 +60,7 @@ const buildSchema = () =>
     VPCF_NOTIFY_TOPIC: z.optional(
       z.string().check(z.regex(/^(arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:)?[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'must be an SNS topic name or ARN')),
     ),
+    VPCF_REMEDIATE_INTERVAL_SECONDS: seconds(900, 86_400),
     VPCF_STAGE: z._default(z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a stage name (letters, digits, dashes)')), 'dev'),
     VPCF_METRICS_NAMESPACE: z._default(z.string().check(z.regex(/^[A-Za-z0-9_./#:-]{1,255}$/, 'must be a CloudWatch namespace')), 'VpcFailover'),
 });
@@ -75,6 +76,8 @@ export interface Config {
   /** The SNS topic for notices (a name or an ARN), when notices are on. */
   readonly notifyTopic?: string;
   readonly metricsNamespace: string;
+  /** At most one remediation per instance in this long (failover:remediate). */
+  readonly remediateIntervalMs: number;
   readonly cooldownMs: number;
   readonly failback: { readonly vip: 'auto' | 'manual'; readonly eip: 'auto' | 'manual'; readonly overlay: 'auto' | 'manual'; readonly nat: 'auto' | 'manual' };
   readonly leaseTtlMs: number;
@@ -122,6 +125,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     stage: c.VPCF_STAGE,
     ...(c.VPCF_NOTIFY_TOPIC === undefined ? {} : { notifyTopic: c.VPCF_NOTIFY_TOPIC }),
     metricsNamespace: c.VPCF_METRICS_NAMESPACE,
+    remediateIntervalMs: c.VPCF_REMEDIATE_INTERVAL_SECONDS * 1000,
     cooldownMs: c.VPCF_COOLDOWN_SECONDS * 1000,
     failback: Object.freeze({ vip: c.VPCF_FAILBACK, eip: c.VPCF_FAILBACK, overlay: c.VPCF_FAILBACK, nat: c.VPCF_NAT_FAILBACK }),
     leaseTtlMs: c.VPCF_LEASE_TTL_SECONDS * 1000,

@@ -20,6 +20,7 @@ import { createSsmHostPort } from './aws/ssm.js';
 import { type Config, loadConfig } from './config.js';
 import { FailoverEngine, type Log } from './core/engine.js';
 import { guardedNotifier } from './core/notice.js';
+import { DEFAULT_REMEDIATION } from './core/remediate.js';
 import type { Clock, DataPlanePort, Ec2Port, HostPort, JournalPort, LeasePort, MetricsPort, NotifierPort } from './core/ports.js';
 import { systemClock } from './core/ports.js';
 import { sensorDataPlane } from './probe/data-plane.js';
@@ -130,6 +131,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           verifyTimeoutMs: config.verifyTimeoutMs,
           journalLimit: 20,
           noticePrefix: `vpc-failover ${config.stage}`,
+          remediation: { ...DEFAULT_REMEDIATION, intervalMs: config.remediateIntervalMs },
         },
       }),
   });

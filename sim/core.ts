@@ -27,6 +27,12 @@ export interface VpcWorldOptions {
   readonly pageSize?: number;
   /** How long an Assign/UnassignPrivateIpAddresses takes to show in Describe* (ms of world clock). */
   readonly assignDelayMs?: number;
+  /**
+   * How long the instance calls take, in world time: StopInstances to `stopped` (a hung OS takes
+   * `hungStopMs` unless forced), StartInstances to `running`, its status checks to `ok`,
+   * TerminateInstances to `terminated`, and RebootInstances until the OS answers again.
+   */
+  readonly lifecycle?: { readonly stopMs?: number; readonly hungStopMs?: number; readonly startMs?: number; readonly statusMs?: number; readonly terminateMs?: number; readonly rebootMs?: number };
   readonly ssm?: {
     /** How many GetCommandInvocation polls fail with InvocationDoesNotExist after SendCommand. */
     readonly notFoundPolls?: number;
@@ -42,6 +48,7 @@ export interface VpcWorldOptions {
 }
 
 export interface ResolvedOptions {
+  readonly lifecycle: { readonly stopMs: number; readonly hungStopMs: number; readonly startMs: number; readonly statusMs: number; readonly terminateMs: number; readonly rebootMs: number };
   readonly region: string;
   readonly accountId: string;
   readonly pageSize: number;
@@ -217,6 +224,8 @@ export class WorldCore {
   readonly routeTables = new Map<string, RtbRec>();
   readonly eips = new Map<string, EipRec>();
   readonly invocations = new Map<string, InvocationRec>();
+  /** Instance state changes an API call asked for, each done at its time by `settle()`. */
+  readonly transitions: { readonly instanceId: string; readonly at: number; readonly apply: () => void }[] = [];
   readonly lifecycleActions = new Map<string, LifecycleActionRec>();
   /** Secondary private IPs only: primaries never move. */
   private readonly ipTimeline = new Map<string, IpEntry[]>();
@@ -229,6 +238,7 @@ export class WorldCore {
       accountId: options.accountId ?? '123456789012',
       pageSize: options.pageSize ?? 3,
       assignDelayMs: options.assignDelayMs ?? 1000,
+      lifecycle: { stopMs: 10_000, hungStopMs: 600_000, startMs: 15_000, statusMs: 60_000, terminateMs: 10_000, rebootMs: 30_000, ...options.lifecycle },
       ssm: {
         notFoundPolls: options.ssm?.notFoundPolls ?? 1,
         executionDelayMs: options.ssm?.executionDelayMs ?? 500,
@@ -467,6 +477,11 @@ export class WorldCore {
   /** Runs what the clock made due: SSM scripts, lifecycle heartbeat timeouts. Idempotent. */
   settle(): void {
     const now = this.now();
+    const ready = this.transitions.filter((t) => t.at <= now).sort((a, b) => a.at - b.at);
+    for (const t of ready) {
+      this.transitions.splice(this.transitions.indexOf(t), 1);
+      t.apply();
+    }
     for (const action of this.lifecycleActions.values()) {
       if (!action.completed && now >= action.timeoutAt) {
         action.completed = { result: action.defaultResult, at: action.timeoutAt, by: 'timeout' };

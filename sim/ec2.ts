@@ -35,6 +35,14 @@ import type {
   ModifyInstanceAttributeCommandOutput,
   ModifyNetworkInterfaceAttributeCommandInput,
   ModifyNetworkInterfaceAttributeCommandOutput,
+  RebootInstancesCommandInput,
+  RebootInstancesCommandOutput,
+  StartInstancesCommandInput,
+  StartInstancesCommandOutput,
+  StopInstancesCommandInput,
+  StopInstancesCommandOutput,
+  TerminateInstancesCommandInput,
+  TerminateInstancesCommandOutput,
   NetworkInterface,
   ReplaceRouteCommandInput,
   ReplaceRouteCommandOutput,
@@ -44,6 +52,7 @@ import type {
   UnassignPrivateIpAddressesCommandInput,
   UnassignPrivateIpAddressesCommandOutput,
 } from '@aws-sdk/client-ec2';
+import type { InstanceState } from '../shared/core/model.js';
 import { ipv4ToInt, parseCidr } from '../shared/core/validate.js';
 import type { CheckStatus, EniRec, InstanceRec, RouteRec, RouteTargetRec, RtbRec, SubnetRec, Tags } from './core.js';
 import { STATE_CODES, subnetHostRange, tagList } from './core.js';
@@ -713,4 +722,84 @@ export function modifyInstanceAttribute(world: WorldModel, input: ModifyInstance
   if (!primary) throw ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in a valid state for this operation.`);
   primary.sourceDestCheck = value;
   return {};
+}
+
+// ---- instance lifecycle (remediation) ----
+
+type StateChange = { InstanceId: string; CurrentState: { Code: number; Name: InstanceState }; PreviousState: { Code: number; Name: InstanceState } };
+
+function changes(world: WorldModel, ids: readonly string[] | undefined, change: (instance: InstanceRec) => InstanceState): StateChange[] {
+  if (!ids || ids.length === 0) throw ec2Error('MissingParameter', 'The request must contain the parameter InstanceId');
+  const instances = world.requireAll(ids, (id) => world.instances.get(id), 'i', 'InvalidInstanceID', 'instance');
+  return instances.map((instance) => {
+    const previous = instance.state;
+    const current = change(instance);
+    return { InstanceId: instance.id, PreviousState: { Code: STATE_CODES[previous], Name: previous }, CurrentState: { Code: STATE_CODES[current], Name: current } };
+  });
+}
+
+const schedule = (world: WorldModel, instanceId: string, ms: number, apply: () => void): void => void world.transitions.push({ instanceId, at: world.now() + ms, apply });
+
+/** Stops; a hung OS does not shut down on its own, so only `Force` makes that quick. */
+export function stopInstances(world: WorldModel, input: StopInstancesCommandInput): Out<StopInstancesCommandOutput> {
+  return {
+    StoppingInstances: changes(world, input.InstanceIds, (instance) => {
+      if (instance.state === 'terminated' || instance.state === 'shutting-down') throw ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in a state from which it can be stopped.`);
+      if (instance.state === 'stopped') return 'stopped';
+      const { stopMs, hungStopMs } = world.options.lifecycle;
+      if (instance.state !== 'stopping') instance.state = 'stopping';
+      const id = instance.id;
+      schedule(world, id, instance.hung && !input.Force ? hungStopMs : stopMs, () => {
+        if (world.instances.get(id)?.state === 'stopping') world.stop(id);
+      });
+      return 'stopping';
+    }),
+  };
+}
+
+export function startInstances(world: WorldModel, input: StartInstancesCommandInput): Out<StartInstancesCommandOutput> {
+  return {
+    StartingInstances: changes(world, input.InstanceIds, (instance) => {
+      if (instance.state === 'running' || instance.state === 'pending') return instance.state;
+      if (instance.state !== 'stopped') throw ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in a state from which it can be started.`);
+      instance.state = 'pending';
+      const id = instance.id;
+      const { startMs, statusMs } = world.options.lifecycle;
+      schedule(world, id, startMs, () => {
+        if (world.instances.get(id)?.state !== 'pending') return;
+        world.start(id);
+        schedule(world, id, statusMs, () => world.setStatus(id, { instance: 'ok', system: 'ok' }));
+      });
+      return 'pending';
+    }),
+  };
+}
+
+/** Reboots: the OS restarts (a hang is gone), forgets the addresses it was given by hand, and answers again after `rebootMs`. */
+export function rebootInstances(world: WorldModel, input: RebootInstancesCommandInput): Out<RebootInstancesCommandOutput> {
+  changes(world, input.InstanceIds, (instance) => {
+    if (instance.state !== 'running') throw ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in a state from which it can be rebooted.`);
+    const id = instance.id;
+    instance.hung = true;
+    schedule(world, id, world.options.lifecycle.rebootMs, () => {
+      const rec = world.instances.get(id);
+      if (!rec || rec.state !== 'running') return;
+      rec.hung = false;
+      world.bootOs(rec);
+    });
+    return 'running';
+  });
+  return {};
+}
+
+export function terminateInstances(world: WorldModel, input: TerminateInstancesCommandInput): Out<TerminateInstancesCommandOutput> {
+  return {
+    TerminatingInstances: changes(world, input.InstanceIds, (instance) => {
+      if (instance.state === 'terminated') return 'terminated';
+      instance.state = 'shutting-down';
+      const id = instance.id;
+      schedule(world, id, world.options.lifecycle.terminateMs, () => world.terminate(id));
+      return 'shutting-down';
+    }),
+  };
 }

@@ -23,7 +23,11 @@ import {
   EC2Client,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
+  RebootInstancesCommand,
   ReplaceRouteCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
@@ -163,6 +167,10 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
     route(DeleteRouteCommand, 'DeleteRoute', ec2.deleteRoute),
     route(ModifyNetworkInterfaceAttributeCommand, 'ModifyNetworkInterfaceAttribute', ec2.modifyNetworkInterfaceAttribute),
     route(ModifyInstanceAttributeCommand, 'ModifyInstanceAttribute', ec2.modifyInstanceAttribute),
+    route(RebootInstancesCommand, 'RebootInstances', ec2.rebootInstances),
+    route(StopInstancesCommand, 'StopInstances', ec2.stopInstances),
+    route(StartInstancesCommand, 'StartInstances', ec2.startInstances),
+    route(TerminateInstancesCommand, 'TerminateInstances', ec2.terminateInstances),
   ],
   ssm: [
     route(SendCommandCommand, 'SendCommand', sendCommand),

@@ -24,7 +24,7 @@ import {
 import { AwsCallError } from '../errors.js';
 import type { Trigger } from '../core/model.js';
 import type { ProbeStatePort, StoredProbeState } from '../probe/memory.js';
-import { systemClock, type CallOptions, type Clock, type JournalEntry, type JournalPort, type LeaseGrant, type LeasePort } from '../core/ports.js';
+import { systemClock, type CallOptions, type Clock, type JournalEntry, type JournalPort, type LeaseGrant, type LeasePort, type RemediationStep } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface DynamoStoreOptions {
@@ -108,6 +108,7 @@ const groupOfKey = (pk: string): string => pk.slice('group#'.length);
 
 const TRIGGERS: ReadonlySet<string> = new Set<Trigger>(['manual', 'probe', 'event', 'schedule']);
 const OUTCOMES: ReadonlySet<string> = new Set<JournalEntry['outcome']>(['applied', 'partial', 'failed']);
+const STEPS: ReadonlySet<string> = new Set<RemediationStep>(['reboot', 'stop', 'force-stop', 'start', 'terminate']);
 
 function toJournalEntry(item: Item): JournalEntry | undefined {
   const group = readStr(item, 'group');
@@ -120,6 +121,7 @@ function toJournalEntry(item: Item): JournalEntry | undefined {
   const to = readStr(item, 'to');
   const error = readStr(item, 'error');
   const kind = readStr(item, 'entryKind');
+  const step = readStr(item, 'remediationStep');
   return {
     group,
     at,
@@ -132,6 +134,7 @@ function toJournalEntry(item: Item): JournalEntry | undefined {
     durationMs: readNum(item, 'durationMs') ?? 0,
     ...(error === undefined ? {} : { error }),
     ...(kind === 'move' || kind === 'repair' || kind === 'remediation' ? { kind } : {}),
+    ...(step !== undefined && STEPS.has(step) ? { step: step as RemediationStep } : {}),
   };
 }
 
@@ -285,6 +288,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     if (entry.to !== undefined) item['to'] = str(entry.to);
     if (entry.error !== undefined) item['error'] = str(entry.error);
     if (entry.kind !== undefined) item['entryKind'] = str(entry.kind);
+    if (entry.step !== undefined) item['remediationStep'] = str(entry.step);
     try {
       await client.send(new PutItemCommand({ TableName: tableName, Item: item }), { abortSignal: call.signal });
     } catch (error) {

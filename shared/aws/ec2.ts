@@ -13,7 +13,11 @@ import {
   DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
   ModifyNetworkInterfaceAttributeCommand,
+  RebootInstancesCommand,
   ReplaceRouteCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
   type Address,
   type EC2Client,
   type Instance as Ec2Instance,
@@ -354,6 +358,19 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
             { abortSignal: send.signal },
           ),
         );
+        return;
+      }
+      case 'reboot-instance':
+      case 'stop-instance':
+      case 'start-instance':
+      case 'terminate-instance': {
+        const context = { instanceId: action.instanceId };
+        const ids = [action.instanceId];
+        const options = { abortSignal: send.signal };
+        if (action.type === 'reboot-instance') await call('RebootInstances', context, () => client.send(new RebootInstancesCommand({ InstanceIds: ids }), options));
+        else if (action.type === 'stop-instance') await call('StopInstances', context, () => client.send(new StopInstancesCommand({ InstanceIds: ids, ...(action.force ? { Force: true } : {}) }), options));
+        else if (action.type === 'start-instance') await call('StartInstances', context, () => client.send(new StartInstancesCommand({ InstanceIds: ids }), options));
+        else await call('TerminateInstances', context, () => client.send(new TerminateInstancesCommand({ InstanceIds: ids }), options));
         return;
       }
       default:

@@ -50,6 +50,14 @@ export function describeAction(action: Action): string {
       return `${action.type === 'create-route' ? 'create' : 'replace'} ${action.destination} in ${action.routeTableId} via ${action.target.networkInterfaceId} (${action.target.instanceId})`;
     case 'disable-source-dest-check':
       return `disable source/dest check on ${action.networkInterfaceId} (${action.instanceId})`;
+    case 'reboot-instance':
+      return `reboot ${action.instanceId}`;
+    case 'stop-instance':
+      return `${action.force ? 'force-stop' : 'stop'} ${action.instanceId}`;
+    case 'start-instance':
+      return `start ${action.instanceId}`;
+    case 'terminate-instance':
+      return `terminate ${action.instanceId} (its Auto Scaling group replaces it)`;
   }
 }
 

@@ -3,13 +3,14 @@
  * probe) comes through `run()`, so the lease and the safety rules hold whatever started it.
  */
 import { FailoverError, RefusedError } from '../errors.js';
-import { type ActionReport, applyActions, verifyActions } from './apply.js';
+import { type ActionReport, applyActions, describeAction, verifyActions } from './apply.js';
 import { type Intent, type Plan, decide } from './decide.js';
 import { type Discovery, type DiscoveryDefaults, type Group, discover } from './groups.js';
 import { type HealthMap, assessHealth } from './health.js';
 import { groupHolder } from './holders.js';
 import type { Action, OsReport, OsView, Trigger, Verdict, WorldSnapshot } from './model.js';
-import { isNoteworthy, noticeOf } from './notice.js';
+import { isNoteworthy, noticeOf, remediationNotice } from './notice.js';
+import { DEFAULT_REMEDIATION, type RemediationPlan, type RemediationSettings, planRemediation, remediationCandidates } from './remediate.js';
 import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort } from './ports.js';
 import { retry } from './retry.js';
 import { type HolderView, type StatusReport, buildStatus, holdersOf, statusNames } from './status.js';
@@ -36,6 +37,8 @@ export interface EngineSettings extends DiscoveryDefaults {
   readonly journalLimit: number;
   /** Names the deployment in notices, e.g. `vpc-failover prod`. */
   readonly noticePrefix?: string;
+  /** How often a failed member may be remediated, and how long a stop-start may take. */
+  readonly remediation?: RemediationSettings;
 }
 
 export interface EngineDeps {
@@ -77,6 +80,21 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   /** Bounds what must still happen after the work (journal, release, notice); defaults to `signal`'s absence: unbounded. */
   readonly settle?: AbortSignal;
+}
+
+export interface RemediateRequest {
+  readonly snapshot: WorldSnapshot;
+  readonly probes: Readonly<Record<string, Verdict>>;
+  readonly probeReasons?: Readonly<Record<string, string>>;
+  readonly deadline: number;
+  readonly signal?: AbortSignal;
+  readonly settle?: AbortSignal;
+}
+
+export interface RemediationResult extends RemediationPlan {
+  readonly outcome: 'applied' | 'failed' | 'gave-up';
+  readonly error?: string;
+  readonly journalKey?: string;
 }
 
 export interface GroupResult {
@@ -195,6 +213,66 @@ export class FailoverEngine {
       // A lease taken ahead for a group that turned out not to need it.
       if (grant) await this.release(grant, request.settle ? { signal: request.settle } : {});
     }
+  }
+
+  /**
+   * Fences members the probes judged down while they run, per their group's `failover:remediate`
+   * (see remediate.ts), and carries on stop-starts this journal began. Reads the journal only for
+   * groups with something to do; journals and tells every attempt.
+   */
+  async remediate(request: RemediateRequest): Promise<RemediationResult[]> {
+    const { journal, clock, log, settings, ec2 } = this.deps;
+    const call = request.signal ? { signal: request.signal } : {};
+    const settle = request.settle ? { signal: request.settle } : {};
+    const candidates = remediationCandidates(this.discover(request.snapshot).groups, request.probes);
+    if (candidates.length === 0) return [];
+    const history = (await Promise.all(candidates.map((g) => journal.recent(g.name, 50, call)))).flat();
+    const plans = planRemediation({
+      groups: candidates,
+      probes: request.probes,
+      ...(request.probeReasons ? { reasons: request.probeReasons } : {}),
+      history,
+      now: clock.now(),
+      settings: settings.remediation ?? DEFAULT_REMEDIATION,
+    });
+    const results: RemediationResult[] = [];
+    for (const plan of plans) {
+      const started = clock.now();
+      let outcome: RemediationResult['outcome'] = 'gave-up';
+      let error: string | undefined;
+      if (plan.action && plan.action.type !== 'activate-ip' && plan.action.type !== 'deactivate-ip') {
+        const action = plan.action;
+        outcome = await retry(() => ec2.apply(action, call), { clock, deadline: request.deadline, ...call }).then(
+          () => 'applied' as const,
+          (e: unknown) => {
+            if (!(e instanceof FailoverError)) throw e;
+            error = e.message;
+            return 'failed' as const;
+          },
+        );
+      }
+      log.warn('remediation', { group: plan.group, instanceId: plan.instanceId, step: plan.step, outcome, reason: plan.reason, error });
+      const entry: JournalEntry = {
+        group: plan.group,
+        at: clock.now(),
+        trigger: 'probe',
+        kind: 'remediation',
+        ...(plan.step === 'give-up' ? {} : { step: plan.step }),
+        from: plan.instanceId,
+        reason: error ? `${plan.reason}; ${error}` : plan.reason,
+        actions: plan.action ? [`${outcome === 'applied' ? 'applied' : 'failed'}: ${describeAction(plan.action)}`] : [],
+        outcome: outcome === 'applied' ? 'applied' : 'failed',
+        durationMs: clock.now() - started,
+      };
+      const journalKey = await journal.record(entry, settle).catch((e: unknown) => {
+        log.error('journal write failed', { group: plan.group, error: String(e) });
+        return undefined;
+      });
+      const result: RemediationResult = { ...plan, outcome, ...(error ? { error } : {}), ...(journalKey ? { journalKey } : {}) };
+      if (this.deps.notifier) await this.deps.notifier.notify(remediationNotice(result, settings.noticePrefix ?? 'vpc-failover'), settle);
+      results.push(result);
+    }
+    return results;
   }
 
   /** What the OSes have, newest report per instance first: the probe's, or what this engine did since. */

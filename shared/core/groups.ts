@@ -15,9 +15,14 @@ export interface Member {
   readonly ports: readonly number[];
 }
 
+/** What is done to a member the probes judged down while EC2 says it runs (`failover:remediate`). */
+export type RemediationPolicy = 'off' | 'reboot' | 'stop-start' | 'replace';
+const REMEDIATIONS: readonly RemediationPolicy[] = ['off', 'reboot', 'stop-start', 'replace'];
+
 export interface GroupPolicy {
   readonly failback: FailbackPolicy;
   readonly cooldownMs: number;
+  readonly remediate: RemediationPolicy;
 }
 
 interface GroupBase {
@@ -122,9 +127,13 @@ function parsePolicy(instances: readonly Instance[], kind: GroupKind, defaults: 
   if (cooldown !== undefined && !/^\d{1,5}$/.test(cooldown)) {
     problems.push(`tag ${TAG.cooldown} must be a number of seconds, got '${cooldown}'`);
   }
+  const remediate = agreedTag(instances, TAG.remediate, problems, false);
+  const remediation = REMEDIATIONS.find((r) => r === remediate);
+  if (remediate !== undefined && remediation === undefined) problems.push(`tag ${TAG.remediate} must be one of ${REMEDIATIONS.join(', ')}, got '${remediate}'`);
   return {
     failback: failback === 'auto' || failback === 'manual' ? failback : defaults.failback[kind],
     cooldownMs: cooldown !== undefined && /^\d{1,5}$/.test(cooldown) ? Number(cooldown) * 1000 : defaults.cooldownMs,
+    remediate: remediation ?? 'off',
   };
 }
 

@@ -162,6 +162,13 @@ export type Action =
       readonly type: 'disable-source-dest-check';
       readonly networkInterfaceId: string;
       readonly instanceId: string;
+    }
+  | {
+      /** Remediation of a member the probes judged down while it runs (never part of a traffic plan). */
+      readonly type: 'reboot-instance' | 'stop-instance' | 'start-instance' | 'terminate-instance';
+      readonly instanceId: string;
+      /** stop-instance only: stop without waiting for the OS, for a node that did not stop on its own. */
+      readonly force?: boolean;
     };
 
 /** What triggered a decision; recorded in the journal. */

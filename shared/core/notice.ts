@@ -3,8 +3,7 @@
  * automatic decision that wanted to move but could not (refused, failed, partial). Dry runs and
  * no-op reconciles send nothing. Sending never fails or delays what it reports.
  */
-import type { GroupResult } from './engine.js';
-import type { Log } from './engine.js';
+import type { GroupResult, Log, RemediationResult } from './engine.js';
 import type { Clock, Notice, NotifierPort } from './ports.js';
 
 /** SNS takes subjects of "less than 100 characters", on one line (Publish API reference). */
@@ -66,6 +65,29 @@ export function noticeOf(result: GroupResult, prefix: string, journalKey?: strin
     kind: result.kind,
     outcome: result.outcome,
     trigger: result.trigger,
+  };
+}
+
+const STEP_WORDS = { reboot: 'rebooted', stop: 'stopped', 'force-stop': 'force-stopped', start: 'started', terminate: 'terminated', 'give-up': 'gave up on' } as const;
+
+/** The notice for one remediation attempt: `vpc-failover prod: web rebooted i-0a… (probe: …)`. */
+export function remediationNotice(result: RemediationResult, prefix: string): Notice {
+  const did = result.outcome === 'failed' ? `could not ${result.step === 'give-up' ? 'remediate' : result.step}` : STEP_WORDS[result.step];
+  const subject = `${prefix}: ${result.group} ${did} ${short(result.instanceId)} (remediation)`.replace(/[\r\n\t]+/g, ' ');
+  return {
+    subject: subject.length <= MAX_SUBJECT ? subject : `${subject.slice(0, MAX_SUBJECT - 1)}…`,
+    message: [
+      `Group: ${result.group}`,
+      `Instance: ${result.instanceId}`,
+      `Step: ${result.step}, ${result.outcome}`,
+      `Why: ${result.reason}`,
+      ...(result.error ? [`Error: ${result.error}`] : []),
+      ...(result.journalKey ? [`Journal: ${result.journalKey}`] : []),
+    ].join('\n'),
+    group: result.group,
+    kind: 'unknown',
+    outcome: `remediation-${result.outcome}`,
+    trigger: 'probe',
   };
 }
 

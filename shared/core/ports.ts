@@ -119,7 +119,12 @@ export interface JournalEntry {
   readonly outcome: 'applied' | 'partial' | 'failed';
   readonly durationMs: number;
   readonly error?: string;
+  /** Remediation entries: the step taken on the instance in `from`. A stop-start is carried on from these. */
+  readonly step?: RemediationStep;
 }
+
+/** One step of remediating a failed member. */
+export type RemediationStep = 'reboot' | 'stop' | 'force-stop' | 'start' | 'terminate';
 
 export interface JournalPort {
   /** Returns the entry's key in the journal, for notifications and operators to refer to. */

@@ -63,7 +63,7 @@ export const STATE_MAX_AGE_MS = 180_000;
 const COLLECT_BUDGET_MS = 2_000;
 
 /** The part of the core the loop uses. */
-export type ProbeEngine = Pick<FailoverEngine, 'run' | 'observe' | 'discover'>;
+export type ProbeEngine = Pick<FailoverEngine, 'run' | 'observe' | 'discover' | 'remediate'>;
 
 export interface ProbeLoopDeps {
   readonly engine: ProbeEngine;
@@ -353,7 +353,18 @@ export class ProbeLoop {
     }
     // The world changed under our snapshot: look again before the next decision.
     if (results.some((r) => r.outcome === 'changed' || r.outcome === 'partial')) this.snapshot = undefined;
+    // Fencing only ever follows traffic: with a fresh picture after a move, the node it left is no holder.
+    else await this.remediate(snapshot, verdicts, probeReasons, until);
     return moves;
+  }
+
+  private async remediate(snapshot: WorldSnapshot, verdicts: Readonly<Record<string, Verdict>>, probeReasons: Readonly<Record<string, string>>, until: number): Promise<void> {
+    const { engine, log } = this.deps;
+    const done = await engine
+      .remediate({ snapshot, probes: verdicts, probeReasons, deadline: until, ...this.call, ...(this.settle.signal ? { settle: this.settle.signal } : {}) })
+      .catch(seen(log, 'remediation', []));
+    // A remediated node changes state (reboot, stop): look again before the next decision.
+    if (done.some((r) => r.outcome === 'applied')) this.snapshot = undefined;
   }
 
   /**

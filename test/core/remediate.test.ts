@@ -1,0 +1,96 @@
+/** The remediation rules, as a pure function of the groups, the probe verdicts, the journal and the clock. */
+import { describe, expect, it } from 'vitest';
+import { discover, type Group } from '../../shared/core/groups.js';
+import type { InstanceState, Verdict } from '../../shared/core/model.js';
+import type { JournalEntry } from '../../shared/core/ports.js';
+import { DEFAULT_REMEDIATION, planRemediation, remediationCandidates } from '../../shared/core/remediate.js';
+import { DEFAULTS, node, snapshot } from '../support/snapshot.js';
+
+const A = 'i-0000000000000001a';
+const B = 'i-0000000000000002b';
+const VIP = '10.0.1.100';
+const NOW = 10_000_000;
+
+function group(remediate: string, o: { aState?: InstanceState; bState?: InstanceState; holder?: 'A' | 'B'; asg?: boolean } = {}): Group {
+  const tags = (p: string) => ({ 'failover:group': 'web', 'failover:kind': 'vip', 'failover:vip': VIP, 'failover:priority': p, 'failover:remediate': remediate, ...(o.asg ? { 'aws:autoscaling:groupName': 'web-asg' } : {}) });
+  const holder = o.holder ?? 'B';
+  const world = snapshot({
+    instances: [
+      node({ id: A, tags: tags('1'), state: o.aState ?? 'running', secondary: holder === 'A' ? [VIP] : [] }),
+      node({ id: B, tags: tags('2'), state: o.bState ?? 'running', secondary: holder === 'B' ? [VIP] : [] }),
+    ],
+  });
+  const { groups, misconfigured } = discover(world, DEFAULTS);
+  expect(misconfigured).toEqual([]);
+  return groups[0]!;
+}
+
+const entry = (at: number, step: JournalEntry['step'], outcome: JournalEntry['outcome'] = 'applied'): JournalEntry => ({
+  group: 'web',
+  at,
+  trigger: 'probe',
+  kind: 'remediation',
+  ...(step ? { step } : {}),
+  from: A,
+  reason: 'r',
+  actions: [],
+  outcome,
+  durationMs: 1,
+});
+
+const plan = (g: Group, probes: Record<string, Verdict>, history: JournalEntry[] = []) =>
+  planRemediation({ groups: [g], probes, history, now: NOW, settings: DEFAULT_REMEDIATION }).map((p) => [p.instanceId, p.step, p.action?.type ?? '-']);
+
+describe('remediation', () => {
+  it.each([
+    { policy: 'reboot', expected: [[A, 'reboot', 'reboot-instance']] },
+    { policy: 'stop-start', expected: [[A, 'stop', 'stop-instance']] },
+    { policy: 'off', expected: [] },
+  ])('fences a running member the probes judged down, once traffic is off it ($policy)', ({ policy, expected }) => {
+    expect(plan(group(policy), { [A]: 'unhealthy' })).toEqual(expected);
+  });
+
+  it.each([
+    { name: 'probes inconclusive', probes: { [A]: 'unknown' as Verdict }, o: {} },
+    { name: 'probes healthy', probes: { [A]: 'healthy' as Verdict }, o: {} },
+    { name: 'it still holds the VIP', probes: { [A]: 'unhealthy' as Verdict }, o: { holder: 'A' as const } },
+    { name: 'someone stopped it', probes: { [A]: 'unhealthy' as Verdict }, o: { aState: 'stopped' as const } },
+  ])('leaves a member alone when $name', ({ probes, o }) => {
+    expect(plan(group('reboot', o), probes)).toEqual([]);
+  });
+
+  it('remediates an instance at most once per interval, counting attempts that failed', () => {
+    expect(plan(group('reboot'), { [A]: 'unhealthy' }, [entry(NOW - DEFAULT_REMEDIATION.intervalMs + 1, 'reboot', 'failed')])).toEqual([]);
+    expect(plan(group('reboot'), { [A]: 'unhealthy' }, [entry(NOW - DEFAULT_REMEDIATION.intervalMs, 'reboot')])).toEqual([[A, 'reboot', 'reboot-instance']]);
+  });
+
+  it('replaces only Auto Scaling members, and says why it will not replace another', () => {
+    expect(plan(group('replace', { asg: true }), { [A]: 'unhealthy' })).toEqual([[A, 'terminate', 'terminate-instance']]);
+    const [refusal] = planRemediation({ groups: [group('replace')], probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION });
+    expect(refusal).toMatchObject({ step: 'give-up', reason: expect.stringContaining('not in an Auto Scaling group') });
+    expect(refusal?.action).toBeUndefined();
+  });
+
+  describe('a stop-start carried on over several runs', () => {
+    it.each([
+      { name: 'starts it once it has stopped', state: 'stopped' as const, since: 60_000, expected: [[A, 'start', 'start-instance']] },
+      { name: 'waits while it is stopping', state: 'stopping' as const, since: 60_000, expected: [] },
+      { name: 'forces a stop that hangs', state: 'stopping' as const, since: DEFAULT_REMEDIATION.forceAfterMs, expected: [[A, 'force-stop', 'stop-instance']] },
+      { name: 'gives up when it never stops', state: 'stopping' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
+      { name: 'is done once it runs again', state: 'running' as const, since: 120_000, expected: [] },
+    ])('$name', ({ state, since, expected }) => {
+      expect(plan(group('stop-start', { aState: state }), {}, [entry(NOW - since, 'stop')])).toEqual(expected);
+    });
+
+    it('never starts an instance that this journal did not stop', () => {
+      expect(plan(group('stop-start', { aState: 'stopped' }), {})).toEqual([]);
+    });
+  });
+
+  it('reads the journal only for groups with something to do', () => {
+    expect(remediationCandidates([group('reboot')], { [A]: 'healthy' })).toEqual([]);
+    expect(remediationCandidates([group('off')], { [A]: 'unhealthy' })).toEqual([]);
+    expect(remediationCandidates([group('reboot')], { [A]: 'unhealthy' })).toHaveLength(1);
+    expect(remediationCandidates([group('stop-start', { aState: 'stopped' })], {})).toHaveLength(1);
+  });
+});
