@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, type Intent } from '../../shared/core/decide.js';
 import { discover, type Group, type VipGroup } from '../../shared/core/groups.js';
 import { assessHealth } from '../../shared/core/health.js';
-import type { StatusChecks, Verdict, WorldSnapshot } from '../../shared/core/model.js';
+import type { ElasticIp, Instance, StatusChecks, Verdict, WorldSnapshot } from '../../shared/core/model.js';
 import { DEFAULTS, eniOf, node, route, snapshot, table } from '../support/snapshot.js';
 
 const A = 'i-0000000000000001a';
@@ -242,6 +242,20 @@ describe('decide: eip groups', () => {
     expect(result.actions).toEqual([
       { type: 'associate-address', allocationId: 'eipalloc-1', target: { kind: 'eni-private-ip', networkInterfaceId: eniOf(B), instanceId: B, privateIp: node({ id: B, az: 'b' }).privateIp } },
     ]);
+  });
+
+  it.each([
+    { name: "the ENI's primary address, even when the instance record has none", standby: (b: Instance) => ({ ...b, privateIp: '' }), address: '10.0.2.53' },
+    {
+      name: "the instance's private IP when the ENI lists no primary address",
+      standby: (b: Instance) => ({ ...b, networkInterfaces: b.networkInterfaces.map((eni) => ({ ...eni, privateIps: [{ address: '10.0.2.200', primary: false }] })) }),
+      address: '10.0.2.53',
+    },
+  ])('associates the Elastic IP with $name', ({ standby, address }) => {
+    const b = standby(node({ id: B, az: 'b', tags: tags('2') }));
+    const result = plan(snapshot({ instances: [node({ id: A, tags: tags('1'), state: 'stopped' }), b], addresses: world('stopped').addresses as ElasticIp[] }));
+
+    expect(result.actions).toEqual([{ type: 'associate-address', allocationId: 'eipalloc-1', target: { kind: 'eni-private-ip', networkInterfaceId: eniOf(B), instanceId: B, privateIp: address } }]);
   });
 
   it('leaves a healthy association alone', () => {
