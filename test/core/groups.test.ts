@@ -194,6 +194,10 @@ describe('discover: vip groups', () => {
     expect(problems(snapshot({ instances: [node({ id: A, tags: { 'failover:group': 'web', 'failover:kind': 'vip' } })] }))).toEqual(['tag failover:vip is missing or empty']);
   });
 
+  it.each(['10.0.1.300', 'web.example.com'])('refuses VIP %j, and nothing else', (vip) => {
+    expect(problems(snapshot({ instances: [node({ id: A, tags: vipTags({ 'failover:vip': vip }) })] }))).toEqual([`tag failover:vip must be an IPv4 address, got '${vip}'`]);
+  });
+
   it('takes the subnet that contains the VIP', () => {
     const world = snapshot({ instances: [node({ id: A, az: 'b', tags: vipTags({ 'failover:vip': '10.0.2.100' }) })] });
 
