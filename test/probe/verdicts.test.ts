@@ -139,7 +139,7 @@ describe('verdictsOf', () => {
       ['i-0000000000000003c', step(step(initialState, 'fail', 2_000, T), 'fail', 4_000, T)],
     ]);
 
-    expect(verdictsOf(states)).toEqual({ 'i-0000000000000001a': 'healthy', 'i-0000000000000003c': 'unknown' });
+    expect(verdictsOf(states)).toStrictEqual({ 'i-0000000000000001a': 'healthy', 'i-0000000000000003c': 'unknown' });
   });
 });
 
