@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type Intent } from '../../shared/core/decide.js';
-import { discover, type Group } from '../../shared/core/groups.js';
+import { discover, type Group, type VipGroup } from '../../shared/core/groups.js';
 import { assessHealth } from '../../shared/core/health.js';
-import type { StatusChecks, Verdict, WorldSnapshot } from '../../shared/core/model.js';
+import type { ElasticIp, Instance, StatusChecks, Verdict, WorldSnapshot } from '../../shared/core/model.js';
 import { DEFAULTS, eniOf, node, route, snapshot, table } from '../support/snapshot.js';
 
 const A = 'i-0000000000000001a';
@@ -38,6 +38,12 @@ function vipPair(o: { aState?: 'running' | 'stopping' | 'stopped'; status?: Reco
     ],
     ...(o.status ? { status: o.status } : {}),
   });
+}
+
+/** A holds priority 1, B priority 2 and the VIP; the group fails back automatically. */
+function autoFailbackPair() {
+  const tags = (p: string) => ({ ...vipTags(p), 'failover:failback': 'auto' });
+  return snapshot({ instances: [node({ id: A, tags: tags('1') }), node({ id: B, tags: tags('2'), secondary: [VIP] })] });
 }
 
 describe('decide: vip groups', () => {
@@ -127,6 +133,93 @@ describe('decide: vip groups', () => {
     expect(plan(vipPair(), { intent: { type: 'evacuate', instanceId: A } }).moves).toEqual([expect.objectContaining({ to: B })]);
   });
 
+  it.each<{ name: string; world: WorldSnapshot; intent?: Intent; probes?: Record<string, Verdict>; now?: number; lastMoveAt?: number; reason: RegExp }>([
+    { name: 'the holder is healthy', world: vipPair(), reason: new RegExp(`^${A} is healthy$`) },
+    { name: "the holder's health is unknown", world: vipPair(), probes: { [A]: 'unknown' }, reason: /health unknown \(health probes inconclusive\); not moving on missing evidence/ },
+    { name: 'a forced target already holds it', world: vipPair(), intent: { type: 'failover', to: A }, reason: new RegExp(`^already on ${A}$`) },
+    { name: 'a manual failover names a node that does not hold it', world: vipPair(), intent: { type: 'failover', from: B }, reason: new RegExp(`^not on ${B}$`) },
+    { name: 'an evacuated node does not hold it', world: vipPair(), intent: { type: 'evacuate', instanceId: B }, reason: new RegExp(`^does not use ${B}$`) },
+    { name: 'a due failback waits for the cooldown', world: autoFailbackPair(), now: 120_000, lastMoveAt: 100_000, reason: /waits for the cooldown/ },
+  ])('keeps the VIP where it is, and says why, when $name', ({ world, intent, probes, now, lastMoveAt, reason }) => {
+    const result = plan(world, { ...(intent ? { intent } : {}), ...(probes ? { probes } : {}), ...(now === undefined ? {} : { now }), ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
+
+    expect(result).toMatchObject({ outcome: 'none', moves: [], actions: [] });
+    expect(result.reason).toMatch(reason);
+  });
+
+  it("does not fail back while the holder's health is unknown, even when the policy would", () => {
+    const result = plan(autoFailbackPair(), { probes: { [B]: 'unknown' }, now: 200_000, lastMoveAt: 100_000 });
+
+    expect(result.outcome).toBe('none');
+    expect(result.reason).toContain('health unknown');
+  });
+
+  it('ends the cooldown exactly one cooldown after the last move', () => {
+    const result = plan(autoFailbackPair(), { now: 160_000, lastMoveAt: 100_000 });
+
+    expect(result.moves).toEqual([expect.objectContaining({ from: B, to: A })]);
+  });
+
+  it('names each other member and why it cannot take over when it refuses', () => {
+    const world = snapshot({
+      instances: [
+        node({ id: A, tags: vipTags('1'), secondary: [VIP] }),
+        node({ id: B, tags: vipTags('2') }),
+        node({ id: C, tags: vipTags('3'), state: 'stopped' }),
+      ],
+      status: { [A]: 'impaired' },
+    });
+
+    const result = plan(world, { probes: { [B]: 'unhealthy' } });
+
+    expect(result.outcome).toBe('refused');
+    expect(result.reason).toContain(`no other member is healthy (${B}: health probes failed; ${C}: instance is stopped)`);
+  });
+
+  it('treats a member missing from the health map as not observed: never moved away from, never moved to', () => {
+    const group = only(vipPair());
+    const unseen = (intent: Intent) => decide({ group, health: {}, intent, now: 1_000_000 });
+
+    expect(unseen({ type: 'reconcile' })).toMatchObject({ outcome: 'none', reason: expect.stringContaining(`${A} health unknown (not observed)`) });
+    expect(unseen({ type: 'failover', to: B })).toMatchObject({ outcome: 'refused', reason: `${B} is not healthy (not observed)` });
+    expect(unseen({ type: 'failover' })).toMatchObject({ outcome: 'refused', reason: expect.stringContaining(`(${B}: not observed)`) });
+  });
+
+  it('claims a VIP nobody holds for the best healthy member on a manual failover', () => {
+    const result = plan(vipPair({ holder: 'none' }), { intent: { type: 'failover' } });
+
+    expect(result.moves).toEqual([{ scope: VIP, to: A, reason: 'manual failover' }]);
+  });
+
+  it('refuses a failback when no member is healthy', () => {
+    const result = plan(vipPair({ holder: 'B', status: { [A]: 'impaired', [B]: 'impaired' } }), { intent: { type: 'failback' } });
+
+    expect(result).toMatchObject({ outcome: 'refused', moves: [], actions: [] });
+  });
+
+  it('leaves the VIP on a healthy holder as preferred as the best node on a failback request (tie rule)', () => {
+    const world = snapshot({ instances: [node({ id: A, tags: vipTags('1') }), node({ id: B, tags: vipTags('1'), secondary: [VIP] })] });
+
+    const result = plan(world, { intent: { type: 'failback' } });
+
+    expect(result).toMatchObject({ outcome: 'none', reason: `${B} is as preferred as ${A}` });
+  });
+
+  it('moves a failback request off an unhealthy holder, even a preferred one, to the best healthy node', () => {
+    const result = plan(vipPair({ status: { [A]: 'impaired' } }), { intent: { type: 'failback' } });
+
+    expect(result.moves).toEqual([{ scope: VIP, from: A, to: B, reason: `manual failback to ${B}` }]);
+  });
+
+  it('brings the VIP up as a /32 when the subnet prefix cannot be read', () => {
+    const group = only(vipPair({ aState: 'stopped' })) as VipGroup;
+    const unreadable = { ...group, subnet: { ...group.subnet, cidrBlock: 'unknown' } };
+
+    const result = decide({ group: unreadable, health: assessHealth(vipPair({ aState: 'stopped' })), intent: { type: 'reconcile' }, now: 0 });
+
+    expect(result.actions).toContainEqual(expect.objectContaining({ type: 'activate-ip', instanceId: B, prefixLength: 32 }));
+  });
+
   it('picks the same target for the same world: priority, then instance ID', () => {
     const tags = (p?: string) => ({ ...vipTags('0'), ...(p === undefined ? { 'failover:priority': '' } : { 'failover:priority': p }) });
     const world = snapshot({
@@ -149,6 +242,20 @@ describe('decide: eip groups', () => {
     expect(result.actions).toEqual([
       { type: 'associate-address', allocationId: 'eipalloc-1', target: { kind: 'eni-private-ip', networkInterfaceId: eniOf(B), instanceId: B, privateIp: node({ id: B, az: 'b' }).privateIp } },
     ]);
+  });
+
+  it.each([
+    { name: "the ENI's primary address, even when the instance record has none", standby: (b: Instance) => ({ ...b, privateIp: '' }), address: '10.0.2.53' },
+    {
+      name: "the instance's private IP when the ENI lists no primary address",
+      standby: (b: Instance) => ({ ...b, networkInterfaces: b.networkInterfaces.map((eni) => ({ ...eni, privateIps: [{ address: '10.0.2.200', primary: false }] })) }),
+      address: '10.0.2.53',
+    },
+  ])('associates the Elastic IP with $name', ({ standby, address }) => {
+    const b = standby(node({ id: B, az: 'b', tags: tags('2') }));
+    const result = plan(snapshot({ instances: [node({ id: A, tags: tags('1'), state: 'stopped' }), b], addresses: world('stopped').addresses as ElasticIp[] }));
+
+    expect(result.actions).toEqual([{ type: 'associate-address', allocationId: 'eipalloc-1', target: { kind: 'eni-private-ip', networkInterfaceId: eniOf(B), instanceId: B, privateIp: address } }]);
   });
 
   it('leaves a healthy association alone', () => {
@@ -205,6 +312,46 @@ describe('decide: nat groups', () => {
     expect(result).toMatchObject({ outcome: 'refused', actions: [] });
   });
 
+  it('moves a table off a blackhole route at once, even when its NAT still looks healthy and the group is in its cooldown', () => {
+    const routeTables = [table('rtb-a', { NATAZ: 'eu-west-1a' }, [route('0.0.0.0/0', A, 'blackhole')]), table('rtb-b', { NATAZ: 'eu-west-1b' }, [route('0.0.0.0/0', B)])];
+
+    const result = plan(snapshot({ instances: nats(), routeTables }), { now: 100_000, lastMoveAt: 90_000 });
+
+    expect(result.moves).toEqual([{ scope: 'rtb-a', from: A, to: B, reason: `${A} is a blackhole` }]);
+  });
+
+  it('takes over a tagged table whose route points outside the group, and says so per table', () => {
+    const routeTables = [table('rtb-a', { NATAZ: 'eu-west-1a' }, [route('0.0.0.0/0', { other: 'nat-0123456789abcdef0' })]), table('rtb-b', { NATAZ: 'eu-west-1b' }, [route('0.0.0.0/0', B)])];
+
+    const result = plan(snapshot({ instances: nats(), routeTables }));
+
+    expect(result.moves).toEqual([{ scope: 'rtb-a', to: A, reason: 'points at no healthy member' }]);
+    expect(result.reason).toBe(`rtb-a: points at no healthy member; rtb-b: ${B} is healthy`);
+  });
+
+  it('refuses a manual failover without from or to, with nothing to apply', () => {
+    const result = plan(snapshot({ instances: nats(), routeTables: tables(A) }), { intent: { type: 'failover' } });
+
+    expect(result).toEqual({ group: 'nat', kind: 'nat', outcome: 'refused', reason: "a nat group needs 'from' or 'to' for a manual failover", moves: [], actions: [] });
+  });
+
+  it("moves each AZ's table, on a failback request, to its own AZ's preferred NAT", () => {
+    const tagged = (priority: string) => ({ ...natTags, 'failover:priority': priority });
+    const instances = [
+      node({ id: A, az: 'a', tags: tagged('1'), sourceDestCheck: false }),
+      node({ id: B, az: 'b', tags: tagged('1'), sourceDestCheck: false }),
+      node({ id: C, az: 'a', tags: tagged('2'), sourceDestCheck: false }),
+    ];
+    const routeTables = [table('rtb-a', { NATAZ: 'eu-west-1a' }, [route('0.0.0.0/0', C)]), table('rtb-b', { NATAZ: 'eu-west-1b' }, [route('0.0.0.0/0', A)])];
+
+    const result = plan(snapshot({ instances, routeTables }), { intent: { type: 'failback' } });
+
+    expect(result.moves.map((m) => [m.scope, m.from, m.to])).toEqual([
+      ['rtb-a', C, A],
+      ['rtb-b', A, B],
+    ]);
+  });
+
   it('needs from or to for a manual failover, and evacuates a NAT on request', () => {
     const world = snapshot({ instances: nats(), routeTables: tables(A) });
     expect(plan(world, { intent: { type: 'failover' } }).outcome).toBe('refused');
@@ -230,6 +377,58 @@ describe('decide: overlay groups', () => {
       ['replace-route', 'rtb-1', eniOf(B)],
       ['replace-route', 'rtb-2', eniOf(B)],
     ]);
+  });
+
+  it('says for each table why it moves when the holder dies', () => {
+    const world = snapshot({
+      instances: instances('stopped'),
+      routeTables: [table('rtb-1', ov, [route('192.168.100.1/32', A, 'blackhole')]), table('rtb-2', ov, [route('192.168.100.1/32', A, 'blackhole')])],
+    });
+
+    expect(plan(world).moves).toEqual([
+      { scope: 'rtb-1', from: A, to: B, reason: 'points at no healthy member' },
+      { scope: 'rtb-2', from: A, to: B, reason: 'points at no healthy member' },
+    ]);
+  });
+
+  it('turns the source/dest check of the new holder off before routing to it', () => {
+    const world = snapshot({
+      instances: [node({ id: A, tags: tags('1'), state: 'stopped', sourceDestCheck: false }), node({ id: B, az: 'b', tags: tags('2') })],
+      routeTables: [table('rtb-1', ov, [route('192.168.100.1/32', A, 'blackhole')])],
+    });
+
+    expect(plan(world).actions).toEqual([
+      { type: 'disable-source-dest-check', networkInterfaceId: eniOf(B), instanceId: B },
+      { type: 'replace-route', routeTableId: 'rtb-1', destination: '192.168.100.1/32', target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
+    ]);
+  });
+
+  it('leaves tables that all point at a healthy holder alone, with nothing to apply', () => {
+    const world = snapshot({
+      instances: [node({ id: A, tags: tags('1') }), node({ id: B, az: 'b', tags: tags('2') })],
+      routeTables: [table('rtb-1', ov, [route('192.168.100.1/32', A)]), table('rtb-2', ov, [route('192.168.100.1/32', A)])],
+    });
+
+    expect(plan(world)).toMatchObject({ outcome: 'none', reason: `${A} is healthy`, moves: [], actions: [] });
+  });
+
+  it('repoints a table that disagrees with the others at the group holder', () => {
+    const world = snapshot({
+      instances: instances(),
+      routeTables: [table('rtb-1', ov, [route('192.168.100.1/32', A)]), table('rtb-2', ov, [route('192.168.100.1/32', A)]), table('rtb-3', ov, [route('192.168.100.1/32', B)])],
+    });
+
+    expect(plan(world).moves).toEqual([{ scope: 'rtb-3', from: B, to: A, reason: `repair 1 of 3 tables that do not point at ${A}` }]);
+  });
+
+  it('does not repair split tables onto a holder that is itself unhealthy when nobody else is healthy', () => {
+    const world = snapshot({
+      instances: [node({ id: A, tags: tags('1'), sourceDestCheck: false }), node({ id: B, az: 'b', tags: tags('2'), state: 'stopped' })],
+      routeTables: [table('rtb-1', ov, [route('192.168.100.1/32', A)]), table('rtb-2', ov, [route('192.168.100.1/32', A)]), table('rtb-3', ov, [])],
+      status: { [A]: 'impaired' },
+    });
+
+    expect(plan(world)).toMatchObject({ outcome: 'refused', moves: [], actions: [], reason: expect.stringContaining('no other member is healthy') });
   });
 
   it('converges tables left split by a partial failure onto the healthy holder', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { InstanceState } from '../../shared/core/model.js';
 import { react } from '../../shared/events/react.js';
 import type { LifecycleAction, ParsedEvent } from '../../shared/events/schemas.js';
-import { eniOf, node, snapshot } from '../support/snapshot.js';
+import { eniOf, node, snapshot, withSecondEni } from '../support/snapshot.js';
 
 const A = 'i-0000000000000000a';
 const NOW = 1_800_000_000_000;
@@ -34,6 +34,22 @@ describe('react', () => {
 
     it('treats an empty group tag as a warning, not as a group', () => {
       expect(react(stateChange('stopping'), world(vip('stopping', { 'failover:group': ' ' })), NOW)).toMatchObject({ do: 'ignore', level: 'warn' });
+    });
+
+    it('treats a snapshot instance without a group tag like one with an empty tag', () => {
+      const untagged = node({ id: A, state: 'stopping', tags: { Name: 'bastion' } });
+      expect(react(stateChange('stopping'), world(untagged), NOW)).toMatchObject({ do: 'ignore', level: 'warn' });
+    });
+
+    it('still completes a lifecycle action for an instance with an empty group tag', () => {
+      expect(react(lifecycle('terminate'), world(vip('running', { 'failover:group': '' })), NOW)).toEqual({ do: 'complete', prepare: [], complete: action, reason: expect.stringContaining('empty') });
+    });
+  });
+
+  describe('the instance an event is about', () => {
+    it('is found among the other instances of the snapshot', () => {
+      const other = node({ id: 'i-0000000000000000b', state: 'stopping', tags: { 'failover:group': 'db', 'failover:kind': 'vip', 'failover:vip': '10.0.1.101' } });
+      expect(react(stateChange('stopping'), world(other, vip('stopping')), NOW)).toMatchObject({ do: 'run', group: 'web', intent: { type: 'evacuate', instanceId: A } });
     });
   });
 
@@ -76,6 +92,24 @@ describe('react', () => {
 
     it('evacuates a running instance on a fresh warning', () => {
       expect(react(spot(NOW - 5_000), world(vip()), NOW)).toMatchObject({ do: 'run', intent: { type: 'evacuate', instanceId: A } });
+    });
+
+    it.each([
+      { age: 120_000, outcome: 'run' },
+      { age: 180_000, outcome: 'run' },
+      { age: 180_001, outcome: 'ignore' },
+    ])('treats a warning $age ms old on a running instance as $outcome (interruption time plus a minute of slack)', ({ age, outcome }) => {
+      expect(react(spot(NOW - age), world(vip()), NOW)).toMatchObject({ do: outcome });
+    });
+
+    it('evacuates an instance already stopping, however old the warning', () => {
+      expect(react(spot(NOW - 4 * 60_000), world(vip('stopping')), NOW)).toMatchObject({ do: 'run', intent: { type: 'evacuate', instanceId: A } });
+    });
+
+    it('says which warning it acts on', () => {
+      const rebalance: ParsedEvent = { kind: 'rebalance', id: 'e4', time: NOW - 5_000, instanceId: A };
+      expect(react(spot(NOW - 5_000), world(vip()), NOW)).toMatchObject({ reason: expect.stringContaining('Spot interruption warning (terminate)') });
+      expect(react(rebalance, world(vip()), NOW)).toMatchObject({ reason: expect.stringContaining('rebalance recommendation') });
     });
 
     it('ignores a warning whose interruption time has long passed while the instance still runs', () => {
@@ -126,6 +160,36 @@ describe('react', () => {
         complete: action,
         reason: expect.stringContaining('disable source/dest check'),
       });
+    });
+
+    it('disables the source/dest check on the primary ENI of a NAT with several', () => {
+      expect(react(lifecycle('launch'), world(withSecondEni(nat(true))), NOW)).toMatchObject({
+        do: 'complete',
+        prepare: [{ type: 'disable-source-dest-check', networkInterfaceId: eniOf(A), instanceId: A }],
+      });
+    });
+
+    it('prepares nothing when the primary ENI already forwards, whatever the other ENIs say', () => {
+      expect(react(lifecycle('launch'), world(withSecondEni(nat(false), { sourceDestCheck: true })), NOW)).toMatchObject({ do: 'complete', prepare: [] });
+    });
+
+    it('reads the kind tag without the whitespace around it', () => {
+      const spaced = node({ id: A, state: 'pending', tags: { 'failover:group': 'nat', 'failover:kind': ' nat ' } });
+      expect(react(lifecycle('launch'), world(spaced), NOW)).toMatchObject({ prepare: [{ type: 'disable-source-dest-check', networkInterfaceId: eniOf(A) }] });
+    });
+
+    it('prepares nothing for a member without a kind tag', () => {
+      const untyped = node({ id: A, state: 'pending', tags: { 'failover:group': 'nat' } });
+      expect(react(lifecycle('launch'), world(untyped), NOW)).toMatchObject({ do: 'complete', prepare: [], reason: expect.stringContaining('untyped member needs no preparation') });
+    });
+
+    it.each([
+      { transition: 'launch', destination: undefined, says: 'launching into service' },
+      { transition: 'launch', destination: 'WarmPool', says: 'launching into the warm pool' },
+      { transition: 'terminate', destination: undefined, says: 'is terminating' },
+      { transition: 'terminate', destination: 'WarmPool', says: 'is back to the warm pool' },
+    ] as const)('says where a $transition to $destination goes', ({ transition, destination, says }) => {
+      expect(react(lifecycle(transition, destination), world(nat(true, 'running')), NOW)).toMatchObject({ reason: expect.stringContaining(says) });
     });
 
     it('completes at once when the check is already off', () => {

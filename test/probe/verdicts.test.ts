@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type NodeState, type Observation, combinePeers, combinePorts, initialState, judge, noteEgress, noteForwarding, notePeers, step } from '../../shared/probe/verdicts.js';
+import { type NodeState, type Observation, combinePeers, combinePorts, initialState, judge, noteEgress, noteForwarding, notePeers, step, verdictsOf } from '../../shared/probe/verdicts.js';
 
 const T = { fall: 2, rise: 3 };
 type Event = Observation | { peers: Observation } | { egress: Observation } | { forwarding: Observation };
@@ -45,6 +45,19 @@ describe('verdicts', () => {
     ['a failure between good rounds restarts the rise count', ['ok', 'fail', { peers: 'fail' }, 'fail', 'ok', 'ok', 'fail', 'ok', 'ok'], ['healthy', 'healthy', 'healthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy']],
     ['fall failed forwarding checks make an answering NAT unhealthy', ['ok', { egress: 'fail' }, 'ok', { egress: 'fail' }], ['healthy', 'healthy', 'healthy', 'unhealthy']],
     ['rise good forwarding checks clear it', ['ok', { egress: 'fail' }, { egress: 'fail' }, 'ok', { egress: 'ok' }, { egress: 'ok' }, 'ok', { egress: 'ok' }], ['healthy', 'healthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'unhealthy', 'healthy']],
+    ['unknown egress checks between failures neither count nor reset', ['ok', { egress: 'fail' }, { egress: 'unknown' }, { egress: 'fail' }], ['healthy', 'healthy', 'healthy', 'unhealthy']],
+    [
+      'a NAT without ports handed back to EC2 status checks is judged afresh at its first sensor round',
+      [{ egress: 'fail' }, { egress: 'fail' }, { egress: 'ok' }, { egress: 'ok' }, { egress: 'ok' }, 'ok'],
+      [undefined, 'unhealthy', 'unhealthy', 'unhealthy', undefined, 'healthy'],
+    ],
+    ['an unknown peer report does not replace the confirmation the peers already gave', ['ok', 'fail', { peers: 'fail' }, { peers: 'unknown' }, 'fail'], ['healthy', 'healthy', 'healthy', 'healthy', 'unhealthy']],
+    ["the peers' latest report counts, even for a command sent at the same time as the previous one", ['ok', 'fail', { peers: 'ok' }, { peers: 'fail' }, 'fail'], ['healthy', 'healthy', 'healthy', 'healthy', 'unhealthy']],
+    [
+      'a node that went down stays down while it keeps failing, whatever the peers say later',
+      ['ok', 'fail', { peers: 'fail' }, 'fail', { peers: 'ok' }, 'fail'],
+      ['healthy', 'healthy', 'healthy', 'unhealthy', 'unhealthy', 'unhealthy'],
+    ],
   ])('%s', (_name, events, expected) => {
     expect(replay(events)).toEqual(expected);
   });
@@ -93,9 +106,40 @@ describe('verdicts', () => {
     expect(s.verdict).toBe('unknown');
   });
 
+  it('counts a peer command sent the moment the failures began as confirmation', () => {
+    let s = step(initialState, 'ok', 2_000, T);
+    s = step(s, 'fail', 4_000, T);
+    s = notePeers(s, { verdict: 'fail', sentAt: 4_000 });
+    s = step(s, 'fail', 6_000, T);
+    expect(s.verdict).toBe('unhealthy');
+  });
+
+  it('says a healthy node that keeps answering is answering', () => {
+    const s = step(step(initialState, 'ok', 2_000, T), 'ok', 4_000, T);
+    expect(s).toMatchObject({ verdict: 'healthy', why: 'answering' });
+  });
+
+  it('says a node only its egress check has seen is not probed yet', () => {
+    const s = judge(noteEgress(initialState, 'ok', T), T);
+    expect(s.verdict).toBeUndefined();
+    expect(s.why).toBe('not probed yet');
+  });
+
   it('keeps the newer of two peer opinions', () => {
     const s = notePeers(notePeers(initialState, { verdict: 'ok', sentAt: 5 }), { verdict: 'fail', sentAt: 4 });
     expect(s.peer).toEqual({ verdict: 'ok', sentAt: 5 });
+  });
+});
+
+describe('verdictsOf', () => {
+  it('hands on the verdicts of judged nodes and leaves out nodes never judged', () => {
+    const states = new Map<string, NodeState>([
+      ['i-0000000000000001a', step(initialState, 'ok', 2_000, T)],
+      ['i-0000000000000002b', initialState],
+      ['i-0000000000000003c', step(step(initialState, 'fail', 2_000, T), 'fail', 4_000, T)],
+    ]);
+
+    expect(verdictsOf(states)).toStrictEqual({ 'i-0000000000000001a': 'healthy', 'i-0000000000000003c': 'unknown' });
   });
 });
 

@@ -1,5 +1,5 @@
 /** Plain-data builders for WorldSnapshot, for the pure core's tests. */
-import type { ElasticIp, Instance, InstanceState, Route, RouteTable, StatusChecks, Subnet, WorldSnapshot } from '../../shared/core/model.js';
+import type { ElasticIp, Instance, InstanceState, NetworkInterface, Route, RouteTable, StatusChecks, Subnet, WorldSnapshot } from '../../shared/core/model.js';
 
 export const SUBNETS: Subnet[] = [
   { subnetId: 'subnet-a', vpcId: 'vpc-1', cidrBlock: '10.0.1.0/24', availabilityZone: 'eu-west-1a' },
@@ -43,6 +43,26 @@ export function node({ id, az = 'a', state = 'running', tags = {}, secondary = [
 }
 
 export const eniOf = (id: string) => `eni-${id.slice(2)}`;
+
+/**
+ * The instance with one more ENI, at device index 1 (listed after the primary, as the adapter sorts
+ * them): `eni-…N-1`, MAC `02:00:00:00:01:0N`, private IP 10.0.<az>.(100+N), source/dest check on.
+ */
+export function withSecondEni(instance: Instance, o: { az?: 'a' | 'b'; secondary?: string[]; sourceDestCheck?: boolean } = {}): Instance {
+  const { az = 'a', secondary = [], sourceDestCheck = true } = o;
+  const n = Number.parseInt(instance.instanceId.slice(-2), 16) % 200;
+  const eni: NetworkInterface = {
+    networkInterfaceId: secondEniOf(instance.instanceId),
+    deviceIndex: 1,
+    subnetId: `subnet-${az}`,
+    macAddress: `02:00:00:00:01:${n.toString(16).padStart(2, '0')}`,
+    sourceDestCheck,
+    privateIps: [{ address: `10.0.${az === 'a' ? 1 : 2}.${100 + n}`, primary: true }, ...secondary.map((address) => ({ address, primary: false }))],
+  };
+  return { ...instance, networkInterfaces: [...instance.networkInterfaces, eni] };
+}
+
+export const secondEniOf = (id: string) => `eni-${id.slice(2)}-1`;
 
 export function route(destination: string, to: string | { other: string }, state: Route['state'] = 'active'): Route {
   return {
