@@ -332,7 +332,7 @@ describe('decide: nat groups', () => {
   it('refuses a manual failover without from or to, with nothing to apply', () => {
     const result = plan(snapshot({ instances: nats(), routeTables: tables(A) }), { intent: { type: 'failover' } });
 
-    expect(result).toEqual({ group: 'nat', kind: 'nat', outcome: 'refused', reason: "a nat group needs 'from' or 'to' for a manual failover", moves: [], actions: [] });
+    expect(result).toEqual({ group: 'nat', kind: 'nat', outcome: 'refused', reason: "a nat group needs 'from' or 'to' for a manual failover", moves: [], repairs: [], actions: [] });
   });
 
   it("moves each AZ's table, on a failback request, to its own AZ's preferred NAT", () => {

@@ -70,11 +70,14 @@ describe('discover: tag values', () => {
     ]);
   });
 
-  it.each<[Record<string, string>, { failback: string; cooldownMs: number }]>([
-    [{}, { failback: 'manual', cooldownMs: 60_000 }],
-    [{ 'failover:failback': 'auto', 'failover:cooldown': '90' }, { failback: 'auto', cooldownMs: 90_000 }],
-    [{ 'failover:failback': 'manual', 'failover:cooldown': '0' }, { failback: 'manual', cooldownMs: 0 }],
-    [{ 'failover:cooldown': '99999' }, { failback: 'manual', cooldownMs: 99_999_000 }],
+  it.each<[Record<string, string>, { failback: string; cooldownMs: number; remediate: string }]>([
+    [{}, { failback: 'manual', cooldownMs: 60_000, remediate: 'off' }],
+    [{ 'failover:failback': 'auto', 'failover:cooldown': '90' }, { failback: 'auto', cooldownMs: 90_000, remediate: 'off' }],
+    [{ 'failover:failback': 'manual', 'failover:cooldown': '0' }, { failback: 'manual', cooldownMs: 0, remediate: 'off' }],
+    [{ 'failover:cooldown': '99999' }, { failback: 'manual', cooldownMs: 99_999_000, remediate: 'off' }],
+    [{ 'failover:remediate': 'reboot' }, { failback: 'manual', cooldownMs: 60_000, remediate: 'reboot' }],
+    [{ 'failover:remediate': ' stop-start ' }, { failback: 'manual', cooldownMs: 60_000, remediate: 'stop-start' }],
+    [{ 'failover:remediate': 'replace' }, { failback: 'manual', cooldownMs: 60_000, remediate: 'replace' }],
   ])('reads the policy from %j as %j', (tags, policy) => {
     const group = only(snapshot({ instances: [node({ id: A, tags: vipTags(tags), secondary: [VIP] })] }));
 
@@ -84,6 +87,12 @@ describe('discover: tag values', () => {
   it.each(['soon', '90s', 'x90', '123456', '-5', 'abc'])('refuses cooldown %j', (raw) => {
     expect(problems(snapshot({ instances: [node({ id: A, tags: vipTags({ 'failover:cooldown': raw }) })] }))).toEqual([
       `tag failover:cooldown must be a number of seconds, got '${raw}'`,
+    ]);
+  });
+
+  it.each(['yes', 'restart', 'Reboot'])('refuses remediation %j, naming the values it takes', (raw) => {
+    expect(problems(snapshot({ instances: [node({ id: A, tags: vipTags({ 'failover:remediate': raw }) })] }))).toEqual([
+      `tag failover:remediate must be one of off, reboot, stop-start, replace, got '${raw}'`,
     ]);
   });
 
