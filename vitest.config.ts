@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     // Decides once whether the namespace suites can run here, and says why not in one line.
-    globalSetup: ['test/setup/netns-gate.ts'],
+    globalSetup: ['test/setup/netns-gate.ts', 'test/setup/package.ts'],
     coverage: {
       provider: 'v8',
       include: ['shared/**/*.ts', 'functions/**/*.ts'],

@@ -30,7 +30,10 @@ export function createHandler(runtime: (context: Context) => ProbeRuntime, memor
     }
     const signal = AbortSignal.any([budget.signal, AbortSignal.timeout(Math.max(0, window.until - now))]);
     const summary = await createProbeLoop(rt, `probe:${context.awsRequestId}`, memory).run(window.until, { signal, settle: budget.settle });
-    rt.log.info('probe run done', { mode: probe.mode, ...summary, moves: summary.moves.length });
+    const { groups, ...totals } = summary;
+    rt.log.info('probe run done', { mode: probe.mode, ...totals, moves: summary.moves.length });
+    // One line per group and run: the dashboard's healthy members per group, at no metric's cost.
+    for (const [group, { members, healthy }] of Object.entries(groups)) rt.log.info('probe group', { group, members, healthy });
     return summary;
   });
 }

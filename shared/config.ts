@@ -61,6 +61,12 @@ const buildSchema = () =>
       z.string().check(z.regex(/^(arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:)?[A-Za-z0-9_-]{1,256}(\.fifo)?$/, 'must be an SNS topic name or ARN')),
     ),
     VPCF_REMEDIATE_INTERVAL_SECONDS: seconds(900, 86_400),
+    VPCF_VPC_IDS: z.optional(
+      z.pipe(
+        z.string().check(z.regex(/^vpc-[0-9a-f]{8,17}(,vpc-[0-9a-f]{8,17})*$/, "must be comma-separated VPC IDs (vpc-…), as the vpcIds param")),
+        z.transform((raw: string) => raw.split(',')),
+      ),
+    ),
     VPCF_STAGE: z._default(z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a stage name (letters, digits, dashes)')), 'dev'),
     VPCF_METRICS_NAMESPACE: z._default(z.string().check(z.regex(/^[A-Za-z0-9_./#:-]{1,255}$/, 'must be a CloudWatch namespace')), 'VpcFailover'),
 });
@@ -71,6 +77,8 @@ export type RawConfig = z.infer<ReturnType<typeof buildSchema>>;
 
 export interface Config {
   readonly tableName: string;
+  /** The VPCs this deployment may change; absent: not limited (local runs, tests). */
+  readonly vpcIds?: readonly string[];
   /** The deployment's stage, in notices. */
   readonly stage: string;
   /** The SNS topic for notices (a name or an ARN), when notices are on. */
@@ -122,6 +130,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const c = parsed.data;
   return Object.freeze({
     tableName: c.VPCF_TABLE_NAME,
+    ...(c.VPCF_VPC_IDS === undefined ? {} : { vpcIds: Object.freeze(c.VPCF_VPC_IDS) }),
     stage: c.VPCF_STAGE,
     ...(c.VPCF_NOTIFY_TOPIC === undefined ? {} : { notifyTopic: c.VPCF_NOTIFY_TOPIC }),
     metricsNamespace: c.VPCF_METRICS_NAMESPACE,

@@ -125,6 +125,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           owner,
           cooldownMs: config.cooldownMs,
           failback: config.failback,
+          ...(config.vpcIds ? { vpcIds: config.vpcIds } : {}),
           leaseTtlMs: config.leaseTtlMs,
           applyConcurrency: config.applyConcurrency,
           verifyIntervalMs: 500,

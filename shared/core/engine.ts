@@ -440,7 +440,13 @@ export class FailoverEngine {
       ];
       if (data.length > 0) await metrics.put(data, settle).catch((error: unknown) => log.warn('move metrics not written', { error: String(error) }));
     }
-    if (notifier && isNoteworthy(result)) await notifier.notify(noticeOf(result, settings.noticePrefix ?? 'vpc-failover', result.journalKey), settle);
+    if (isNoteworthy(result)) {
+      // One line per decision worth telling: the dashboard counts moves per group from these.
+      const moves = result.plan?.moves ?? [];
+      const ids = (pick: (m: (typeof moves)[number]) => string | undefined) => [...new Set(moves.map(pick).filter((id): id is string => id !== undefined))].join(',');
+      log.info('decision', { group: result.group, kind: result.kind, outcome: result.outcome, trigger: result.trigger, ...(moves.length > 0 ? { from: ids((m) => m.from), to: ids((m) => m.to) } : {}), durationMs: result.durationMs, journalKey: result.journalKey });
+      if (notifier) await notifier.notify(noticeOf(result, settings.noticePrefix ?? 'vpc-failover', result.journalKey), settle);
+    }
     return result;
   }
 

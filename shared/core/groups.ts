@@ -75,6 +75,11 @@ export interface Discovery {
 export interface DiscoveryDefaults {
   readonly cooldownMs: number;
   readonly failback: Readonly<Record<GroupKind, FailbackPolicy>>;
+  /**
+   * The VPCs this deployment may change (its IAM policy is scoped to them). A group elsewhere is
+   * reported misconfigured instead of failing on AccessDenied in the middle of a failover.
+   */
+  readonly vpcIds?: readonly string[];
 }
 
 const KINDS: readonly GroupKind[] = ['vip', 'eip', 'nat', 'overlay'];
@@ -192,6 +197,8 @@ function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, d
 
   const vpcs = new Set(instances.map((i) => i.vpcId));
   if (vpcs.size > 1) problems.push(`members are in more than one VPC: ${[...vpcs].sort().join(', ')}`);
+  const outside = defaults.vpcIds ? [...vpcs].filter((v) => !defaults.vpcIds?.includes(v)) : [];
+  if (outside.length > 0) problems.push(`${outside.sort().join(', ')} is not in this deployment's vpcIds param: its IAM policy may not change it`);
   const policy = parsePolicy(instances, kind, defaults, problems);
   const base = (eniOf: (i: Instance) => NetworkInterface | undefined, missing = 'has no network interface'): Member[] =>
     instances

@@ -349,7 +349,8 @@ export class ProbeLoop {
         const since = m.from === undefined ? undefined : states.get(m.from)?.failingSince;
         moves.push({ group: r.group, ...(m.from === undefined ? {} : { from: m.from }), to: m.to, outcome: r.outcome, ...(since === undefined ? {} : { detectionMs: now - since }) });
       }
-      log.info('probe verdicts changed a group', { group: r.group, outcome: r.outcome, reason: r.reason });
+      const detectionMs = moves.find((m) => m.group === r.group)?.detectionMs;
+      log.info('probe verdicts changed a group', { group: r.group, outcome: r.outcome, reason: r.reason, ...(detectionMs === undefined ? {} : { detectionMs }) });
     }
     // The world changed under our snapshot: look again before the next decision.
     if (results.some((r) => r.outcome === 'changed' || r.outcome === 'partial')) this.snapshot = undefined;

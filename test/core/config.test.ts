@@ -84,6 +84,21 @@ describe('loadConfig', () => {
     expect(error.message).toBe('VPCF_TABLE_NAME is required');
   });
 
+  it('reads the deployment\'s VPCs from a comma-separated list, and leaves them out when unset', () => {
+    expect(loadConfig({ ...TABLE, VPCF_VPC_IDS: 'vpc-0123456789abcdef0,vpc-89abcdef' }).vpcIds).toEqual(['vpc-0123456789abcdef0', 'vpc-89abcdef']);
+    expect(loadConfig(TABLE)).not.toHaveProperty('vpcIds');
+  });
+
+  it.each(['vpc-SET-vpcIds', 'vpc-0123456789abcdef0, vpc-89abcdef', 'vpc-0123456789abcdef0,', 'subnet-0123456789abcdef0'])(
+    'refuses VPCF_VPC_IDS %j, pointing at the vpcIds param',
+    (value) => {
+      const error = refusal({ ...TABLE, VPCF_VPC_IDS: value });
+
+      expect(error.context['key']).toBe('VPCF_VPC_IDS');
+      expect(error.message).toContain('vpcIds param');
+    },
+  );
+
   it.each([
     ['VPCF_COOLDOWN_SECONDS', 'ten'],
     ['VPCF_COOLDOWN_SECONDS', '-1'],

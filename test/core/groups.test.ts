@@ -186,6 +186,24 @@ describe('discover: membership', () => {
     expect(problems(world)).toEqual(['members are in more than one VPC: vpc-1, vpc-2']);
   });
 
+  it('refuses a group in a VPC outside the deployment\'s vpcIds, naming the VPC', () => {
+    const world = snapshot({ instances: [node({ id: A, tags: natTags(), vpcId: 'vpc-2' }), node({ id: B, tags: natTags(), vpcId: 'vpc-2' })] });
+
+    const { groups, misconfigured } = discover(world, { ...DEFAULTS, vpcIds: ['vpc-1', 'vpc-3'] });
+
+    expect(groups).toEqual([]);
+    expect(misconfigured.map((g) => g.problems)).toEqual([["vpc-2 is not in this deployment's vpcIds param: its IAM policy may not change it"]]);
+  });
+
+  it('keeps a group whose VPC is one of the deployment\'s vpcIds', () => {
+    const world = snapshot({ instances: [node({ id: A, tags: natTags(), vpcId: 'vpc-3' }), node({ id: B, tags: natTags(), vpcId: 'vpc-3' })] });
+
+    const { groups, misconfigured } = discover(world, { ...DEFAULTS, vpcIds: ['vpc-1', 'vpc-3'] });
+
+    expect(misconfigured).toEqual([]);
+    expect(groups.map((g) => g.name)).toHaveLength(1);
+  });
+
   it.each<[string, Record<string, string>, Partial<Parameters<typeof snapshot>[0]>]>([
     ['vip', vipTags(), {}],
     ['eip', { 'failover:group': 'edge', 'failover:kind': 'eip', 'failover:eip': 'eipalloc-1' }, { addresses: [{ allocationId: 'eipalloc-1', publicIp: '198.51.100.7' }] }],
