@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Operator front end for the deployed `failover` function: status, forced failover, failback.
 #
-#   scripts/failover.sh status [group]
+#   scripts/failover.sh status [group] [--json]
 #   scripts/failover.sh failover <group> [--to i-…] [--from i-…] [--dry-run] [--reason "…"]
 #   scripts/failover.sh failback <group> [--dry-run] [--reason "…"]
 #
@@ -10,6 +10,7 @@
 #   --region <name>    AWS region (default: the one serverless.yml resolves)
 #   --local            run `serverless invoke local` instead of invoking the deployed function
 #   --print            print the JSON payload and exit, invoking nothing
+#   --json             status: print the function's JSON answer instead of the table
 #
 # Every value is validated here before it reaches the payload, and the payload is built by a
 # JSON encoder (node's JSON.stringify), never by string concatenation, so a reason with quotes or
@@ -17,7 +18,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -47,7 +48,7 @@ case "$action" in
 esac
 
 group="" to="" from="" reason="" dry_run=false has_reason=false
-stage="" region="" local_invoke=false print_only=false
+stage="" region="" local_invoke=false print_only=false json=false
 
 need_value() {
   [[ $# -ge 2 ]] || die "$1 needs a value"
@@ -63,6 +64,7 @@ while [[ $# -gt 0 ]]; do
     --region) need_value "$@"; region="$2"; shift 2 ;;
     --local) local_invoke=true; shift ;;
     --print) print_only=true; shift ;;
+    --json) json=true; shift ;;
     -h | --help) usage ;;
     --*) die "unknown option '$1'" ;;
     *)
@@ -78,6 +80,7 @@ if [[ -n "$group" ]]; then
 elif [[ "$action" != status ]]; then
   die "$action needs a group"
 fi
+[[ "$json" == false || "$action" == status ]] || die "--json only applies to status (failover and failback answer in JSON)"
 if [[ "$action" != failover ]]; then
   [[ -z "$to" && -z "$from" ]] || die "--to and --from only apply to failover"
 fi
@@ -119,8 +122,22 @@ if [[ -n "$stage" ]]; then args+=(--stage "$stage"); fi
 if [[ -n "$region" ]]; then args+=(--region "$region"); fi
 
 cd "$root"
-if [[ "$local_invoke" == true ]]; then
-  # invoke local bundles first and can hang on a stale build; never wait forever.
-  exec timeout "${FAILOVER_LOCAL_TIMEOUT:-120}" npx serverless "${args[@]}"
+invoke() {
+  if [[ "$local_invoke" == true ]]; then
+    # invoke local bundles first and can hang on a stale build; never wait forever.
+    timeout "${FAILOVER_LOCAL_TIMEOUT:-120}" npx serverless "${args[@]}"
+  else
+    npx serverless "${args[@]}"
+  fi
+}
+if [[ "$action" != status || "$json" == true ]]; then
+  invoke
+  exit
 fi
-exec npx serverless "${args[@]}"
+# The table for people; an answer that is not a status report is printed as it came, and fails.
+answer="$(invoke)" || {
+  code=$?
+  printf '%s\n' "$answer"
+  exit "$code"
+}
+printf '%s\n' "$answer" | "$node" "$root/scripts/status-table.mjs"

@@ -168,7 +168,7 @@ describe('scripts/failover.sh', () => {
     });
 
     it('invokes locally, never waiting forever, with --local', async () => {
-      const { code, stdout } = await failoverSh(['status', '--local'], { ...env(), FAILOVER_LOCAL_TIMEOUT: '30' });
+      const { code, stdout } = await failoverSh(['status', '--local', '--json'], { ...env(), FAILOVER_LOCAL_TIMEOUT: '30' });
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toEqual(['timeout', '30', 'npx', 'serverless', 'invoke', 'local', '-f', 'failover', '--data', '{"action":"status"}']);
     });

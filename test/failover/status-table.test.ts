@@ -1,0 +1,157 @@
+/**
+ * The status table for people (scripts/status-table.mjs): it is fed real answers of the status
+ * action, taken from the handler over the in-memory VPC, and through scripts/failover.sh.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusReport } from '../../shared/core/status.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
+import { manualClock } from '../../sim/clock.js';
+import { buildNatPair, buildVipPair } from '../../sim/fixtures.js';
+import { VpcWorld } from '../../sim/world.js';
+import { columns, duration, findStatusReport, formatStatus } from '../../scripts/status-table.mjs';
+import { harness } from './support/harness.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+describe('the status table', () => {
+  let db: DynaliteHandle;
+  beforeAll(async () => {
+    db = await startDynalite();
+  });
+  afterAll(async () => {
+    await db?.stop();
+  });
+
+  /** A VIP pair whose holder was stopped and failed over from 3 minutes before the status. */
+  async function afterAMove(): Promise<{ report: StatusReport; a: string; b: string; vip: string }> {
+    const clock = manualClock();
+    const { world, a, b, vip, group } = buildVipPair({ worldOptions: { clock }, group: 'web' });
+    const h = await harness(world, clock, db);
+    world.stop(a.instanceId);
+    await h.invoke({ action: 'failover', group, reason: 'planned maintenance' });
+    clock.advance(180_000);
+    const report = (await h.invoke({ action: 'status' })) as StatusReport;
+    return { report, a: a.instanceId, b: b.instanceId, vip };
+  }
+
+  it('shows each group with its kind, healthy count and where its traffic goes', async () => {
+    const { report, b, vip } = await afterAMove();
+
+    const lines = formatStatus(report).split('\n');
+
+    expect(lines).toContain(`web  vip  1/2 healthy  traffic: ${vip} → ${b}`);
+  });
+
+  it('lists every member with its state, AZ, priority, health and why, marking the holder', async () => {
+    const { report, a, b } = await afterAMove();
+
+    const lines = formatStatus(report).split('\n');
+
+    const row = (id: string) => lines.find((l) => l.includes(id) && !l.includes('→'));
+    expect(lines.find((l) => l.includes('MEMBER'))).toMatch(/^ {5}MEMBER +STATE +AZ +PRIORITY +HEALTH +WHY$/);
+    expect(row(a)).toMatch(new RegExp(`^ {5}${a} +stopped +\\S+ +1 +unhealthy +\\S`));
+    expect(row(b)).toMatch(new RegExp(`^ {2}\\* {2}${b} +running +\\S+ +2 +healthy +\\S`));
+  });
+
+  it('gives the last move: when, from and to, outcome, duration, trigger and reason', async () => {
+    const { report, a, b } = await afterAMove();
+
+    const text = formatStatus(report);
+
+    expect(text).toMatch(new RegExp(`  last move: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ \\(3 min ago\\)  ${a} → ${b}  applied in \\S+ (ms|s)  \\[manual\\] planned maintenance`));
+  });
+
+  it('says when a group has never moved', async () => {
+    const clock = manualClock();
+    const { world } = buildVipPair({ worldOptions: { clock }, group: 'web' });
+    const h = await harness(world, clock, db);
+
+    const text = formatStatus((await h.invoke({ action: 'status' })) as StatusReport);
+
+    expect(text).toContain('  last move: none recorded\n');
+  });
+
+  it('lists a NAT group by route table, and the problems of a group it refuses', async () => {
+    const clock = manualClock();
+    const world = new VpcWorld({ clock });
+    const nat = buildNatPair({ world, group: 'egress' });
+    buildVipPair({ world, group: 'web', tagsB: { 'failover:priority': 'first' } });
+    const h = await harness(world, clock, db);
+
+    const text = formatStatus((await h.invoke({ action: 'status' })) as StatusReport);
+
+    expect(text).toContain(`traffic: ${nat.routeTables.a} → ${nat.a.instanceId}, ${nat.routeTables.b} → ${nat.b.instanceId}, ${nat.routeTables.any} → ${nat.a.instanceId}`);
+    expect(text).toMatch(/\n {2}problem: i-[0-9a-f]+: tag failover:priority .*'first'/);
+  });
+
+  it('tells an account without groups how to start', () => {
+    expect(formatStatus({ observedAt: '2026-12-01T00:00:00.000Z', groups: [] })).toContain('no groups: tag instances with failover:group and failover:kind');
+  });
+
+  it.each<[number, string]>([
+    [850, '850 ms'],
+    [4_240, '4.2 s'],
+    [59_999, '60.0 s'],
+    [180_000, '3 min'],
+    [7_200_000, '2 h'],
+    [7_500_000, '2 h 5 min'],
+    [3 * 86_400_000, '3 d'],
+  ])('writes %i ms as %j', (ms, text) => {
+    expect(duration(ms)).toBe(text);
+  });
+
+  it('pads every column but the last to its widest cell', () => {
+    expect(columns([['a', 'bbb', 'c'], ['dd', 'e', 'ffff']])).toEqual(['a   bbb  c', 'dd  e    ffff']);
+  });
+
+  it('finds the answer after the log lines that serverless invoke local prints first', async () => {
+    const { report } = await afterAMove();
+    const logs = '{"level":"INFO","message":"failover request"}\nRunning "serverless" from node_modules\n';
+
+    expect(findStatusReport(`${logs}${JSON.stringify(report, null, 2)}\n`)).toEqual(report);
+    expect(findStatusReport(JSON.stringify(report))).toEqual(report);
+    expect(findStatusReport(`${logs}{\n  "errorMessage": "boom"\n}\n`)).toBeUndefined();
+  });
+
+  describe('through scripts/failover.sh', () => {
+    let bin: string;
+    let answer: string;
+    beforeAll(async () => {
+      const { report } = await afterAMove();
+      answer = JSON.stringify(report, null, 2);
+      // A stand-in npx that answers as `serverless invoke` does: the payload, pretty-printed.
+      bin = mkdtempSync(join(tmpdir(), 'status-table-'));
+      writeFileSync(join(bin, 'answer.json'), answer);
+      writeFileSync(join(bin, 'npx'), `#!/usr/bin/env bash\necho '{"level":"INFO","message":"log line"}'\ncat '${join(bin, 'answer.json')}'\n`);
+      chmodSync(join(bin, 'npx'), 0o755);
+    });
+    afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+    const sh = (args: string[]) =>
+      promisify(execFile)('bash', [join(root, 'scripts', 'failover.sh'), ...args], {
+        env: { ...process.env, PATH: `${bin}:${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` },
+      });
+
+    it('prints the table for status', async () => {
+      const { stdout } = await sh(['status']);
+
+      expect(stdout).toBe(formatStatus(JSON.parse(answer) as StatusReport));
+    });
+
+    it('prints the answer as it came with --json', async () => {
+      const { stdout } = await sh(['status', '--json']);
+
+      expect(stdout).toBe(`{"level":"INFO","message":"log line"}\n${answer}`);
+    });
+
+    it('refuses --json for a failover, which answers in JSON anyway', async () => {
+      await expect(sh(['failover', 'web', '--json'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--json only applies to status/) });
+    });
+  });
+});
