@@ -3,7 +3,8 @@
  * package`, then `serverless invoke local`, which builds each handler as the package does) talk to
  * moto 5.x on 127.0.0.1 through AWS_ENDPOINT_URL, with dummy credentials. The VPC is built in moto
  * with the SDK and tagged per README's tag contract; the state table comes from the packaged
- * CloudFormation template; every end state is read back through moto's own Describe calls.
+ * CloudFormation template; manual payloads come from scripts/failover.sh (--print) and events from
+ * the samples in test/events; every end state is read back through moto's own Describe calls.
  *
  * moto differs from AWS in places. The product stays faithful to AWS; the test launcher
  * (test/moto/launcher.py) patches moto where the product depends on the AWS behaviour, and the
@@ -34,14 +35,22 @@
  * - StopInstances goes straight to `stopped` (AWS passes through `stopping`). ASSERTED AROUND: the
  *   `stopping` event arrives after the stop, an ordering EventBridge allows and on-event handles.
  * - DescribeInstanceInformation is not implemented, and status checks are `ok` for every running
- *   instance. NOT EXERCISED: failover and onEvent do not call it; the probe function is not run here
- *   (its peer probes need commands that really run), so health is EC2 state and status checks.
+ *   instance. NOT EXERCISED: no function calls DescribeInstanceInformation; the probe function is
+ *   not run here (its peer probes need commands that really run), so health is EC2 state and
+ *   status checks.
+ *
+ * Where moto matches AWS, the product is held to it: ReplaceRoute on a missing route answers
+ * InvalidParameterValue ("There is no route defined for …"), as EC2 does, and the EC2 adapter's
+ * fallback to CreateRoute is proven against that answer.
  *
  * Every child (the moto server, each serverless process) runs under `timeout` in its own process
  * group and is stopped in afterAll, also on failure. The suite skips with one line where moto is
  * missing (test/setup/moto-gate.ts); VPCF_REQUIRE_MOTO=1 makes that a failure.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { CreateRouteCommand, DescribeRouteTablesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -69,6 +78,14 @@ import {
   privateIps,
   routesTo,
 } from './support/vpc.js';
+
+const FAILOVER_SH = fileURLToPath(new URL('../../scripts/failover.sh', import.meta.url));
+
+/** The payload scripts/failover.sh builds from an operator's arguments (its --print mode). */
+async function payloadOf(...args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)('bash', [FAILOVER_SH, ...args, '--print'], { timeout: 30_000 });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
 
 /** Service copies that invoke at once: the machine has 2 cores, and each invocation is one node process. */
 const LANES = 2;
@@ -146,8 +163,12 @@ describeMoto('vpc-failover against moto', () => {
     for (const client of [ec2, ssm, dynamodb]) client?.destroy();
   }, 30_000);
 
-  /** `serverless invoke local` of the failover function; fails the test with the CLI's output if the handler threw. */
-  async function failover<T>(payload: Record<string, unknown>): Promise<T> {
+  /**
+   * `scripts/failover.sh <args>`, as `serverless invoke local` of the failover function with the
+   * payload the script builds; fails the test with the CLI's output if the handler threw.
+   */
+  async function failover<T>(...args: string[]): Promise<T> {
+    const payload = await payloadOf(...args);
     const run = await functions.invoke<T>('failover', payload);
     expect(run.ok, `failover ${JSON.stringify(payload)} failed:\n${run.stdout.slice(-3_000)}\n${run.stderr.slice(-2_000)}`).toBe(true);
     return run.result;
@@ -232,11 +253,11 @@ describeMoto('vpc-failover against moto', () => {
   });
 
   describe.concurrent('moves, read back from moto', () => {
-    describe('manual failover (payloads as scripts/failover.sh builds them)', () => {
+    describe('manual failover (scripts/failover.sh builds each payload)', () => {
       it('moves the VIP to the standby on a manual failover, as moto reports it', { timeout: INVOKE_TEST_TIMEOUT_MS }, async () => {
         const { group, vip, a, b } = pairs.web;
 
-        const result = await failover<GroupResult>({ action: 'failover', group });
+        const result = await failover<GroupResult>('failover', group);
 
         expect(result).toMatchObject({ group, kind: 'vip', outcome: 'changed', before: [{ holder: a.instanceId }], after: [{ holder: b.instanceId }] });
         expect(result.actions.map((x) => [x.summary, x.status])).toEqual([
@@ -253,7 +274,7 @@ describeMoto('vpc-failover against moto', () => {
       it('moves the Elastic IP to the standby on a manual failover, as moto reports it', { timeout: INVOKE_TEST_TIMEOUT_MS }, async () => {
         const { group, allocationId, publicIp, a, b } = pairs.edge;
 
-        const result = await failover<GroupResult>({ action: 'failover', group });
+        const result = await failover<GroupResult>('failover', group);
 
         expect(result).toMatchObject({ group, kind: 'eip', outcome: 'changed', before: [{ holder: a.instanceId }], after: [{ holder: b.instanceId }] });
         expect(await addressOf(ec2, allocationId)).toEqual({ networkInterfaceId: b.eniId, instanceId: b.instanceId, privateIp: b.privateIp });
@@ -264,7 +285,7 @@ describeMoto('vpc-failover against moto', () => {
       it("evacuates one NAT (--from): its AZ's table and the 'any' table route through the other NAT", { timeout: INVOKE_TEST_TIMEOUT_MS }, async () => {
         const { group, a, b, tables } = pairs.nat;
 
-        const result = await failover<GroupResult>({ action: 'failover', group, from: a.instanceId });
+        const result = await failover<GroupResult>('failover', group, '--from', a.instanceId);
 
         expect(result).toMatchObject({ group, kind: 'nat', outcome: 'changed' });
         expect(result.after.every((h) => h.holder === b.instanceId)).toBe(true);
@@ -278,7 +299,7 @@ describeMoto('vpc-failover against moto', () => {
       it('routes the overlay address to the standby in every tagged table, turning its source/dest check off first', { timeout: INVOKE_TEST_TIMEOUT_MS }, async () => {
         const { group, cidr, a, b, tables } = pairs.ovl;
 
-        const result = await failover<GroupResult>({ action: 'failover', group });
+        const result = await failover<GroupResult>('failover', group);
 
         expect(result).toMatchObject({ group, kind: 'overlay', outcome: 'changed' });
         expect(result.actions[0]).toEqual({ summary: `disable source/dest check on ${b.eniId} (${b.instanceId})`, status: 'applied' });
@@ -370,7 +391,7 @@ describeMoto('vpc-failover against moto', () => {
       const expected = await holdersAsMotoShowsThem();
       const stopped = new Set([pairs.webStop.a.instanceId, pairs.natStop.a.instanceId]);
 
-      const report = await failover<StatusReport>({ action: 'status' });
+      const report = await failover<StatusReport>('status');
 
       expect(report.groups.map((g) => g.group).sort()).toEqual(Object.keys(expected).sort());
       for (const status of report.groups) {
