@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Children, tempDir } from './children.js';
+import { type Children, killGroup, tempDir } from './children.js';
 import { CREDENTIALS, REGION } from './moto.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,8 +23,15 @@ export const STAGE = 'dev';
 /** What a service copy leaves out: tests, docs, VCS and build output. */
 const NOT_COPIED = new Set(['node_modules', '.git', '.serverless', '.esbuild', 'coverage', 'test', 'docs']);
 
-const PACKAGE_TIMEOUT_SECONDS = 300;
+/** Below the suite's setup timeout, so a stuck package fails with its output, not as a hook timeout. */
+const PACKAGE_TIMEOUT_SECONDS = 240;
 const INVOKE_TIMEOUT_SECONDS = 150;
+/**
+ * Failures after which the CLI prints its error and then never exits (esbuild's service keeps it
+ * alive): a build error, or a handler that throws while it is loaded.
+ */
+const STUCK_AFTER = /Build failed with \d+ error|Exception encountered when loading/;
+const STUCK_GRACE_MS = 2_000;
 
 /**
  * Settings passed to the functions with `--env KEY=VALUE`, on top of serverless.yml's
@@ -80,14 +87,25 @@ function serverless(args: readonly string[], options: { cwd: string; env: NodeJS
   options.children.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let stuck: NodeJS.Timeout | undefined;
+  const watch = () => {
+    if (stuck === undefined && STUCK_AFTER.test(stdout + stderr)) stuck = setTimeout(() => void killGroup(child), STUCK_GRACE_MS);
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    watch();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    watch();
+  });
   return new Promise((resolve, reject) => {
     child.once('error', (error) => {
       options.children.delete(child);
       reject(error);
     });
     child.once('close', (exitCode) => {
+      clearTimeout(stuck);
       options.children.delete(child);
       // Anything the CLI left behind in its group (esbuild's service) goes with it.
       try {
