@@ -676,7 +676,8 @@ export function replaceRoute(world: WorldModel, input: ReplaceRouteCommandInput)
   const table = world.routeTable(input.RouteTableId);
   const destination = destinationOf(input);
   const route = table.routes.find((candidate) => candidate.destination === destination);
-  if (!route) throw ec2Error('InvalidRoute.NotFound', `There is no route defined for '${destination}' in the route table. Use CreateRoute instead.`);
+  // EC2 answers a missing route with InvalidParameterValue here, not DeleteRoute's InvalidRoute.NotFound.
+  if (!route) throw ec2Error('InvalidParameterValue', `There is no route defined for '${destination}' in the route table. Use CreateRoute instead.`);
   if (route.origin === 'CreateRouteTable') throw ec2Error('InvalidParameterValue', `Cannot replace local route ${destination} in route table ${table.id}`);
   route.target = routeTargetFrom(world, table, input);
   return {};

@@ -334,7 +334,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
           try {
             await replaceRoute(routeTableId, destination, target, send);
           } catch (error) {
-            if (!isAwsErrorCode(error, 'InvalidRoute.NotFound')) throw toAwsCallError('ReplaceRoute', error, context);
+            if (!isMissingRoute(error)) throw toAwsCallError('ReplaceRoute', error, context);
             await call('CreateRoute', context, () => createRoute(routeTableId, destination, target, send));
           }
         } else {
@@ -409,6 +409,19 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
   }
 
   return { observe, enrollment, apply, readBack };
+}
+
+/**
+ * ReplaceRoute's answer when the table has no such route. EC2 does not use `InvalidRoute.NotFound`
+ * (DeleteRoute's code) here but `InvalidParameterValue` with "There is no route defined for
+ * '<cidr>' in the route table. Use CreateRoute instead."; the same code also means a bad
+ * argument, so the message decides. `InvalidRoute.NotFound` is accepted too, should EC2 align.
+ */
+const NO_ROUTE_DEFINED = /no route defined for/i;
+
+function isMissingRoute(error: unknown): boolean {
+  if (isAwsErrorCode(error, 'InvalidRoute.NotFound')) return true;
+  return isAwsErrorCode(error, 'InvalidParameterValue') && error instanceof Error && NO_ROUTE_DEFINED.test(error.message);
 }
 
 function assertNever(value: never): never {

@@ -563,6 +563,22 @@ describe('Ec2Port.apply', () => {
     expect(inputsOf(CreateRouteCommand)).toEqual([]);
   });
 
+  it("creates the route when ReplaceRoute finds none, on EC2's answer (InvalidParameterValue: no route defined)", async () => {
+    ec2.on(ReplaceRouteCommand).rejects(
+      new EC2ServiceException({
+        name: 'InvalidParameterValue',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: "There is no route defined for '192.168.5.10/32' in the route table. Use CreateRoute instead.",
+      }),
+    );
+    ec2.on(CreateRouteCommand).resolves({ Return: true });
+
+    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: '192.168.5.10/32', target: eniTarget });
+
+    expect(inputsOf(CreateRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', DestinationCidrBlock: '192.168.5.10/32', NetworkInterfaceId: 'eni-b' }]);
+  });
+
   it('creates the route when ReplaceRoute finds none (InvalidRoute.NotFound)', async () => {
     ec2.on(ReplaceRouteCommand).rejects(ec2Error('InvalidRoute.NotFound'));
     ec2.on(CreateRouteCommand).resolves({ Return: true });

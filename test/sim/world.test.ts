@@ -389,7 +389,8 @@ describe('routes', () => {
     const missing = await rejection(ec2.send(new ReplaceRouteCommand({ RouteTableId: routeTables.a, DestinationCidrBlock: '192.168.0.0/16', NetworkInterfaceId: b.networkInterfaceId })));
 
     expect(exists.name).toBe('RouteAlreadyExists');
-    expect(missing.name).toBe('InvalidRoute.NotFound');
+    expect(missing.name).toBe('InvalidParameterValue');
+    expect(missing.message).toMatch(/There is no route defined for '192\.168\.0\.0\/16' in the route table/);
     expect(world.routeTarget(routeTables.a, '192.168.0.0/16')).toBeUndefined();
   });
 
