@@ -9,7 +9,8 @@ import type { Clock, Notice, NotifierPort } from './ports.js';
 /** SNS takes subjects of "less than 100 characters", on one line (Publish API reference). */
 export const MAX_SUBJECT = 99;
 
-const short = (id: string | undefined): string => (id === undefined ? 'nothing' : id.length > 6 ? `${id.slice(0, 4)}…` : id);
+/** An instance ID cut for a subject line: `i-0a1b2c…`, enough to tell members apart at a glance; the body has it whole. */
+const short = (id: string | undefined): string => (id === undefined ? 'nothing' : id.length > 10 ? `${id.slice(0, 9)}…` : id);
 
 /** The holders before and after, as one `from` and one `to` (several for NAT tables). */
 function endpoints(result: GroupResult): { from?: string; to?: string } {
@@ -85,7 +86,7 @@ export function remediationNotice(result: RemediationResult, prefix: string): No
       ...(result.journalKey ? [`Journal: ${result.journalKey}`] : []),
     ].join('\n'),
     group: result.group,
-    kind: 'unknown',
+    kind: result.kind,
     outcome: `remediation-${result.outcome}`,
     trigger: 'probe',
   };
@@ -110,6 +111,8 @@ export function guardedNotifier(inner: NotifierPort, options: { clock: Clock; lo
       try {
         await inner.notify(notice, call);
       } catch (error) {
+        // A refusal that was not told must be tried again next time, not kept quiet for the hour.
+        if (notice.outcome === 'refused') lastRefusal.delete(notice.group);
         // Any failure, a bug in the adapter included, must not reach the move it reports on.
         options.log.error('notification not sent; the move goes on', { group: notice.group, subject: notice.subject, error: String(error) });
         options.onFailure?.();

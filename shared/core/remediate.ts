@@ -26,12 +26,15 @@ export interface RemediationSettings {
   readonly forceAfterMs: number;
   /** A stop-start not finished this long after the stop is given up (journaled as failed). */
   readonly giveUpAfterMs: number;
+  /** A start that failed (no capacity, say) is tried again this long after, until the give-up time. */
+  readonly retryStartAfterMs: number;
 }
 
-export const DEFAULT_REMEDIATION: RemediationSettings = Object.freeze({ intervalMs: 900_000, forceAfterMs: 300_000, giveUpAfterMs: 900_000 });
+export const DEFAULT_REMEDIATION: RemediationSettings = Object.freeze({ intervalMs: 900_000, forceAfterMs: 300_000, giveUpAfterMs: 900_000, retryStartAfterMs: 60_000 });
 
 export interface RemediationPlan {
   readonly group: string;
+  readonly kind: Group['kind'];
   readonly instanceId: string;
   readonly step: RemediationStep | 'give-up';
   readonly action?: Action;
@@ -69,7 +72,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan[] {
     for (const member of group.members) {
       const id = idOf(member);
       const mine = history.filter((e) => e.kind === 'remediation' && e.from === id && e.group === group.name).sort((a, b) => b.at - a.at);
-      const plan = group.policy.remediate === 'stop-start' ? carryOn(group.name, member, mine, now, settings) : undefined;
+      const plan = group.policy.remediate === 'stop-start' ? carryOn(group, member, mine, now, settings) : undefined;
       if (plan) {
         plans.push(plan);
         continue;
@@ -88,7 +91,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan[] {
 
 function first(group: Group, member: Member, reason: string): RemediationPlan {
   const instanceId = idOf(member);
-  const base = { group: group.name, instanceId };
+  const base = { group: group.name, kind: group.kind, instanceId };
   switch (group.policy.remediate) {
     case 'reboot':
       return { ...base, step: 'reboot', action: { type: 'reboot-instance', instanceId }, reason: `${reason}: reboot` };
@@ -105,17 +108,25 @@ function first(group: Group, member: Member, reason: string): RemediationPlan {
 }
 
 /** The next step of a stop-start this journal started, if one is under way. */
-function carryOn(group: string, member: Member, mine: readonly JournalEntry[], now: number, settings: RemediationSettings): RemediationPlan | undefined {
+function carryOn(group: Group, member: Member, mine: readonly JournalEntry[], now: number, settings: RemediationSettings): RemediationPlan | undefined {
   const [latest] = mine;
-  if (!latest || (latest.step !== 'stop' && latest.step !== 'force-stop') || latest.outcome === 'failed') return undefined;
+  if (!latest) return undefined;
+  const retryingStart = latest.step === 'start' && latest.outcome === 'failed';
+  if (!retryingStart && ((latest.step !== 'stop' && latest.step !== 'force-stop') || latest.outcome === 'failed')) return undefined;
   const stop = mine.find((e) => e.step === 'stop');
   const since = now - (stop?.at ?? latest.at);
   const instanceId = idOf(member);
-  const base = { group, instanceId };
+  const base = { group: group.name, kind: group.kind, instanceId };
   const state = member.instance.state;
-  if (state === 'stopped') return { ...base, step: 'start', action: { type: 'start-instance', instanceId }, reason: `${instanceId} stopped after its remediation stop: start it` };
   if (state === 'running' || state === 'pending') return undefined; // started already (by us or someone): done
+  const start = (why: string): RemediationPlan => ({ ...base, step: 'start', action: { type: 'start-instance', instanceId }, reason: `${instanceId} stopped after its remediation stop: ${why}` });
+  // The first start is always asked for: this journal stopped it, so it must not stay down.
+  if (state === 'stopped' && !retryingStart) return start('start it');
   if (since >= settings.giveUpAfterMs) return { ...base, step: 'give-up', reason: `${instanceId} is still ${state} ${Math.round(since / 1000)} s after its remediation stop: giving up` };
+  if (state === 'stopped') {
+    // A start that failed (no capacity, say) is tried again, spaced out: each attempt is journaled and told.
+    return now - latest.at < settings.retryStartAfterMs ? undefined : start('start it again (the last start failed)');
+  }
   if (state === 'stopping' && latest.step === 'stop' && since >= settings.forceAfterMs) {
     return { ...base, step: 'force-stop', action: { type: 'stop-instance', instanceId, force: true }, reason: `${instanceId} is still stopping ${Math.round(since / 1000)} s after its remediation stop: force it` };
   }

@@ -82,9 +82,33 @@ describe('remediation', () => {
       expect(plan(group('stop-start', { aState: state }), {}, [entry(NOW - since, 'stop')])).toEqual(expected);
     });
 
+    it('starts an instance it stopped even when the start comes after the give-up time', () => {
+      expect(plan(group('stop-start', { aState: 'stopped' }), {}, [entry(NOW - DEFAULT_REMEDIATION.giveUpAfterMs - 60_000, 'stop')])).toEqual([[A, 'start', 'start-instance']]);
+    });
+
+    it.each([
+      { name: 'tries a failed start again once the retry spacing has passed', failedAgo: DEFAULT_REMEDIATION.retryStartAfterMs, stopAgo: 200_000, expected: [[A, 'start', 'start-instance']] },
+      { name: 'waits out the retry spacing after a failed start', failedAgo: DEFAULT_REMEDIATION.retryStartAfterMs - 1, stopAgo: 200_000, expected: [] },
+      { name: 'gives up a start that keeps failing past the give-up time', failedAgo: DEFAULT_REMEDIATION.retryStartAfterMs, stopAgo: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
+    ])('$name', ({ failedAgo, stopAgo, expected }) => {
+      const history = [entry(NOW - failedAgo, 'start', 'failed'), entry(NOW - stopAgo, 'stop')];
+
+      expect(plan(group('stop-start', { aState: 'stopped' }), {}, history)).toEqual(expected);
+    });
+
+    it('stops carrying on after it gave up', () => {
+      expect(plan(group('stop-start', { aState: 'stopped' }), {}, [entry(NOW - 1_000, undefined, 'failed'), entry(NOW - 200_000, 'start', 'failed'), entry(NOW - 1_000_000, 'stop')])).toEqual([]);
+    });
+
     it('never starts an instance that this journal did not stop', () => {
       expect(plan(group('stop-start', { aState: 'stopped' }), {})).toEqual([]);
     });
+  });
+
+  it("names the group's kind in each plan, for the notice", () => {
+    const [only] = planRemediation({ groups: [group('reboot')], probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION });
+
+    expect(only).toMatchObject({ group: 'web', kind: 'vip', instanceId: A });
   });
 
   it('reads the journal only for groups with something to do', () => {
