@@ -1,9 +1,13 @@
-/** Manual invoke: status, forced failover (or its dry-run plan), failback. */
+/**
+ * Manual invoke: status, forced failover (or its dry-run plan), failback. Status shows the probe's
+ * last verdicts (from the state table) beside EC2's view, when they are recent.
+ */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { type FailoverRuntime, createFailoverRuntime } from '../shared/failover-wiring.js';
 import { parseInput } from '../shared/input.js';
-import { type Runtime, budgetOf, createCoreClients, createRuntime, lazy } from '../shared/runtime.js';
+import { budgetOf, createCoreClients, lazy } from '../shared/runtime.js';
 import { isInstanceId } from '../shared/core/validate.js';
 
 const group = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a group name (1 to 64 of A-Z a-z 0-9 _ . : -)'));
@@ -17,13 +21,16 @@ export const FailoverPayload = z.discriminatedUnion('action', [
 ]);
 export type FailoverPayload = z.infer<typeof FailoverPayload>;
 
-export function createHandler(runtime: (context: Context) => Runtime) {
+export function createHandler(runtime: (context: Context) => FailoverRuntime) {
   return middy(async (event: unknown, context: Context) => {
     const rt = runtime(context);
     const payload = parseInput(FailoverPayload, event);
     const engine = rt.engine(`failover:${context.awsRequestId}`);
     const { deadline, signal, settle } = budgetOf(context, rt.clock);
-    if (payload.action === 'status') return engine.status(payload.group, deadline, { signal });
+    if (payload.action === 'status') {
+      const probes = await rt.probeVerdicts({ signal });
+      return engine.status(payload.group, deadline, { signal, ...(probes ? { probes } : {}) });
+    }
 
     const { from, to } = payload.action === 'failover' ? payload : {};
     const [result] = await engine.run({
@@ -41,4 +48,4 @@ export function createHandler(runtime: (context: Context) => Runtime) {
   });
 }
 
-export const handler = createHandler(lazy((context: Context) => createRuntime({ env: process.env, clients: createCoreClients(), functionArn: context.invokedFunctionArn })));
+export const handler = createHandler(lazy((context: Context) => createFailoverRuntime({ env: process.env, clients: createCoreClients(), functionArn: context.invokedFunctionArn })));

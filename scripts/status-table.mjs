@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
  * @typedef {{ scope: string, holder?: string, pointsAt: string, broken: boolean }} Holder
  * @typedef {{ at: number, trigger: string, kind?: string, reason: string, from?: string, to?: string, outcome: string, durationMs: number, error?: string, step?: string }} Entry
  * @typedef {{ group: string, kind: string, members: readonly Member[], holders: readonly Holder[], problems: readonly string[], lastMoveAt?: string, journal: readonly Entry[] }} GroupStatus
- * @typedef {{ observedAt: string, groups: readonly GroupStatus[] }} StatusReport
+ * @typedef {{ observedAt: string, probedAt?: string, groups: readonly GroupStatus[] }} StatusReport
  */
 
 /** Whether `value` has the shape of a status answer. */
@@ -100,6 +100,12 @@ function describeHolders(group) {
 export function formatStatus(report) {
   const observedMs = Date.parse(report.observedAt);
   const out = [`observed ${utc(observedMs)}`];
+  if (report.probedAt) {
+    const probedMs = Date.parse(report.probedAt);
+    out.push(`health: EC2 and the probes' verdicts of ${utc(probedMs)} (${duration(Math.max(0, observedMs - probedMs))} before)`);
+  } else {
+    out.push('health: EC2 state and status checks only (no recent probe verdicts)');
+  }
   if (report.groups.length === 0) {
     out.push('', 'no groups: tag instances with failover:group and failover:kind (README, Tag)');
     return `${out.join('\n')}\n`;

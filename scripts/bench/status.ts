@@ -6,6 +6,8 @@ import type { Context } from 'aws-lambda';
 import { createHandler } from '../../functions/failover.js';
 import type { Log } from '../../shared/core/engine.js';
 import { createRuntime } from '../../shared/runtime.js';
+import { withProbeVerdicts } from '../../shared/failover-wiring.js';
+import { createProbeStateStore } from '../../shared/aws/dynamo.js';
 import { startDynalite } from '../../sim/dynalite.js';
 import { manualClock } from '../../sim/clock.js';
 import { VpcWorld, buildHaWorld } from '../../sim/world.js';
@@ -28,7 +30,7 @@ export async function run(): Promise<string> {
       const world = new VpcWorld({ clock, pageSize: 1000 });
       for (let i = 0; i < groups; i++) buildHaWorld(KINDS[i % KINDS.length] ?? 'vip', { world, group: `g${i}` });
       const runtime = createRuntime({ env: { VPCF_TABLE_NAME: dynamo.tableName }, clients: { ...world.clients(), dynamodb: dynamo.client }, clock, log: quiet });
-      const handler = createHandler(() => runtime);
+      const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(dynamo.client, dynamo.tableName)));
       const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
       world.clearCalls();

@@ -13,7 +13,7 @@ import { isNoteworthy, noticeOf, remediationNotice } from './notice.js';
 import { DEFAULT_REMEDIATION, type RemediationPlan, type RemediationSettings, planRemediation, remediationCandidates } from './remediate.js';
 import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort } from './ports.js';
 import { retry } from './retry.js';
-import { type HolderView, type StatusReport, buildStatus, holdersOf, statusNames } from './status.js';
+import { type HolderView, type ProbeVerdicts, type StatusReport, buildStatus, holdersOf, statusNames } from './status.js';
 
 export type { GroupStatus, HolderView, MemberView, StatusReport } from './status.js';
 
@@ -147,8 +147,11 @@ export class FailoverEngine {
     return discover(world, this.deps.settings);
   }
 
-  /** Every group (or one), with members, holders, problems and recent journal entries: a constant number of calls. */
-  async status(name: string | undefined, deadline: number, options: CallOptions & { probes?: Readonly<Record<string, Verdict>> } = {}): Promise<StatusReport> {
+  /**
+   * Every group (or one), with members, holders, problems and recent journal entries: a constant number
+   * of calls. `probes`: the probe's last verdicts, so a hung member with passing EC2 checks shows as down.
+   */
+  async status(name: string | undefined, deadline: number, options: CallOptions & { probes?: ProbeVerdicts } = {}): Promise<StatusReport> {
     const { lease, journal, settings } = this.deps;
     const world = await this.observe(deadline, options);
     const discovery = this.discover(world);

@@ -38,7 +38,16 @@ export interface GroupStatus {
 
 export interface StatusReport {
   readonly observedAt: string;
+  /** When the probe's verdicts in `members[].health` were saved; absent: EC2 state and status checks only. */
+  readonly probedAt?: string;
   readonly groups: readonly GroupStatus[];
+}
+
+/** The probe's last verdicts, as status reads them from the state table. */
+export interface ProbeVerdicts {
+  readonly verdicts: Readonly<Record<string, Verdict>>;
+  readonly reasons: Readonly<Record<string, string>>;
+  readonly savedAt: number;
 }
 
 /** Where each slot of the group points now. */
@@ -55,9 +64,9 @@ export function buildStatus(
   names: readonly string[],
   lastMoves: Readonly<Record<string, number>>,
   entries: readonly JournalEntry[],
-  probes?: Readonly<Record<string, Verdict>>,
+  probes?: ProbeVerdicts,
 ): StatusReport {
-  const health = assessHealth(world, probes);
+  const health = assessHealth(world, probes?.verdicts, probes?.reasons);
   const byId = new Map(world.instances.map((i) => [i.instanceId, i]));
   const member = (id: string, priority?: number): MemberView => {
     const instance = byId.get(id);
@@ -94,5 +103,9 @@ export function buildStatus(
       ...common(g.name),
     })),
   ];
-  return { observedAt: new Date(world.observedAt).toISOString(), groups: views.filter((v) => names.includes(v.group)) };
+  return {
+    observedAt: new Date(world.observedAt).toISOString(),
+    ...(probes ? { probedAt: new Date(probes.savedAt).toISOString() } : {}),
+    groups: views.filter((v) => names.includes(v.group)),
+  };
 }

@@ -6,7 +6,7 @@
  * written at the end of each run, read at a cold start) so a new environment does not start every
  * node unjudged, and a run that was cut short does not lose what it had counted.
  */
-import type { OsView } from '../core/model.js';
+import type { OsView, Verdict } from '../core/model.js';
 import type { CallOptions, PendingCommand } from '../core/ports.js';
 import type { PeerBatch } from './peers.js';
 import type { NodeState } from './verdicts.js';
@@ -72,4 +72,24 @@ export function restore(memory: ProbeMemory, stored: StoredProbeState | undefine
     memory.pending = { command: stored.pending.command, batches: stored.pending.batches.map((b) => ({ ...b, groupOf: new Map(b.groupOf) })) };
   }
   return true;
+}
+
+/** What the probes last concluded, for a reader outside the probe (status). */
+export interface ProbeView {
+  readonly verdicts: Readonly<Record<string, Verdict>>;
+  /** Why, for the members judged unhealthy. */
+  readonly reasons: Readonly<Record<string, string>>;
+  /** When the probe saved it (epoch ms). */
+  readonly savedAt: number;
+}
+
+/** The verdicts in a stored copy no older than `maxAgeMs`; undefined when there is none that fresh. */
+export function probeView(stored: StoredProbeState | undefined, now: number, maxAgeMs: number): ProbeView | undefined {
+  if (!stored || now - stored.savedAt > maxAgeMs) return undefined;
+  const judged = Object.entries(stored.states).filter(([, s]) => s.verdict !== undefined);
+  return {
+    verdicts: Object.fromEntries(judged.map(([id, s]) => [id, s.verdict as Verdict])),
+    reasons: Object.fromEntries(judged.filter(([, s]) => s.verdict === 'unhealthy').map(([id, s]) => [id, s.why])),
+    savedAt: stored.savedAt,
+  };
 }

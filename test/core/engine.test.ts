@@ -210,7 +210,7 @@ describe('FailoverEngine.status', () => {
   it('shows probe verdicts and the members of a misconfigured group, without priorities it could not read', async () => {
     const { engine, a, b, group, deadline } = setup({}, { tagsB: { 'failover:priority': 'high' } });
 
-    const report = await engine.status(undefined, deadline(), { probes: { [a.instanceId]: 'healthy' } });
+    const report = await engine.status(undefined, deadline(), { probes: { verdicts: { [a.instanceId]: 'healthy' }, reasons: {}, savedAt: 1_700_000_000_000 } });
 
     expect(report.groups).toEqual([
       expect.objectContaining({
@@ -225,6 +225,21 @@ describe('FailoverEngine.status', () => {
       }),
     ]);
     expect(report.groups[0]).not.toHaveProperty('policy');
+    expect(report.probedAt).toBe('2023-11-14T22:13:20.000Z');
+  });
+
+  it('shows a hung member as down with the probe’s reason, though its EC2 checks pass', async () => {
+    const { engine, a, deadline } = setup();
+
+    const report = await engine.status(undefined, deadline(), { probes: { verdicts: { [a.instanceId]: 'unhealthy' }, reasons: { [a.instanceId]: 'no TCP on 443' }, savedAt: 0 } });
+
+    expect(report.groups[0]?.members).toContainEqual(expect.objectContaining({ instanceId: a.instanceId, state: 'running', health: 'unhealthy', why: 'no TCP on 443' }));
+  });
+
+  it('says when status has no probe verdicts', async () => {
+    const { engine, deadline } = setup();
+
+    expect(await engine.status(undefined, deadline())).not.toHaveProperty('probedAt');
   });
 });
 
@@ -343,7 +358,7 @@ describe('FailoverEngine: notices', () => {
     const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'event', deadline: deadline() });
 
     expect(notices).toHaveLength(1);
-    expect(notices[0]?.subject).toMatch(new RegExp(`^vpc-failover prod: ${group} moved i-00… → i-00… \\(event: `));
+    expect(notices[0]?.subject).toMatch(new RegExp(`^vpc-failover prod: ${group} moved i-0000000… → i-0000000… \\(event: `));
     expect(notices[0]?.message).toContain(`From: ${a.instanceId}`);
     expect(notices[0]?.message).toContain(`To: ${b.instanceId}`);
     expect(notices[0]?.message).toContain(`Journal: ${result?.journalKey}`);

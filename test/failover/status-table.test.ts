@@ -15,6 +15,8 @@ import { manualClock } from '../../sim/clock.js';
 import { buildNatPair, buildVipPair } from '../../sim/fixtures.js';
 import { VpcWorld } from '../../sim/world.js';
 import { columns, duration, findStatusReport, formatStatus } from '../../scripts/status-table.mjs';
+import { createProbeStateStore } from '../../shared/aws/dynamo.js';
+import { initialState } from '../../shared/probe/verdicts.js';
 import { harness } from './support/harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -65,6 +67,30 @@ describe('the status table', () => {
     const text = formatStatus(report);
 
     expect(text).toMatch(new RegExp(`  last move: \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ \\(3 min ago\\)  ${a} → ${b}  applied in \\S+ (ms|s)  \\[manual\\] planned maintenance`));
+  });
+
+  it('shows a hung member as down with the probe’s reason, from the verdicts the probe saved', async () => {
+    const clock = manualClock();
+    const { world, a } = buildVipPair({ worldOptions: { clock }, group: 'web' });
+    const h = await harness(world, clock, db);
+    const probed = { ...initialState, verdict: 'unhealthy' as const, bad: 2, why: 'no TCP on 443, confirmed by a peer' };
+    await createProbeStateStore(db.client, h.tableName).save({ savedAt: clock.now() - 20_000, runStartedAt: clock.now() - 77_000, states: { [a.instanceId]: probed }, os: {} });
+
+    const report = (await h.invoke({ action: 'status' })) as StatusReport;
+    const lines = formatStatus(report).split('\n');
+
+    expect(lines[1]).toMatch(/^health: EC2 and the probes' verdicts of \S+ \S+ \(20\.0 s before\)$/);
+    expect(lines.find((l) => l.includes(a.instanceId) && !l.includes('→'))).toMatch(/running +\S+ +1 +unhealthy +no TCP on 443, confirmed by a peer$/);
+  });
+
+  it('says when health comes from EC2 alone', async () => {
+    const clock = manualClock();
+    const { world } = buildVipPair({ worldOptions: { clock }, group: 'web' });
+    const h = await harness(world, clock, db);
+
+    const text = formatStatus((await h.invoke({ action: 'status' })) as StatusReport);
+
+    expect(text.split('\n')[1]).toBe('health: EC2 state and status checks only (no recent probe verdicts)');
   });
 
   it('says when a group has never moved', async () => {

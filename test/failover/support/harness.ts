@@ -2,7 +2,8 @@
  * The manual `failover` function wired as in Lambda, against an in-memory VPC (VpcWorld) and a
  * real DynamoDB (dynalite on loopback), with one manual clock shared by the world and the core.
  */
-import { createDynamoStore } from '../../../shared/aws/dynamo.js';
+import { createDynamoStore, createProbeStateStore } from '../../../shared/aws/dynamo.js';
+import { withProbeVerdicts } from '../../../shared/failover-wiring.js';
 import type { JournalEntry } from '../../../shared/core/ports.js';
 import type { Runtime } from '../../../shared/runtime.js';
 import { createHandler } from '../../../functions/failover.js';
@@ -31,7 +32,7 @@ export async function harness(
   env: Record<string, string> = {},
 ): Promise<Harness> {
   const { runtime, log, tableName } = await runtimeFor(world, clock, db, { env });
-  const handler = createHandler(() => runtime);
+  const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(db.client, tableName)));
   const store = createDynamoStore(db.client, tableName);
   return {
     runtime,

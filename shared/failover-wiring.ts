@@ -1,0 +1,34 @@
+/**
+ * The failover function's wiring: the core, and the probe's last verdicts for `status`, read from
+ * the state table so that a hung member whose EC2 checks pass does not show as healthy.
+ */
+import { createProbeStateStore } from './aws/dynamo.js';
+import type { CallOptions } from './core/ports.js';
+import type { ProbeVerdicts } from './core/status.js';
+import { STATE_MAX_AGE_MS } from './probe/loop.js';
+import { type ProbeStatePort, probeView } from './probe/memory.js';
+import { type Runtime, type RuntimeOptions, createRuntime } from './runtime.js';
+
+export interface FailoverRuntime extends Runtime {
+  /** The probe's verdicts when it saved them recently; undefined otherwise, and when they cannot be read. */
+  probeVerdicts(options?: CallOptions): Promise<ProbeVerdicts | undefined>;
+}
+
+export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort): FailoverRuntime {
+  return Object.freeze({
+    ...rt,
+    async probeVerdicts(options: CallOptions = {}) {
+      // Status without the probe's view is still status: a failed read only leaves it out, and says so.
+      const stored = await state.load(options).catch((error: unknown) => {
+        rt.log.warn('probe verdicts not read; status shows EC2 only', { error: String(error) });
+        return undefined;
+      });
+      return probeView(stored, rt.clock.now(), STATE_MAX_AGE_MS);
+    },
+  });
+}
+
+export function createFailoverRuntime(options: RuntimeOptions): FailoverRuntime {
+  const rt = createRuntime(options);
+  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName));
+}
