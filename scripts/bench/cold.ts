@@ -45,23 +45,37 @@ const median = (values: readonly number[]): number => {
 
 const mb = (bytes: number): string => (bytes / 1_000_000).toFixed(2);
 
+/** `serverless package` into a fresh temporary directory (the developer's .serverless is left alone). */
+export function packageFunctions(): { dir: string; zips: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'vpcf-bench-package-'));
+  sh(join(ROOT, 'node_modules/.bin/serverless'), ['package', '--package', dir]);
+  return { dir, zips: readdirSync(dir).filter((f) => f.endsWith('.zip')).sort() };
+}
+
+/** Unzips `zip` into a temporary directory, hands `work` the directory, its files and the handler file; then removes it. */
+export async function withHandler<T>(zip: string, work: (dir: string, handler: string, files: string[]) => T | Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'vpcf-cold-'));
+  try {
+    sh('unzip', ['-q', zip, '-d', dir]);
+    const files = sh('find', ['.', '-type', 'f'], dir).trim().split('\n').map((f) => f.replace(/^\.\//, ''));
+    const handler = files.find((f) => /^functions\/[^/]+\.(c|m)?js$/.test(f));
+    if (!handler) throw new Error(`${zip} holds no handler file`);
+    return await work(dir, handler, files);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<string> {
-  rmSync(join(ROOT, '.serverless'), { recursive: true, force: true });
-  rmSync(join(ROOT, '.esbuild'), { recursive: true, force: true });
-  sh(join(ROOT, 'node_modules/.bin/serverless'), ['package']);
-  const zips = readdirSync(join(ROOT, '.serverless')).filter((f) => f.endsWith('.zip')).sort();
+  const packaged = packageFunctions();
+  const { zips } = packaged;
 
   // Warm the file cache once so the first timed run is not charged for the disk.
   timeNode('', ROOT);
   const empty: { wallMs: number; cpuMs: number }[] = [];
   const rows: string[] = [];
   for (const zip of zips) {
-    const dir = mkdtempSync(join(tmpdir(), 'vpcf-cold-'));
-    try {
-      sh('unzip', ['-q', join(ROOT, '.serverless', zip), '-d', dir]);
-      const files = sh('find', ['.', '-type', 'f'], dir).trim().split('\n').map((f) => f.replace(/^\.\//, ''));
-      const handler = files.find((f) => /^functions\/[^/]+\.(c|m)?js$/.test(f));
-      if (!handler) throw new Error(`${zip} holds no handler file`);
+    await withHandler(join(packaged.dir, zip), (dir, handler, files) => {
       const code = readFileSync(join(dir, handler), 'utf8');
       const clients = [...new Set([...code.matchAll(SERVICE_ID)].map((m) => m[1] ?? ''))].sort();
       const maps = files.filter((f) => f.endsWith('.map')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
@@ -74,17 +88,16 @@ export async function run(): Promise<string> {
       }
       const wall = median(times.map((t) => t.wallMs));
       const cpu = median(times.map((t) => t.cpuMs));
-      const zipBytes = statSync(join(ROOT, '.serverless', zip)).size;
+      const zipBytes = statSync(join(packaged.dir, zip)).size;
       const handlerBytes = statSync(join(dir, handler)).size;
       const emptyWall = median(empty.map((t) => t.wallMs));
       const emptyCpu = median(empty.map((t) => t.cpuMs));
       rows.push(
         `| ${zip.replace(/\.zip$/, '')} | ${mb(zipBytes)} | ${mb(handlerBytes)} | ${mb(maps)} | ${clients.join(', ') || 'none'} | ${wall.toFixed(0)} | ${(wall / emptyWall).toFixed(2)}× | ${cpu.toFixed(0)} | ${(cpu / emptyCpu).toFixed(2)}× |`,
       );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }
+  rmSync(packaged.dir, { recursive: true, force: true });
   return [
     '## Bundles and cold require (`npm run bench -- cold`)',
     '',

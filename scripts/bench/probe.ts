@@ -151,7 +151,7 @@ export async function run(): Promise<string> {
   out.push('Simulated VpcWorld, discrete-event clock, seeded PRNG; defaults: 2 s rounds, fall 2, rise 3, 1 s TCP timeout, 15 s SSM sweep.', '');
 
   out.push('### AWS calls per round (one 57 s run, two-node vip groups, no failures)', '');
-  out.push('| groups | nodes | rounds | Lambda Invoke / round | PutMetricData / round | EC2 Describe* / round | SSM sweeps | SendCommand | checks run on probers / sweep | ListCommandInvocations / round | GetCommandInvocation / round |');
+  out.push('| groups | nodes | rounds | Lambda Invoke / round | metric flushes (EMF lines) / round | EC2 Describe* / round | SSM sweeps | SendCommand | checks run on probers / sweep | ListCommandInvocations / round | GetCommandInvocation / round |');
   out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const groups of [1, 10, 50, 200]) out.push(await callsPerRound(groups));
   out.push(

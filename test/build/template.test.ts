@@ -120,7 +120,7 @@ describe('the packaged template', () => {
     expect(dashboard.widgets.map((w) => w.properties.title)).toEqual([
       'Alarms',
       'Healthy members per group',
-      'Moves per group',
+      'Moves per group, by outcome',
       'Detection time per group (ms, probe moves)',
       'Probe rounds per minute, groups without a healthy member',
       'Probe latency (ms)',
@@ -128,9 +128,30 @@ describe('the packaged template', () => {
       'Errors',
       'Throttles',
       'Duration (p50, ms)',
+      'Moves that failed, notices not sent',
     ]);
     expect(body).toContain('${NoHealthyMemberAlarm.Arn}');
     expect(dashboard.widgets[0]?.properties.alarms).toHaveLength(6);
+  });
+
+  it('counts errors of either function in the errors alarm, even in a minute when the other has no data point', () => {
+    const [expression] = (resources['FunctionErrorsAlarm']?.Properties['Metrics'] as { Id: string; Expression?: string }[]).filter((m) => m.Expression);
+
+    expect(expression?.Expression).toBe('FILL(eventErrors, 0) + FILL(eventThrottles, 0) + FILL(probeErrors, 0)');
+  });
+
+  it('keeps Lambda’s per-invocation START and REPORT lines of the sensor, invoked every round, out of the log', () => {
+    expect(resources['SensorLambdaFunction']?.Properties['LoggingConfig']).toEqual({ LogFormat: 'JSON', SystemLogLevel: 'WARN' });
+    expect(resources['ProbeLambdaFunction']?.Properties['LoggingConfig']).toBeUndefined();
+  });
+
+  it('lets the failover and probe functions read only the probe’s state item, by its key', () => {
+    for (const role of ['FailoverRole', 'ProbeRole']) {
+      const reads = statementsOf(role).filter((s) => actions(s).includes('dynamodb:GetItem'));
+
+      expect(reads, role).toHaveLength(1);
+      expect(reads[0]?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['probe#state'] } });
+    }
   });
 
   it('sizes the probe and the sensor at 128 MB', () => {
