@@ -160,11 +160,6 @@ export function lazy<A extends unknown[], T>(build: (...args: A) => T): (...args
   return (...args: A) => (value ??= build(...args));
 }
 
-/** The time by which an invocation must be done, leaving a margin to report. */
-export function deadlineOf(context: Pick<Context, 'getRemainingTimeInMillis'>, clock: Clock, marginMs = 1_500): number {
-  return clock.now() + Math.max(0, context.getRemainingTimeInMillis() - marginMs);
-}
-
 /** An invocation's time: the work stops at `deadline`, and what must follow it at `settle`. */
 export interface Budget {
   /** Epoch ms (the injected clock's) by which the work is done. */

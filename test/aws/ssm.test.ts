@@ -457,6 +457,71 @@ describe('SsmHostPort.run', () => {
   });
 });
 
+describe('SsmHostPort.start and collect: a sweep sent by one run and read by the next', () => {
+  it('sends the command and returns at once, listing nothing and naming the instances SSM refused', async () => {
+    const unmanaged = 'i-0000000000000000c';
+    ssm.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
+      if (input.InstanceIds?.includes(unmanaged)) throw ssmError('InvalidInstanceId');
+      return { Command: { CommandId: 'cmd-1' } };
+    });
+    const clock = manualClock();
+
+    const pending = await createSsmHostPort(client, { clock }).start([A, unmanaged, A], script);
+
+    expect(pending).toEqual({ sentAt: clock.now(), commands: [{ commandId: 'cmd-1', instanceIds: [A] }], refused: [unmanaged] });
+    expect(listInputs()).toEqual([]);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('reads a command sent by an earlier run at once, without waiting a poll interval first', async () => {
+    acceptCommands();
+    listings();
+    const clock = manualClock();
+    const host = createSsmHostPort(client, { clock });
+    const pending = await host.start([A, B], script);
+    clock.advance(60_000);
+
+    const results = await host.collect(pending, clock.now() + 2_000);
+
+    expect(clock.sleeps).toEqual([]);
+    expect(listInputs()).toHaveLength(1);
+    expect(results.map((r) => [r.instanceId, r.status])).toEqual([
+      [A, 'success'],
+      [B, 'success'],
+    ]);
+  });
+
+  it('waits one poll interval before reading a command it has just sent', async () => {
+    acceptCommands();
+    listings();
+    const clock = manualClock();
+    const host = createSsmHostPort(client, { clock });
+
+    await host.collect(await host.start([A], script), clock.now() + 5_000);
+
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeGreaterThan(0);
+  });
+
+  it('reports the refused instances as undeliverable and the rest as timed out once the run is aborted', async () => {
+    const unmanaged = 'i-0000000000000000c';
+    acceptCommands();
+    listings({ 'cmd-1': [[running(A)]] });
+    const clock = manualClock();
+    const host = createSsmHostPort(client, { clock });
+    const pending = { sentAt: clock.now() - 60_000, commands: [{ commandId: 'cmd-1', instanceIds: [A] }], refused: [unmanaged] };
+    sentTo.set('cmd-1', [A]);
+
+    const results = await host.collect(pending, clock.now() + 5_000, { signal: AbortSignal.abort() });
+
+    expect(listInputs()).toEqual([]);
+    expect(results.map((r) => [r.instanceId, r.status])).toEqual([
+      [unmanaged, 'undeliverable'],
+      [A, 'timed-out'],
+    ]);
+  });
+});
+
 describe('invocationOutcome', () => {
   it.each([
     ['Pending', 'Pending', undefined],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FailoverEngine } from '../../shared/core/engine.js';
 import { ConfigError } from '../../shared/errors.js';
-import { createCoreClients, createRuntime, deadlineOf, lazy } from '../../shared/runtime.js';
+import { budgetOf, createCoreClients, createRuntime, lazy } from '../../shared/runtime.js';
 import { manualClock } from '../../sim/clock.js';
 import { memoryLog } from './support/harness.js';
 
@@ -42,12 +42,32 @@ describe('lazy', () => {
   });
 });
 
-describe('deadlineOf', () => {
-  it('leaves a margin before Lambda would stop the invocation, and never goes back in time', () => {
+describe('budgetOf', () => {
+  it('ends the work before the settle time and keeps a margin from the timeout', () => {
     const clock = manualClock(1_000);
 
-    expect(deadlineOf({ getRemainingTimeInMillis: () => 10_000 }, clock)).toBe(1_000 + 8_500);
-    expect(deadlineOf({ getRemainingTimeInMillis: () => 10_000 }, clock, 2_000)).toBe(1_000 + 8_000);
-    expect(deadlineOf({ getRemainingTimeInMillis: () => 500 }, clock)).toBe(1_000);
+    const budget = budgetOf({ getRemainingTimeInMillis: () => 10_000 }, clock, 2_500, 500);
+
+    expect(budget.deadline).toBe(1_000 + 10_000 - 500 - 2_500);
+    expect(budget.signal.aborted).toBe(false);
+    expect(budget.settle.aborted).toBe(false);
+  });
+
+  it('aborts the work first, then what follows it, before the margin', async () => {
+    const budget = budgetOf({ getRemainingTimeInMillis: () => 700 }, manualClock(), 150, 500);
+    const order: string[] = [];
+    const aborted = (name: string, signal: AbortSignal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(void order.push(name))));
+
+    await Promise.all([aborted('settle', budget.settle), aborted('work', budget.signal)]);
+
+    expect(order).toEqual(['work', 'settle']);
+  });
+
+  it('never goes back in time when the invocation is already out of time', () => {
+    const clock = manualClock(1_000);
+
+    const budget = budgetOf({ getRemainingTimeInMillis: () => 100 }, clock);
+
+    expect(budget.deadline).toBe(1_000);
   });
 });
