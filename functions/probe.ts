@@ -23,11 +23,13 @@ export function createHandler(runtime: (context: Context) => ProbeRuntime, memor
     const budget = budgetOf(context, rt.clock, SETTLE_MS);
     const now = rt.clock.now();
     const { probe } = rt.config;
-    const window = runWindow({ mode: probe.mode, scheduledAt, now, deadline: budget.deadline, runMs: probe.runMs, roundMs: probe.intervalMs + probe.tcpTimeoutMs, everyMs: SCHEDULE_MS });
+    const roundMs = probe.intervalMs + probe.tcpTimeoutMs;
+    const window = runWindow({ mode: probe.mode, scheduledAt, now, deadline: budget.deadline, runMs: probe.runMs, roundMs, everyMs: SCHEDULE_MS, ...(memory.lastScheduledAt === undefined ? {} : { lastScheduledAt: memory.lastScheduledAt }) });
     if ('skip' in window) {
       rt.log.info('probe run skipped', { reason: window.skip });
       return { skipped: window.skip };
     }
+    if (scheduledAt !== undefined) memory.lastScheduledAt = scheduledAt;
     const signal = AbortSignal.any([budget.signal, AbortSignal.timeout(Math.max(0, window.until - now))]);
     const summary = await createProbeLoop(rt, `probe:${context.awsRequestId}`, memory).run(window.until, { signal, settle: budget.settle });
     const { groups, ...totals } = summary;

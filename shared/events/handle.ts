@@ -45,7 +45,7 @@ export const COMPLETE_RESERVE_MS = 3_000;
 /**
  * How long the enrolled instances read by one invocation answer "not enrolled" for the next ones.
  * An instance tagged within this window can have an event ignored; the probe's reconcile still
- * sees it within seconds.
+ * sees it at its next observe (within 30 s in fast mode, a minute in economy mode).
  */
 export const ENROLLMENT_MAX_AGE_MS = 60_000;
 

@@ -37,8 +37,9 @@ export interface ProbeSettings extends PeerProbeSettings {
   /** A snapshot older than this is refreshed before the core is called with it. */
   readonly snapshotMaxAgeMs: number;
   /**
-   * Rounds buffered per metrics flush (each datum keeps its round's timestamp). A move, a change in
-   * the groups without a healthy member, and the end of a run flush at once.
+   * Rounds buffered per metrics flush. Each flush is one EMF line per dimension set, stamped with its
+   * newest value's time (so a flush every 30 s still puts samples in every minute, for the
+   * heartbeat). A move, a change in the groups without a healthy member, and the end of a run flush at once.
    */
   readonly metricsFlushRounds: number;
 }

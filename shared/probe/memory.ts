@@ -23,6 +23,8 @@ export interface ProbeMemory {
   pending?: PendingSweep;
   /** Whether the stored copy was already read in this execution environment. */
   loaded?: boolean;
+  /** The scheduled time of the last run here: Lambda may deliver a scheduled event twice. */
+  lastScheduledAt?: number;
 }
 
 export const newMemory = (): ProbeMemory => ({ states: new Map(), os: new Map() });

@@ -41,11 +41,16 @@ export interface WindowInput {
   readonly roundMs: number;
   /** How often runs are scheduled. */
   readonly everyMs: number;
+  /** The scheduled time of the last run this execution environment made, to know a second delivery of it. */
+  readonly lastScheduledAt?: number;
 }
 
 export type Window = { readonly until: number } | { readonly skip: string };
 
 export function runWindow(input: WindowInput): Window {
+  if (input.scheduledAt !== undefined && input.scheduledAt === input.lastScheduledAt) {
+    return { skip: `a second delivery of the run scheduled at ${new Date(input.scheduledAt).toISOString()}, which already ran` };
+  }
   const start = Math.min(input.scheduledAt ?? input.now, input.now);
   const late = input.now - start;
   if (input.mode === 'economy') {

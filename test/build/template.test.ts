@@ -154,6 +154,13 @@ describe('the packaged template', () => {
     }
   });
 
+  it('puts the sensor in the subnets and security groups of the comma-separated params', () => {
+    expect(resources['SensorLambdaFunction']?.Properties['VpcConfig']).toEqual({
+      SecurityGroupIds: { 'Fn::Split': [',', 'sg-SET-sensorSecurityGroupIds'] },
+      SubnetIds: { 'Fn::Split': [',', 'subnet-SET-sensorSubnetIds'] },
+    });
+  });
+
   it('sizes the probe and the sensor at 128 MB', () => {
     expect(resources['ProbeLambdaFunction']?.Properties['MemorySize']).toBe(128);
     expect(resources['SensorLambdaFunction']?.Properties['MemorySize']).toBe(128);

@@ -84,6 +84,20 @@ describe('probe function', () => {
     expect(p.world.count()).toBe(0);
   });
 
+  it('runs an economy round once for its scheduled minute, though Lambda delivers the event twice', async () => {
+    const p = await wiredProbe(db, { VPCF_PROBE_MODE: 'economy' });
+    const handler = createHandler(() => p.runtime);
+    const event = scheduled(p.clock.now() - 2_000);
+
+    const first = await handler(event, lambdaContext('req-1', 60_000, 'probe'));
+    const invokes = p.invokes().length;
+    const second = await handler(event, lambdaContext('req-2', 60_000, 'probe'));
+
+    expect(ran(first).rounds).toBe(1);
+    expect(second).toEqual({ skipped: expect.stringMatching(/^a second delivery/) });
+    expect(p.invokes()).toHaveLength(invokes);
+  });
+
   it('probes only what is left of its minute when it starts late', async () => {
     const p = await wiredProbe(db);
     const handler = createHandler(() => p.runtime);

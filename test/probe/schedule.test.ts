@@ -24,6 +24,11 @@ describe('runWindow', () => {
     expect(runWindow({ ...base, now })).toEqual({ skip: expect.stringMatching(/^late by \d+ s/) });
   });
 
+  it.each(['fast', 'economy'] as const)('skips a second delivery of a run this environment already made (%s)', (mode) => {
+    expect(runWindow({ ...base, mode, now: T + 5_000, lastScheduledAt: T })).toEqual({ skip: expect.stringMatching(/^a second delivery of the run scheduled at 2026-12-01T05:00:00.000Z/) });
+    expect(runWindow({ ...base, mode, now: T + 5_000, lastScheduledAt: T - 60_000 })).not.toHaveProperty('skip');
+  });
+
   it('runs an economy round for the rest of the invocation, unless a newer run owns the present', () => {
     expect(runWindow({ ...base, mode: 'economy', now: T + 30_000 })).toEqual({ until: T + 58_000 });
     expect(runWindow({ ...base, mode: 'economy', now: T + 60_000 })).toEqual({ skip: expect.stringContaining('covers now') });
