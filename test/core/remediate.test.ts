@@ -25,7 +25,7 @@ function group(remediate: string, o: { aState?: InstanceState; bState?: Instance
   return groups[0]!;
 }
 
-const entry = (at: number, step: JournalEntry['step'], outcome: JournalEntry['outcome'] = 'applied'): JournalEntry => ({
+const entry = (at: number, step: JournalEntry['step'], outcome: JournalEntry['outcome'] = 'applied', over: Partial<JournalEntry> = {}): JournalEntry => ({
   group: 'web',
   at,
   trigger: 'probe',
@@ -36,6 +36,7 @@ const entry = (at: number, step: JournalEntry['step'], outcome: JournalEntry['ou
   actions: [],
   outcome,
   durationMs: 1,
+  ...over,
 });
 
 const plan = (g: Group, probes: Record<string, Verdict>, history: JournalEntry[] = []) =>
@@ -64,6 +65,34 @@ describe('remediation', () => {
     expect(plan(group('reboot'), { [A]: 'unhealthy' }, [entry(NOW - DEFAULT_REMEDIATION.intervalMs, 'reboot')])).toEqual([[A, 'reboot', 'reboot-instance']]);
   });
 
+  it.each([
+    { name: 'another group', over: { group: 'api' } },
+    { name: 'another member', over: { from: B } },
+    { name: 'a move', over: { kind: 'move' as const } },
+  ])('counts only its own remediations towards the interval, not an entry of $name', ({ over }) => {
+    const history = [entry(NOW - 1_000, 'reboot', 'applied', over)];
+
+    expect(plan(group('reboot'), { [A]: 'unhealthy' }, history)).toEqual([[A, 'reboot', 'reboot-instance']]);
+  });
+
+  it.each([
+    { name: 'fences it again once the interval since the stop has passed, however recent the start', stopAgo: DEFAULT_REMEDIATION.intervalMs, expected: [[A, 'stop', 'stop-instance']] },
+    { name: 'waits out the interval since the stop', stopAgo: DEFAULT_REMEDIATION.intervalMs - 1, expected: [] },
+  ])('counts the interval of a stop-start from its stop, not from the start that ended it: $name', ({ stopAgo, expected }) => {
+    const history = [entry(NOW - 60_000, 'start'), entry(NOW - stopAgo, 'stop')];
+
+    expect(plan(group('stop-start'), { [A]: 'unhealthy' }, history)).toEqual(expected);
+  });
+
+  it.each([
+    { name: 'the probes’ reason', reasons: { [A]: 'no TCP on 443' }, says: `${A} is running but the probes judged it down (no TCP on 443): reboot` },
+    { name: 'a stand-in when the probes gave none', reasons: undefined, says: `${A} is running but the probes judged it down (health probes failed): reboot` },
+  ])('says why it fences a member: $name', ({ reasons, says }) => {
+    const [only] = planRemediation({ groups: [group('reboot')], probes: { [A]: 'unhealthy' }, ...(reasons ? { reasons } : {}), history: [], now: NOW, settings: DEFAULT_REMEDIATION });
+
+    expect(only?.reason).toBe(says);
+  });
+
   it('replaces only Auto Scaling members, and says why it will not replace another', () => {
     expect(plan(group('replace', { asg: true }), { [A]: 'unhealthy' })).toEqual([[A, 'terminate', 'terminate-instance']]);
     const [refusal] = planRemediation({ groups: [group('replace')], probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION });
@@ -78,8 +107,51 @@ describe('remediation', () => {
       { name: 'forces a stop that hangs', state: 'stopping' as const, since: DEFAULT_REMEDIATION.forceAfterMs, expected: [[A, 'force-stop', 'stop-instance']] },
       { name: 'gives up when it never stops', state: 'stopping' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
       { name: 'is done once it runs again', state: 'running' as const, since: 120_000, expected: [] },
+      { name: 'is done once it runs again, however long that took', state: 'running' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [] },
+      { name: 'is done once it is starting again, however long that took', state: 'pending' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [] },
+      { name: 'does not force a member that is shutting down (someone terminated it)', state: 'shutting-down' as const, since: DEFAULT_REMEDIATION.forceAfterMs, expected: [] },
     ])('$name', ({ state, since, expected }) => {
       expect(plan(group('stop-start', { aState: state }), {}, [entry(NOW - since, 'stop')])).toEqual(expected);
+    });
+
+    it.each([
+      { name: 'forces the stop with a force flag, and says how long it hung', since: DEFAULT_REMEDIATION.forceAfterMs, expected: { step: 'force-stop', action: { type: 'stop-instance', instanceId: A, force: true }, reason: `${A} is still stopping 300 s after its remediation stop: force it` } },
+      { name: 'gives up, and says how long it waited', since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: { step: 'give-up', reason: `${A} is still stopping 900 s after its remediation stop: giving up` } },
+    ])('on a stop that hangs, $name', ({ since, expected }) => {
+      const [only] = planRemediation({ groups: [group('stop-start', { aState: 'stopping' })], probes: {}, history: [entry(NOW - since, 'stop')], now: NOW, settings: DEFAULT_REMEDIATION });
+
+      expect(only).toEqual({ group: 'web', kind: 'vip', instanceId: A, ...expected });
+    });
+
+    it.each([
+      { name: 'starts it once the forced stop has stopped it', state: 'stopped' as const, stopAgo: 700_000, expected: [[A, 'start', 'start-instance']] },
+      { name: 'waits while it is stopping, without forcing it again', state: 'stopping' as const, stopAgo: 700_000, expected: [] },
+      { name: 'gives up when even the forced stop does not stop it', state: 'stopping' as const, stopAgo: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
+    ])('after forcing the stop, $name', ({ state, stopAgo, expected }) => {
+      const history = [entry(NOW - 400_000, 'force-stop'), entry(NOW - stopAgo, 'stop')];
+
+      expect(plan(group('stop-start', { aState: state }), {}, history)).toEqual(expected);
+    });
+
+    it.each([
+      { name: 'gives up at the give-up time after it', forcedAgo: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
+      { name: 'waits until then', forcedAgo: DEFAULT_REMEDIATION.giveUpAfterMs - 1, expected: [] },
+    ])('counts from the forced stop when the stop is no longer in the journal: $name', ({ forcedAgo, expected }) => {
+      expect(plan(group('stop-start', { aState: 'stopping' }), {}, [entry(NOW - forcedAgo, 'force-stop')])).toEqual(expected);
+    });
+
+    it('reads the journal newest first, whatever order it is handed in', () => {
+      const oldestFirst = [entry(NOW - 200_000, 'stop'), entry(NOW - DEFAULT_REMEDIATION.retryStartAfterMs + 1, 'start', 'failed')];
+
+      expect(plan(group('stop-start', { aState: 'stopped' }), {}, oldestFirst)).toEqual([]);
+    });
+
+    it.each([
+      { name: 'a stop that failed', history: [entry(NOW - 60_000, 'stop', 'failed')] },
+      { name: 'a stop whose start went through (stopped again since, by someone else)', history: [entry(NOW - 120_000, 'start'), entry(NOW - 200_000, 'stop')] },
+      { name: 'a stop journaled while the group was stop-start, now that it is reboot', history: [entry(NOW - 60_000, 'stop')], policy: 'reboot' },
+    ])('does not carry on $name', ({ history, policy }) => {
+      expect(plan(group(policy ?? 'stop-start', { aState: 'stopped' }), {}, history)).toEqual([]);
     });
 
     it('starts an instance it stopped even when the start comes after the give-up time', () => {
@@ -116,5 +188,13 @@ describe('remediation', () => {
     expect(remediationCandidates([group('off')], { [A]: 'unhealthy' })).toEqual([]);
     expect(remediationCandidates([group('reboot')], { [A]: 'unhealthy' })).toHaveLength(1);
     expect(remediationCandidates([group('stop-start', { aState: 'stopped' })], {})).toHaveLength(1);
+  });
+
+  it.each([
+    { name: 'reads it for a stop-start group with a member stopping (a stop to carry on)', policy: 'stop-start', aState: 'stopping' as const, probes: {} as Record<string, Verdict>, expected: true },
+    { name: 'skips a reboot group whose member is stopped, even judged down', policy: 'reboot', aState: 'stopped' as const, probes: { [A]: 'unhealthy' as Verdict }, expected: false },
+    { name: 'skips a stop-start group whose members all run and pass', policy: 'stop-start', aState: 'running' as const, probes: { [A]: 'healthy' as Verdict }, expected: false },
+  ])('reads the journal only for groups with something to do: $name', ({ policy, aState, probes, expected }) => {
+    expect(remediationCandidates([group(policy, { aState })], probes)).toHaveLength(expected ? 1 : 0);
   });
 });
