@@ -10,7 +10,7 @@
  * - at most once per instance per `intervalMs`;
  * - `stop-start` takes several runs: the stop is journaled, and a later run starts the instance
  *   once it is stopped, forces the stop if it hangs past `forceAfterMs`, and gives up after
- *   `giveUpAfterMs`;
+ *   `giveUpAfterMs`; it is carried on even if the tag changed since (to anything but `off`);
  * - `replace` terminates Auto Scaling members only, so the group launches a fresh node.
  */
 import type { Group, Member } from './groups.js';
@@ -59,7 +59,7 @@ export function remediationCandidates(groups: readonly Group[], probes: Readonly
   return groups.filter(
     (g) =>
       g.policy.remediate !== 'off' &&
-      g.members.some((m) => (m.instance.state === 'running' && probes[idOf(m)] === 'unhealthy') || (g.policy.remediate === 'stop-start' && (m.instance.state === 'stopped' || m.instance.state === 'stopping'))),
+      g.members.some((m) => (m.instance.state === 'running' && probes[idOf(m)] === 'unhealthy') || m.instance.state === 'stopped' || m.instance.state === 'stopping'),
   );
 }
 
@@ -72,7 +72,8 @@ export function planRemediation(input: RemediationInput): RemediationPlan[] {
     for (const member of group.members) {
       const id = idOf(member);
       const mine = history.filter((e) => e.kind === 'remediation' && e.from === id && e.group === group.name).sort((a, b) => b.at - a.at);
-      const plan = group.policy.remediate === 'stop-start' ? carryOn(group, member, mine, now, settings) : undefined;
+      // A stop this journal made is carried on whatever the mode is now: a tag changed mid-way must not leave a node down.
+      const plan = carryOn(group, member, mine, now, settings);
       if (plan) {
         plans.push(plan);
         continue;

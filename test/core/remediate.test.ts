@@ -146,10 +146,14 @@ describe('remediation', () => {
       expect(plan(group('stop-start', { aState: 'stopped' }), {}, oldestFirst)).toEqual([]);
     });
 
+    it.each(['reboot', 'replace'])('starts a member it stopped though the group has turned to %s since', (policy) => {
+      expect(plan(group(policy, { aState: 'stopped' }), {}, [entry(NOW - 60_000, 'stop')])).toEqual([[A, 'start', 'start-instance']]);
+    });
+
     it.each([
       { name: 'a stop that failed', history: [entry(NOW - 60_000, 'stop', 'failed')] },
       { name: 'a stop whose start went through (stopped again since, by someone else)', history: [entry(NOW - 120_000, 'start'), entry(NOW - 200_000, 'stop')] },
-      { name: 'a stop journaled while the group was stop-start, now that it is reboot', history: [entry(NOW - 60_000, 'stop')], policy: 'reboot' },
+      { name: 'a stop journaled while the group was stop-start, now that remediation is off', history: [entry(NOW - 60_000, 'stop')], policy: 'off' },
     ])('does not carry on $name', ({ history, policy }) => {
       expect(plan(group(policy ?? 'stop-start', { aState: 'stopped' }), {}, history)).toEqual([]);
     });
@@ -192,7 +196,8 @@ describe('remediation', () => {
 
   it.each([
     { name: 'reads it for a stop-start group with a member stopping (a stop to carry on)', policy: 'stop-start', aState: 'stopping' as const, probes: {} as Record<string, Verdict>, expected: true },
-    { name: 'skips a reboot group whose member is stopped, even judged down', policy: 'reboot', aState: 'stopped' as const, probes: { [A]: 'unhealthy' as Verdict }, expected: false },
+    { name: 'reads it for a reboot group with a member stopped (a stop-start it may have begun)', policy: 'reboot', aState: 'stopped' as const, probes: {} as Record<string, Verdict>, expected: true },
+    { name: 'skips a group with remediation off whose member is stopped', policy: 'off', aState: 'stopped' as const, probes: { [A]: 'unhealthy' as Verdict }, expected: false },
     { name: 'skips a stop-start group whose members all run and pass', policy: 'stop-start', aState: 'running' as const, probes: { [A]: 'healthy' as Verdict }, expected: false },
   ])('reads the journal only for groups with something to do: $name', ({ policy, aState, probes, expected }) => {
     expect(remediationCandidates([group(policy, { aState })], probes)).toHaveLength(expected ? 1 : 0);
