@@ -8,6 +8,7 @@
  * (split below the EMF limit of 100 values), stamped with the newest value's time.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Log } from '../core/engine.js';
 import type { MetricDatum, MetricsPort } from '../probe/ports.js';
 
 /**
@@ -24,10 +25,14 @@ export interface EmfOptions {
   readonly serviceName: string;
   /** Where a finished EMF line goes; the function's stdout by default (what CloudWatch Logs reads). */
   readonly write?: (line: string) => void;
+  /** Where Powertools' own warnings go (a timestamp CloudWatch would drop, say): the function's log, not the console. */
+  readonly log?: Log;
 }
 
 export function createEmfMetrics(options: EmfOptions): MetricsPort {
-  const metrics = new Metrics({ namespace: options.namespace, serviceName: options.serviceName });
+  const { log } = options;
+  const logger = log ? { debug: (m: unknown) => log.debug(String(m)), info: (m: unknown) => log.info(String(m)), warn: (m: unknown) => log.warn(String(m)), error: (m: unknown) => log.error(String(m)) } : undefined;
+  const metrics = new Metrics({ namespace: options.namespace, serviceName: options.serviceName, ...(logger ? { logger } : {}) });
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
   return {
     async put(data) {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createLambdaSensor } from '../../shared/aws/lambda-sensor.js';
 import { createEmfMetrics } from '../../shared/aws/emf.js';
 import { AwsCallError } from '../../shared/errors.js';
+import { memoryLog } from '../support/harness.js';
 
 const config = { region: 'us-east-1', credentials: { accessKeyId: 'AKIATEST000000000000', secretAccessKey: 'x' } };
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as never;
@@ -52,8 +53,18 @@ describe('Lambda sensor port', () => {
 describe('EMF metrics port', () => {
   function emf() {
     const lines: Record<string, unknown>[] = [];
-    return { lines, port: createEmfMetrics({ namespace: 'VpcFailover', serviceName: 'vpc-failover', write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
+    const log = memoryLog();
+    return { lines, log, port: createEmfMetrics({ namespace: 'VpcFailover', serviceName: 'vpc-failover', log, write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
   }
+
+  it('tells the function’s log, not the console, of a value CloudWatch would drop for its old timestamp', async () => {
+    const { log, port } = emf();
+
+    await port.put([{ name: 'GroupsWithoutHealthyMember', unit: 'Count', dimensions: {}, value: 0, timestamp: Date.now() - 15 * 86_400_000 }]);
+    await port.put([{ name: 'GroupsWithoutHealthyMember', unit: 'Count', dimensions: {}, value: 0, timestamp: Date.now() }]);
+
+    expect(log.lines).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('will be skipped by Amazon CloudWatch') })]);
+  });
 
   it('writes one EMF document per dimension set, each metric’s values as one array, stamped with the newest time', async () => {
     const { lines, port } = emf();
