@@ -6,6 +6,7 @@
 import type { InstanceState } from '../shared/core/model.js';
 import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../shared/core/validate.js';
 import { ec2Error, notFound } from './errors.js';
+import type { ScriptExecutor } from './ssm.js';
 
 /** The one thing the world needs from a clock. `vi.useFakeTimers()` fakes `Date.now`, which the default uses. */
 export interface WorldClock {
@@ -38,6 +39,12 @@ export interface VpcWorldOptions {
      * instances it does not consider managed and online.
      */
     readonly nonRunning?: 'undeliverable' | 'invalid-instance-id';
+    /**
+     * Runs each delivered script for real instead of interpreting it with the script handlers: the
+     * invocation stays InProgress until the promise settles (the lab runs the script in the
+     * instance's network namespace). Absent by default: tests use the handlers.
+     */
+    readonly executor?: ScriptExecutor;
   };
 }
 
@@ -50,8 +57,25 @@ export interface ResolvedOptions {
     readonly notFoundPolls: number;
     readonly executionDelayMs: number;
     readonly nonRunning: 'undeliverable' | 'invalid-instance-id';
+    readonly executor: ScriptExecutor | undefined;
   };
 }
+
+/**
+ * A change the world made, for whoever mirrors it elsewhere (the lab's data plane follows the
+ * control plane through these). Emitted synchronously, inside the call that made the change,
+ * whether it came through the API or from a test's direct manipulation.
+ */
+export type WorldChange =
+  /** The secondary address moves to `to` (undefined: unassigned); Describe* and the VPC show it from `effectiveAt` on. */
+  | { readonly kind: 'secondary-ip'; readonly ip: string; readonly from: string | undefined; readonly to: string | undefined; readonly effectiveAt: number }
+  /** A route was created, replaced (`target` set) or deleted (`target` undefined). */
+  | { readonly kind: 'route'; readonly routeTableId: string; readonly destination: string; readonly target: RouteTargetRec | undefined }
+  /** The instance's state changed; routes to its ENIs may have turned active or blackhole with it. */
+  | { readonly kind: 'instance-state'; readonly instanceId: string; readonly from: InstanceState; readonly to: InstanceState };
+
+/** Must not throw: it runs inside the world's own call. */
+export type WorldListener = (change: WorldChange) => void;
 
 export type Tags = Record<string, string>;
 
@@ -164,6 +188,8 @@ export interface InvocationRec {
   readonly deliveryDeadline: number;
   readonly executionTimeoutMs: number;
   polls: number;
+  /** When an executor started running the script (world clock); the result comes when it settles. */
+  startedAt?: number;
   /** Set once the script ran (or delivery failed); visible from `result.endAt` on. */
   result: InvocationResult | undefined;
 }
@@ -223,6 +249,7 @@ export class WorldCore {
   /** Secondary private IPs only: primaries never move. */
   private readonly ipTimeline = new Map<string, IpEntry[]>();
   private readonly counters = new Map<string, number>();
+  private readonly listeners = new Set<WorldListener>();
 
   constructor(options: VpcWorldOptions = {}) {
     this.clock = options.clock ?? { now: () => Date.now() };
@@ -235,8 +262,20 @@ export class WorldCore {
         notFoundPolls: options.ssm?.notFoundPolls ?? 1,
         executionDelayMs: options.ssm?.executionDelayMs ?? 500,
         nonRunning: options.ssm?.nonRunning ?? 'undeliverable',
+        executor: options.ssm?.executor,
       },
     };
+  }
+
+  /** Calls `listener` with every change from now on; returns the function that unsubscribes it. */
+  onChange(listener: WorldListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Tells the listeners about a change. Called by the world's own state transitions and API handlers. */
+  emitChange(change: WorldChange): void {
+    for (const listener of [...this.listeners]) listener(change);
   }
 
   /** The world's time (epoch ms) from the injected clock. */
@@ -358,13 +397,15 @@ export class WorldCore {
     const previous = this.secondaryHolder(ip, 'truth');
     const entries = this.ipTimeline.get(ip) ?? [];
     const at = this.now() + delayMs;
-    entries.push({ at: Math.max(at, entries[entries.length - 1]?.at ?? at), eni: eniId });
+    const effectiveAt = Math.max(at, entries[entries.length - 1]?.at ?? at);
+    entries.push({ at: effectiveAt, eni: eniId });
     this.ipTimeline.set(ip, entries);
     for (const eip of this.eips.values()) {
       if (eip.association?.privateIp !== ip || eip.association.networkInterfaceId !== previous) continue;
       if (eniId === undefined) eip.association = undefined;
       else eip.association.networkInterfaceId = eniId;
     }
+    this.emitChange({ kind: 'secondary-ip', ip, from: previous, to: eniId, effectiveAt });
   }
 
   primaryOwner(ip: string): EniRec | undefined {
@@ -474,7 +515,9 @@ export class WorldCore {
         action.completed = { result: action.defaultResult, at: action.timeoutAt, by: 'timeout' };
       }
     }
-    const due = [...this.invocations.values()].filter((inv) => inv.result === undefined && inv.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
+    const due = [...this.invocations.values()]
+      .filter((inv) => inv.result === undefined && inv.startedAt === undefined && inv.dueAt <= now)
+      .sort((a, b) => a.dueAt - b.dueAt);
     for (const invocation of due) this.deliver(invocation, now);
   }
 

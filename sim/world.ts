@@ -7,6 +7,10 @@
  *
  * Time comes from the injected clock, so with `vi.useFakeTimers()` a test controls when an
  * address move becomes visible and when an SSM invocation finishes.
+ *
+ * Two seams let something outside mirror or drive the world (the lab, `npm run lab`): `onChange`
+ * reports address moves, route changes and instance state changes as they happen, and the
+ * `ssm.executor` option runs SSM scripts for real instead of interpreting them.
  */
 import {
   AssignPrivateIpAddressesCommand,
@@ -38,9 +42,9 @@ import { WorldModel } from './model.js';
 import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCommand, vipScriptHandler } from './ssm.js';
 import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './ssm.js';
 
-export type { CheckStatus, VpcWorldOptions, WorldClock } from './core.js';
+export type { CheckStatus, VpcWorldOptions, WorldChange, WorldClock, WorldListener } from './core.js';
 export type { AddInstanceOptions, EniInfo, InstanceInfo, InterfaceOptions, RouteSpec, RouteTargetSpec } from './model.js';
-export type { OsHandle, ScriptContext, ScriptHandler, ScriptMatcher, ScriptOutcome } from './ssm.js';
+export type { OsHandle, ScriptContext, ScriptExecutor, ScriptHandler, ScriptMatcher, ScriptOutcome } from './ssm.js';
 export type { StartLifecycleActionOptions } from './autoscaling.js';
 export { VpcWorldUnsupportedError, serviceError } from './errors.js';
 export { vipScriptHandler } from './ssm.js';
@@ -357,8 +361,13 @@ export class VpcWorld extends WorldModel {
   // ---- serving requests ----
 
   protected override deliver(invocation: InvocationRec, now: number): void {
-    deliverInvocation(this, invocation, now, [...this.scriptHandlers, ...BUILT_IN_HANDLERS], (unmatched) =>
-      this.unmatchedScripts.push({ instanceId: unmatched.instanceId, commandId: unmatched.commandId, script: unmatched.commands.join('\n') }),
+    deliverInvocation(
+      this,
+      invocation,
+      now,
+      [...this.scriptHandlers, ...BUILT_IN_HANDLERS],
+      (unmatched) => this.unmatchedScripts.push({ instanceId: unmatched.instanceId, commandId: unmatched.commandId, script: unmatched.commands.join('\n') }),
+      this.options.ssm.executor,
     );
   }
 
