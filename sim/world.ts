@@ -179,7 +179,7 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
 const READ_ONLY = /^(Describe|Get|List)/;
 
 /** The part of an SDK v3 client's middleware stack that `serveFrom` uses. */
-interface Servable {
+export interface Servable {
   readonly middlewareStack: {
     add(
       middleware: (next: unknown, context: { readonly commandName?: string }) => (args: { readonly input: object }) => Promise<{ output: unknown; response: unknown }>,
@@ -192,7 +192,7 @@ interface Servable {
  * Answers every command of `client` with `serve` before the SDK serializes, signs or sends
  * anything: nothing leaves the process, and the caller still gets the SDK's output and errors.
  */
-function serveFrom(client: Servable, serve: (commandName: string, input: Record<string, unknown>) => Promise<unknown>): void {
+export function serveFrom(client: Servable, serve: (commandName: string, input: Record<string, unknown>) => Promise<unknown>): void {
   client.middlewareStack.add(
     (_next, context) => async (args) => ({ output: await serve(context.commandName ?? 'UnknownCommand', args.input as Record<string, unknown>), response: {} }),
     { step: 'initialize', priority: 'high', name: 'vpcWorldServe' },
