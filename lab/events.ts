@@ -72,8 +72,7 @@ export interface BridgeOptions {
 
 /**
  * Delivers every instance state change of `world` to `deliver` after `delayMs`, each in its own
- * invocation (concurrent, as Lambda runs async invocations). `close()` stops listening and waits
- * for the deliveries under way.
+ * invocation (concurrent, as Lambda runs async invocations).
  */
 export function eventBridge(world: VpcWorld, deliver: (event: StateChangeEnvelope) => Promise<unknown>, options: BridgeOptions) {
   const deliveries: Delivery[] = [];
@@ -105,6 +104,11 @@ export function eventBridge(world: VpcWorld, deliver: (event: StateChangeEnvelop
   });
   return {
     deliveries,
+    /** Resolves once every delivery under way or waiting for its delay has been made. */
+    async idle(): Promise<void> {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    /** Stops listening; deliveries still waiting for their delay are dropped. */
     async close(): Promise<void> {
       open = false;
       unsubscribe();

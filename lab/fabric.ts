@@ -204,6 +204,19 @@ export class Fabric {
     this.emit({ kind: 'link', at: this.now(), instanceId, up });
   }
 
+  /**
+   * Stops the instance as EC2 does: `stopping` at once (EventBridge picks the state changes up from
+   * the world), its links down once the OS has shut down, then `stopped`.
+   */
+  async stop(instanceId: string, shutdownDelayMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
+    const { world } = this.topology;
+    world.setState(instanceId, 'stopping');
+    await sleep(shutdownDelayMs);
+    if (this.closed) return;
+    await this.setLinks(instanceId, false);
+    world.stop(instanceId);
+  }
+
   /** Stops following the world; pending changes are dropped. The namespaces belong to the caller. */
   async close(): Promise<void> {
     this.closed = true;

@@ -166,14 +166,7 @@ export const SCENARIOS: readonly Scenario[] = [
     tailMs: 2_000,
     measure: LABELS.vip,
     describe: () => `web-a is stopped (links go down ${SHUTDOWN_DELAY_MS / 1000} s later, as the OS shuts down)`,
-    async inject(t) {
-      const { a } = vipOf(t);
-      t.world.setState(a.instanceId, 'stopping');
-      await t.sleep(SHUTDOWN_DELAY_MS);
-      await t.fabric?.setLinks(a.instanceId, false);
-      t.mark('links-down', t.now());
-      t.world.stop(a.instanceId);
-    },
+    inject: (t) => t.fabric?.stop(vipOf(t).a.instanceId, SHUTDOWN_DELAY_MS, (ms) => t.sleep(ms)) ?? Promise.resolve(),
     async check(t) {
       const moved = await vipCheck(t);
       if (!moved.ok) return moved;

@@ -204,7 +204,10 @@ export class Trial {
           timeline.add(event.at, 'vpc', `VPC routes ${event.destination} of ${event.routeTableId} via ${this.nameOf(event.via)}`);
           this.vpcChanges.push(event.at);
         }
-        if (event.kind === 'link') timeline.add(event.at, 'vpc', `${this.nameOf(event.instanceId)}: links ${event.up ? 'up' : 'down'}`);
+        if (event.kind === 'link') {
+          timeline.add(event.at, 'vpc', `${this.nameOf(event.instanceId)}: links ${event.up ? 'up' : 'down'}`);
+          if (!event.up) this.mark('links-down', event.at);
+        }
         this.notify();
       },
     });
