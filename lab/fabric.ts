@@ -14,7 +14,7 @@
  * tables (routes to a stopped instance turn blackhole).
  */
 import type { WorldChange } from '../sim/world.js';
-import { ipv4ToInt, parseCidr } from '../shared/core/validate.js';
+import { ipv4ToInt, isIpv4, isMac, parseCidr } from '../shared/core/validate.js';
 import { intToIp } from '../sim/core.js';
 import { LabError } from './errors.js';
 import type { NamespaceSet } from './netns.js';
@@ -73,6 +73,7 @@ export class Fabric {
     readonly namespaces: NamespaceSet,
     private readonly options: FabricOptions,
   ) {
+    checkTopology(topology);
     this.uplink = { dev: 'igw', gateway: topology.internet.internetIp };
     let k = 0;
     for (const host of topology.hosts) {
@@ -278,6 +279,31 @@ export class Fabric {
         return;
       }
     }
+  }
+}
+
+const HOST_NAME = /^[a-z][a-z0-9-]{0,20}$/;
+
+/**
+ * Every value the fabric puts in an `ip` line, checked first: an address, MAC, CIDR or name that
+ * is not exactly what it claims to be would otherwise split into more arguments.
+ * @throws LabError naming the value.
+ */
+export function checkTopology(topology: LabTopology): void {
+  const bad = (what: string, value: unknown): never => {
+    throw new LabError(`refusing to wire the lab: ${what} '${String(value)}'`, { context: { field: what } });
+  };
+  const { internet, world } = topology;
+  for (const ip of [internet.routerIp, internet.internetIp, ...internet.echoAddresses]) if (!isIpv4(ip)) bad('address', ip);
+  for (const subnet of world.subnets.values()) if (!parseCidr(subnet.cidr)) bad('subnet CIDR', subnet.cidr);
+  for (const host of topology.hosts) {
+    if (!HOST_NAME.test(host.name)) bad('host name', host.name);
+    for (const eni of host.enis) {
+      if (!isIpv4(eni.privateIp)) bad('address', eni.privateIp);
+      if (!isMac(eni.macAddress)) bad('MAC', eni.macAddress);
+    }
+    const os = host.instanceId === undefined ? undefined : world.instances.get(host.instanceId)?.os;
+    for (const addresses of os?.values() ?? []) for (const [ip, prefix] of addresses) if (!isIpv4(ip) || !Number.isInteger(prefix) || prefix < 1 || prefix > 32) bad('OS address', `${ip}/${prefix}`);
   }
 }
 

@@ -1,8 +1,10 @@
 /** The VPC router as `ip` lines: what the lab's router namespace holds for a given EC2 state. */
 import { ReplaceRouteCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
+import { checkTopology } from '../../lab/fabric.js';
 import { type Port, hopOf, hostRoute, noHost, portRule, renderRouter, tableOfSubnet, tableRoute } from '../../lab/router.js';
-import { buildNatPair, buildVipPair } from '../../sim/world.js';
+import { buildLabTopology } from '../../lab/topology.js';
+import { VpcWorld, buildNatPair, buildVipPair } from '../../sim/world.js';
 
 const uplink = { dev: 'igw', gateway: '198.51.100.2' };
 const port = (dev: string, ip: string, mac: string, eniId = 'eni-x'): Port => ({ eniId, dev, ip, mac });
@@ -79,5 +81,14 @@ describe('router state from the world', () => {
       `neigh replace ${vip} lladdr ${a.macAddress} dev p0 nud permanent`,
       'route replace table 100 throw 10.0.0.0/16',
     ]);
+  });
+});
+
+describe('fabric wiring checks', () => {
+  it('refuses a topology whose values would not be single ip arguments', () => {
+    const topology = buildLabTopology(new VpcWorld(), ['vip']);
+
+    expect(() => checkTopology(topology)).not.toThrow();
+    expect(() => checkTopology({ ...topology, hosts: [...topology.hosts, { name: 'evil name', enis: [], nat: false, member: false }] })).toThrow("refusing to wire the lab: host name 'evil name'");
   });
 });
