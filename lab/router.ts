@@ -8,7 +8,8 @@
  * - Each route table is a kernel routing table; a packet is looked up in the table of the subnet
  *   of the ENI it came from (`ip rule iif <port>`), as the VPC routes by the source ENI's subnet, not
  *   by the packet's source address (a NAT's forwarded packets keep the client's address).
- * - The table's local route (the VPC CIDR) is a `throw`: lookup falls through to the host routes.
+ * - The table's local route (the VPC CIDR) is a `throw`: lookup falls through to the host routes;
+ *   so is a route to a peered VPC (one router serves every VPC of the lab).
  */
 import type { RouteRec } from '../sim/core.js';
 import type { WorldModel } from '../sim/model.js';
@@ -90,7 +91,8 @@ export function portRule(port: Port, tableId: number, priority: number): string 
 export function hopOf(world: WorldModel, route: RouteRec, ports: ReadonlyMap<string, Port>): Hop {
   const target = route.target;
   if (target.kind === 'gateway') {
-    if (target.gatewayId === 'local') return { kind: 'local' };
+    // A peering connection reaches the peer VPC's ENIs, whose host routes this router also holds.
+    if (target.gatewayId === 'local' || target.gatewayId.startsWith('pcx-')) return { kind: 'local' };
     return target.gatewayId.startsWith('igw-') ? { kind: 'internet' } : { kind: 'blackhole' };
   }
   if (target.kind === 'nat-gateway' || world.routeState(route) === 'blackhole') return { kind: 'blackhole' };

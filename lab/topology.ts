@@ -1,7 +1,8 @@
 /**
  * The lab's VPC in the simulated EC2: the project's HA fixtures (sim/fixtures.ts) with the tags a
  * real deployment carries, plus what the lab adds around them: clients (untagged instances, so the
- * controller ignores them), the in-VPC sensor's ENI, and the internet the NATs reach.
+ * controller ignores them), the in-VPC sensor's ENI, and the internet the NATs reach. Each fixture
+ * builds its own VPC; with both, they are peered so that the one sensor reaches every member.
  */
 import { type EniInfo, type InstanceInfo, type NatPair, type VipPair, type VpcWorld, buildNatPair, buildVipPair } from '../sim/world.js';
 
@@ -87,9 +88,21 @@ export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[]): 
   }
   const vpcId = vip?.vpcId ?? nat?.vpcId;
   if (vpcId === undefined) throw new Error('buildLabTopology: no group to build');
+  // Each fixture has its own VPC and there is one sensor: peer them, as a deployment would.
+  if (vip && nat) peer(world, vip.vpcId, nat.vpcId);
   // The sensor is a Lambda in the VPC: an ENI of its own, attached to no instance.
   const sensorSubnet = world.addSubnet({ vpc: vpcId, az: `${world.options.region}a`, tags: { Name: 'sensor' } });
   const sensor = world.addNetworkInterface({ subnet: sensorSubnet, tags: { Name: 'vpc-failover-sensor' } });
   hosts.push({ name: 'sensor', enis: [sensor], nat: false, member: false });
   return { world, ...(vip ? { vip } : {}), ...(nat ? { nat } : {}), sensor, hosts, internet: INTERNET, servicePort: SERVICE_PORT };
+}
+
+/** A VPC peering connection: each VPC's tables route the other's CIDR through it. */
+function peer(world: VpcWorld, a: string, b: string): void {
+  const pcx = world.nextId('pcx');
+  const cidr = (vpc: string) => world.vpcs.get(vpc)?.cidr ?? '';
+  for (const table of world.routeTables.values()) {
+    if (table.vpcId === a) world.addRoute(table.id, cidr(b), { gatewayId: pcx });
+    if (table.vpcId === b) world.addRoute(table.id, cidr(a), { gatewayId: pcx });
+  }
 }

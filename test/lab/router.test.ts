@@ -56,6 +56,14 @@ describe('router state from the world', () => {
     expect(replaced).toEqual({ kind: 'port', port: ports.get(b.networkInterfaceId) });
   });
 
+  it('sends a route through a peering connection back to the host routes, as the local route', () => {
+    const { world, routeTables } = buildNatPair();
+    world.addRoute(routeTables.a, '10.9.0.0/16', { gatewayId: 'pcx-00000000000000001' });
+    const route = world.routeTable(routeTables.a).routes.find((r) => r.destination === '10.9.0.0/16');
+
+    expect(hopOf(world, route!, new Map())).toEqual({ kind: 'local' });
+  });
+
   it("finds a subnet's table through its association, else its VPC's main table", () => {
     const { world, vpcId, privateSubnets, routeTables } = buildNatPair();
     const loose = world.addSubnet({ vpc: vpcId });
