@@ -23,7 +23,7 @@ import { type SensorProcess, startSensor } from './sensor.js';
 import { type ScriptRun, namespaceExecutor } from './ssm-exec.js';
 import type { Sample } from './stats.js';
 import { Timeline } from './timeline.js';
-import { GROUPS, type LabGroup, type LabTopology, buildLabTopology } from './topology.js';
+import { type LabGroup, type LabTopology, buildLabTopology } from './topology.js';
 
 /**
  * How long a secondary address move takes to become effective (Describe* and the data plane).
@@ -68,7 +68,7 @@ export class Trial {
   readonly world: VpcWorld;
   readonly topology: LabTopology;
   readonly namespaces = new NamespaceSet();
-  /** Named moments (epoch ms), the first of each: `fault`, `switch`, `links-down`, `restored`, `event:<state>`, … */
+  /** Named moments (epoch ms), the first of each: `fault`, `links-down`, `restored`, `event:<state>`, `takeover`, … */
   readonly marks = new Map<string, number>();
   /** Every PutMetricData the probe made, with when it made it. */
   readonly metrics: { readonly at: number; readonly input: PutMetricDataCommandInput }[] = [];
@@ -216,7 +216,7 @@ export class Trial {
       if (change.kind === 'secondary-ip') timeline.add(at, 'ec2', `EC2 assigns ${change.ip} to ${this.nameOf(this.world.enis.get(change.to ?? '')?.attachment?.instanceId)}`);
       if (change.kind === 'route') timeline.add(at, 'ec2', `EC2 ${change.routeTableId} ${change.destination} → ${change.target?.kind === 'eni' ? this.nameOf(this.world.enis.get(change.target.networkInterfaceId)?.attachment?.instanceId) : (change.target?.kind ?? 'deleted')}`);
       if (change.kind === 'instance-state') timeline.add(at, 'ec2', `EC2 ${this.nameOf(change.instanceId)} ${change.from} → ${change.to}`);
-      if (change.kind !== 'instance-state') this.mark('switch', at);
+      this.notify();
     });
     const { echoAddresses, echoPort } = topology.internet;
     // The sensor (a tsx process) takes longest to start: it comes up while the services do.
@@ -366,4 +366,3 @@ export class Trial {
   }
 }
 
-export { GROUPS };
