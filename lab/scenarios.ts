@@ -146,7 +146,9 @@ export const SCENARIOS: readonly Scenario[] = [
     inDefault: true,
     groups: ['vip'],
     baseline: true,
-    jitterMs: 2_000,
+    // vip_monitor.sh's cycle is 4 s (ping -c 3 for 2 s, then 2 s of sleep), the probe's 2 s: a
+    // 4 s window puts the fault at a uniformly random phase of both loops.
+    jitterMs: 4_000,
     limitMs: 30_000,
     tailMs: 2_000,
     measure: LABELS.vip,
