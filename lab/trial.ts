@@ -27,8 +27,8 @@ import { type LabGroup, type LabTopology, buildLabTopology } from './topology.js
 
 /**
  * How long a secondary address move takes to become effective (Describe* and the data plane).
- * AWS documents the remap as asynchronous without a figure; moves show within about a second,
- * which is also the simulator's default.
+ * AWS documents the remap as asynchronous and publishes no figure: this is an assumption, the
+ * simulator's default, and every VIP outage below includes it once.
  */
 export const ASSIGN_DELAY_MS = 1_000;
 /** EventBridge's delivery of a state change; AWS says "near real time" and publishes no figure. */
