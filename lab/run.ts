@@ -72,6 +72,7 @@ function phases(t: Trial, faultAt: number, subject: string | undefined, switchAt
     const peers = t.firstNote(subject, 'peers-fail', faultAt);
     put('peersAsked', peers?.sentAt);
     put('peersConfirmed', peers?.at);
+    put('forwardingCheckFailed', t.firstNote(subject, 'forwarding-fail', faultAt)?.at);
     put('judgedDown', t.firstNote(subject, 'unhealthy', faultAt)?.at);
   }
   put('monitorTookOver', t.marks.get('takeover'));

@@ -55,7 +55,7 @@ export const LABELS = { vip: 'vip', natA: 'egress-a', natB: 'egress-b', natC: 'e
 export interface ProbeNote {
   readonly at: number;
   readonly id: string;
-  readonly what: 'healthy' | 'unhealthy' | 'unknown' | 'sensor-fail' | 'peers-fail';
+  readonly what: 'healthy' | 'unhealthy' | 'unknown' | 'sensor-fail' | 'peers-fail' | 'forwarding-fail';
   /** For `peers-fail`: when the SSM command that found it was sent. */
   readonly sentAt?: number;
 }
@@ -294,6 +294,10 @@ export class Trial {
     if (after.failingSince !== undefined && before?.failingSince === undefined) {
       this.timeline.add(after.failingSince, 'probe', `probe: a sensor round fails for ${name} (the round's start)`);
       note({ at: after.failingSince, id, what: 'sensor-fail' });
+    }
+    if (after.forwardingBad > 0 && (before?.forwardingBad ?? 0) === 0) {
+      this.timeline.add(at, 'probe', `probe: ${name}'s own forwarding check fails (ip_forward off or no MASQUERADE/SNAT rule)`);
+      note({ at, id, what: 'forwarding-fail' });
     }
     if (after.peer?.verdict === 'fail' && (before?.peer?.verdict !== 'fail' || before.peer.sentAt !== after.peer.sentAt)) {
       this.timeline.add(at, 'probe', `probe: peers over SSM find ${name} down (command sent ${((at - after.peer.sentAt) / 1000).toFixed(2)} s earlier)`);
