@@ -60,16 +60,23 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const cleanups = new Set<() => Promise<void>>();
   let db: DynaliteHandle | undefined;
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    progress(`${signal}: removing the lab's namespaces and processes (again to quit at once)`);
+  let stopping = false;
+  /** Removes what the trials under way built, then exits; a second call exits at once. */
+  const shutdown = (code: number, why: string) => {
+    if (stopping) process.exit(code);
+    stopping = true;
+    progress(`${why}: removing the lab's namespaces and processes (again to quit at once)`);
     void Promise.allSettled([...cleanups].map((cleanup) => cleanup()))
       .then(() => db?.stop())
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      .finally(() => process.exit(code));
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  process.on('SIGINT', () => shutdown(130, 'SIGINT'));
+  process.on('SIGTERM', () => shutdown(143, 'SIGTERM'));
+  process.on('SIGHUP', () => shutdown(129, 'SIGHUP'));
+  // A bug must not leave namespaces behind either (a killed run's are swept by the next one).
+  const crash = (error: unknown) => shutdown(1, `crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
 
   const random = prng(seed);
   const reports: ScenarioReport[] = [];
