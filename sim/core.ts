@@ -6,6 +6,7 @@
 import type { InstanceState } from '../shared/core/model.js';
 import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../shared/core/validate.js';
 import { ec2Error, notFound } from './errors.js';
+import { ChangeFeed } from './changes.js';
 import type { ScriptExecutor } from './ssm.js';
 
 /** The one thing the world needs from a clock. `vi.useFakeTimers()` fakes `Date.now`, which the default uses. */
@@ -39,11 +40,7 @@ export interface VpcWorldOptions {
      * instances it does not consider managed and online.
      */
     readonly nonRunning?: 'undeliverable' | 'invalid-instance-id';
-    /**
-     * Runs each delivered script for real instead of interpreting it with the script handlers: the
-     * invocation stays InProgress until the promise settles (the lab runs the script in the
-     * instance's network namespace). Absent by default: tests use the handlers.
-     */
+    /** Runs delivered scripts for real (InProgress until settled) instead of the handlers; absent by default. */
     readonly executor?: ScriptExecutor;
   };
 }
@@ -60,22 +57,6 @@ export interface ResolvedOptions {
     readonly executor: ScriptExecutor | undefined;
   };
 }
-
-/**
- * A change the world made, for whoever mirrors it elsewhere (the lab's data plane follows the
- * control plane through these). Emitted synchronously, inside the call that made the change,
- * whether it came through the API or from a test's direct manipulation.
- */
-export type WorldChange =
-  /** The secondary address moves to `to` (undefined: unassigned); Describe* and the VPC show it from `effectiveAt` on. */
-  | { readonly kind: 'secondary-ip'; readonly ip: string; readonly from: string | undefined; readonly to: string | undefined; readonly effectiveAt: number }
-  /** A route was created, replaced (`target` set) or deleted (`target` undefined). */
-  | { readonly kind: 'route'; readonly routeTableId: string; readonly destination: string; readonly target: RouteTargetRec | undefined }
-  /** The instance's state changed; routes to its ENIs may have turned active or blackhole with it. */
-  | { readonly kind: 'instance-state'; readonly instanceId: string; readonly from: InstanceState; readonly to: InstanceState };
-
-/** Must not throw: it runs inside the world's own call. */
-export type WorldListener = (change: WorldChange) => void;
 
 export type Tags = Record<string, string>;
 
@@ -235,7 +216,8 @@ export function subnetHostRange(cidr: string): { first: number; last: number; si
 
 const ID_PATTERN = /^[0-9a-f]{8}([0-9a-f]{9})?$/;
 
-export class WorldCore {
+/** The world's state and rules; it reports its changes as a ChangeFeed (sim/changes.ts). */
+export class WorldCore extends ChangeFeed {
   readonly options: ResolvedOptions;
   readonly clock: WorldClock;
   readonly vpcs = new Map<string, VpcRec>();
@@ -249,9 +231,9 @@ export class WorldCore {
   /** Secondary private IPs only: primaries never move. */
   private readonly ipTimeline = new Map<string, IpEntry[]>();
   private readonly counters = new Map<string, number>();
-  private readonly listeners = new Set<WorldListener>();
 
   constructor(options: VpcWorldOptions = {}) {
+    super();
     this.clock = options.clock ?? { now: () => Date.now() };
     this.options = {
       region: options.region ?? 'us-east-1',
@@ -265,17 +247,6 @@ export class WorldCore {
         executor: options.ssm?.executor,
       },
     };
-  }
-
-  /** Calls `listener` with every change from now on; returns the function that unsubscribes it. */
-  onChange(listener: WorldListener): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  }
-
-  /** Tells the listeners about a change. Called by the world's own state transitions and API handlers. */
-  emitChange(change: WorldChange): void {
-    for (const listener of [...this.listeners]) listener(change);
   }
 
   /** The world's time (epoch ms) from the injected clock. */
@@ -515,9 +486,7 @@ export class WorldCore {
         action.completed = { result: action.defaultResult, at: action.timeoutAt, by: 'timeout' };
       }
     }
-    const due = [...this.invocations.values()]
-      .filter((inv) => inv.result === undefined && inv.startedAt === undefined && inv.dueAt <= now)
-      .sort((a, b) => a.dueAt - b.dueAt);
+    const due = [...this.invocations.values()].filter((inv) => inv.result === undefined && inv.startedAt === undefined && inv.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
     for (const invocation of due) this.deliver(invocation, now);
   }
 

@@ -42,7 +42,8 @@ import { WorldModel } from './model.js';
 import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCommand, vipScriptHandler } from './ssm.js';
 import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './ssm.js';
 
-export type { CheckStatus, VpcWorldOptions, WorldChange, WorldClock, WorldListener } from './core.js';
+export type { CheckStatus, VpcWorldOptions, WorldClock } from './core.js';
+export type { WorldChange, WorldListener } from './changes.js';
 export type { AddInstanceOptions, EniInfo, InstanceInfo, InterfaceOptions, RouteSpec, RouteTargetSpec } from './model.js';
 export type { OsHandle, ScriptContext, ScriptExecutor, ScriptHandler, ScriptMatcher, ScriptOutcome } from './ssm.js';
 export type { StartLifecycleActionOptions } from './autoscaling.js';
