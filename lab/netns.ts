@@ -31,6 +31,27 @@ export function run(file: string, args: readonly string[], timeoutMs = 10_000): 
   });
 }
 
+/** Like `run`, with `input` written to the program's stdin. */
+export function runWithInput(file: string, args: readonly string[], input: string, timeoutMs = 10_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
+      if (error && typeof error.code === 'string') {
+        reject(new Error(`${file} could not be started: ${error.message}`, { cause: error }));
+        return;
+      }
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
+  });
+}
+
+/**
+ * The prefix that makes a child die with the process that started it (PR_SET_PDEATHSIG through
+ * util-linux's setpriv), so a lab killed with SIGKILL leaves no process behind.
+ */
+export const DIE_WITH_PARENT: readonly string[] = ['setpriv', '--pdeathsig', 'KILL'];
+
 /** Like `run`, but a non-zero exit is an error: for setup steps that must work. */
 export async function must(file: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
   const result = await run(file, args, timeoutMs);
@@ -153,12 +174,38 @@ export class NamespaceSet {
     throw new Error(`listener ${ip}:${port} in ${this.ns(name)} did not come up`);
   }
 
-  /** Stops one listener started by `listen`. */
+  /**
+   * Runs `ip -n <ns> -batch -` with `lines` on stdin: many changes in one process, stopping at the
+   * first that fails (whose line the error names).
+   */
+  async ipBatch(name: string, lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const result = await runWithInput('ip', ['-n', this.ns(name), '-batch', '-'], `${lines.join('\n')}\n`);
+    if (result.code !== 0) throw new Error(`ip -n ${this.ns(name)} -batch failed (${result.code}): ${result.stderr.trim()}`);
+  }
+
+  /**
+   * Starts a long-lived program in a namespace with pipes for stdin, stdout and stderr. It dies
+   * with this process (DIE_WITH_PARENT, also for the program `timeout` starts), lives at most
+   * `lifetimeSeconds`, and is stopped by `destroy()`.
+   */
+  spawn(name: string, argv: readonly string[], lifetimeSeconds: number, options: { readonly cwd?: string } = {}): ChildProcess {
+    const bounded = [...DIE_WITH_PARENT, 'timeout', '-k', '2', String(Math.ceil(lifetimeSeconds)), ...DIE_WITH_PARENT, ...argv];
+    const child = spawn('ip', ['netns', 'exec', this.ns(name), ...bounded], { stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+    child.stdin?.on('error', () => undefined);
+    this.children.push(child);
+    return child;
+  }
+
+  /** Stops one program started by `listen` or `spawn`. */
   async stop(child: ChildProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
+    // A program that ignores SIGTERM must not hold the teardown up.
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3_000);
     await exited;
+    clearTimeout(kill);
   }
 
   /** Runs a host script in a namespace under `shell` (dash by default), as SSM would run it. */

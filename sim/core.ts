@@ -6,6 +6,8 @@
 import type { InstanceState } from '../shared/core/model.js';
 import { cidrContains, intToIp, ipv4ToInt, isIpv4, parseCidr } from '../shared/core/validate.js';
 import { ec2Error, notFound } from './errors.js';
+import { ChangeFeed } from './changes.js';
+import type { ScriptExecutor } from './ssm.js';
 
 /** The one thing the world needs from a clock. `vi.useFakeTimers()` fakes `Date.now`, which the default uses. */
 export interface WorldClock {
@@ -44,6 +46,8 @@ export interface VpcWorldOptions {
      * instances it does not consider managed and online.
      */
     readonly nonRunning?: 'undeliverable' | 'invalid-instance-id';
+    /** Runs delivered scripts for real (InProgress until settled) instead of the handlers; absent by default. */
+    readonly executor?: ScriptExecutor;
   };
 }
 
@@ -57,6 +61,7 @@ export interface ResolvedOptions {
     readonly notFoundPolls: number;
     readonly executionDelayMs: number;
     readonly nonRunning: 'undeliverable' | 'invalid-instance-id';
+    readonly executor: ScriptExecutor | undefined;
   };
 }
 
@@ -171,6 +176,8 @@ export interface InvocationRec {
   readonly deliveryDeadline: number;
   readonly executionTimeoutMs: number;
   polls: number;
+  /** When an executor started running the script (world clock); the result comes when it settles. */
+  startedAt?: number;
   /** Set once the script ran (or delivery failed); visible from `result.endAt` on. */
   result: InvocationResult | undefined;
 }
@@ -214,7 +221,8 @@ export function subnetHostRange(cidr: string): { first: number; last: number; si
 
 const ID_PATTERN = /^[0-9a-f]{8}([0-9a-f]{9})?$/;
 
-export class WorldCore {
+/** The world's state and rules; it reports its changes as a ChangeFeed (sim/changes.ts). */
+export class WorldCore extends ChangeFeed {
   readonly options: ResolvedOptions;
   readonly clock: WorldClock;
   readonly vpcs = new Map<string, VpcRec>();
@@ -232,6 +240,7 @@ export class WorldCore {
   private readonly counters = new Map<string, number>();
 
   constructor(options: VpcWorldOptions = {}) {
+    super();
     this.clock = options.clock ?? { now: () => Date.now() };
     this.options = {
       region: options.region ?? 'us-east-1',
@@ -243,6 +252,7 @@ export class WorldCore {
         notFoundPolls: options.ssm?.notFoundPolls ?? 1,
         executionDelayMs: options.ssm?.executionDelayMs ?? 500,
         nonRunning: options.ssm?.nonRunning ?? 'undeliverable',
+        executor: options.ssm?.executor,
       },
     };
   }
@@ -366,13 +376,15 @@ export class WorldCore {
     const previous = this.secondaryHolder(ip, 'truth');
     const entries = this.ipTimeline.get(ip) ?? [];
     const at = this.now() + delayMs;
-    entries.push({ at: Math.max(at, entries[entries.length - 1]?.at ?? at), eni: eniId });
+    const effectiveAt = Math.max(at, entries[entries.length - 1]?.at ?? at);
+    entries.push({ at: effectiveAt, eni: eniId });
     this.ipTimeline.set(ip, entries);
     for (const eip of this.eips.values()) {
       if (eip.association?.privateIp !== ip || eip.association.networkInterfaceId !== previous) continue;
       if (eniId === undefined) eip.association = undefined;
       else eip.association.networkInterfaceId = eniId;
     }
+    this.emitChange({ kind: 'secondary-ip', ip, from: previous, to: eniId, effectiveAt });
   }
 
   primaryOwner(ip: string): EniRec | undefined {
@@ -487,7 +499,7 @@ export class WorldCore {
         action.completed = { result: action.defaultResult, at: action.timeoutAt, by: 'timeout' };
       }
     }
-    const due = [...this.invocations.values()].filter((inv) => inv.result === undefined && inv.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
+    const due = [...this.invocations.values()].filter((inv) => inv.result === undefined && inv.startedAt === undefined && inv.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
     for (const invocation of due) this.deliver(invocation, now);
   }
 

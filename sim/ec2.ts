@@ -668,6 +668,7 @@ export function createRoute(world: WorldModel, input: CreateRouteCommandInput): 
   const target = routeTargetFrom(world, table, input);
   if (table.routes.some((route) => route.destination === destination)) throw ec2Error('RouteAlreadyExists', `The route identified by ${destination} already exists.`);
   table.routes.push({ destination, target, origin: 'CreateRoute' });
+  world.emitChange({ kind: 'route', routeTableId: table.id, destination, target });
   return { Return: true };
 }
 
@@ -680,6 +681,7 @@ export function replaceRoute(world: WorldModel, input: ReplaceRouteCommandInput)
   if (!route) throw ec2Error('InvalidParameterValue', `There is no route defined for '${destination}' in the route table. Use CreateRoute instead.`);
   if (route.origin === 'CreateRouteTable') throw ec2Error('InvalidParameterValue', `Cannot replace local route ${destination} in route table ${table.id}`);
   route.target = routeTargetFrom(world, table, input);
+  world.emitChange({ kind: 'route', routeTableId: table.id, destination, target: route.target });
   return {};
 }
 
@@ -692,6 +694,7 @@ export function deleteRoute(world: WorldModel, input: DeleteRouteCommandInput): 
   if (!route) throw ec2Error('InvalidRoute.NotFound', `no route with destination-cidr-block ${destination} in route table ${table.id}`);
   if (route.origin === 'CreateRouteTable') throw ec2Error('InvalidParameterValue', `cannot remove local route ${destination} in route table ${table.id}`);
   table.routes.splice(index, 1);
+  world.emitChange({ kind: 'route', routeTableId: table.id, destination, target: undefined });
   return {};
 }
 

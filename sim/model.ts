@@ -250,7 +250,9 @@ export class WorldModel extends WorldCore {
     const table = this.routeTable(routeTableId);
     if (!parseCidr(destination)) throw new Error(`VpcWorld.addRoute: bad CIDR ${destination}`);
     if (table.routes.some((route) => route.destination === destination)) throw new Error(`VpcWorld.addRoute: ${routeTableId} already has ${destination}`);
-    table.routes.push({ destination, target: this.resolveTarget(target), origin: 'CreateRoute' });
+    const resolved = this.resolveTarget(target);
+    table.routes.push({ destination, target: resolved, origin: 'CreateRoute' });
+    this.emitChange({ kind: 'route', routeTableId: table.id, destination, target: resolved });
   }
 
   /** Allocates an Elastic IP (public addresses from 203.0.113.0/24, documentation space). */
@@ -290,26 +292,33 @@ export class WorldModel extends WorldCore {
 
   /** Sets the state field only, for transitional states (pending, stopping, shutting-down). */
   setState(instanceId: string, state: InstanceState): void {
-    this.instance(instanceId).state = state;
+    this.changeState(this.instance(instanceId), state);
+  }
+
+  /** Sets the state and tells the listeners, if it changed. */
+  private changeState(instance: InstanceRec, to: InstanceState): void {
+    const from = instance.state;
+    instance.state = to;
+    if (from !== to) this.emitChange({ kind: 'instance-state', instanceId: instance.id, from, to });
   }
 
   /** Stops the instance: routes to it turn blackhole, its OS forgets every address it added. */
   stop(instanceId: string): void {
     const instance = this.instance(instanceId);
     if (instance.state === 'terminated') throw new Error(`VpcWorld.stop: ${instanceId} is terminated`);
-    instance.state = 'stopped';
     instance.hung = false;
     instance.os.clear();
+    this.changeState(instance, 'stopped');
   }
 
   /** Starts a stopped instance: DHCP brings the primary addresses up; status checks initialize. */
   start(instanceId: string, options: { status?: CheckStatus } = {}): void {
     const instance = this.instance(instanceId);
     if (instance.state === 'terminated') throw new Error(`VpcWorld.start: ${instanceId} is terminated`);
-    instance.state = 'running';
     instance.instanceCheck = options.status ?? 'initializing';
     instance.systemCheck = options.status ?? 'initializing';
     this.bootOs(instance);
+    this.changeState(instance, 'running');
   }
 
   /**
@@ -318,7 +327,6 @@ export class WorldModel extends WorldCore {
    */
   terminate(instanceId: string): void {
     const instance = this.instance(instanceId);
-    instance.state = 'terminated';
     instance.hung = false;
     instance.os.clear();
     for (const eni of this.enisOf(instanceId)) {
@@ -330,6 +338,7 @@ export class WorldModel extends WorldCore {
         eni.attachment = undefined;
       }
     }
+    this.changeState(instance, 'terminated');
   }
 
   /** Fails a status check (reachability); does not by itself stop SSM or probes (see `hang`). */

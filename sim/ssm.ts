@@ -49,7 +49,17 @@ export interface ScriptOutcome {
   readonly stderr?: string;
   /** How long the script runs (world clock); more than executionTimeout means ExecutionTimedOut. */
   readonly durationMs?: number;
+  /** The script was killed at the executionTimeout (an executor's report): ExecutionTimedOut. */
+  readonly timedOut?: boolean;
 }
+
+/**
+ * Runs a delivered script for real and settles with its outcome (never rejects for a script that
+ * failed: that is an exit code). `executionTimeoutMs` is the document's executionTimeout: an
+ * executor stops the script by then and reports `timedOut`. Without `durationMs`, the world
+ * measures the run on its clock.
+ */
+export type ScriptExecutor = (instanceId: string, script: string, limits: { readonly executionTimeoutMs: number }) => Promise<ScriptOutcome>;
 
 /** Returns the outcome, or undefined to let the next handler try. Runs synchronously. */
 export type ScriptHandler = (context: ScriptContext) => ScriptOutcome | undefined;
@@ -198,9 +208,18 @@ function undeliverable(at: number): InvocationResult {
 
 /**
  * Runs an invocation whose delivery time has come, if the instance can take it. Called by
- * `settle()`; `handlers` are tried in order, and a script no handler knows fails with exit 127.
+ * `settle()`. With an `executor` the script runs for real and the invocation stays InProgress
+ * until it settles; otherwise `handlers` are tried in order, and a script no handler knows fails
+ * with exit 127.
  */
-export function deliverInvocation(world: WorldModel, invocation: InvocationRec, now: number, handlers: readonly RegisteredHandler[], onUnmatched: (invocation: InvocationRec) => void): void {
+export function deliverInvocation(
+  world: WorldModel,
+  invocation: InvocationRec,
+  now: number,
+  handlers: readonly RegisteredHandler[],
+  onUnmatched: (invocation: InvocationRec) => void,
+  executor?: ScriptExecutor,
+): void {
   const instance = world.instances.get(invocation.instanceId);
   if (!instance || instance.state !== 'running') {
     invocation.result = undeliverable(invocation.dueAt);
@@ -210,6 +229,10 @@ export function deliverInvocation(world: WorldModel, invocation: InvocationRec, 
     if (now >= invocation.deliveryDeadline) {
       invocation.result = { status: 'TimedOut', details: 'DeliveryTimedOut', responseCode: -1, stdout: '', stderr: '', endAt: invocation.deliveryDeadline };
     }
+    return;
+  }
+  if (executor) {
+    execute(world, invocation, now, executor);
     return;
   }
   const startAt = invocation.dueAt;
@@ -230,15 +253,29 @@ export function deliverInvocation(world: WorldModel, invocation: InvocationRec, 
     onUnmatched(invocation);
     outcome = { exitCode: 127, stderr: `VpcWorld: no script handler matched this script:\n${context.script}\n` };
   }
+  invocation.result = resultOf(invocation, outcome, startAt, outcome.durationMs ?? 0);
+}
+
+/** Starts the script through the executor; the result lands when it settles, as SSM reports it. */
+function execute(world: WorldModel, invocation: InvocationRec, now: number, executor: ScriptExecutor): void {
+  invocation.startedAt = now;
+  const finish = (outcome: ScriptOutcome) => {
+    invocation.result = resultOf(invocation, outcome, now, outcome.durationMs ?? Math.max(0, world.now() - now));
+  };
+  executor(invocation.instanceId, invocation.commands.join('\n'), { executionTimeoutMs: invocation.executionTimeoutMs }).then(finish, (error: unknown) =>
+    // The agent could not run the script at all: the plugin fails, with no exit code of the script's.
+    finish({ exitCode: 1, stderr: `VpcWorld executor: ${error instanceof Error ? error.message : String(error)}\n` }),
+  );
+}
+
+function resultOf(invocation: InvocationRec, outcome: ScriptOutcome, startAt: number, durationMs: number): InvocationResult {
   const exitCode = outcome.exitCode ?? 0;
-  const durationMs = outcome.durationMs ?? 0;
   const stdout = (outcome.stdout ?? '').slice(0, STDOUT_LIMIT);
   const stderr = (outcome.stderr ?? '').slice(0, STDERR_LIMIT);
-  if (durationMs > invocation.executionTimeoutMs) {
-    invocation.result = { status: 'TimedOut', details: 'ExecutionTimedOut', responseCode: -1, stdout, stderr, startAt, endAt: startAt + invocation.executionTimeoutMs };
-    return;
+  if (outcome.timedOut === true || durationMs > invocation.executionTimeoutMs) {
+    return { status: 'TimedOut', details: 'ExecutionTimedOut', responseCode: -1, stdout, stderr, startAt, endAt: startAt + Math.min(durationMs, invocation.executionTimeoutMs) };
   }
-  invocation.result = {
+  return {
     status: exitCode === 0 ? 'Success' : 'Failed',
     details: exitCode === 0 ? 'Success' : 'Failed',
     responseCode: exitCode,
@@ -273,8 +310,8 @@ export function getCommandInvocation(world: WorldModel, input: GetCommandInvocat
   };
   const result = invocation.result;
   if (!result || now < result.endAt) {
-    const hung = !result && (world.instances.get(invocation.instanceId)?.hung ?? false);
-    const startAt = result?.startAt;
+    const hung = !result && invocation.startedAt === undefined && (world.instances.get(invocation.instanceId)?.hung ?? false);
+    const startAt = result?.startAt ?? invocation.startedAt;
     return {
       ...base,
       ResponseCode: -1,
@@ -334,10 +371,10 @@ const listTokens = new WeakMap<WorldModel, Map<string, ListToken>>();
 
 function listInvocation(world: WorldModel, invocation: InvocationRec, details: boolean, now: number): CommandInvocation {
   const result = invocation.result && now >= invocation.result.endAt ? invocation.result : undefined;
-  const hung = !invocation.result && (world.instances.get(invocation.instanceId)?.hung ?? false);
+  const hung = !invocation.result && invocation.startedAt === undefined && (world.instances.get(invocation.instanceId)?.hung ?? false);
   const status = result ? result.status : hung ? 'Pending' : 'InProgress';
   const statusDetails = result ? result.details : status;
-  const startAt = result?.startAt ?? invocation.result?.startAt;
+  const startAt = result?.startAt ?? invocation.result?.startAt ?? invocation.startedAt;
   const plugin: CommandPlugin = {
     Name: 'aws:runShellScript',
     Status: status,

@@ -7,6 +7,10 @@
  *
  * Time comes from the injected clock, so with `vi.useFakeTimers()` a test controls when an
  * address move becomes visible and when an SSM invocation finishes.
+ *
+ * Two seams let something outside mirror or drive the world (the lab, `npm run lab`): `onChange`
+ * reports address moves, route changes and instance state changes as they happen, and the
+ * `ssm.executor` option runs SSM scripts for real instead of interpreting them.
  */
 import {
   AssignPrivateIpAddressesCommand,
@@ -43,8 +47,9 @@ import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCo
 import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './ssm.js';
 
 export type { CheckStatus, VpcWorldOptions, WorldClock } from './core.js';
+export type { WorldChange, WorldListener } from './changes.js';
 export type { AddInstanceOptions, EniInfo, InstanceInfo, InterfaceOptions, RouteSpec, RouteTargetSpec } from './model.js';
-export type { OsHandle, ScriptContext, ScriptHandler, ScriptMatcher, ScriptOutcome } from './ssm.js';
+export type { OsHandle, ScriptContext, ScriptExecutor, ScriptHandler, ScriptMatcher, ScriptOutcome } from './ssm.js';
 export type { StartLifecycleActionOptions } from './autoscaling.js';
 export { VpcWorldUnsupportedError, serviceError } from './errors.js';
 export { vipScriptHandler } from './ssm.js';
@@ -183,7 +188,7 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
 const READ_ONLY = /^(Describe|Get|List)/;
 
 /** The part of an SDK v3 client's middleware stack that `serveFrom` uses. */
-interface Servable {
+export interface Servable {
   readonly middlewareStack: {
     add(
       middleware: (next: unknown, context: { readonly commandName?: string }) => (args: { readonly input: object }) => Promise<{ output: unknown; response: unknown }>,
@@ -196,7 +201,7 @@ interface Servable {
  * Answers every command of `client` with `serve` before the SDK serializes, signs or sends
  * anything: nothing leaves the process, and the caller still gets the SDK's output and errors.
  */
-function serveFrom(client: Servable, serve: (commandName: string, input: Record<string, unknown>) => Promise<unknown>): void {
+export function serveFrom(client: Servable, serve: (commandName: string, input: Record<string, unknown>) => Promise<unknown>): void {
   client.middlewareStack.add(
     (_next, context) => async (args) => ({ output: await serve(context.commandName ?? 'UnknownCommand', args.input as Record<string, unknown>), response: {} }),
     { step: 'initialize', priority: 'high', name: 'vpcWorldServe' },
@@ -365,8 +370,13 @@ export class VpcWorld extends WorldModel {
   // ---- serving requests ----
 
   protected override deliver(invocation: InvocationRec, now: number): void {
-    deliverInvocation(this, invocation, now, [...this.scriptHandlers, ...BUILT_IN_HANDLERS], (unmatched) =>
-      this.unmatchedScripts.push({ instanceId: unmatched.instanceId, commandId: unmatched.commandId, script: unmatched.commands.join('\n') }),
+    deliverInvocation(
+      this,
+      invocation,
+      now,
+      [...this.scriptHandlers, ...BUILT_IN_HANDLERS],
+      (unmatched) => this.unmatchedScripts.push({ instanceId: unmatched.instanceId, commandId: unmatched.commandId, script: unmatched.commands.join('\n') }),
+      this.options.ssm.executor,
     );
   }
 

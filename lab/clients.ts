@@ -1,0 +1,42 @@
+/**
+ * The AWS edge the probe function talks to besides EC2, SSM and DynamoDB, served locally through
+ * the real SDK client (the same middleware seam as the simulated EC2): Lambda Invoke reaches the
+ * sensor running in the lab's VPC, so the product's own adapter (shared/aws/lambda-sensor.ts) runs
+ * unchanged.
+ */
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { serveFrom } from '../sim/world.js';
+
+/** Dummy credentials: these clients never send a request anywhere. */
+const CONFIG = { region: 'us-east-1', credentials: { accessKeyId: 'AKIAVPCFLAB000000000', secretAccessKey: 'lab-not-a-secret' } } as const;
+
+const METADATA = { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 };
+
+/** What a function answers to an Invoke: its JSON payload, and `Unhandled` when it threw. */
+export interface InvokeAnswer {
+  readonly payload: string;
+  readonly functionError?: string;
+}
+
+function unsupported(service: string, operation: string): Error {
+  return new Error(`the lab serves no ${service} ${operation}`);
+}
+
+/** A LambdaClient whose synchronous Invoke calls `invoke` with the payload text. */
+export function localLambda(invoke: (functionName: string, payload: string) => Promise<InvokeAnswer>): LambdaClient {
+  const client = new LambdaClient(CONFIG);
+  serveFrom(client, async (operation, input) => {
+    if (operation !== 'InvokeCommand' || input['InvocationType'] !== 'RequestResponse') throw unsupported('Lambda', operation);
+    const raw = input['Payload'];
+    const payload = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw ?? '');
+    const answer = await invoke(String(input['FunctionName']), payload);
+    return {
+      StatusCode: 200,
+      ExecutedVersion: '$LATEST',
+      Payload: new TextEncoder().encode(answer.payload),
+      ...(answer.functionError === undefined ? {} : { FunctionError: answer.functionError }),
+      $metadata: METADATA,
+    };
+  });
+  return client;
+}

@@ -1,0 +1,121 @@
+/**
+ * The controller, wired as the deployed functions wire themselves: functions/probe.ts and
+ * functions/on-event.ts, over createRuntime, with only the AWS edge replaced (EC2, SSM and Auto
+ * Scaling from the simulated world, DynamoDB on dynalite, the sensor Invoke to the lab's sensor,
+ * the metrics' EMF lines recorded instead of logged). Everything that changes when the probe function's wiring changes is here.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { createHandler as createOnEventHandler } from '../functions/on-event.js';
+import { createHandler as createProbeHandler } from '../functions/probe.js';
+import { createLifecyclePort } from '../shared/aws/autoscaling.js';
+import type { Log } from '../shared/core/engine.js';
+import type { Clock } from '../shared/core/ports.js';
+import type { EventResult } from '../shared/events/handle.js';
+import type { RunSummary } from '../shared/probe/loop.js';
+import { type ProbeMemory, newMemory } from '../shared/probe/memory.js';
+import type { NodeState } from '../shared/probe/verdicts.js';
+import { createProbeRuntime } from '../shared/probe/wiring.js';
+import { createRuntime } from '../shared/runtime.js';
+import type { VpcWorld } from '../sim/world.js';
+import { localLambda } from './clients.js';
+import type { SensorProcess } from './sensor.js';
+
+export const SENSOR_FUNCTION = 'vpc-failover-lab-sensor';
+/** serverless.yml: the probe and on-event functions' timeout, and the probe's schedule. */
+export const FUNCTION_TIMEOUT_MS = 60_000;
+export const SCHEDULE_MS = 60_000;
+
+export interface ControllerDeps {
+  readonly world: VpcWorld;
+  readonly dynamodb: DynamoDBClient;
+  readonly tableName: string;
+  readonly sensor: SensorProcess;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** `address:port` endpoints the NATs must reach (the lab's echo server, never a public address). */
+  readonly egress: readonly string[];
+  /** Told of every change of a node's probe state (verdict, failure streak, peers' opinion). */
+  readonly onNodeState?: (instanceId: string, before: NodeState | undefined, after: NodeState) => void;
+  /** Each EMF line the functions write (what CloudWatch would extract metrics from). */
+  readonly onMetrics?: (line: string) => void;
+}
+
+export interface Controller {
+  /** One scheduled run of the probe function (57 s, or until the clock ends). */
+  probeRun(): Promise<RunSummary>;
+  /** One EventBridge delivery to the on-event function. */
+  deliver(event: unknown): Promise<EventResult>;
+}
+
+/** A Lambda context whose remaining time runs on `clock`. */
+export function lambdaContext(name: string, requestId: string, clock: Clock, timeoutMs = FUNCTION_TIMEOUT_MS): Context {
+  const deadline = clock.now() + timeoutMs;
+  return {
+    awsRequestId: requestId,
+    functionName: `vpc-failover-lab-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:vpc-failover-lab-${name}`,
+    memoryLimitInMB: '256',
+    logGroupName: `/aws/lambda/vpc-failover-lab-${name}`,
+    logStreamName: 'lab',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => deadline - clock.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * The warm probe function's memory, reporting each node's state changes: the lab reads detection
+ * from it (when a node's failures began, when it was judged down) without touching the loop.
+ */
+export function watchedMemory(onChange: (id: string, before: NodeState | undefined, after: NodeState) => void): ProbeMemory {
+  class Watched extends Map<string, NodeState> {
+    override set(id: string, state: NodeState): this {
+      const before = this.get(id);
+      super.set(id, state);
+      if (before !== state) onChange(id, before, state);
+      return this;
+    }
+  }
+  return { ...newMemory(), states: new Watched() };
+}
+
+export function wireController(deps: ControllerDeps): Controller {
+  const { world, clock, log } = deps;
+  const { ec2, ssm, autoscaling } = world.clients();
+  const core = { ec2, ssm, dynamodb: deps.dynamodb };
+  // serverless.yml gives every function the table and the VPCs it may act in; the probe also gets
+  // its sensor and egress endpoints.
+  const common = { VPCF_TABLE_NAME: deps.tableName, VPCF_VPC_IDS: [...world.vpcs.keys()].join(',') };
+  const probeEnv = { ...common, VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION, VPCF_EGRESS_ENDPOINTS: deps.egress.join(',') };
+  const lambda = localLambda((_name, payload) => deps.sensor.invoke(payload));
+  const writeMetrics = deps.onMetrics ?? (() => undefined);
+  const probeRuntime = createProbeRuntime({ env: probeEnv, clients: { ...core, lambda }, clock, log, writeMetrics });
+  const memory = watchedMemory(deps.onNodeState ?? (() => undefined));
+  const probe = createProbeHandler(() => probeRuntime, memory);
+  const onEventRuntime = { ...createRuntime({ env: common, clients: core, clock, log, writeMetrics }), lifecycle: createLifecyclePort(autoscaling) };
+  const onEvent = createOnEventHandler(() => onEventRuntime);
+  let runs = 0;
+  let events = 0;
+  return {
+    probeRun: () => probe({}, lambdaContext('probe', `probe-${(runs += 1)}`, clock)) as Promise<RunSummary>,
+    deliver: (event) => onEvent(event, lambdaContext('onEvent', `event-${(events += 1)}`, clock)),
+  };
+}
+
+/**
+ * Runs the probe function as its `rate(1 minute)` schedule does: a run at the start of every
+ * minute, until the clock ends. The runs share the warm environment's memory.
+ */
+export async function probeSchedule(controller: Controller, clock: Clock & { readonly ended: boolean }, onRun?: (summary: RunSummary) => void): Promise<void> {
+  while (!clock.ended) {
+    const startedAt = clock.now();
+    // Not `onRun?.(await …)`: an optional call skips evaluating its arguments when onRun is absent.
+    const summary = await controller.probeRun();
+    onRun?.(summary);
+    await clock.sleep(startedAt + SCHEDULE_MS - clock.now());
+  }
+}

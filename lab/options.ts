@@ -1,0 +1,99 @@
+/**
+ * The command line of `npm run lab`: parsed into what to run, or help, or one error line naming the
+ * bad option. Pure, so every form is a unit test.
+ */
+
+/** What the command line asks for. */
+export type LabRequest =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'error'; readonly message: string }
+  | {
+      readonly kind: 'run';
+      /** Scenario names, in order. */
+      readonly scenarios: readonly string[];
+      readonly trials: number;
+      readonly json: boolean;
+      /** Also print the controller's own log lines (info and up) to stderr. */
+      readonly verbose: boolean;
+      /** Seeds the fault timing; undefined: a fresh seed per run. */
+      readonly seed: number | undefined;
+    };
+
+export interface ScenarioCatalog {
+  /** Every scenario, in the order `--help` lists them. */
+  readonly names: readonly string[];
+  /** What runs without `--scenario`. */
+  readonly defaults: readonly string[];
+}
+
+export const MAX_TRIALS = 1_000;
+
+const VALUED = new Set(['--scenario', '--trials', '--seed']);
+const FLAGS = new Set(['--json', '--verbose', '--help', '-h']);
+
+function wholeNumber(option: string, raw: string, min: number, max: number): number | string {
+  if (!/^\d+$/.test(raw)) return `${option} must be a whole number, not '${raw}'`;
+  const value = Number(raw);
+  if (value < min || value > max) return `${option} must be from ${min} to ${max}, not ${raw}`;
+  return value;
+}
+
+/** Parses the arguments after `npm run lab --`. */
+export function parseLabArgs(argv: readonly string[], catalog: ScenarioCatalog): LabRequest {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    if (FLAGS.has(name)) {
+      if (name !== arg) return { kind: 'error', message: `${name} takes no value` };
+      flags.add(name === '-h' ? '--help' : name);
+      continue;
+    }
+    if (!VALUED.has(name)) {
+      const known = [...VALUED, ...FLAGS].filter((o) => o.startsWith('--')).join(', ');
+      return { kind: 'error', message: arg.startsWith('-') ? `unknown option '${name}' (options: ${known})` : `unexpected argument '${arg}' (options: ${known})` };
+    }
+    const value = name !== arg ? arg.slice(eq + 1) : argv[(i += 1)];
+    if (value === undefined || value === '' || (name === arg && value.startsWith('--'))) return { kind: 'error', message: `${name} needs a value` };
+    if (values.has(name)) return { kind: 'error', message: `${name} given twice` };
+    values.set(name, value);
+  }
+  if (flags.has('--help')) return { kind: 'help' };
+
+  const scenario = values.get('--scenario');
+  if (scenario !== undefined && !catalog.names.includes(scenario)) {
+    return { kind: 'error', message: `unknown scenario '${scenario}' (scenarios: ${catalog.names.join(', ')})` };
+  }
+  const trials = values.has('--trials') ? wholeNumber('--trials', values.get('--trials') ?? '', 1, MAX_TRIALS) : 1;
+  if (typeof trials === 'string') return { kind: 'error', message: trials };
+  const seed = values.has('--seed') ? wholeNumber('--seed', values.get('--seed') ?? '', 0, 2 ** 32 - 1) : undefined;
+  if (typeof seed === 'string') return { kind: 'error', message: seed };
+  return { kind: 'run', scenarios: scenario === undefined ? [...catalog.defaults] : [scenario], trials, json: flags.has('--json'), verbose: flags.has('--verbose'), seed };
+}
+
+/** `--help`: usage, options and the scenarios with what each shows. */
+export function helpText(scenarios: readonly { readonly name: string; readonly summary: string; readonly inDefault: boolean }[]): string {
+  const width = Math.max(...scenarios.map((s) => s.name.length));
+  return [
+    'Usage: npm run lab [-- options]',
+    '',
+    'Fails a VIP and a NAT over with the real controller on this machine: network namespaces stand in',
+    'for the VPC, an in-memory EC2/SSM stands in for the AWS APIs, and clients measure the outage with',
+    'real packets. Needs Linux and root; leaves nothing behind.',
+    '',
+    'Options:',
+    '  --scenario NAME  run one scenario (default: every scenario marked *)',
+    '  --trials N       run each scenario N times (default 1)',
+    '  --json           print one JSON document on stdout (progress stays on stderr)',
+    '  --seed N         seed for the moment each fault is injected (default: random)',
+    "  --verbose        also print the controller's log to stderr",
+    '  --help           this text',
+    '',
+    'Scenarios:',
+    ...scenarios.map((s) => `  ${s.inDefault ? '*' : ' '} ${s.name.padEnd(width)}  ${s.summary}`),
+    '',
+    'Exit status: 0 every outcome as expected, 1 an outcome was wrong, 2 bad usage, 3 this machine cannot run the lab.',
+  ].join('\n');
+}

@@ -1,0 +1,108 @@
+/**
+ * The lab's VPC in the simulated EC2: the project's HA fixtures (sim/fixtures.ts) with the tags a
+ * real deployment carries, plus what the lab adds around them: clients (untagged instances, so the
+ * controller ignores them), the in-VPC sensor's ENI, and the internet the NATs reach. Each fixture
+ * builds its own VPC; with both, they are peered so that the one sensor reaches every member.
+ */
+import { type EniInfo, type InstanceInfo, type NatPair, type VipPair, type VpcWorld, buildNatPair, buildVipPair } from '../sim/world.js';
+
+export type LabGroup = 'vip' | 'nat';
+
+/** A namespace of the lab: an instance, or an ENI that belongs to no instance (the sensor's). */
+export interface Host {
+  /** Short name: the namespace's suffix and what its service answers. */
+  readonly name: string;
+  readonly instanceId?: string;
+  readonly enis: readonly EniInfo[];
+  /** Forwards for others (a NAT: ip_forward on, masquerade). */
+  readonly nat: boolean;
+  /** Runs the member service on the service port. */
+  readonly member: boolean;
+}
+
+export interface VipSide extends VipPair {
+  readonly client: InstanceInfo;
+}
+
+export interface NatSide extends NatPair {
+  /** One client in each private subnet (AZ a, AZ b, and the NATAZ=any subnet). */
+  readonly clients: { readonly a: InstanceInfo; readonly b: InstanceInfo; readonly c: InstanceInfo };
+}
+
+/** The internet namespace: an echo server on a few documentation addresses. */
+export interface Internet {
+  readonly echoAddresses: readonly string[];
+  readonly echoPort: number;
+  /** The router's end and the internet's end of their link (a /30). */
+  readonly routerIp: string;
+  readonly internetIp: string;
+}
+
+export interface LabTopology {
+  readonly world: VpcWorld;
+  readonly vip?: VipSide;
+  readonly nat?: NatSide;
+  readonly sensor: EniInfo;
+  readonly hosts: readonly Host[];
+  readonly internet: Internet;
+  /** The members' `failover:ports`: each member's service listens there. */
+  readonly servicePort: number;
+}
+
+export const SERVICE_PORT = 80;
+
+/** Documentation space only (RFC 5737): nothing here can reach a real network. */
+export const INTERNET: Internet = Object.freeze({
+  echoAddresses: Object.freeze(['203.0.113.10', '203.0.113.11', '203.0.113.12']),
+  echoPort: 443,
+  routerIp: '198.51.100.1',
+  internetIp: '198.51.100.2',
+});
+
+export const GROUPS = { vip: 'web', nat: 'egress' } as const;
+
+const member = (name: string, info: InstanceInfo, nat: boolean): Host => ({ name, instanceId: info.instanceId, enis: info.interfaces, nat, member: true });
+const client = (name: string, info: InstanceInfo): Host => ({ name, instanceId: info.instanceId, enis: info.interfaces, nat: false, member: false });
+
+/** Builds the groups into `world` (one VPC each), with their clients and the sensor. */
+export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[]): LabTopology {
+  const ports = String(SERVICE_PORT);
+  const hosts: Host[] = [];
+  let vip: VipSide | undefined;
+  let nat: NatSide | undefined;
+  if (groups.includes('vip')) {
+    const pair = buildVipPair({ world, group: GROUPS.vip, ports });
+    const vipClient = world.addInstance({ subnet: pair.subnetId, tags: { Name: 'web-client' } });
+    vip = { ...pair, client: vipClient };
+    hosts.push(member('web-a', pair.a, false), member('web-b', pair.b, false), client('web-client', vipClient));
+  }
+  if (groups.includes('nat')) {
+    const pair = buildNatPair({ world, group: GROUPS.nat, ports });
+    const clients = {
+      a: world.addInstance({ subnet: pair.privateSubnets.a, tags: { Name: 'client-a' } }),
+      b: world.addInstance({ subnet: pair.privateSubnets.b, tags: { Name: 'client-b' } }),
+      c: world.addInstance({ subnet: pair.privateSubnets.c, tags: { Name: 'client-c' } }),
+    };
+    nat = { ...pair, clients };
+    hosts.push(member('nat-a', pair.a, true), member('nat-b', pair.b, true), client('client-a', clients.a), client('client-b', clients.b), client('client-c', clients.c));
+  }
+  const vpcId = vip?.vpcId ?? nat?.vpcId;
+  if (vpcId === undefined) throw new Error('buildLabTopology: no group to build');
+  // Each fixture has its own VPC and there is one sensor: peer them, as a deployment would.
+  if (vip && nat) peer(world, vip.vpcId, nat.vpcId);
+  // The sensor is a Lambda in the VPC: an ENI of its own, attached to no instance.
+  const sensorSubnet = world.addSubnet({ vpc: vpcId, az: `${world.options.region}a`, tags: { Name: 'sensor' } });
+  const sensor = world.addNetworkInterface({ subnet: sensorSubnet, tags: { Name: 'vpc-failover-sensor' } });
+  hosts.push({ name: 'sensor', enis: [sensor], nat: false, member: false });
+  return { world, ...(vip ? { vip } : {}), ...(nat ? { nat } : {}), sensor, hosts, internet: INTERNET, servicePort: SERVICE_PORT };
+}
+
+/** A VPC peering connection: each VPC's tables route the other's CIDR through it. */
+function peer(world: VpcWorld, a: string, b: string): void {
+  const pcx = world.nextId('pcx');
+  const cidr = (vpc: string) => world.vpcs.get(vpc)?.cidr ?? '';
+  for (const table of world.routeTables.values()) {
+    if (table.vpcId === a) world.addRoute(table.id, cidr(b), { gatewayId: pcx });
+    if (table.vpcId === b) world.addRoute(table.id, cidr(a), { gatewayId: pcx });
+  }
+}
