@@ -15,7 +15,7 @@ import { helpText, parseLabArgs } from './options.js';
 import { jsonDocument, textReport } from './report.js';
 import { type ScenarioReport, runScenario } from './run.js';
 import { SCENARIOS, SCENARIO_NAMES, SHUTDOWN_DELAY_MS, scenario } from './scenarios.js';
-import { ASSIGN_DELAY_MS, EVENT_DELAY_MS, REQUEST_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './trial.js';
+import { ASSIGN_DELAY_MS, EVENT_DELAY_MS, REBOOT_MS, REQUEST_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './trial.js';
 
 /** What the lab runs inside its namespaces (lab/host.ts knows each one's package). */
 export const LAB_TOOLS = ['ip', 'ping', 'nc', 'nft', 'timeout', 'setpriv', 'sysctl', 'dash'] as const;
@@ -98,10 +98,11 @@ async function main(argv: readonly string[]): Promise<number> {
     seed,
     wallTimeMs,
     settings: {
-      probe: 'production defaults (VPCF_* unset but the table, the sensor and the egress endpoints)',
+      probe: 'production defaults (VPCF_* unset but the table, the VPC IDs, the sensor and the egress endpoints)',
       assignDelayMs: ASSIGN_DELAY_MS,
       eventDelayMs: EVENT_DELAY_MS,
       shutdownDelayMs: SHUTDOWN_DELAY_MS,
+      rebootMs: REBOOT_MS,
       requestIntervalMs: REQUEST_INTERVAL_MS,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
     },

@@ -31,6 +31,8 @@ export type FabricEvent =
   /** A route table's route now goes there. */
   | { readonly kind: 'route'; readonly at: number; readonly routeTableId: string; readonly destination: string; readonly via: string }
   | { readonly kind: 'link'; readonly at: number; readonly instanceId: string; readonly up: boolean }
+  /** The instance's OS went away for a reboot (`down`), or is back up (`up`). */
+  | { readonly kind: 'reboot'; readonly at: number; readonly instanceId: string; readonly phase: 'down' | 'up' }
   /** The fabric could not follow a change: the lab no longer mirrors EC2. */
   | { readonly kind: 'error'; readonly at: number; readonly message: string };
 
@@ -229,14 +231,42 @@ export class Fabric {
 
   /** Router commands run in order, one batch at a time, so a later change never lands first. */
   private enqueue(lines: readonly string[], after: () => void): void {
+    this.later(async () => {
+      await this.namespaces.ipBatch(ROUTER, lines);
+      after();
+    });
+  }
+
+  /** Runs `task` after every change already queued; a failure is reported, never thrown. */
+  private later(task: () => Promise<void>): void {
     this.queue = this.queue.then(async () => {
       if (this.closed) return;
       try {
-        await this.namespaces.ipBatch(ROUTER, lines);
-        after();
+        await task();
       } catch (error) {
         this.emit({ kind: 'error', at: this.now(), message: error instanceof Error ? error.message : String(error) });
       }
+    });
+  }
+
+  /**
+   * A reboot as the instance sees it: its NICs go away with the OS; it comes back with only the
+   * primary addresses (DHCP), so whatever was added by hand, a VIP included, is gone.
+   */
+  private reboot(instanceId: string, phase: 'down' | 'up'): void {
+    const host = this.hostOf(instanceId);
+    if (!host) return;
+    this.later(async () => {
+      if (phase === 'down') {
+        await this.setLinks(instanceId, false);
+      } else {
+        const wires = this.wires.filter((w) => w.host === host);
+        await this.namespaces.ipBatch(host.name, [
+          ...wires.flatMap((w) => [`addr flush dev ${w.device}`, `addr add ${w.port.ip}/${w.prefix} dev ${w.device}`]),
+        ]);
+        await this.setLinks(instanceId, true);
+      }
+      this.emit({ kind: 'reboot', at: this.now(), instanceId, phase });
     });
   }
 
@@ -272,6 +302,9 @@ export class Fabric {
         this.enqueue([line], () => this.emit({ kind: 'route', at: this.now(), routeTableId: change.routeTableId, destination: change.destination, via }));
         return;
       }
+      case 'reboot':
+        this.reboot(change.instanceId, change.phase);
+        return;
       case 'instance-state': {
         // Routes to the instance's ENIs turn blackhole (or active again) with its state.
         const lines = [...this.tables].flatMap(([rtbId, table]) => world.routeTable(rtbId).routes.map((r) => tableRoute(table, r.destination, hopOf(world, r, this.ports), this.uplink)));

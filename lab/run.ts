@@ -90,7 +90,7 @@ function phases(t: Trial, faultAt: number, subject: string | undefined, switchAt
 
 /** One trial, from an empty machine back to an empty machine. */
 export async function runTrial(spec: Scenario, mode: Mode, index: number, env: TrialEnv, register: CleanupRegistry): Promise<TrialRecord> {
-  const t = new Trial(mode, spec.groups, env);
+  const t = new Trial(mode, spec.groups, env, spec.memberTags);
   const unregister = register(() => t.close());
   let check = { ok: false, outcome: 'not run' };
   try {

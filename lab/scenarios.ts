@@ -7,7 +7,7 @@ import { GROUPS, type LabGroup } from './topology.js';
 import { LABELS, type Trial } from './trial.js';
 import { LabError } from './errors.js';
 
-export const SCENARIO_NAMES = ['vip-silent', 'vip-planned', 'vip-os-missing', 'nat-silent', 'nat-dead', 'failback', 'all-down', 'flaky'] as const;
+export const SCENARIO_NAMES = ['vip-silent', 'vip-planned', 'vip-os-missing', 'vip-remediate', 'nat-silent', 'nat-dead', 'failback', 'all-down', 'flaky'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** Whether the outcome is the expected one, and what happened in one line. */
@@ -33,6 +33,8 @@ export interface Scenario {
   readonly summary: string;
   readonly inDefault: boolean;
   readonly groups: readonly LabGroup[];
+  /** Tags on every member of the scenario's groups, beyond the fixtures' (`failover:remediate`, say). */
+  readonly memberTags?: Readonly<Record<string, string>>;
   /** Also run the classic vip_monitor.sh on the same fault, as its own trials. */
   readonly baseline: boolean;
   /** The fault lands uniformly within this window after the warm-up (its phase against rounds and sweeps matters). */
@@ -87,7 +89,7 @@ function routesOf(t: Trial): { a?: string; any?: string; b?: string } {
   return { a: via(nat.routeTables.a), any: via(nat.routeTables.any), b: via(nat.routeTables.b) };
 }
 
-function vipMoved(name: 'vip-silent' | 'vip-planned'): Pick<Scenario, 'settled' | 'figures'> {
+function vipMoved(name: 'vip-silent' | 'vip-planned' | 'vip-remediate'): Pick<Scenario, 'settled' | 'figures'> {
   return {
     settled: (t) => t.answeredBy(LABELS.vip, 'web-b', STEADY, faultAt(t)) && (name !== 'vip-planned' || t.marks.has('event:stopped')),
     figures: (t) => {
@@ -212,6 +214,45 @@ export const SCENARIOS: readonly Scenario[] = [
       const fix = t.scriptRuns.find((r) => r.kind === 'activate-ip' && r.instanceId === a.instanceId && r.startedAt >= at && r.exitCode === 0);
       return { faultAt: at, detectedAt: fix?.startedAt, switchAt: fix?.endedAt, subject: a.instanceId };
     },
+  },
+  {
+    name: 'vip-remediate',
+    summary: 'the VIP holder hangs in a group tagged failover:remediate=reboot: the VIP moves, then the hung node is rebooted and comes back without it',
+    inDefault: true,
+    groups: ['vip'],
+    memberTags: { 'failover:remediate': 'reboot' },
+    baseline: false,
+    jitterMs: 2_000,
+    limitMs: 45_000,
+    tailMs: 2_000,
+    measure: LABELS.vip,
+    describe: () => 'web-a hangs: its links go down, EC2 says nothing (members tagged failover:remediate=reboot)',
+    inject: (t) => t.hang(vipOf(t).a.instanceId),
+    settled: (t) => {
+      const back = t.marks.get('rebooted');
+      return back !== undefined && t.firstNote(vipOf(t).a.instanceId, 'healthy', back) !== undefined && t.answeredBy(LABELS.vip, 'web-b', STEADY, faultAt(t));
+    },
+    async check(t) {
+      const moved = await vipCheck(t);
+      if (!moved.ok) return moved;
+      const { a, vip } = vipOf(t);
+      const since = faultAt(t);
+      const switchAt = firstCall(t, SWITCH_VIP, since) ?? Number.POSITIVE_INFINITY;
+      const reboots = t.ec2Mutations(since).filter((c) => c.operation === 'RebootInstances');
+      const fenced = reboots.map((c) => (c.input['InstanceIds'] as string[] | undefined)?.join(',')).join(' ');
+      if (reboots.length !== 1 || fenced !== a.instanceId) return verdict(false, '', `expected one RebootInstances of web-a, got ${reboots.length} (${fenced})`);
+      const rebootAt = reboots[0]?.at ?? Number.NEGATIVE_INFINITY;
+      if (rebootAt < switchAt) return verdict(false, '', 'web-a was rebooted before the VIP moved off it');
+      const back = t.marks.get('rebooted');
+      if (back === undefined || !t.firstNote(a.instanceId, 'healthy', back)) return verdict(false, '', 'web-a did not come back healthy after the reboot');
+      const stale = (await t.osAddresses(a.instanceId)).includes(vip);
+      return verdict(
+        !stale,
+        `${moved.outcome}; web-a rebooted ${((rebootAt - switchAt) / 1000).toFixed(1)} s after the move, healthy again ${((back - rebootAt) / 1000).toFixed(1)} s later without ${vip} in its OS`,
+        `web-a came back from the reboot with ${vip} still in its OS`,
+      );
+    },
+    figures: vipMoved('vip-remediate').figures,
   },
   {
     name: 'nat-silent',

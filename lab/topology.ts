@@ -64,20 +64,21 @@ export const GROUPS = { vip: 'web', nat: 'egress' } as const;
 const member = (name: string, info: InstanceInfo, nat: boolean): Host => ({ name, instanceId: info.instanceId, enis: info.interfaces, nat, member: true });
 const client = (name: string, info: InstanceInfo): Host => ({ name, instanceId: info.instanceId, enis: info.interfaces, nat: false, member: false });
 
-/** Builds the groups into `world` (one VPC each), with their clients and the sensor. */
-export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[]): LabTopology {
+/** Builds the groups into `world` (one VPC each), with their clients and the sensor; `memberTags` go on every member. */
+export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[], memberTags: Readonly<Record<string, string>> = {}): LabTopology {
   const ports = String(SERVICE_PORT);
+  const tags = { tagsA: memberTags, tagsB: memberTags };
   const hosts: Host[] = [];
   let vip: VipSide | undefined;
   let nat: NatSide | undefined;
   if (groups.includes('vip')) {
-    const pair = buildVipPair({ world, group: GROUPS.vip, ports });
+    const pair = buildVipPair({ world, group: GROUPS.vip, ports, ...tags });
     const vipClient = world.addInstance({ subnet: pair.subnetId, tags: { Name: 'web-client' } });
     vip = { ...pair, client: vipClient };
     hosts.push(member('web-a', pair.a, false), member('web-b', pair.b, false), client('web-client', vipClient));
   }
   if (groups.includes('nat')) {
-    const pair = buildNatPair({ world, group: GROUPS.nat, ports });
+    const pair = buildNatPair({ world, group: GROUPS.nat, ports, ...tags });
     const clients = {
       a: world.addInstance({ subnet: pair.privateSubnets.a, tags: { Name: 'client-a' } }),
       b: world.addInstance({ subnet: pair.privateSubnets.b, tags: { Name: 'client-b' } }),

@@ -30,6 +30,12 @@ import { type LabGroup, type LabTopology, buildLabTopology } from './topology.js
  * simulator's default, and every VIP outage below includes it once.
  */
 export const ASSIGN_DELAY_MS = 1_000;
+/**
+ * How long a RebootInstances takes until the OS answers again. An assumption: AWS publishes no
+ * figure, and a hung OS that does not shut down cleanly is hard-rebooted only after "a few
+ * minutes" (the API reference), so a real fence of a hung node takes longer than here.
+ */
+export const REBOOT_MS = 10_000;
 /** EventBridge's delivery of a state change; AWS says "near real time" and publishes no figure. */
 export const EVENT_DELAY_MS = 500;
 /** A client request every 100 ms; one that is not answered within this counts as failed. */
@@ -90,14 +96,16 @@ export class Trial {
     readonly mode: Mode,
     groups: readonly LabGroup[],
     private readonly env: TrialEnv,
+    memberTags: Readonly<Record<string, string>> = {},
   ) {
     this.clock = labClock(env.random);
     this.world = new VpcWorld({
       pageSize: 1000,
       assignDelayMs: ASSIGN_DELAY_MS,
+      lifecycle: { rebootMs: REBOOT_MS },
       ssm: { executor: (id, script, limits) => this.executor(id, script, limits) },
     });
-    this.topology = buildLabTopology(this.world, groups);
+    this.topology = buildLabTopology(this.world, groups, memberTags);
   }
 
   private readonly executor = namespaceExecutor(
@@ -203,6 +211,10 @@ export class Trial {
           timeline.add(event.at, 'vpc', `VPC routes ${event.destination} of ${event.routeTableId} via ${this.nameOf(event.via)}`);
           this.vpcChanges.push(event.at);
         }
+        if (event.kind === 'reboot' && event.phase === 'up') {
+          timeline.add(event.at, 'os', `${this.nameOf(event.instanceId)}: back from the reboot, with its primary address only`);
+          this.mark('rebooted', event.at);
+        }
         if (event.kind === 'link') {
           timeline.add(event.at, 'vpc', `${this.nameOf(event.instanceId)}: links ${event.up ? 'up' : 'down'}`);
           if (!event.up) this.mark('links-down', event.at);
@@ -215,6 +227,7 @@ export class Trial {
       if (change.kind === 'secondary-ip') timeline.add(at, 'ec2', `EC2 assigns ${change.ip} to ${this.nameOf(this.world.enis.get(change.to ?? '')?.attachment?.instanceId)}`);
       if (change.kind === 'route') timeline.add(at, 'ec2', `EC2 ${change.routeTableId} ${change.destination} → ${change.target?.kind === 'eni' ? this.nameOf(this.world.enis.get(change.target.networkInterfaceId)?.attachment?.instanceId) : (change.target?.kind ?? 'deleted')}`);
       if (change.kind === 'instance-state') timeline.add(at, 'ec2', `EC2 ${this.nameOf(change.instanceId)} ${change.from} → ${change.to}`);
+      if (change.kind === 'reboot' && change.phase === 'down') timeline.add(at, 'ec2', `EC2 reboots ${this.nameOf(change.instanceId)}`);
       this.notify();
     });
     const { echoAddresses, echoPort } = topology.internet;

@@ -16,7 +16,12 @@ export type WorldChange =
   /** A route was created, replaced (`target` set) or deleted (`target` undefined). */
   | { readonly kind: 'route'; readonly routeTableId: string; readonly destination: string; readonly target: RouteTargetRec | undefined }
   /** The instance's state changed; routes to its ENIs may have turned active or blackhole with it. */
-  | { readonly kind: 'instance-state'; readonly instanceId: string; readonly from: InstanceState; readonly to: InstanceState };
+  | { readonly kind: 'instance-state'; readonly instanceId: string; readonly from: InstanceState; readonly to: InstanceState }
+  /**
+   * RebootInstances: the OS goes away (`down`, at the call; EC2 still says running), then comes
+   * back (`up`) with only the addresses DHCP gives it and any hang gone.
+   */
+  | { readonly kind: 'reboot'; readonly instanceId: string; readonly phase: 'down' | 'up' };
 
 /** Must not throw: it runs inside the world's own call. */
 export type WorldListener = (change: WorldChange) => void;

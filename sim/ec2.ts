@@ -785,11 +785,13 @@ export function rebootInstances(world: WorldModel, input: RebootInstancesCommand
     if (instance.state !== 'running') throw ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in a state from which it can be rebooted.`);
     const id = instance.id;
     instance.hung = true;
+    world.emitChange({ kind: 'reboot', instanceId: id, phase: 'down' });
     schedule(world, id, world.options.lifecycle.rebootMs, () => {
       const rec = world.instances.get(id);
       if (!rec || rec.state !== 'running') return;
       rec.hung = false;
       world.bootOs(rec);
+      world.emitChange({ kind: 'reboot', instanceId: id, phase: 'up' });
     });
     return 'running';
   });

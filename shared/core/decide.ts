@@ -288,8 +288,11 @@ export function decide(input: DecideInput): Plan {
     { type: 'assign-private-ip', networkInterfaceId: to.eni.networkInterfaceId, instanceId: idOf(to), ip: group.vip },
     vipOsActions(group, to, 'bring-up'),
   ];
-  // The old holder may still answer for the VIP in its OS; take it down there if it can still run commands.
-  if (old && old !== to && old.instance.state === 'running') actions.push(vipOsActions(group, old, 'take-down'));
+  // The old holder may still answer for the VIP in its OS; take it down there if it can still run
+  // commands: it runs, and was not judged down. On a node judged down (hung, unreachable) the
+  // command would only wait out its timeout and hold the run up; the OS convergence takes the
+  // address down once a sweep sees the node again, and a fence (failover:remediate) restarts it without it.
+  if (old && old !== to && old.instance.state === 'running' && health[idOf(old)]?.verdict !== 'unhealthy') actions.push(vipOsActions(group, old, 'take-down'));
   // And any other member whose OS still has it (an older split brain).
   const others = vipRepairs(group, to, os, lastMoveAt, new Set([idOf(to), ...(old ? [idOf(old)] : [])])).filter((r) => r.change === 'take-down');
   actions.push(...others.map((r) => vipOsActions(group, group.members.find((m) => idOf(m) === r.instanceId) as Member, 'take-down')));

@@ -69,8 +69,25 @@ describe('decide: vip groups', () => {
     expect(result.actions).toEqual([
       { type: 'assign-private-ip', networkInterfaceId: eniOf(B), instanceId: B, ip: VIP },
       { type: 'activate-ip', instanceId: B, macAddress: expect.stringMatching(/^02:/), ip: VIP, prefixLength: 24 },
-      { type: 'deactivate-ip', instanceId: A, macAddress: expect.stringMatching(/^02:/), ip: VIP, prefixLength: 24 },
     ]);
+  });
+
+  it('takes the VIP down in the OS of an old holder that still runs and was not judged down (a manual failover)', () => {
+    const result = plan(vipPair(), { intent: { type: 'failover' } });
+
+    expect(result.actions.map((a) => [a.type, 'instanceId' in a ? a.instanceId : ''])).toEqual([
+      ['assign-private-ip', B],
+      ['activate-ip', B],
+      ['deactivate-ip', A],
+    ]);
+    expect(result.actions[2]).toEqual({ type: 'deactivate-ip', instanceId: A, macAddress: expect.stringMatching(/^02:/), ip: VIP, prefixLength: 24 });
+  });
+
+  it('sends no command to an old holder judged down, where it would only time out (its OS converges once it is seen again)', () => {
+    const result = plan(vipPair(), { probes: { [A]: 'unhealthy' } });
+
+    expect(result.moves).toEqual([expect.objectContaining({ from: A, to: B })]);
+    expect(result.actions.map((a) => a.type)).toEqual(['assign-private-ip', 'activate-ip']);
   });
 
   it('does not try to take the VIP down on a holder that is no longer running', () => {

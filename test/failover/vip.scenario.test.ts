@@ -44,7 +44,7 @@ describe('failover function: vip group', () => {
     expect(entry).toMatchObject({ group, trigger: 'manual', outcome: 'applied', from: a.instanceId, to: b.instanceId });
   });
 
-  it('does not keep the operator waiting on a hung old holder: the switch is done and its deactivation is reported failed', async () => {
+  it('sends no command to a hung old holder: the switch is complete at once, and its OS is left to the convergence', async () => {
     const { pair, clock, h } = await setup();
     const { world, a, b, vip, group } = pair;
     world.impair(a.instanceId);
@@ -55,13 +55,13 @@ describe('failover function: vip group', () => {
 
     expect(world.vipHolder(vip)).toBe(b.instanceId);
     expect(world.osIps(b.instanceId)).toContain(vip);
-    expect(result.outcome).toBe('partial');
-    expect(result.actions.find((r) => r.summary.startsWith('take'))).toMatchObject({ status: 'failed', error: expect.stringContaining('timed-out') });
-    // Host commands are capped at 8 s; without the cap the run would wait out the lease (27 s).
-    expect(clock.now() - started).toBeLessThan(15_000);
+    expect(result.outcome).toBe('changed');
+    expect(result.actions.map((r) => r.summary)).not.toContainEqual(expect.stringMatching(/^take/));
+    // A command to the hung node would wait out its 8 s cap before the run could end.
+    expect(clock.now() - started).toBeLessThan(8_000);
   });
 
-  it('moves the VIP away from an impaired holder and takes it down in the old holder OS', async () => {
+  it('moves the VIP away from an impaired holder without a command to it (judged down, it would only time out)', async () => {
     const { pair, h } = await setup();
     const { world, a, b, vip, group } = pair;
     world.impair(a.instanceId);
@@ -72,7 +72,7 @@ describe('failover function: vip group', () => {
     expect(result.reason).toContain('status checks failing');
     expect(world.vipHolder(vip)).toBe(b.instanceId);
     expect(world.osIps(b.instanceId)).toContain(vip);
-    expect(world.osIps(a.instanceId)).not.toContain(vip);
+    expect(world.osIps(a.instanceId)).toContain(vip);
   });
 
   it('moves a healthy holder on request when the standby is healthy (planned maintenance)', async () => {

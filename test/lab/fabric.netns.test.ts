@@ -4,7 +4,7 @@
  * names, an instance answers for an address only if its OS has it up, a stopped instance's links
  * go down. Real packets, in network namespaces.
  */
-import { AssignPrivateIpAddressesCommand, ReplaceRouteCommand } from '@aws-sdk/client-ec2';
+import { AssignPrivateIpAddressesCommand, RebootInstancesCommand, ReplaceRouteCommand } from '@aws-sdk/client-ec2';
 import { afterAll, expect, it } from 'vitest';
 import { masqueradeRuleset } from '../../lab/fabric.js';
 import { eventBridge } from '../../lab/events.js';
@@ -126,5 +126,32 @@ describeNetns('lab fabric: stopping an instance', () => {
     expect(built.world.instance(a.instanceId).state).toBe('stopped');
     expect(reachableBefore).toBe('web-a');
     expect(reachableAfter).toBeUndefined();
+  });
+});
+
+describeNetns('lab fabric: rebooting an instance', () => {
+  let built: FabricLab;
+  const lab = useLab(async (namespaces) => {
+    built = await buildFabric(namespaces, ['vip'], { lifecycle: { rebootMs: 300 } });
+  });
+  afterAll(() => built?.fabric.close());
+
+  it('takes the links down at the call and brings the node back without the addresses its OS was given by hand', async () => {
+    const { a, vip } = built.topology.vip ?? (() => { throw new Error('no vip group'); })();
+    const addresses = async () => (await lab().mustExec('web-a', ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).match(/inet [0-9.]+/g)?.map((m) => m.slice(5));
+    const before = await addresses();
+
+    await built.world.clients().ec2.send(new RebootInstancesCommand({ InstanceIds: [a.instanceId] }));
+    await eventually(() => built.events.find((e) => e.kind === 'reboot' && e.phase === 'down'));
+    const during = await ask(lab(), 'web-client', a.privateIp, 80);
+    await systemClock.sleep(300);
+    built.world.settle();
+    await eventually(() => built.events.find((e) => e.kind === 'reboot' && e.phase === 'up'));
+    const after = await ask(lab(), 'web-client', a.privateIp, 80);
+
+    expect(before).toEqual([a.privateIp, vip]);
+    expect(during).toBeUndefined();
+    expect(await addresses()).toEqual([a.privateIp]);
+    expect(after).toBe('web-a');
   });
 });

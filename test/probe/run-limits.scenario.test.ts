@@ -39,6 +39,27 @@ describe('the OS side of a VIP, seen by the sweep', () => {
   });
 });
 
+describe('the OS side of an old holder that was judged down', () => {
+  it('sends it no command while it hangs, and takes the VIP down there once a sweep sees it again', async () => {
+    const h = probeHarness();
+    const { a, b, vip } = vipOf(h);
+    const takeDowns = () => h.world.calls.filter((c) => c.operation === 'SendCommand' && (c.input['InstanceIds'] as string[]).includes(a.instanceId) && String((c.input['Parameters'] as { commands: string[] }).commands).includes('ip addr del'));
+    await h.run(6_000);
+    h.world.hang(a.instanceId);
+
+    await h.run(20_000);
+    const whileHung = takeDowns().length;
+    h.world.unhang(a.instanceId);
+    await h.run(30_000);
+
+    expect(h.world.vipHolder(vip)).toBe(b.instanceId);
+    expect(whileHung).toBe(0);
+    expect(takeDowns()).toHaveLength(1);
+    expect(h.world.osIps(a.instanceId)).not.toContain(vip);
+    expect(h.store.entries.map((e) => [e.kind, e.outcome])).toEqual([['move', 'applied'], ['repair', 'applied']]);
+  });
+});
+
 describe('a probe run across a cold start', () => {
   it('keeps counting failed rounds after the execution environment is replaced', async () => {
     const h = probeHarness({ persist: true });

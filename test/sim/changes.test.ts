@@ -1,5 +1,5 @@
 /** The world's change feed: what a mirror of the VPC (the lab's data plane) is told, and when. */
-import { AssignPrivateIpAddressesCommand, CreateRouteCommand, DeleteRouteCommand, ReplaceRouteCommand } from '@aws-sdk/client-ec2';
+import { AssignPrivateIpAddressesCommand, CreateRouteCommand, DeleteRouteCommand, RebootInstancesCommand, ReplaceRouteCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../sim/clock.js';
 import { type WorldChange, buildNatPair, buildVipPair } from '../../sim/world.js';
@@ -54,6 +54,25 @@ describe('world changes', () => {
     world.terminate(a.instanceId);
 
     expect(seen).toEqual(['running>stopping os=2', 'stopping>stopped os=0', 'stopped>running os=1', 'running>terminated os=0']);
+  });
+
+  it('reports a reboot as the OS going away at the call and coming back, without its hand-added addresses, after rebootMs', async () => {
+    const clock = manualClock();
+    const { world, a, vip } = buildVipPair({ worldOptions: { clock, lifecycle: { rebootMs: 10_000 } } });
+    const seen: string[] = [];
+    world.onChange((change) => {
+      if (change.kind === 'reboot') seen.push(`${change.phase} os=${world.osIps(a.instanceId).join(',')}`);
+    });
+
+    await world.clients().ec2.send(new RebootInstancesCommand({ InstanceIds: [a.instanceId] }));
+    clock.advance(9_999);
+    world.settle();
+    const before = [...seen];
+    clock.advance(1);
+    world.settle();
+
+    expect(before).toEqual([`down os=${a.privateIp},${vip}`]);
+    expect(seen).toEqual([`down os=${a.privateIp},${vip}`, `up os=${a.privateIp}`]);
   });
 
   it('stops telling a listener that unsubscribed', () => {
