@@ -16,6 +16,6 @@ export default function setup(project: TestProject): void {
   const check = checkHost();
   project.provide('netns', check);
   if (!check.ok && process.env['VPCF_REQUIRE_NETNS'] !== '1') {
-    console.log(`namespace suites (test/netns) skipped: ${check.reason}`);
+    console.log(`namespace suites (test/netns, test/lab) skipped: ${check.reason}`);
   }
 }
