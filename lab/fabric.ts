@@ -14,8 +14,7 @@
  * tables (routes to a stopped instance turn blackhole).
  */
 import type { WorldChange } from '../sim/world.js';
-import { ipv4ToInt, isIpv4, isMac, parseCidr } from '../shared/core/validate.js';
-import { intToIp } from '../sim/core.js';
+import { isIpv4, isMac, parseCidr, subnetRouterIp } from '../shared/core/validate.js';
 import { LabError } from './errors.js';
 import type { NamespaceSet } from './netns.js';
 import { type Port, type Uplink, hopOf, hostRoute, noHost, portRule, renderRouter, tableOfSubnet, tableRoute, tableRouteDeleted } from './router.js';
@@ -38,10 +37,9 @@ export type FabricEvent =
 
 /** The first usable address of a subnet, which the VPC router answers on (x.x.x.1). */
 export function routerAddress(cidr: string): string {
-  const parsed = parseCidr(cidr);
-  if (!parsed) throw new LabError(`bad subnet CIDR '${cidr}'`);
-  const size = 2 ** (32 - parsed.prefixLength);
-  return intToIp(Math.floor(ipv4ToInt(parsed.base) / size) * size + 1);
+  const ip = subnetRouterIp(cidr);
+  if (ip === undefined) throw new LabError(`bad subnet CIDR '${cidr}'`);
+  return ip;
 }
 
 /** The router's MAC on port k: locally administered, never an ENI's (those start 02:00). */

@@ -6,7 +6,7 @@ import type { Group, Member, VipGroup } from './groups.js';
 import type { Assessment, HealthMap } from './health.js';
 import { type Slot, groupHolder, slotsOf } from './holders.js';
 import type { Action, GroupKind, OsReport, SourceRouting, SwitchTarget } from './model.js';
-import { intToIp, ipv4ToInt, parseCidr } from './validate.js';
+import { parseCidr, subnetRouterIp } from './validate.js';
 
 /** Why the core was asked to look at a group. */
 export type Intent =
@@ -174,21 +174,13 @@ function summarize(group: Group, choices: readonly { slot: Slot; choice: Choice 
   return { group: group.name, kind: group.kind, outcome, reason, moves, repairs, actions: changes ? actions : [] };
 }
 
-/** The subnet's router, which a VPC always puts at the first host address. */
-function subnetRouter(cidr: string): string {
-  const parsed = parseCidr(cidr);
-  if (!parsed) return '';
-  const size = 2 ** (32 - parsed.prefixLength);
-  return intToIp(Math.floor(ipv4ToInt(parsed.base) / size) * size + 1);
-}
-
 /** What the OS side of a VIP group needs: bring the address up on its holder, take it down everywhere else. */
 function vipOsActions(group: VipGroup, member: Member, change: 'bring-up' | 'take-down'): Action {
   const prefixLength = parseCidr(group.subnet.cidrBlock)?.prefixLength ?? 32;
   const eni = member.eni;
   const sourceRouting: SourceRouting | undefined =
     eni.deviceIndex > 0
-      ? { table: 10_000 + 100 * (eni.networkCardIndex ?? 0) + eni.deviceIndex, gateway: subnetRouter(group.subnet.cidrBlock), subnetCidr: group.subnet.cidrBlock }
+      ? { table: 10_000 + 100 * (eni.networkCardIndex ?? 0) + eni.deviceIndex, gateway: subnetRouterIp(group.subnet.cidrBlock) ?? '', subnetCidr: group.subnet.cidrBlock }
       : undefined;
   return {
     type: change === 'bring-up' ? 'activate-ip' : 'deactivate-ip',

@@ -36,3 +36,11 @@ export function cidrContains(cidr: string, ip: string): boolean {
   const size = 2 ** (32 - parsed.prefixLength);
   return Math.floor(ipv4ToInt(ip) / size) === Math.floor(ipv4ToInt(parsed.base) / size);
 }
+
+/** The subnet's router, which a VPC always puts at its first host address (x.x.x.1 of a /24); undefined for a bad CIDR. */
+export function subnetRouterIp(cidr: string): string | undefined {
+  const parsed = parseCidr(cidr);
+  if (!parsed) return undefined;
+  const size = 2 ** (32 - parsed.prefixLength);
+  return intToIp(Math.floor(ipv4ToInt(parsed.base) / size) * size + 1);
+}
