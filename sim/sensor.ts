@@ -1,10 +1,12 @@
 /**
  * A sensor that answers from the VpcWorld: a port answers iff the instance is reachable (running,
  * not hung), the probe is not lost, and the sensor is not blind. Failed connects take the full
- * timeout, as a dropped SYN does.
+ * timeout, as a dropped SYN does. Each target is checked as the sensor function checks it: one past
+ * the schema is refused by name and the others are probed.
  */
 import type { Clock } from '../shared/core/ports.js';
 import type { SensorPort, SensorRequest, SensorResponse } from '../shared/probe/ports.js';
+import { checkSensorTargets } from '../shared/probe/sensor-schema.js';
 import type { VpcWorld } from './world.js';
 
 export interface WorldSensor extends SensorPort {
@@ -38,7 +40,8 @@ export function worldSensor(world: VpcWorld, clock: Clock, options: WorldSensorO
       sensor.signals.push(call.signal);
       if (sensor.down) throw new Error('unexpected: tests make the sensor fail through FailoverError only');
       const overhead = latency();
-      const results = request.targets.flatMap((t) =>
+      const { valid, refused } = checkSensorTargets(request.targets);
+      const results = valid.flatMap((t) =>
         t.ports.map((port) => {
           const lost = (options.lossRate ?? 0) > 0 && random() < (options.lossRate ?? 0);
           const ok = world.isReachable(t.id) && !lost && !sensor.blind;
@@ -46,7 +49,7 @@ export function worldSensor(world: VpcWorld, clock: Clock, options: WorldSensorO
         }),
       );
       await clock.sleep(results.some((r) => r.result === 'fail') ? overhead + request.timeoutMs : overhead);
-      return { results };
+      return { results, ...(refused.length > 0 ? { refused } : {}) };
     },
   };
   return sensor;

@@ -10,56 +10,27 @@
  *   own confirmation if the sensor suspects a node, calls the core, and sends the next sweep
  *   without waiting for it.
  *
- * Any failure to see (sensor, SSM, metrics, observe) is logged and means "unknown". The rise/fall
+ * Any failure to see (sensor, SSM, metrics, observe, the core), thrown or rejected, is logged and
+ * means "unknown" for what it was about: one group's bad tags or one failing call never ends a run
+ * or blinds the other groups (see contain.ts). The rise/fall
  * state outlives the run: in memory while the execution environment stays warm, and in the state
  * table (`state`) across a cold start.
  */
 import type { FailoverEngine, GroupResult, Log } from '../core/engine.js';
 import type { Verdict, WorldSnapshot } from '../core/model.js';
 import type { Clock, HostPort } from '../core/ports.js';
+import { attempt, guarded } from './contain.js';
 import { type ProbeMemory, type ProbeStatePort, newMemory, restore, toStored } from './memory.js';
-import { PeerProbes, type PeerProbeSettings, seen } from './peer-probes.js';
+import { PeerProbes } from './peer-probes.js';
+import { type GroupSummary, type Move, type ProbeSettings, type RoundReport, type RunOptions, type RunSummary, STATE_MAX_AGE_MS } from './run-types.js';
 import type { ProbeNode } from './peers.js';
 import type { MetricDatum, MetricsPort, SensorPort } from './ports.js';
-import type { TcpResult } from './tcp.js';
-import { type Observation, combinePorts, initialState, step, verdictsOf } from './verdicts.js';
+import { SensorRound, failureOf, sensorObservation } from './sensor-round.js';
+import { initialState, step, verdictsOf } from './verdicts.js';
 
 export { type ProbeMemory, newMemory } from './memory.js';
+export { DEFAULT_PROBE_SETTINGS, STATE_MAX_AGE_MS, type GroupSummary, type Move, type ProbeSettings, type RoundReport, type RunOptions, type RunSummary } from './run-types.js';
 
-export interface ProbeSettings extends PeerProbeSettings {
-  /** `fast`: rounds every `intervalMs` for the whole run; `economy`: one round per run. */
-  readonly mode?: 'fast' | 'economy';
-  readonly intervalMs: number;
-  /** The sensor's connect timeout. */
-  readonly tcpTimeoutMs: number;
-  /** The core is called at least this often, even when no verdict changed. */
-  readonly engineEveryMs: number;
-  /** A snapshot older than this is refreshed before the core is called with it. */
-  readonly snapshotMaxAgeMs: number;
-  /**
-   * Rounds buffered per metrics flush. Each flush is one EMF line per dimension set, stamped with its
-   * newest value's time (so a flush every 30 s still puts samples in every minute, for the
-   * heartbeat). A move, a change in the groups without a healthy member, and the end of a run flush at once.
-   */
-  readonly metricsFlushRounds: number;
-}
-
-export const DEFAULT_PROBE_SETTINGS: ProbeSettings = Object.freeze({
-  mode: 'fast',
-  intervalMs: 2_000,
-  fall: 2,
-  rise: 3,
-  tcpTimeoutMs: 1_000,
-  sweepMs: 15_000,
-  engineEveryMs: 10_000,
-  snapshotMaxAgeMs: 30_000,
-  ssmTimeoutMs: 8_000,
-  egress: [],
-  metricsFlushRounds: 15,
-});
-
-/** A stored state older than this describes a world that has moved on; the nodes start unjudged. */
-export const STATE_MAX_AGE_MS = 180_000;
 /** How long an economy run may spend reading the sweep the previous run sent. */
 const COLLECT_BUDGET_MS = 2_000;
 
@@ -79,57 +50,6 @@ export interface ProbeLoopDeps {
   /** Called after every round (tests and the benchmark watch the loop through it). */
   readonly onRound?: (round: RoundReport) => void | Promise<void>;
 }
-
-export interface RunOptions {
-  /** Aborts the AWS calls of the rounds at the run's end. */
-  readonly signal?: AbortSignal;
-  /** Bounds what happens after the rounds: the last flush, saving the state, releasing leases. */
-  readonly settle?: AbortSignal;
-}
-
-export interface Move {
-  readonly group: string;
-  readonly from?: string;
-  readonly to: string;
-  readonly outcome: GroupResult['outcome'];
-  /** From the start of the first failed round of the node moved away from, to the end of the move. */
-  readonly detectionMs?: number;
-}
-
-export interface RoundReport {
-  readonly index: number;
-  readonly startedAt: number;
-  readonly verdicts: Readonly<Record<string, Verdict>>;
-  readonly engineCalled: boolean;
-  readonly moves: readonly Move[];
-}
-
-export interface GroupSummary {
-  readonly members: number;
-  readonly healthy: number;
-}
-
-export interface RunSummary {
-  readonly rounds: number;
-  readonly engineCalls: number;
-  readonly observes: number;
-  readonly sweeps: number;
-  readonly confirms: number;
-  readonly moves: readonly Move[];
-  /** Members and healthy members per group at the end of the run (the dashboard reads these from the log). */
-  readonly groups: Readonly<Record<string, GroupSummary>>;
-  /** The sensor's handshake times this run, median and largest, in ms. */
-  readonly sensorMs?: { readonly p50: number; readonly max: number };
-}
-
-/** What a node's failed ports say, in words: `no TCP on 443`. */
-const failureOf = (results: readonly TcpResult[]): string | undefined => {
-  const failed = results.filter((r) => r.result === 'fail').map((r) => r.port);
-  return failed.length === 0 ? undefined : `no TCP on ${[...new Set(failed)].join(',')}`;
-};
-
-const sensorObservation = (results: readonly TcpResult[]): Observation =>
-  combinePorts(results.map((r) => (r.result === 'ok' ? 'ok' : r.result === 'fail' ? 'fail' : 'unknown')));
 
 const sameVerdicts = (a: Readonly<Record<string, Verdict>>, b: Readonly<Record<string, Verdict>>): boolean =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
@@ -155,12 +75,14 @@ export class ProbeLoop {
   private call: { signal?: AbortSignal } = {};
   private settle: { signal?: AbortSignal } = {};
   private peers: PeerProbes;
+  private readonly sensor: SensorRound;
 
   constructor(
     private readonly deps: ProbeLoopDeps,
     private readonly memory: ProbeMemory = newMemory(),
   ) {
     this.peers = this.newPeers();
+    this.sensor = new SensorRound(deps.sensor, deps.log);
   }
 
   private newPeers(): PeerProbes {
@@ -182,7 +104,7 @@ export class ProbeLoop {
     let index = 0;
     if (settings.mode === 'economy') {
       // Sent a minute ago, so long finished: one read, briefly retried, never the whole run.
-      await this.peers.collectPending(Math.min(until, clock.now() + COLLECT_BUDGET_MS));
+      await attempt(() => this.peers.collectPending(Math.min(until, clock.now() + COLLECT_BUDGET_MS)), this.deps.log, 'SSM sweep', undefined);
       const report = await this.round(0, clock.now(), until, true);
       moves.push(...report.moves);
       await this.deps.onRound?.(report);
@@ -201,7 +123,7 @@ export class ProbeLoop {
     }
     await this.peers.settled();
     moves.push(...this.betweenRounds.splice(0));
-    if (settings.mode === 'economy') await this.peers.sendSweep(this.allNodes(), this.addresses);
+    if (settings.mode === 'economy') await attempt(() => this.peers.sendSweep(this.allNodes(), this.addresses), this.deps.log, 'SSM sweep', undefined);
     await this.flush();
     await this.save(runStartedAt);
     return { rounds: index, moves, ...this.counters, ...this.peers.counters, groups: this.groupSummary(), ...this.latency() };
@@ -223,14 +145,14 @@ export class ProbeLoop {
     const { state, clock, log } = this.deps;
     if (!state || this.memory.loaded) return;
     this.memory.loaded = true;
-    const stored = await state.load(this.call).catch(seen(log, 'loading the probe state', undefined));
+    const stored = await attempt(() => state.load(this.call), log, 'loading the probe state', undefined);
     if (restore(this.memory, stored, clock.now(), STATE_MAX_AGE_MS)) log.info('probe state restored after a cold start', { nodes: this.memory.states.size });
   }
 
   private async save(runStartedAt: number): Promise<void> {
     const { state, clock, log } = this.deps;
     if (!state) return;
-    await state.save(toStored(this.memory, runStartedAt, clock.now()), this.settle).catch(seen(log, 'saving the probe state', undefined));
+    await attempt(() => state.save(toStored(this.memory, runStartedAt, clock.now()), this.settle), log, 'saving the probe state', undefined);
   }
 
   /**
@@ -261,10 +183,13 @@ export class ProbeLoop {
 
   private async observe(until: number): Promise<WorldSnapshot | undefined> {
     this.counters.observes += 1;
-    const fresh = await this.deps.engine.observe(until, this.call).catch(seen(this.deps.log, 'observe', undefined));
+    const fresh = await attempt(() => this.deps.engine.observe(until, this.call), this.deps.log, 'observe', undefined);
     if (fresh) {
-      this.snapshot = fresh;
-      this.learn(fresh);
+      // A snapshot the groups cannot be read from is no snapshot: the last good one stays.
+      guarded(() => {
+        this.learn(fresh);
+        this.snapshot = fresh;
+      }, this.deps.log, 'discovery');
     }
     return this.snapshot;
   }
@@ -288,30 +213,25 @@ export class ProbeLoop {
   }
 
   private async round(index: number, startedAt: number, until: number, waitForPeers: boolean): Promise<RoundReport> {
-    const { sensor, settings, clock, log } = this.deps;
+    const { settings, clock, log } = this.deps;
     const world = this.snapshot ?? (await this.observe(until));
     const nodes = world ? this.allNodes() : [];
     const probed = nodes.filter((n) => n.ports.length > 0);
     const { states } = this.memory;
 
-    const response =
-      probed.length === 0
-        ? { results: [] }
-        : await sensor
-            .probe({ targets: probed.map((n) => ({ id: n.id, ip: n.ip, ports: [...n.ports] })), timeoutMs: settings.tcpTimeoutMs }, this.call)
-            .catch(seen(log, 'sensor', { results: [] as TcpResult[] }));
+    const results = probed.length === 0 ? [] : await this.sensor.probe(probed, settings.tcpTimeoutMs, this.call);
     const suspects: ProbeNode[] = [];
     for (const node of probed) {
-      const mine = response.results.filter((r) => r.id === node.id);
+      const mine = results.filter((r) => r.id === node.id);
       const observation = mine.length === 0 ? 'unknown' : sensorObservation(mine);
       states.set(node.id, step(states.get(node.id) ?? initialState, observation, startedAt, settings, failureOf(mine)));
       if (observation === 'fail') suspects.push(node);
       this.sensorMs.push(...mine.filter((r) => r.result === 'ok').map((r) => r.ms));
     }
 
-    this.peers.confirm(suspects, nodes, until);
+    guarded(() => this.peers.confirm(suspects, nodes, until), log, 'SSM confirmation');
     if (waitForPeers) await this.peers.settled();
-    else this.peers.sweepIfDue(nodes, this.addresses, until);
+    else guarded(() => this.peers.sweepIfDue(nodes, this.addresses, until), log, 'SSM sweep');
 
     this.nodeIds = new Set(nodes.map((n) => n.id));
     const verdicts = this.currentVerdicts();
@@ -334,9 +254,12 @@ export class ProbeLoop {
     this.lastEngineAt = clock.now();
     const { states, os } = this.memory;
     const probeReasons = Object.fromEntries([...states].filter(([id, s]) => this.nodeIds.has(id) && s.verdict === 'unhealthy').map(([id, s]) => [id, s.why]));
-    const results = await engine
-      .run({ intent: { type: 'reconcile' }, trigger: 'probe', probes: verdicts, probeReasons, os: Object.fromEntries(os), snapshot, deadline: until, ...this.call, ...(this.settle.signal ? { settle: this.settle.signal } : {}) })
-      .catch(seen(log, 'failover core', undefined));
+    const results = await attempt(
+      () => engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', probes: verdicts, probeReasons, os: Object.fromEntries(os), snapshot, deadline: until, ...this.call, ...(this.settle.signal ? { settle: this.settle.signal } : {}) }),
+      log,
+      'failover core',
+      undefined,
+    );
     if (!results) return [];
     this.lastSent = verdicts;
     const now = clock.now();
@@ -362,9 +285,12 @@ export class ProbeLoop {
 
   private async remediate(snapshot: WorldSnapshot, verdicts: Readonly<Record<string, Verdict>>, probeReasons: Readonly<Record<string, string>>, until: number): Promise<void> {
     const { engine, log } = this.deps;
-    const done = await engine
-      .remediate({ snapshot, probes: verdicts, probeReasons, deadline: until, ...this.call, ...(this.settle.signal ? { settle: this.settle.signal } : {}) })
-      .catch(seen(log, 'remediation', []));
+    const done = await attempt(
+      () => engine.remediate({ snapshot, probes: verdicts, probeReasons, deadline: until, ...this.call, ...(this.settle.signal ? { settle: this.settle.signal } : {}) }),
+      log,
+      'remediation',
+      [],
+    );
     // A remediated node changes state (reboot, stop): look again before the next decision.
     if (done.some((r) => r.outcome === 'applied')) this.snapshot = undefined;
   }
@@ -396,6 +322,6 @@ export class ProbeLoop {
     const data = this.buffered;
     this.buffered = [];
     this.bufferedRounds = 0;
-    if (data.length > 0) await this.deps.metrics.put(data, this.settle).catch(seen(this.deps.log, 'publishing metrics', undefined));
+    if (data.length > 0) await attempt(() => this.deps.metrics.put(data, this.settle), this.deps.log, 'publishing metrics', undefined);
   }
 }

@@ -7,11 +7,11 @@
  * In fast mode a sweep is awaited in the background of the run that sent it; in economy mode it is
  * sent at the end of one run and read at the start of the next, so no run waits for it.
  */
-import { FailoverError } from '../errors.js';
 import type { Log } from '../core/engine.js';
-import type { Clock, HostPort, HostResult } from '../core/ports.js';
+import type { Clock, HostPort, HostResult, PendingCommand } from '../core/ports.js';
+import { attempt, guarded, seen } from './contain.js';
 import type { ProbeMemory } from './memory.js';
-import { type PeerBatch, type PeerUnit, type ProbeNode, planBatches, readBatch } from './peers.js';
+import { type PeerBatch, type PeerUnit, type ProbeNode, planPeerBatches, readBatch } from './peers.js';
 import { type EgressTarget, probeBlocksScript } from './script.js';
 import { type Thresholds, initialState, judge, noteEgress, noteForwarding, notePeers } from './verdicts.js';
 
@@ -35,14 +35,7 @@ export interface PeerProbeDeps {
   readonly signal?: AbortSignal;
 }
 
-/** Known failures are logged and mean "could not see"; anything else is a bug and propagates. */
-export function seen<T>(log: Log, what: string, fallback: T): (error: unknown) => T {
-  return (error) => {
-    if (!(error instanceof FailoverError)) throw error;
-    log.warn(`${what} failed; treated as unknown`, { error: error.message, context: error.context });
-    return fallback;
-  };
-}
+export { seen } from './contain.js';
 
 const SCRIPT_OPTIONS = { pingCount: 2, timeoutSeconds: 1 } as const;
 
@@ -91,12 +84,25 @@ export class PeerProbes {
       if (probers.length > 0) units.push({ group, probers, targets, egress: false });
     }
     if (units.length === 0) return;
+    const batches = this.plan(units, 'SSM confirmation');
+    if (batches.length === 0) return;
     const sentAt = this.deps.clock.now();
     for (const unit of units) for (const t of unit.targets) this.confirming.set(t.id, sentAt);
     this.counters.confirms += 1;
-    this.launch(planBatches(units, this.deps.settings.egress), sentAt, until, () => {
+    this.launch(batches, sentAt, until, () => {
       for (const unit of units) for (const t of unit.targets) if (this.confirming.get(t.id) === sentAt) this.confirming.delete(t.id);
     });
+  }
+
+  /**
+   * Batches for these units. A group whose script could not be built is left out with a warning
+   * naming it and the limit; its peers' opinions stay unknown, and every other group is probed.
+   */
+  private plan(units: readonly PeerUnit[], what: string, forwarding = true): readonly PeerBatch[] {
+    const { settings, log } = this.deps;
+    const { batches, dropped } = planPeerBatches(units, settings.egress, undefined, forwarding);
+    for (const d of dropped) log.warn(`${what}: group left out, its members are unknown to their peers this time`, { group: d.group, problem: d.reason });
+    return batches;
   }
 
   /** In fast mode: sweeps when one is due (or a NAT's failed self-check wants looking at again). */
@@ -124,7 +130,9 @@ export class PeerProbes {
     const { host, log, memory, signal } = this.deps;
     const probers = batches.flatMap((b) => b.probers);
     // One script per batch; a batch's probers only ever read their own block.
-    const sent = await Promise.all(batches.map((b) => host.start(b.probers, probeBlocksScript(b.blocks, SCRIPT_OPTIONS), signal ? { signal } : {}).catch(seen(log, 'SSM sweep', undefined))));
+    const sent = await Promise.all(
+      batches.map((b) => attempt(() => host.start(b.probers, probeBlocksScript(b.blocks, SCRIPT_OPTIONS), signal ? { signal } : {}), log, 'SSM sweep', undefined as PendingCommand | undefined, this.about(b))),
+    );
     const commands = sent.flatMap((c) => c?.commands ?? []);
     if (commands.length === 0) return;
     this.counters.sweeps += 1;
@@ -141,10 +149,10 @@ export class PeerProbes {
     const pending = memory.pending;
     if (!pending) return;
     memory.pending = undefined;
-    const results = await host.collect(pending.command, deadline, signal ? { signal } : {}).catch(seen(log, 'SSM sweep', [] as readonly HostResult[]));
+    const results = await attempt(() => host.collect(pending.command, deadline, signal ? { signal } : {}), log, 'SSM sweep', [] as readonly HostResult[]);
     for (const batch of pending.batches) {
       const mine = new Set(batch.probers);
-      this.fold(batch, results.filter((r) => mine.has(r.instanceId)), pending.command.sentAt);
+      guarded(() => this.fold(batch, results.filter((r) => mine.has(r.instanceId)), pending.command.sentAt), log, 'reading the SSM sweep', this.about(batch));
     }
   }
 
@@ -159,22 +167,29 @@ export class PeerProbes {
       const watched = natOnly ? [] : (addresses.get(group) ?? []);
       return members.length > 1 || (nat && selfChecks) || watched.length > 0 ? [{ group, probers: members, targets, egress: nat, addresses: watched }] : [];
     });
-    return units.length === 0 ? [] : planBatches(units, settings.egress, undefined, settings.forwardingCheck !== false);
+    return units.length === 0 ? [] : [...this.plan(units, 'SSM sweep', settings.forwardingCheck !== false)];
+  }
+
+  /** The groups a batch is about, for the log line of its failure. */
+  private about(batch: PeerBatch): Record<string, unknown> {
+    return { groups: [...new Set(batch.groupOf.values())] };
   }
 
   private launch(batches: readonly PeerBatch[], sentAt: number, until: number, done: () => void): void {
     const { host, settings, log, signal } = this.deps;
     const deadline = Math.min(until, sentAt + settings.ssmTimeoutMs);
+    // Each batch on its own: a script that cannot be built, a host call that throws or a fold that
+    // fails costs that batch's groups only, and nothing here can reject (it runs in the background).
     const work: Promise<void> = Promise.all(
       batches.map(async (batch) => {
-        const script = probeBlocksScript(batch.blocks, SCRIPT_OPTIONS);
-        const results = await host.run(batch.probers, script, deadline, signal ? { signal } : {}).catch(seen(log, 'SSM probe', [] as readonly HostResult[]));
-        this.fold(batch, results, sentAt);
+        const results = await attempt(() => host.run(batch.probers, probeBlocksScript(batch.blocks, SCRIPT_OPTIONS), deadline, signal ? { signal } : {}), log, 'SSM probe', [] as readonly HostResult[], this.about(batch));
+        guarded(() => this.fold(batch, results, sentAt), log, 'reading the SSM probe', this.about(batch));
       }),
     )
       .then(() => undefined)
+      .catch(seen(log, 'SSM probe', undefined))
       .finally(() => {
-        done();
+        guarded(done, log, 'ending an SSM probe');
         this.inflight.delete(work);
       });
     this.inflight.add(work);

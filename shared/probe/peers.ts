@@ -6,11 +6,13 @@
  * one block per prober (`probeBlocksScript`) and each host runs only the block of the address it
  * has: its own group's peers, and for a NAT its own egress and forwarding checks. Groups are packed
  * into batches until either limit (50 probers, MAX_SCRIPT_CHECKS checks in all blocks) would be passed.
+ * A group whose blocks cannot be built is left out by name, never its neighbours.
  */
 import { SSM_MAX_INSTANCES_PER_COMMAND } from '../aws/ssm.js';
+import { FailoverError } from '../errors.js';
 import type { HostResult } from '../core/ports.js';
 import { egressForwarding, natForwarding, parseProbeOutput, type ProbeAddressLine, type ProbeCheckLine, type ProbeSelfLine } from './parse.js';
-import { MAX_SCRIPT_CHECKS, type EgressTarget, type ProbeBlock } from './script.js';
+import { MAX_SCRIPT_CHECKS, type EgressTarget, type ProbeBlock, checkProbeBlock } from './script.js';
 import { type Observation, combinePeers, combinePorts } from './verdicts.js';
 
 /** A member as the probes see it. */
@@ -70,17 +72,54 @@ function blockOf(unit: PeerUnit, prober: ProbeNode, egress: readonly EgressTarge
   };
 }
 
+/** A group left out of a sweep or confirmation: its members' peer opinions are unknown this time. */
+export interface DroppedGroup {
+  readonly group: string;
+  /** What could not be built, naming the field and the limit (`block.targets: 172 checks is more than 150`). */
+  readonly reason: string;
+}
+
+export interface PeerPlan {
+  readonly batches: readonly PeerBatch[];
+  readonly dropped: readonly DroppedGroup[];
+}
+
+interface PlannedBlock {
+  readonly block: ProbeBlock;
+  readonly checks: number;
+  readonly nat: boolean;
+}
+
+/**
+ * A unit's blocks, each checked as the script builder will check it; undefined (with the reason)
+ * when any block could not be built: then the whole group is left out, never its neighbours.
+ */
+function unitBlocks(unit: PeerUnit, egress: readonly EgressTarget[], forwarding: boolean): PlannedBlock[] | DroppedGroup {
+  const planned: PlannedBlock[] = [];
+  for (const prober of unit.probers) {
+    const b = blockOf(unit, prober, egress, forwarding);
+    if (!b) continue;
+    try {
+      checkProbeBlock(b.block, `${unit.group}.${prober.id}`);
+    } catch (error) {
+      const field = error instanceof FailoverError ? error.context['field'] : undefined;
+      return { group: unit.group, reason: `${error instanceof Error ? error.message : String(error)}${field ? ` (${field})` : ''}` };
+    }
+    planned.push({ ...b, nat: (b.block.egress ?? []).length > 0 || b.block.forwarding === true });
+  }
+  return planned;
+}
+
 /**
  * Packs units into batches of at most 50 probers and `maxChecks` checks (summed over the blocks),
  * one block per prober. A NAT prober's block also carries its egress endpoints and, unless
  * `forwarding` is false, its forwarding-configuration check. A prober with nothing to check is left out.
+ *
+ * A group whose blocks cannot be built (past MAX_PROBE_CHECKS, a bad value) is left out and named in
+ * `dropped`; a group too big for one batch is spread over several, one block never split. So one
+ * group's tags cost only its own peer probes.
  */
-export function planBatches(
-  units: readonly PeerUnit[],
-  egress: readonly EgressTarget[],
-  maxChecks = MAX_SCRIPT_CHECKS,
-  forwarding = true,
-): PeerBatch[] {
+export function planPeerBatches(units: readonly PeerUnit[], egress: readonly EgressTarget[], maxChecks = MAX_SCRIPT_CHECKS, forwarding = true): PeerPlan {
   interface Draft {
     blocks: ProbeBlock[];
     checks: number;
@@ -88,30 +127,43 @@ export function planBatches(
     nat: string[];
   }
   const batches: Draft[] = [];
+  const dropped: DroppedGroup[] = [];
   const fresh = (): Draft => ({ blocks: [], checks: 0, groupOf: new Map(), nat: [] });
   let current = fresh();
+  const close = () => {
+    if (current.blocks.length > 0) batches.push(current);
+    current = fresh();
+  };
   for (const unit of units) {
-    const planned = unit.probers.flatMap((p) => {
-      const b = blockOf(unit, p, egress, forwarding);
-      return b ? [{ ...b, nat: (b.block.egress ?? []).length > 0 || b.block.forwarding === true }] : [];
-    });
+    const planned = unitBlocks(unit, egress, forwarding);
+    if (!Array.isArray(planned)) {
+      dropped.push(planned);
+      continue;
+    }
     if (planned.length === 0) continue;
     const checks = planned.reduce((n, b) => n + b.checks, 0);
-    const fits = current.blocks.length + planned.length <= SSM_MAX_INSTANCES_PER_COMMAND && current.checks + checks <= maxChecks;
-    if (!fits && current.blocks.length > 0) {
-      batches.push(current);
-      current = fresh();
-    }
+    const fits = (blocks: number, more: number) => current.blocks.length + blocks <= SSM_MAX_INSTANCES_PER_COMMAND && current.checks + more <= maxChecks;
+    // A unit goes into one batch when it can; one too big for any batch is spread block by block.
+    const whole = planned.length <= SSM_MAX_INSTANCES_PER_COMMAND && checks <= maxChecks;
+    if (whole && !fits(planned.length, checks)) close();
     for (const b of planned) {
+      if (!whole && !fits(1, b.checks)) close();
       current.blocks.push(b.block);
+      current.checks += b.checks;
       if (b.nat) current.nat.push(b.block.proberId);
+      for (const id of [...unit.probers.map((p) => p.id), ...unit.targets.map((t) => t.id)]) current.groupOf.set(id, unit.group);
     }
-    current.checks += checks;
-    for (const id of [...unit.probers.map((p) => p.id), ...unit.targets.map((t) => t.id)]) current.groupOf.set(id, unit.group);
   }
-  if (current.blocks.length > 0) batches.push(current);
+  close();
+  return {
+    batches: batches.map((d) => ({ probers: d.blocks.map((b) => b.proberId), blocks: d.blocks, groupOf: d.groupOf, natProbers: d.nat })),
+    dropped,
+  };
+}
 
-  return batches.map((d) => ({ probers: d.blocks.map((b) => b.proberId), blocks: d.blocks, groupOf: d.groupOf, natProbers: d.nat }));
+/** `planPeerBatches` without the groups it left out. */
+export function planBatches(units: readonly PeerUnit[], egress: readonly EgressTarget[], maxChecks = MAX_SCRIPT_CHECKS, forwarding = true): PeerBatch[] {
+  return [...planPeerBatches(units, egress, maxChecks, forwarding).batches];
 }
 
 export interface PeerReading {

@@ -305,6 +305,43 @@ const LOCAL_ADDRESSES: readonly string[] = [
   'vpcf_checks=0',
 ];
 
+/** Validates one block and returns its guarded lines and how many checks it runs. */
+function blockLines(block: ProbeBlock, at: string): { checks: number; lines: string[] } {
+  if (typeof block !== 'object' || block === null) refuse(at, 'block is not an object');
+  // `unknown` is what an unidentified host prints in its place.
+  if (typeof block.proberId !== 'string' || !isProbeId(block.proberId) || block.proberId === 'unknown') {
+    refuse(`${at}.proberId`, `'${String(block.proberId)}' is not an instance id`);
+  }
+  const ip = ipv4(`${at}.proberIp`, block.proberIp);
+  const targets: unknown = block.targets;
+  if (!Array.isArray(targets)) refuse(`${at}.targets`, 'targets is not an array');
+  const checks = [
+    ...(targets as readonly ProbeTarget[]).flatMap((target, j) => targetChecks(target, `${at}.targets[${j}]`)),
+    ...selfChecks(block.proberId, block.egress, block.forwarding, at),
+    ...addressChecks(block.proberId, block.addresses, at),
+  ];
+  if (checks.length > MAX_PROBE_CHECKS) refuse(`${at}.targets`, `${checks.length} checks is more than ${MAX_PROBE_CHECKS}`);
+  return {
+    checks: checks.length,
+    lines: [
+      `if [ $vpcf_self = unknown ] && vpcf_is_local '${ip}'; then`,
+      `vpcf_self='${block.proberId}'; vpcf_checks=${checks.length}; printf 'vpcf probe self=%s\\n' "$vpcf_self"`,
+      ...checks,
+      'fi',
+    ],
+  };
+}
+
+/**
+ * Checks one prober's block as `probeBlocksScript` would, without building a script: the planner
+ * uses it to leave out a group whose block could not be built, so the others' script still is.
+ * @returns how many checks the block runs.
+ * @throws FailoverError naming the offending field, as `probeBlocksScript` does.
+ */
+export function checkProbeBlock(block: ProbeBlock, at = 'block'): number {
+  return blockLines(block, at).checks;
+}
+
 /**
  * Builds the one script a command sends to every prober of a batch. Each host runs only the first
  * block whose `proberIp` is one of its own IPv4 addresses, and says which (`vpcf probe self=<id>`),
@@ -318,28 +355,9 @@ export function probeBlocksScript(blocks: readonly ProbeBlock[], opts: ProbeOpti
   const lines: string[] = [];
   let total = 0;
   blocks.forEach((block, i) => {
-    const at = `blocks[${i}]`;
-    if (typeof block !== 'object' || block === null) refuse(at, 'block is not an object');
-    // `unknown` is what an unidentified host prints in its place.
-    if (typeof block.proberId !== 'string' || !isProbeId(block.proberId) || block.proberId === 'unknown') {
-      refuse(`${at}.proberId`, `'${String(block.proberId)}' is not an instance id`);
-    }
-    const ip = ipv4(`${at}.proberIp`, block.proberIp);
-    const targets: unknown = block.targets;
-    if (!Array.isArray(targets)) refuse(`${at}.targets`, 'targets is not an array');
-    const checks = [
-      ...(targets as readonly ProbeTarget[]).flatMap((target, j) => targetChecks(target, `${at}.targets[${j}]`)),
-      ...selfChecks(block.proberId, block.egress, block.forwarding, at),
-      ...addressChecks(block.proberId, block.addresses, at),
-    ];
-    if (checks.length > MAX_PROBE_CHECKS) refuse(`${at}.targets`, `${checks.length} checks is more than ${MAX_PROBE_CHECKS}`);
-    total += checks.length;
-    lines.push(
-      `if [ $vpcf_self = unknown ] && vpcf_is_local '${ip}'; then`,
-      `vpcf_self='${block.proberId}'; vpcf_checks=${checks.length}; printf 'vpcf probe self=%s\\n' "$vpcf_self"`,
-      ...checks,
-      'fi',
-    );
+    const { checks, lines: own } = blockLines(block, `blocks[${i}]`);
+    total += checks;
+    lines.push(...own);
   });
   if (total > MAX_SCRIPT_CHECKS) refuse('blocks', `${total} checks is more than ${MAX_SCRIPT_CHECKS}`);
 

@@ -36,6 +36,22 @@ describe('Lambda sensor port', () => {
     expect(error).toMatchObject({ code: 'FunctionError', context: { functionName: 'sensor' } });
   });
 
+  it('hands on the targets the sensor refused, each with its field and reason', async () => {
+    const client = new LambdaClient(config);
+    const refused = [{ index: 1, id: 'i-0bbbbbbbbbbbbbbbb', field: 'targets.1.ports', reason: 'Too big: expected array to have <=20 items' }];
+    mockClient(client).on(InvokeCommand).resolves({ StatusCode: 200, Payload: json({ results: [], refused }) });
+
+    const response = await createLambdaSensor(client, 'sensor').probe(request);
+
+    expect(response.refused).toEqual(refused);
+  });
+
+  it('refuses an answer whose refusals are of the wrong shape', async () => {
+    const client = new LambdaClient(config);
+    mockClient(client).on(InvokeCommand).resolves({ StatusCode: 200, Payload: json({ results: [], refused: [{ index: 'one' }] }) });
+    await expect(createLambdaSensor(client, 'sensor').probe(request)).rejects.toMatchObject({ code: 'MalformedResponse' });
+  });
+
   it('refuses an answer of the wrong shape', async () => {
     const client = new LambdaClient(config);
     mockClient(client).on(InvokeCommand).resolves({ StatusCode: 200, Payload: json({ results: [{ id: 'x', result: 'down' }] }) });

@@ -22,12 +22,53 @@ describe('sensor function', () => {
   });
 
   it.each([
-    ['targets.0.ip', { targets: [{ id: 'i-0aaaaaaaaaaaaaaaa', ip: '10.0.1', ports: [443] }], timeoutMs: 1000 }],
     ['timeoutMs', { targets: [], timeoutMs: 60_000 }],
-    ['targets.0.id', { targets: [{ id: 'i-0a; reboot', ip: '10.0.1.1', ports: [443] }], timeoutMs: 1000 }],
-  ])('refuses a request with a bad %s', async (field, request) => {
-    const handler = createHandler(async () => []);
+    ['targets', { targets: 'i-0aaaaaaaaaaaaaaaa', timeoutMs: 1000 }],
+    ['extra', { targets: [], timeoutMs: 1000, extra: true }],
+  ])('refuses a request whose envelope has a bad %s, probing nothing', async (field, request) => {
+    const probed: unknown[] = [];
+    const handler = createHandler(async (targets) => (probed.push(targets), []));
     await expect(handler(request, context)).rejects.toSatisfy((e: unknown) => e instanceof InputError && e.field === field);
+    expect(probed).toEqual([]);
+  });
+
+  const good = { id: 'i-0aaaaaaaaaaaaaaaa', ip: '10.0.1.10', ports: [443] };
+  it.each([
+    ['targets.1.ip', 'must be an IPv4 address', { id: 'i-0bbbbbbbbbbbbbbbb', ip: '10.0.1', ports: [443] }],
+    ['targets.1.id', 'must be an instance id', { id: 'i-0a; reboot', ip: '10.0.1.1', ports: [443] }],
+    ['targets.1.ports', '<=20', { id: 'i-0bbbbbbbbbbbbbbbb', ip: '10.0.1.11', ports: Array.from({ length: 21 }, (_, i) => 8000 + i) }],
+    ['targets.1.ports.0', 'must be a TCP port', { id: 'i-0bbbbbbbbbbbbbbbb', ip: '10.0.1.11', ports: [70000] }],
+    ['targets.1.extra', 'extra', { ...good, id: 'i-0bbbbbbbbbbbbbbbb', extra: 1 }],
+  ])('refuses only the target with a bad %s, naming it, and probes the others', async (field, reason, bad) => {
+    const probed: unknown[] = [];
+    const handler = createHandler(async (targets) => {
+      probed.push(...targets);
+      return targets.map((t) => ({ id: t.id, ip: t.ip, port: 443, result: 'ok' as const, ms: 1 }));
+    });
+    const third = { id: 'i-0cccccccccccccccc', ip: '10.0.1.12', ports: [22, 443] };
+
+    const response = await handler({ targets: [good, bad, third], timeoutMs: 1000 }, context);
+
+    expect(probed).toEqual([good, third]);
+    expect(response.results.map((r) => r.id)).toEqual([good.id, third.id]);
+    expect(response.refused).toEqual([expect.objectContaining({ index: 1, field })]);
+    expect(response.refused?.[0]?.reason).toContain(reason);
+  });
+
+  it('refuses the targets past the request’s connection budget, and probes those before it', async () => {
+    const handler = createHandler(async (targets) => targets.flatMap((t) => t.ports.map((port) => ({ id: t.id, ip: t.ip, port, result: 'ok' as const, ms: 1 }))));
+    // 101 targets of 20 ports: the first 100 fill the 2,000 connections.
+    const targets = Array.from({ length: 101 }, (_, i) => ({ id: `i-0${String(i).padStart(16, '0')}`, ip: `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`, ports: Array.from({ length: 20 }, (_, p) => 8000 + p) }));
+
+    const response = await handler({ targets, timeoutMs: 1000 }, context);
+
+    expect(response.results).toHaveLength(2_000);
+    expect(response.refused).toEqual([{ index: 100, id: targets[100]?.id, field: 'targets.100.ports', reason: "past the request's 2000 connections" }]);
+  });
+
+  it('answers without `refused` when it refused nothing', async () => {
+    const handler = createHandler(async () => []);
+    expect(await handler({ targets: [good], timeoutMs: 1000 }, context)).toEqual({ results: [] });
   });
 });
 

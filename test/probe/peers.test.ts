@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../../shared/core/ports.js';
 import { forwardingResult, formatProbeLine } from '../../shared/probe/parse.js';
-import { type PeerBatch, type PeerUnit, type ProbeNode, planBatches, readBatch } from '../../shared/probe/peers.js';
-import { MAX_SCRIPT_CHECKS, probeBlocksScript } from '../../shared/probe/script.js';
+import { type PeerBatch, type PeerUnit, type ProbeNode, planBatches, planPeerBatches, readBatch } from '../../shared/probe/peers.js';
+import { MAX_PROBE_CHECKS, MAX_SCRIPT_CHECKS, probeBlocksScript } from '../../shared/probe/script.js';
 
 const id = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
 const group = (g: number, size: number, nat = false): PeerUnit => {
@@ -27,6 +27,52 @@ const only = (batches: readonly PeerBatch[]): PeerBatch => {
   expect(batches).toHaveLength(1);
   return batches[0]!;
 };
+
+describe('planPeerBatches, one group at a time', () => {
+  const withPorts = (unit: PeerUnit, ports: readonly number[]): PeerUnit => {
+    const nodes = unit.probers.map((n) => ({ ...n, ports }));
+    return { ...unit, probers: nodes, targets: nodes };
+  };
+  const manyPorts = Array.from({ length: 85 }, (_, i) => 9000 + i);
+
+  it('leaves out a group whose blocks would pass the per-host check budget, naming it and the limit, and plans the others', () => {
+    const units = [pair(0), withPorts(group(1, 3), manyPorts), pair(2)];
+
+    const { batches, dropped } = planPeerBatches(units, []);
+
+    expect(dropped).toEqual([{ group: 'g1', reason: expect.stringContaining(`172 checks is more than ${MAX_PROBE_CHECKS}`) }]);
+    expect(batches.flatMap((b) => b.probers)).toEqual([id(1), id(2), id(21), id(22)]);
+    // And what is left builds: the script that refused for everyone now refuses for no one.
+    for (const b of batches) expect(() => probeBlocksScript(b.blocks)).not.toThrow();
+  });
+
+  it('leaves out a group with a value no script may carry, and only that group', () => {
+    const bad = pair(1);
+    const units = [pair(0), { ...bad, targets: [{ ...bad.targets[0]!, ip: '10.0.1.10; reboot' }, bad.targets[1]!] }];
+
+    const { batches, dropped } = planPeerBatches(units, []);
+
+    expect(dropped.map((d) => d.group)).toEqual(['g1']);
+    expect(dropped[0]?.reason).toContain('is not an IPv4 address');
+    expect(batches.flatMap((b) => b.probers)).toEqual([id(1), id(2)]);
+  });
+
+  it('spreads a group too big for one script over several, never splitting a block', () => {
+    // 5 members with 20 ports: 4 targets × 21 checks = 84 per block, 420 for the group.
+    const big = withPorts(group(0, 5), Array.from({ length: 20 }, (_, i) => 8000 + i));
+
+    const { batches, dropped } = planPeerBatches([big], []);
+
+    expect(dropped).toEqual([]);
+    expect(batches.map((b) => b.probers.length)).toEqual([3, 2]);
+    for (const b of batches) {
+      expect(b.blocks.reduce((n, block) => n + block.targets.length * 21, 0)).toBeLessThanOrEqual(MAX_SCRIPT_CHECKS);
+      expect(() => probeBlocksScript(b.blocks)).not.toThrow();
+      // Each batch still knows every member's group, to keep same-group opinions only.
+      expect(b.groupOf.size).toBe(5);
+    }
+  });
+});
 
 describe('planBatches', () => {
   it.each([

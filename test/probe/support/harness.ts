@@ -9,11 +9,12 @@ import { createEc2Port } from '../../../shared/aws/ec2.js';
 import { createSsmHostPort } from '../../../shared/aws/ssm.js';
 import { FailoverEngine } from '../../../shared/core/engine.js';
 import type { GroupKind } from '../../../shared/core/model.js';
-import type { Ec2Port } from '../../../shared/core/ports.js';
+import type { Log } from '../../../shared/core/engine.js';
+import type { Ec2Port, HostPort, MetricsPort } from '../../../shared/core/ports.js';
 import { type ProbeRuntime, createProbeRuntime } from '../../../shared/probe/wiring.js';
 import type { ProbeStatePort, StoredProbeState } from '../../../shared/probe/memory.js';
-import { DEFAULT_PROBE_SETTINGS, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
-import type { SensorRequest } from '../../../shared/probe/ports.js';
+import { DEFAULT_PROBE_SETTINGS, type ProbeEngine, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
+import type { SensorPort, SensorRequest } from '../../../shared/probe/ports.js';
 import type { DynaliteHandle } from '../../../sim/dynalite.js';
 import { type ManualClock, manualClock } from '../../../sim/clock.js';
 import { type RecordedMetrics, type WiredRuntime, quietLog, recordedMetrics, runtimeFor, testClientConfig } from '../../support/harness.js';
@@ -41,6 +42,19 @@ export interface HarnessOptions {
   readonly cooldownMs?: number;
   /** Keep the probe state in a store that outlives the memory (as the state table does). */
   readonly persist?: boolean;
+  /** Where the loop and the core log; quiet by default. */
+  readonly log?: Log;
+  /** Wraps what the loop is given (to inject failures, or to hand it groups discovery would refuse). */
+  readonly wrap?: HarnessWraps;
+}
+
+/** Each receives the port the harness built and returns the one the loop gets. */
+export interface HarnessWraps {
+  readonly engine?: (engine: FailoverEngine) => ProbeEngine;
+  readonly host?: (host: HostPort) => HostPort;
+  readonly sensor?: (sensor: SensorPort) => SensorPort;
+  readonly metrics?: (metrics: MetricsPort) => MetricsPort;
+  readonly state?: (state: ProbeStatePort) => ProbeStatePort;
 }
 
 /** A ProbeStatePort that keeps its one item as JSON, as the table does, so what is saved must survive serialization. */
@@ -99,18 +113,20 @@ export function probeHarness(options: HarnessOptions = {}) {
    * One scheduled run of `ms`, like the probe function's. `cold`: in a new execution environment,
    * with nothing in memory. `signal`: aborts the run's AWS calls, as the function does at its deadline.
    */
-  async function run(ms: number, onRound?: (round: RoundReport) => void, runOptions: { cold?: boolean; signal?: AbortSignal } = {}): Promise<RunSummary> {
-    runs += 1;
-    if (runOptions.cold) memory = newMemory();
-    const engine = new FailoverEngine({
+  const log = options.log ?? quietLog;
+  const wrap = options.wrap ?? {};
+
+  /** The core as a run builds it, over the same world, store and clock. */
+  function engine(owner: string): FailoverEngine {
+    return new FailoverEngine({
       ec2,
       host,
       lease: store,
       journal: store,
       clock,
-      log: quietLog,
+      log,
       settings: {
-        owner: `probe:run-${runs}`,
+        owner,
         cooldownMs: options.cooldownMs ?? 60_000,
         failback: { vip: 'manual', eip: 'manual', overlay: 'manual', nat: 'auto' },
         leaseTtlMs: 30_000,
@@ -120,16 +136,23 @@ export function probeHarness(options: HarnessOptions = {}) {
         journalLimit: 20,
       },
     });
+  }
+
+  async function run(ms: number, onRound?: (round: RoundReport) => void, runOptions: { cold?: boolean; signal?: AbortSignal } = {}): Promise<RunSummary> {
+    runs += 1;
+    if (runOptions.cold) memory = newMemory();
+    const core = engine(`probe:run-${runs}`);
+    const loopState = state && wrap.state ? wrap.state(state) : state;
     const loop = new ProbeLoop(
       {
-        engine,
-        sensor,
-        host,
-        metrics,
+        engine: wrap.engine ? wrap.engine(core) : core,
+        sensor: wrap.sensor ? wrap.sensor(sensor) : sensor,
+        host: wrap.host ? wrap.host(host) : host,
+        metrics: wrap.metrics ? wrap.metrics(metrics) : metrics,
         clock,
-        log: quietLog,
+        log,
         settings,
-        ...(state ? { state } : {}),
+        ...(loopState ? { state: loopState } : {}),
         onRound: (round) => {
           rounds.push(round);
           onRound?.(round);
@@ -154,6 +177,7 @@ export function probeHarness(options: HarnessOptions = {}) {
     rounds,
     settings,
     run,
+    engine,
     metrics,
     random,
   };
