@@ -1,6 +1,6 @@
 /**
  * Manual invoke: status, forced failover (or its dry-run plan), failback. Status shows the probe's
- * last verdicts (from the state table) beside EC2's view, when they are recent.
+ * last verdicts (from the state table) beside EC2's view, when recent, and SSM's view of each member.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -29,7 +29,7 @@ export function createHandler(runtime: (context: Context) => FailoverRuntime) {
     const { deadline, signal, settle } = budgetOf(context, rt.clock);
     if (payload.action === 'status') {
       const probes = await rt.probeVerdicts({ signal });
-      return engine.status(payload.group, deadline, { signal, ...(probes ? { probes } : {}) });
+      return engine.status(payload.group, deadline, { signal, ...(probes ? { probes } : {}), ...(rt.agents ? { agents: rt.agents } : {}) });
     }
 
     const { from, to } = payload.action === 'failover' ? payload : {};

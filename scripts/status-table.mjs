@@ -2,7 +2,8 @@
 // @ts-check
 /**
  * The `status` answer as a table for people: per group its kind, where traffic points, each
- * member's health and why, the last move, and its problems. `scripts/failover.sh status` pipes
+ * member's health, whether SSM reaches it, and why, the last move, and its problems (among them
+ * "no SSM path" when no member's SSM agent is online). `scripts/failover.sh status` pipes
  * the function's answer through this; `--json` skips it.
  *
  * Plain JavaScript on purpose: operators run it with whatever Node they have, without a build.
@@ -11,11 +12,11 @@
 import { pathToFileURL } from 'node:url';
 
 /**
- * @typedef {{ instanceId: string, state: string, availabilityZone: string, priority?: number, health: string, why: string }} Member
+ * @typedef {{ instanceId: string, state: string, availabilityZone: string, priority?: number, health: string, why: string, ssm?: string }} Member
  * @typedef {{ scope: string, holder?: string, pointsAt: string, broken: boolean }} Holder
  * @typedef {{ at: number, trigger: string, kind?: string, reason: string, from?: string, to?: string, outcome: string, durationMs: number, error?: string, step?: string }} Entry
  * @typedef {{ group: string, kind: string, members: readonly Member[], holders: readonly Holder[], problems: readonly string[], lastMoveAt?: string, journal: readonly Entry[] }} GroupStatus
- * @typedef {{ observedAt: string, probedAt?: string, groups: readonly GroupStatus[] }} StatusReport
+ * @typedef {{ observedAt: string, probedAt?: string, ssmUnread?: string, groups: readonly GroupStatus[] }} StatusReport
  */
 
 /** Whether `value` has the shape of a status answer. */
@@ -106,6 +107,7 @@ export function formatStatus(report) {
   } else {
     out.push('health: EC2 state and status checks only (no recent probe verdicts)');
   }
+  if (report.ssmUnread) out.push(`ssm: not read (${report.ssmUnread})`);
   if (report.groups.length === 0) {
     out.push('', 'no groups: tag instances with failover:group and failover:kind (README, Tag)');
     return `${out.join('\n')}\n`;
@@ -114,10 +116,21 @@ export function formatStatus(report) {
     const holders = new Set(group.holders.map((h) => h.holder).filter(Boolean));
     const healthy = group.members.filter((m) => m.health === 'healthy').length;
     out.push('', `${group.group}  ${group.kind}  ${healthy}/${group.members.length} healthy  traffic: ${describeHolders(group)}`);
+    // The SSM column only when status read it: peer confirmation and a VIP's OS side go through SSM.
+    const ssm = group.members.some((m) => m.ssm !== undefined);
     out.push(
       ...columns([
-        ['', 'MEMBER', 'STATE', 'AZ', 'PRIORITY', 'HEALTH', 'WHY'],
-        ...group.members.map((m) => [holders.has(m.instanceId) ? '*' : '', m.instanceId, m.state, m.availabilityZone, m.priority === undefined ? '-' : String(m.priority), m.health, m.why]),
+        ['', 'MEMBER', 'STATE', 'AZ', 'PRIORITY', 'HEALTH', ...(ssm ? ['SSM'] : []), 'WHY'],
+        ...group.members.map((m) => [
+          holders.has(m.instanceId) ? '*' : '',
+          m.instanceId,
+          m.state,
+          m.availabilityZone,
+          m.priority === undefined ? '-' : String(m.priority),
+          m.health,
+          ...(ssm ? [m.ssm ?? '-'] : []),
+          m.why,
+        ]),
       ]).map((line) => `  ${line}`),
     );
     const lastMove = group.journal.find((e) => e.kind === undefined || e.kind === 'move');

@@ -1,9 +1,11 @@
 /**
- * The failover function's wiring: the core, and the probe's last verdicts for `status`, read from
- * the state table so that a hung member whose EC2 checks pass does not show as healthy.
+ * The failover function's wiring: the core, and for `status` the probe's last verdicts, read from
+ * the state table so that a hung member whose EC2 checks pass does not show as healthy, and the
+ * members' SSM agents, so that a group whose members SSM cannot reach says so.
  */
 import { createProbeStateStore } from './aws/dynamo.js';
-import type { CallOptions } from './core/ports.js';
+import { createSsmAgentPort } from './aws/ssm.js';
+import type { CallOptions, SsmAgentPort } from './core/ports.js';
 import type { ProbeVerdicts } from './core/status.js';
 import { STATE_MAX_AGE_MS } from './probe/loop.js';
 import { type ProbeStatePort, probeView } from './probe/memory.js';
@@ -12,11 +14,14 @@ import { type Runtime, type RuntimeOptions, createRuntime } from './runtime.js';
 export interface FailoverRuntime extends Runtime {
   /** The probe's verdicts when it saved them recently; undefined otherwise, and when they cannot be read. */
   probeVerdicts(options?: CallOptions): Promise<ProbeVerdicts | undefined>;
+  /** The members' SSM agents (ssm:DescribeInstanceInformation), for status; absent: status says nothing of SSM. */
+  readonly agents?: SsmAgentPort;
 }
 
-export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort): FailoverRuntime {
+export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, agents?: SsmAgentPort): FailoverRuntime {
   return Object.freeze({
     ...rt,
+    ...(agents ? { agents } : {}),
     async probeVerdicts(options: CallOptions = {}) {
       // Status without the probe's view is still status: a failed read only leaves it out, and says so.
       const stored = await state.load(options).catch((error: unknown) => {
@@ -30,5 +35,5 @@ export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort): FailoverR
 
 export function createFailoverRuntime(options: RuntimeOptions): FailoverRuntime {
   const rt = createRuntime(options);
-  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName));
+  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName), createSsmAgentPort(options.clients.ssm));
 }

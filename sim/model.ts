@@ -2,6 +2,7 @@
  * Builders and state transitions for the in-memory VPC: what a test does to the world directly,
  * outside the AWS API (launching, stopping, impairing, hanging instances).
  */
+import { type SsmAgentState, newSsmAgentState } from './ssm-agents.js';
 import type { InstanceState } from '../shared/core/model.js';
 import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../shared/core/validate.js';
 import type { CheckStatus, EniRec, InstanceRec, RouteTargetRec, Tags } from './core.js';
@@ -60,6 +61,9 @@ export interface RouteSpec {
 }
 
 export class WorldModel extends WorldCore {
+  /** SSM agents: links cut, agents never registered, VPCs with the SSM endpoints (see ssm-agents.ts). */
+  readonly ssmAgents: SsmAgentState = newSsmAgentState();
+
   /** Creates a VPC with its main route table (local route only, untagged). */
   addVpc(options: { cidr?: string; tags?: Tags } = {}): string {
     const cidr = options.cidr ?? `10.${this.vpcs.size}.0.0/16`;

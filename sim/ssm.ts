@@ -20,6 +20,7 @@ import type { InvocationRec, InvocationResult } from './core.js';
 import { VpcWorldUnsupportedError, ssmError } from './errors.js';
 import type { Out } from './ec2.js';
 import type { WorldModel } from './model.js';
+import { ssmReachable } from './ssm-agents.js';
 
 /** The OS of one instance as scripts see it: interfaces by MAC, addresses as `ip/prefix`. */
 export interface OsHandle {
@@ -153,6 +154,7 @@ export function sendCommand(world: WorldModel, input: SendCommandCommandInput): 
   const invalid = ids.filter((id) => {
     const instance = world.instances.get(id);
     if (!instance) return true;
+    if (world.ssmAgents.unregistered.has(id)) return true;
     return world.options.ssm.nonRunning === 'invalid-instance-id' && instance.state !== 'running';
   });
   if (invalid.length > 0) throw ssmError('InvalidInstanceId', `Instances [[${invalid.join(', ')}]] not in a valid state for account ${world.options.accountId}`);
@@ -225,7 +227,9 @@ export function deliverInvocation(
     invocation.result = undeliverable(invocation.dueAt);
     return;
   }
-  if (instance.hung) {
+  // A hung instance, or one whose agent cannot reach SSM (its link is down, the NAT in front of it
+  // is dead): the command waits, and is delivered if the path comes back before its delivery timeout.
+  if (instance.hung || !ssmReachable(world, instance.id)) {
     if (now >= invocation.deliveryDeadline) {
       invocation.result = { status: 'TimedOut', details: 'DeliveryTimedOut', responseCode: -1, stdout: '', stderr: '', endAt: invocation.deliveryDeadline };
     }
@@ -310,7 +314,7 @@ export function getCommandInvocation(world: WorldModel, input: GetCommandInvocat
   };
   const result = invocation.result;
   if (!result || now < result.endAt) {
-    const hung = !result && invocation.startedAt === undefined && (world.instances.get(invocation.instanceId)?.hung ?? false);
+    const hung = !result && invocation.startedAt === undefined && !ssmReachable(world, invocation.instanceId);
     const startAt = result?.startAt ?? invocation.startedAt;
     return {
       ...base,
@@ -371,7 +375,7 @@ const listTokens = new WeakMap<WorldModel, Map<string, ListToken>>();
 
 function listInvocation(world: WorldModel, invocation: InvocationRec, details: boolean, now: number): CommandInvocation {
   const result = invocation.result && now >= invocation.result.endAt ? invocation.result : undefined;
-  const hung = !invocation.result && invocation.startedAt === undefined && (world.instances.get(invocation.instanceId)?.hung ?? false);
+  const hung = !invocation.result && invocation.startedAt === undefined && !ssmReachable(world, invocation.instanceId);
   const status = result ? result.status : hung ? 'Pending' : 'InProgress';
   const statusDetails = result ? result.details : status;
   const startAt = result?.startAt ?? invocation.result?.startAt ?? invocation.startedAt;

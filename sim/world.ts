@@ -35,7 +35,7 @@ import {
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
-import { GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { completeLifecycleAction, startLifecycleAction } from './autoscaling.js';
 import type { StartLifecycleActionOptions } from './autoscaling.js';
 import type { InvocationRec, LifecycleActionRec, VpcWorldOptions } from './core.js';
@@ -43,6 +43,7 @@ import * as ec2 from './ec2.js';
 import type { WorldService } from './errors.js';
 import { serviceError, timeoutError } from './errors.js';
 import { WorldModel } from './model.js';
+import { describeInstanceInformation } from './ssm-agents.js';
 import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCommand, vipScriptHandler } from './ssm.js';
 import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './ssm.js';
 
@@ -181,6 +182,7 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
     route(SendCommandCommand, 'SendCommand', sendCommand),
     route(GetCommandInvocationCommand, 'GetCommandInvocation', getCommandInvocation),
     route(ListCommandInvocationsCommand, 'ListCommandInvocations', listCommandInvocations),
+    route(DescribeInstanceInformationCommand, 'DescribeInstanceInformation', describeInstanceInformation),
   ],
   autoscaling: [route(CompleteLifecycleActionCommand, 'CompleteLifecycleAction', completeLifecycleAction)],
 };

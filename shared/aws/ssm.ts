@@ -4,6 +4,7 @@
  * passes. It knows nothing about what the scripts print; parsing their output is the caller's business.
  */
 import {
+  DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   ListCommandInvocationsCommand,
   SendCommandCommand,
@@ -11,7 +12,7 @@ import {
   type GetCommandInvocationCommandOutput,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { CallOptions, Clock, HostPort, HostResult, HostScript, PendingCommand } from '../core/ports.js';
+import type { CallOptions, Clock, HostPort, HostResult, HostScript, PendingCommand, SsmAgentPort, SsmPing } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface SsmHostPortOptions {
@@ -279,4 +280,55 @@ function withExitCode(result: HostResult, responseCode: number | undefined): Hos
 
 function toResult(instanceId: string, status: Outcome, invocation: GetCommandInvocationCommandOutput): HostResult {
   return withExitCode({ instanceId, status, stdout: invocation.StandardOutputContent ?? '', stderr: invocation.StandardErrorContent ?? '' }, invocation.ResponseCode);
+}
+
+/**
+ * DescribeInstanceInformation's `InstanceIds` filter takes at most 100 values, and MaxResults is 5 to
+ * 50: chunks of 50 make one page per chunk (the NextToken is still followed).
+ */
+const AGENT_CHUNK = 50;
+const PING: Readonly<Record<string, SsmPing>> = { Online: 'online', ConnectionLost: 'connection-lost', Inactive: 'inactive' };
+
+/**
+ * The SSM agents' ping status (ssm:DescribeInstanceInformation): one call per 50 instances, the
+ * chunks concurrently. An instance SSM does not list is `not-registered`; a PingStatus this code
+ * does not know reads as `connection-lost` (not reachable, as far as anyone can tell).
+ * @throws AwsCallError when a call fails; nothing is guessed for the instances of a failed chunk.
+ */
+export function createSsmAgentPort(client: SSMClient): SsmAgentPort {
+  async function chunkStatus(ids: readonly string[], call: CallOptions): Promise<Map<string, SsmPing>> {
+    const found = new Map<string, SsmPing>();
+    let nextToken: string | undefined;
+    // Bounded, so a service that kept answering tokens could not hold status forever.
+    for (let page = 0; page < AGENT_CHUNK; page += 1) {
+      let output;
+      try {
+        output = await client.send(
+          new DescribeInstanceInformationCommand({
+            Filters: [{ Key: 'InstanceIds', Values: [...ids] }],
+            MaxResults: AGENT_CHUNK,
+            ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+          }),
+          { abortSignal: call.signal },
+        );
+      } catch (error) {
+        throw toAwsCallError('DescribeInstanceInformation', error, { instanceIds: ids.join(',') });
+      }
+      for (const info of output.InstanceInformationList ?? []) {
+        if (info.InstanceId !== undefined) found.set(info.InstanceId, PING[info.PingStatus ?? ''] ?? 'connection-lost');
+      }
+      nextToken = output.NextToken || undefined;
+      if (nextToken === undefined) break;
+    }
+    return found;
+  }
+
+  return {
+    async pingStatus(instanceIds: readonly string[], call: CallOptions = {}): Promise<ReadonlyMap<string, SsmPing>> {
+      const unique = [...new Set(instanceIds)];
+      const chunks = await Promise.all(chunk(unique, AGENT_CHUNK).map((ids) => chunkStatus(ids, call)));
+      const found = new Map(chunks.flatMap((c) => [...c]));
+      return new Map(unique.map((id) => [id, found.get(id) ?? 'not-registered']));
+    },
+  };
 }

@@ -11,9 +11,9 @@ import { groupHolder } from './holders.js';
 import type { Action, OsReport, OsView, Trigger, Verdict, WorldSnapshot } from './model.js';
 import { isNoteworthy, noticeOf, remediationNotice } from './notice.js';
 import { DEFAULT_REMEDIATION, type RemediationPlan, type RemediationSettings, planRemediation, remediationCandidates } from './remediate.js';
-import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort } from './ports.js';
+import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort, SsmAgentPort } from './ports.js';
 import { retry } from './retry.js';
-import { type HolderView, type ProbeVerdicts, type StatusReport, buildStatus, holdersOf, statusNames } from './status.js';
+import { type HolderView, type ProbeVerdicts, type StatusReport, holdersOf, readStatus, statusNames } from './status.js';
 
 export type { GroupStatus, HolderView, MemberView, StatusReport } from './status.js';
 
@@ -149,9 +149,9 @@ export class FailoverEngine {
 
   /**
    * Every group (or one), with members, holders, problems and recent journal entries: a constant number
-   * of calls. `probes`: the probe's last verdicts, so a hung member with passing EC2 checks shows as down.
+   * of calls. `probes`: the probe's last verdicts (a hung member with passing EC2 checks shows as down); `agents`: SSM's view of the members (a group with no SSM path says so).
    */
-  async status(name: string | undefined, deadline: number, options: CallOptions & { probes?: ProbeVerdicts } = {}): Promise<StatusReport> {
+  async status(name: string | undefined, deadline: number, options: CallOptions & { probes?: ProbeVerdicts; agents?: SsmAgentPort } = {}): Promise<StatusReport> {
     const { lease, journal, settings } = this.deps;
     const world = await this.observe(deadline, options);
     const discovery = this.discover(world);
@@ -159,8 +159,8 @@ export class FailoverEngine {
     if (name !== undefined && names.length === 0) {
       throw new RefusedError(`no group named '${name}': no instance carries failover:group=${name}`, { context: { group: name } });
     }
-    const [lastMoves, entries] = await Promise.all([lease.lastMoves(names, options), journal.recent(name, settings.journalLimit, options)]);
-    return buildStatus(world, discovery, names, lastMoves, entries, options.probes);
+    const { agents, ...rest } = options;
+    return readStatus(world, discovery, names, name, { lease, journal, journalLimit: settings.journalLimit, ...(agents ? { agents } : {}) }, rest);
   }
 
   /**

@@ -84,6 +84,20 @@ export interface HostPort {
   collect(command: PendingCommand, deadline: number, options?: CallOptions): Promise<readonly HostResult[]>;
 }
 
+/**
+ * Whether an instance's SSM agent is reachable, as SSM last heard from it (DescribeInstanceInformation's
+ * PingStatus): `online`; `connection-lost` (no ping for a while: the instance is stopped, or has no
+ * path to SSM, such as a dead NAT in front of a private subnet without endpoints); `inactive`; or
+ * `not-registered` (SSM does not list it: no agent, no instance profile, never reached SSM).
+ */
+export type SsmPing = 'online' | 'connection-lost' | 'inactive' | 'not-registered';
+
+/** Reads the SSM agents' registration and ping status. */
+export interface SsmAgentPort {
+  /** One entry per instance asked about. Throws AwsCallError when SSM cannot be asked. */
+  pingStatus(instanceIds: readonly string[], options?: CallOptions): Promise<ReadonlyMap<string, SsmPing>>;
+}
+
 /** What a previous holder left behind when the lease was won. */
 export interface LeaseGrant {
   readonly group: string;

@@ -1,12 +1,15 @@
 /**
  * The `status` view: every group (or one) with its members' health, its holders, its problems,
- * its last move and its recent journal, built from one observe and two reads of the table.
+ * its last move and its recent journal, built from one observe and, concurrently, two reads of the
+ * table and (when wired) one read of the members' SSM agents: peer confirmation and the VIP's OS
+ * side both go through SSM, so a group whose members cannot be reached by it is said to have no SSM path.
  */
+import { FailoverError } from '../errors.js';
 import type { Discovery, Group } from './groups.js';
 import { assessHealth } from './health.js';
 import { slotsOf } from './holders.js';
 import type { Verdict, WorldSnapshot } from './model.js';
-import type { JournalEntry } from './ports.js';
+import type { CallOptions, JournalEntry, JournalPort, LeasePort, SsmAgentPort, SsmPing } from './ports.js';
 
 export interface HolderView {
   readonly scope: string;
@@ -22,6 +25,8 @@ export interface MemberView {
   readonly priority?: number;
   readonly health: Verdict;
   readonly why: string;
+  /** Whether SSM reaches its agent (absent when status did not read it). */
+  readonly ssm?: SsmPing;
 }
 
 export interface GroupStatus {
@@ -40,6 +45,8 @@ export interface StatusReport {
   readonly observedAt: string;
   /** When the probe's verdicts in `members[].health` were saved; absent: EC2 state and status checks only. */
   readonly probedAt?: string;
+  /** Why the members' SSM status is missing, when it could not be read. */
+  readonly ssmUnread?: string;
   readonly groups: readonly GroupStatus[];
 }
 
@@ -65,6 +72,7 @@ export function buildStatus(
   lastMoves: Readonly<Record<string, number>>,
   entries: readonly JournalEntry[],
   probes?: ProbeVerdicts,
+  agents?: ReadonlyMap<string, SsmPing>,
 ): StatusReport {
   const health = assessHealth(world, probes?.verdicts, probes?.reasons);
   const byId = new Map(world.instances.map((i) => [i.instanceId, i]));
@@ -78,6 +86,7 @@ export function buildStatus(
       ...(priority === undefined || priority === Number.MAX_SAFE_INTEGER ? {} : { priority }),
       health: h?.verdict ?? 'unknown',
       why: h?.why ?? 'not observed',
+      ...(agents?.has(id) ? { ssm: agents.get(id) } : {}),
     };
   };
   const common = (group: string) => {
@@ -91,7 +100,7 @@ export function buildStatus(
       policy: g.policy,
       members: g.members.map((m) => member(m.instance.instanceId, m.priority)),
       holders: holdersOf(g),
-      problems: [],
+      problems: ssmProblems(g.members.map((m) => m.instance.instanceId), agents),
       ...common(g.name),
     })),
     ...misconfigured.map((g) => ({
@@ -99,7 +108,7 @@ export function buildStatus(
       kind: g.kind ?? ('unknown' as const),
       members: g.instanceIds.map((id) => member(id)),
       holders: [],
-      problems: g.problems,
+      problems: [...g.problems, ...ssmProblems(g.instanceIds, agents)],
       ...common(g.name),
     })),
   ];
@@ -108,4 +117,47 @@ export function buildStatus(
     ...(probes ? { probedAt: new Date(probes.savedAt).toISOString() } : {}),
     groups: views.filter((v) => names.includes(v.group)),
   };
+}
+
+/**
+ * "no SSM path" when no member's agent is online: no peer can confirm a failure and no OS side of
+ * a VIP can be done, which is what a dead NAT in front of members without VPC endpoints looks like.
+ */
+function ssmProblems(ids: readonly string[], agents: ReadonlyMap<string, SsmPing> | undefined): string[] {
+  if (!agents || ids.length === 0 || ids.some((id) => agents.get(id) === 'online')) return [];
+  const each = ids.map((id) => `${id} ${agents.get(id) ?? 'unknown'}`).join(', ');
+  return [`no SSM path: no member's SSM agent is online (${each}); peer confirmation and the VIP's OS side cannot run until one is (a NAT in front of them, or the ssm, ssmmessages and ec2messages endpoints)`];
+}
+
+/** What status reads besides EC2. */
+export interface StatusReads {
+  readonly lease: LeasePort;
+  readonly journal: JournalPort;
+  readonly journalLimit: number;
+  /** The members' SSM agents; without it status says nothing about SSM. */
+  readonly agents?: SsmAgentPort;
+}
+
+/**
+ * The table's reads and the SSM agents' read, concurrently, then the report. A failed SSM read
+ * leaves the members' `ssm` out and says why; the table's failures fail status, as before.
+ */
+export async function readStatus(world: WorldSnapshot, discovery: Discovery, names: readonly string[], group: string | undefined, reads: StatusReads, options: CallOptions & { probes?: ProbeVerdicts } = {}): Promise<StatusReport> {
+  const { lease, journal, journalLimit, agents } = reads;
+  const members = [
+    ...discovery.groups.filter((g) => names.includes(g.name)).flatMap((g) => g.members.map((m) => m.instance.instanceId)),
+    ...discovery.misconfigured.filter((g) => names.includes(g.name)).flatMap((g) => g.instanceIds),
+  ];
+  let unread: string | undefined;
+  const ssm =
+    agents && members.length > 0
+      ? agents.pingStatus(members, options).catch((error: unknown) => {
+          if (!(error instanceof FailoverError)) throw error;
+          unread = error.message;
+          return undefined;
+        })
+      : Promise.resolve(undefined);
+  const [lastMoves, entries, pings] = await Promise.all([lease.lastMoves(names, options), journal.recent(group, journalLimit, options), ssm]);
+  const report = buildStatus(world, discovery, names, lastMoves, entries, options.probes, pings);
+  return unread === undefined ? report : { ...report, ssmUnread: unread };
 }

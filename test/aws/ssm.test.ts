@@ -1,10 +1,12 @@
 import {
+  DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   ListCommandInvocationsCommand,
   SendCommandCommand,
   SSMClient,
   SSMServiceException,
   type CommandInvocation,
+  type DescribeInstanceInformationCommandInput,
   type GetCommandInvocationCommandInput,
   type GetCommandInvocationCommandOutput,
   type ListCommandInvocationsCommandInput,
@@ -13,7 +15,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createSsmHostPort, invocationOutcome } from '../../shared/aws/ssm.js';
+import { createSsmAgentPort, createSsmHostPort, invocationOutcome } from '../../shared/aws/ssm.js';
 import type { HostScript } from '../../shared/core/ports.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { manualClock } from '../../sim/clock.js';
@@ -544,5 +546,66 @@ describe('invocationOutcome', () => {
     [undefined, undefined, undefined],
   ])('maps Status %s / StatusDetails %s to %s', (status, details, expected) => {
     expect(invocationOutcome(status, details)).toBe(expected);
+  });
+});
+
+describe('SsmAgentPort.pingStatus', () => {
+  beforeEach(() => {
+    ssm.reset();
+  });
+
+  it('asks DescribeInstanceInformation by an InstanceIds filter, 50 instances a call, and maps each PingStatus', async () => {
+    const ids = instanceIds(120);
+    ssm.on(DescribeInstanceInformationCommand).callsFake(async (input: DescribeInstanceInformationCommandInput) => {
+      const asked = input.Filters?.[0]?.Values ?? [];
+      // Every third one unregistered (not listed); the others by position.
+      const statuses = ['Online', 'ConnectionLost', 'Inactive'] as const;
+      return { InstanceInformationList: asked.flatMap((id, i) => (ids.indexOf(id) % 3 === 2 && i % 2 === 0 ? [] : [{ InstanceId: id, PingStatus: statuses[ids.indexOf(id) % 3] }])) };
+    });
+
+    const status = await createSsmAgentPort(client).pingStatus([...ids, ids[0]!]);
+
+    const calls = ssm.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input);
+    expect(calls).toEqual([
+      { Filters: [{ Key: 'InstanceIds', Values: ids.slice(0, 50) }], MaxResults: 50 },
+      { Filters: [{ Key: 'InstanceIds', Values: ids.slice(50, 100) }], MaxResults: 50 },
+      { Filters: [{ Key: 'InstanceIds', Values: ids.slice(100) }], MaxResults: 50 },
+    ]);
+    expect(status.size).toBe(120);
+    expect(status.get(ids[0]!)).toBe('online');
+    expect(status.get(ids[1]!)).toBe('connection-lost');
+    expect(status.get(ids[5]!)).toBe('inactive');
+    expect(status.get(ids[2]!)).toBe('not-registered');
+  });
+
+  it('follows NextToken within a chunk', async () => {
+    const ids = instanceIds(2);
+    ssm
+      .on(DescribeInstanceInformationCommand, { NextToken: undefined })
+      .resolves({ InstanceInformationList: [{ InstanceId: ids[0], PingStatus: 'Online' }], NextToken: 'page-2' })
+      .on(DescribeInstanceInformationCommand, { NextToken: 'page-2' })
+      .resolves({ InstanceInformationList: [{ InstanceId: ids[1], PingStatus: 'ConnectionLost' }] });
+
+    const status = await createSsmAgentPort(client).pingStatus(ids);
+
+    expect(ssm.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
+    expect([...status]).toEqual([
+      [ids[0], 'online'],
+      [ids[1], 'connection-lost'],
+    ]);
+  });
+
+  it('makes no call for no instances', async () => {
+    expect((await createSsmAgentPort(client).pingStatus([])).size).toBe(0);
+    expect(ssm.commandCalls(DescribeInstanceInformationCommand)).toHaveLength(0);
+  });
+
+  it('translates a refusal into an AwsCallError naming the operation, never into "not registered"', async () => {
+    ssm.on(DescribeInstanceInformationCommand).rejects(ssmError('AccessDeniedException'));
+
+    const error = await createSsmAgentPort(client).pingStatus(instanceIds(1)).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error).toMatchObject({ operation: 'DescribeInstanceInformation', code: 'AccessDeniedException', retriable: false });
   });
 });

@@ -20,4 +20,4 @@ export {
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 export { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-export { GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
+export { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';

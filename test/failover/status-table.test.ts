@@ -56,9 +56,9 @@ describe('the status table', () => {
     const lines = formatStatus(report).split('\n');
 
     const row = (id: string) => lines.find((l) => l.includes(id) && !l.includes('→'));
-    expect(lines.find((l) => l.includes('MEMBER'))).toMatch(/^ {5}MEMBER +STATE +AZ +PRIORITY +HEALTH +WHY$/);
-    expect(row(a)).toMatch(new RegExp(`^ {5}${a} +stopped +\\S+ +1 +unhealthy +\\S`));
-    expect(row(b)).toMatch(new RegExp(`^ {2}\\* {2}${b} +running +\\S+ +2 +healthy +\\S`));
+    expect(lines.find((l) => l.includes('MEMBER'))).toMatch(/^ {5}MEMBER +STATE +AZ +PRIORITY +HEALTH +SSM +WHY$/);
+    expect(row(a)).toMatch(new RegExp(`^ {5}${a} +stopped +\\S+ +1 +unhealthy +connection-lost +\\S`));
+    expect(row(b)).toMatch(new RegExp(`^ {2}\\* {2}${b} +running +\\S+ +2 +healthy +online +\\S`));
   });
 
   it('gives the last move: when, from and to, outcome, duration, trigger and reason', async () => {
@@ -80,7 +80,7 @@ describe('the status table', () => {
     const lines = formatStatus(report).split('\n');
 
     expect(lines[1]).toMatch(/^health: EC2 and the probes' verdicts of \S+ \S+ \(20\.0 s before\)$/);
-    expect(lines.find((l) => l.includes(a.instanceId) && !l.includes('→'))).toMatch(/running +\S+ +1 +unhealthy +no TCP on 443, confirmed by a peer$/);
+    expect(lines.find((l) => l.includes(a.instanceId) && !l.includes('→'))).toMatch(/running +\S+ +1 +unhealthy +online +no TCP on 443, confirmed by a peer$/);
   });
 
   it('says when health comes from EC2 alone', async () => {
@@ -114,6 +114,57 @@ describe('the status table', () => {
 
     expect(text).toContain(`traffic: ${nat.routeTables.a} → ${nat.a.instanceId}, ${nat.routeTables.b} → ${nat.b.instanceId}, ${nat.routeTables.any} → ${nat.a.instanceId}`);
     expect(text).toMatch(/\n {2}problem: i-[0-9a-f]+: tag failover:priority .*'first'/);
+  });
+
+  it('says a group has no SSM path when the NAT its members reach SSM through is dead, and which member lacks it', async () => {
+    const clock = manualClock();
+    const world = new VpcWorld({ clock });
+    const nat = buildNatPair({ world, group: 'egress' });
+    // Two members in the private subnets, whose default routes go to the NAT instances.
+    const tags = { 'failover:group': 'app', 'failover:kind': 'vip', 'failover:vip': '10.0.11.100' };
+    const x = world.addInstance({ subnet: nat.privateSubnets.a, secondaryIps: ['10.0.11.100'], tags: { ...tags, 'failover:priority': '1' } });
+    world.addInstance({ subnet: nat.privateSubnets.a, tags: { ...tags, 'failover:priority': '2' } });
+    const h = await harness(world, clock, db);
+    world.hang(nat.a.instanceId);
+
+    const report = (await h.invoke({ action: 'status', group: 'app' })) as StatusReport;
+    const text = formatStatus(report);
+
+    expect(report.groups[0]?.members.map((m) => m.ssm)).toEqual(['connection-lost', 'connection-lost']);
+    expect(text).toMatch(/\n {2}problem: no SSM path: no member's SSM agent is online \(i-\S+ connection-lost, i-\S+ connection-lost\)/);
+    expect(text).toMatch(new RegExp(`${x.instanceId} +running +\\S+ +1 +\\S+ +connection-lost `));
+  });
+
+  it('says nothing of SSM paths while one member is online', async () => {
+    const clock = manualClock();
+    const { world, a } = buildVipPair({ worldOptions: { clock }, group: 'web' });
+    const h = await harness(world, clock, db);
+    world.ssmAgents.linkDown.add(a.instanceId);
+
+    const report = (await h.invoke({ action: 'status' })) as StatusReport;
+
+    expect(report.groups[0]?.members.find((m) => m.instanceId === a.instanceId)?.ssm).toBe('connection-lost');
+    expect(report.groups[0]?.problems).toEqual([]);
+  });
+
+  it('shows a member SSM does not know as not-registered, and status without SSM when SSM cannot be read', async () => {
+    const clock = manualClock();
+    const { world, a, b } = buildVipPair({ worldOptions: { clock }, group: 'web' });
+    const h = await harness(world, clock, db);
+    world.ssmAgents.unregistered.add(a.instanceId);
+    const before = (await h.invoke({ action: 'status' })) as StatusReport;
+    world.faults.inject({ operation: 'DescribeInstanceInformation', error: 'AccessDeniedException', message: 'not authorized to perform: ssm:DescribeInstanceInformation' });
+
+    const after = (await h.invoke({ action: 'status' })) as StatusReport;
+
+    expect(before.groups[0]?.members.map((m) => [m.instanceId, m.ssm])).toEqual([
+      [a.instanceId, 'not-registered'],
+      [b.instanceId, 'online'],
+    ]);
+    expect(after.groups[0]?.members.every((m) => m.ssm === undefined)).toBe(true);
+    expect(after.ssmUnread).toContain('AccessDeniedException');
+    expect(formatStatus(after)).toContain('\nssm: not read (DescribeInstanceInformation failed (AccessDeniedException)');
+    expect(formatStatus(after)).not.toContain(' SSM ');
   });
 
   it('tells an account without groups how to start', () => {

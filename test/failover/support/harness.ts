@@ -3,6 +3,7 @@
  * real DynamoDB (dynalite on loopback), with one manual clock shared by the world and the core.
  */
 import { createDynamoStore, createProbeStateStore } from '../../../shared/aws/dynamo.js';
+import { createSsmAgentPort } from '../../../shared/aws/ssm.js';
 import { withProbeVerdicts } from '../../../shared/failover-wiring.js';
 import type { JournalEntry } from '../../../shared/core/ports.js';
 import type { Runtime } from '../../../shared/runtime.js';
@@ -32,7 +33,7 @@ export async function harness(
   env: Record<string, string> = {},
 ): Promise<Harness> {
   const { runtime, log, tableName } = await runtimeFor(world, clock, db, { env });
-  const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(db.client, tableName)));
+  const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(db.client, tableName), createSsmAgentPort(world.clients().ssm)));
   const store = createDynamoStore(db.client, tableName);
   return {
     runtime,
