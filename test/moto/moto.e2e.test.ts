@@ -35,9 +35,10 @@
  * - StopInstances goes straight to `stopped` (AWS passes through `stopping`). ASSERTED AROUND: the
  *   `stopping` event arrives after the stop, an ordering EventBridge allows and on-event handles.
  * - DescribeInstanceInformation is not implemented, and status checks are `ok` for every running
- *   instance. NOT EXERCISED: no function calls DescribeInstanceInformation; the probe function is
- *   not run here (its peer probes need commands that really run), so health is EC2 state and
- *   status checks.
+ *   instance. NOT EXERCISED: status reads the members' SSM agents with DescribeInstanceInformation;
+ *   against moto that read fails, so status says `ssmUnread` and shows no SSM column (the in-memory
+ *   VPC covers the SSM view, test/failover/status-table.test.ts). The probe function is not run here
+ *   (its peer probes need commands that really run), so health is EC2 state and status checks.
  *
  * Where moto matches AWS, the product is held to it: ReplaceRoute on a missing route answers
  * InvalidParameterValue ("There is no route defined for …"), as EC2 does, and the EC2 adapter's
