@@ -1,6 +1,6 @@
 /**
  * AWS calls made by one `status` invocation for 1, 10 and 100 groups: the read is batched,
- * so the count must not grow with the number of groups.
+ * so the count must not grow with the number of groups (the SSM agents' read: one call per 50 members).
  */
 import type { Context } from 'aws-lambda';
 import { createHandler } from '../../functions/failover.js';
@@ -8,6 +8,7 @@ import type { Log } from '../../shared/core/engine.js';
 import { createRuntime } from '../../shared/runtime.js';
 import { withProbeVerdicts } from '../../shared/failover-wiring.js';
 import { createProbeStateStore } from '../../shared/aws/dynamo.js';
+import { createSsmAgentPort } from '../../shared/aws/ssm.js';
 import { startDynalite } from '../../sim/dynalite.js';
 import { manualClock } from '../../sim/clock.js';
 import { VpcWorld, buildHaWorld } from '../../sim/world.js';
@@ -30,7 +31,7 @@ export async function run(): Promise<string> {
       const world = new VpcWorld({ clock, pageSize: 1000 });
       for (let i = 0; i < groups; i++) buildHaWorld(KINDS[i % KINDS.length] ?? 'vip', { world, group: `g${i}` });
       const runtime = createRuntime({ env: { VPCF_TABLE_NAME: dynamo.tableName }, clients: { ...world.clients(), dynamodb: dynamo.client }, clock, log: quiet });
-      const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(dynamo.client, dynamo.tableName)));
+      const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(dynamo.client, dynamo.tableName), createSsmAgentPort(world.clients().ssm)));
       const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
       world.clearCalls();
@@ -47,9 +48,9 @@ export async function run(): Promise<string> {
   return [
     '## status: AWS calls per invocation',
     '',
-    'Groups cycle through vip, eip, nat and overlay (two members each). EC2 calls counted in the in-memory world, DynamoDB calls on a real dynalite.',
+    'Groups cycle through vip, eip, nat and overlay (two members each). EC2 and SSM calls counted in the in-memory world, DynamoDB calls on a real dynalite.',
     '',
-    '| groups | reported | EC2 calls | DynamoDB calls | total | EC2 calls by operation |',
+    '| groups | reported | EC2 + SSM calls | DynamoDB calls | total | EC2 + SSM calls by operation |',
     '|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
