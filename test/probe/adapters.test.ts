@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { createLambdaSensor } from '../../shared/aws/lambda-sensor.js';
 import { createEmfMetrics } from '../../shared/aws/emf.js';
+import { sensorDataPlane } from '../../shared/probe/data-plane.js';
 import { AwsCallError } from '../../shared/errors.js';
 import { memoryLog } from '../support/harness.js';
 
@@ -63,6 +64,18 @@ describe('Lambda sensor port', () => {
     const throttled = new TooManyRequestsException({ $metadata: { httpStatusCode: 429 }, message: 'Rate exceeded' });
     mockClient(client).on(InvokeCommand).rejects(throttled);
     await expect(createLambdaSensor(client, 'sensor').probe(request)).rejects.toMatchObject({ operation: 'Invoke', code: 'TooManyRequestsException', retriable: true });
+  });
+});
+
+describe('the data plane over the sensor', () => {
+  it('reads a target past the sensor’s schema as unknown, without invoking the sensor', async () => {
+    const requests: unknown[] = [];
+    const plane = sensorDataPlane({ probe: async (request) => (requests.push(request), { results: [] }) }, 1000);
+
+    const verdict = await plane.reach({ id: 'i-0aaaaaaaaaaaaaaaa', ip: '10.0.1.100', ports: Array.from({ length: 21 }, (_, i) => 8000 + i) });
+
+    expect(verdict).toBe('unknown');
+    expect(requests).toEqual([]);
   });
 });
 
