@@ -17,7 +17,6 @@ import {
   ReplaceRouteCommand,
   StartInstancesCommand,
   StopInstancesCommand,
-  TerminateInstancesCommand,
   type Address,
   type EC2Client,
   type Instance as Ec2Instance,
@@ -362,15 +361,13 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
       }
       case 'reboot-instance':
       case 'stop-instance':
-      case 'start-instance':
-      case 'terminate-instance': {
+      case 'start-instance': {
         const context = { instanceId: action.instanceId };
         const ids = [action.instanceId];
         const options = { abortSignal: send.signal };
         if (action.type === 'reboot-instance') await call('RebootInstances', context, () => client.send(new RebootInstancesCommand({ InstanceIds: ids }), options));
         else if (action.type === 'stop-instance') await call('StopInstances', context, () => client.send(new StopInstancesCommand({ InstanceIds: ids, ...(action.force ? { Force: true } : {}) }), options));
-        else if (action.type === 'start-instance') await call('StartInstances', context, () => client.send(new StartInstancesCommand({ InstanceIds: ids }), options));
-        else await call('TerminateInstances', context, () => client.send(new TerminateInstancesCommand({ InstanceIds: ids }), options));
+        else await call('StartInstances', context, () => client.send(new StartInstancesCommand({ InstanceIds: ids }), options));
         return;
       }
       default:
@@ -442,6 +439,7 @@ const INSTANCE_STATES: ReadonlySet<string> = new Set(['pending', 'running', 'sto
 function toInstance(raw: Ec2Instance): Instance | undefined {
   const state = raw.State?.Name;
   if (!raw.InstanceId || state === undefined || !INSTANCE_STATES.has(state)) return undefined;
+  const tags = tagsToRecord(raw.Tags);
   return {
     instanceId: raw.InstanceId,
     state: state as InstanceState,
@@ -450,11 +448,35 @@ function toInstance(raw: Ec2Instance): Instance | undefined {
     vpcId: raw.VpcId ?? '',
     subnetId: raw.SubnetId ?? '',
     privateIp: raw.PrivateIpAddress ?? '',
-    tags: tagsToRecord(raw.Tags),
+    tags,
+    ...classification(raw, tags),
     networkInterfaces: (raw.NetworkInterfaces ?? [])
       .map(toNetworkInterface)
       .filter((eni) => eni !== undefined)
       .sort((a, b) => a.deviceIndex - b.deviceIndex),
+  };
+}
+
+/** Set by Auto Scaling on the instances it launches; the `aws:` prefix is reserved, so no user can set it. */
+const AUTO_SCALING_GROUP_TAG = 'aws:autoscaling:groupName';
+
+/**
+ * What remediation needs to know about an instance, from fields DescribeInstances already returns
+ * (no extra call): its purchase option, its Spot request, its root device, its Auto Scaling group,
+ * why it last changed state and when it was last started.
+ */
+function classification(raw: Ec2Instance, tags: Readonly<Record<string, string>>): Partial<Instance> {
+  const lifecycle = raw.InstanceLifecycle;
+  const asg = tags[AUTO_SCALING_GROUP_TAG];
+  const reason = raw.StateReason;
+  const launchedAt = raw.LaunchTime?.getTime();
+  return {
+    lifecycle: lifecycle === undefined ? 'on-demand' : lifecycle === 'spot' || lifecycle === 'capacity-block' ? lifecycle : 'other',
+    ...(raw.SpotInstanceRequestId ? { spotInstanceRequestId: raw.SpotInstanceRequestId } : {}),
+    ...(raw.RootDeviceType === 'ebs' || raw.RootDeviceType === 'instance-store' ? { rootDeviceType: raw.RootDeviceType } : {}),
+    ...(asg ? { autoScalingGroup: asg } : {}),
+    ...(reason?.Code ? { stateReason: { code: reason.Code, message: reason.Message ?? '' } } : {}),
+    ...(launchedAt !== undefined && Number.isFinite(launchedAt) ? { launchedAt } : {}),
   };
 }
 
