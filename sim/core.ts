@@ -111,8 +111,8 @@ export interface InstanceRec {
   launchTime: Date;
   state: InstanceState;
   /** How it was bought: a Spot instance carries its request (its type decides whether it can be stopped). */
-  readonly spot: { readonly requestId: string; readonly type: 'one-time' | 'persistent' } | undefined;
-  readonly rootDeviceType: 'ebs' | 'instance-store';
+  spot: { readonly requestId: string; readonly type: 'one-time' | 'persistent' } | undefined;
+  rootDeviceType: 'ebs' | 'instance-store';
   /** DescribeInstances' StateReason, once a transition set one. */
   stateReason: { readonly code: string; readonly message: string } | undefined;
   /** Fault: this many next starts fall back to `stopped` with this reason (an EBS volume under a KMS key the caller may not use). */

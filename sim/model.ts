@@ -325,6 +325,13 @@ export class WorldModel extends WorldCore {
     this.changeState(instance, 'stopped');
   }
 
+  /** Makes an instance a Spot instance (of a request of this type) or gives it an instance-store root, after it was built. */
+  setPurchase(instanceId: string, options: { spot?: 'one-time' | 'persistent'; rootDeviceType?: 'ebs' | 'instance-store' }): void {
+    const instance = this.instance(instanceId);
+    if (options.spot !== undefined) instance.spot = { requestId: instance.spot?.requestId ?? this.nextId('sir'), type: options.spot };
+    if (options.rootDeviceType !== undefined) instance.rootDeviceType = options.rootDeviceType;
+  }
+
   /**
    * Fault: the next `times` starts of the instance go to `pending` and fall back to `stopped`, as
    * EC2 does when an EBS volume is encrypted under a customer-managed KMS key the caller may not use.

@@ -69,7 +69,7 @@ export function startFailureOf(reason: StateReason | undefined): StartFailure {
   switch (reason.code) {
     case 'Client.InternalError':
       return {
-        short: "likely kms:CreateGrant on a volume's KMS key",
+        short: "likely missing kms:CreateGrant",
         detail: `${said}: most often an EBS volume encrypted under a customer-managed KMS key that this role may not use; grant it kms:CreateGrant on that key (its key policy must allow it too)`,
       };
     case 'Server.InsufficientInstanceCapacity':

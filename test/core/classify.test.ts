@@ -57,7 +57,7 @@ describe('stopStartAllowed', () => {
 
 describe('startFailureOf', () => {
   it.each([
-    { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch', short: "likely kms:CreateGrant on a volume's KMS key", names: 'kms:CreateGrant' },
+    { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch', short: "likely missing kms:CreateGrant", names: 'kms:CreateGrant' },
     { code: 'Server.InsufficientInstanceCapacity', message: 'Insufficient capacity.', short: 'no capacity for its type in its AZ', names: 'no capacity' },
     { code: 'Client.VolumeLimitExceeded', message: 'Volume limit exceeded', short: 'EBS volume limit reached', names: 'EBS volume or storage limit' },
     { code: 'Client.Unheard.Of', message: 'Something new', short: 'Client.Unheard.Of', names: 'EC2 says Client.Unheard.Of (Something new)' },

@@ -164,7 +164,7 @@ describe('remediation', () => {
 
       const [only] = planRemediation({ groups: [group('stop-start', { aState: 'stopped', a: { stateReason: kms } })], probes: {}, history, now: NOW, settings: DEFAULT_REMEDIATION });
 
-      expect(only).toMatchObject({ step: 'give-up', leftStopped: { cause: "likely kms:CreateGrant on a volume's KMS key", detail: expect.stringContaining('kms:CreateGrant') } });
+      expect(only).toMatchObject({ step: 'give-up', leftStopped: { cause: "likely missing kms:CreateGrant", detail: expect.stringContaining('kms:CreateGrant') } });
       expect(only?.action).toBeUndefined();
       expect(only?.reason).toMatch(/^gave up: .* is still stopped 900 s after its remediation stop \(2 starts; the last start fell back to stopped: .*\): it is left stopped$/);
     });

@@ -7,9 +7,11 @@ import { InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, Lambd
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createEc2Port } from '../../../shared/aws/ec2.js';
 import { createSsmHostPort } from '../../../shared/aws/ssm.js';
+import { createRemediationPort } from '../../../shared/aws/remediation.js';
 import { FailoverEngine } from '../../../shared/core/engine.js';
+import { DEFAULT_REMEDIATION, type RemediationSettings } from '../../../shared/core/remediate.js';
 import type { GroupKind } from '../../../shared/core/model.js';
-import type { Ec2Port } from '../../../shared/core/ports.js';
+import type { Ec2Port, Notice } from '../../../shared/core/ports.js';
 import { type ProbeRuntime, createProbeRuntime } from '../../../shared/probe/wiring.js';
 import type { ProbeStatePort, StoredProbeState } from '../../../shared/probe/memory.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
@@ -41,6 +43,8 @@ export interface HarnessOptions {
   readonly cooldownMs?: number;
   /** Keep the probe state in a store that outlives the memory (as the state table does). */
   readonly persist?: boolean;
+  /** Remediation timings (the engine's defaults otherwise). */
+  readonly remediation?: Partial<RemediationSettings>;
 }
 
 /** A ProbeStatePort that keeps its one item as JSON, as the table does, so what is saved must survive serialization. */
@@ -85,7 +89,10 @@ export function probeHarness(options: HarnessOptions = {}) {
   const sensor = worldSensor(world, clock, { random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
   const metrics = recordedMetrics();
   const store = memoryStore();
-  const { ec2: ec2Client, ssm } = world.clients();
+  const { ec2: ec2Client, ssm, autoscaling } = world.clients();
+  const remediation = createRemediationPort({ ec2: ec2Client, autoscaling });
+  /** Every notice the engine sent, in order. */
+  const notices: Notice[] = [];
   const [ec2Min, ec2Max] = options.ec2LatencyMs ?? [0, 0];
   const ec2 = withLatency(createEc2Port(ec2Client, { clock }), () => (ec2Max > 0 ? clock.sleep(between(random, ec2Min, ec2Max)) : Promise.resolve()));
   const host = createSsmHostPort(ssm, { clock });
@@ -109,6 +116,8 @@ export function probeHarness(options: HarnessOptions = {}) {
       journal: store,
       clock,
       log: quietLog,
+      remediation,
+      notifier: { notify: async (notice) => void notices.push(notice) },
       settings: {
         owner: `probe:run-${runs}`,
         cooldownMs: options.cooldownMs ?? 60_000,
@@ -118,6 +127,7 @@ export function probeHarness(options: HarnessOptions = {}) {
         verifyIntervalMs: 500,
         verifyTimeoutMs: 15_000,
         journalLimit: 20,
+        remediation: { ...DEFAULT_REMEDIATION, ...options.remediation },
       },
     });
     const loop = new ProbeLoop(
@@ -156,6 +166,7 @@ export function probeHarness(options: HarnessOptions = {}) {
     run,
     metrics,
     random,
+    notices,
   };
 }
 
