@@ -42,6 +42,7 @@ import type {
   WorldSnapshot,
 } from '../core/model.js';
 import { systemClock, type CallOptions, type Clock, type Ec2Action, type Ec2Port, type Enrollment, type ReadBack, type ReadBackQuery } from '../core/ports.js';
+import { classification } from './instance-class.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface Ec2PortOptions {
@@ -454,29 +455,6 @@ function toInstance(raw: Ec2Instance): Instance | undefined {
       .map(toNetworkInterface)
       .filter((eni) => eni !== undefined)
       .sort((a, b) => a.deviceIndex - b.deviceIndex),
-  };
-}
-
-/** Set by Auto Scaling on the instances it launches; the `aws:` prefix is reserved, so no user can set it. */
-const AUTO_SCALING_GROUP_TAG = 'aws:autoscaling:groupName';
-
-/**
- * What remediation needs to know about an instance, from fields DescribeInstances already returns
- * (no extra call): its purchase option, its Spot request, its root device, its Auto Scaling group,
- * why it last changed state and when it was last started.
- */
-function classification(raw: Ec2Instance, tags: Readonly<Record<string, string>>): Partial<Instance> {
-  const lifecycle = raw.InstanceLifecycle;
-  const asg = tags[AUTO_SCALING_GROUP_TAG];
-  const reason = raw.StateReason;
-  const launchedAt = raw.LaunchTime?.getTime();
-  return {
-    lifecycle: lifecycle === undefined ? 'on-demand' : lifecycle === 'spot' || lifecycle === 'capacity-block' ? lifecycle : 'other',
-    ...(raw.SpotInstanceRequestId ? { spotInstanceRequestId: raw.SpotInstanceRequestId } : {}),
-    ...(raw.RootDeviceType === 'ebs' || raw.RootDeviceType === 'instance-store' ? { rootDeviceType: raw.RootDeviceType } : {}),
-    ...(asg ? { autoScalingGroup: asg } : {}),
-    ...(reason?.Code ? { stateReason: { code: reason.Code, message: reason.Message ?? '' } } : {}),
-    ...(launchedAt !== undefined && Number.isFinite(launchedAt) ? { launchedAt } : {}),
   };
 }
 

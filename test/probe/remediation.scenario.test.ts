@@ -66,8 +66,9 @@ describe('remediation by the probe loop', () => {
     it.each([
       { name: 'a Spot instance of a one-time request', purchase: { spot: 'one-time' as const }, says: 'it is a Spot instance of one-time request', spotLookups: 1 },
       { name: 'an instance-store root', purchase: { rootDeviceType: 'instance-store' as const }, says: 'its root device is instance store', spotLookups: 0 },
-    ])('reboots $name instead, and the journal and the notice say so', async ({ purchase, says, spotLookups }) => {
-      const h = probeHarness({ tags: { 'failover:remediate': 'stop-start' } });
+      { name: 'an Auto Scaling member', purchase: {}, asg: true, says: 'it is in Auto Scaling group web-asg', spotLookups: 0 },
+    ])('reboots $name instead, and the journal and the notice say so', async ({ purchase, asg, says, spotLookups }) => {
+      const h = probeHarness({ tags: { 'failover:remediate': 'stop-start', ...(asg ? { 'aws:autoscaling:groupName': 'web-asg' } : {}) } });
       const { a, b, vip } = vipOf(h);
       h.world.setPurchase(a.instanceId, purchase);
       await h.run(10_000);
