@@ -199,6 +199,13 @@ function carryOn(group: Group, member: Member, mine: readonly JournalEntry[], in
     return now >= until ? giveUp(`${instanceId} is ${state} but not passing its checks ${secs(since)} after its remediation stop: giving up`) : undefined;
   }
   if (state === 'stopping') {
+    if (now >= until && lastStart) {
+      // Stopping after a start: the start is falling back, and the node will be left stopped.
+      const failure = startFailureOf(instance.stateReason);
+      return giveUp(`gave up: ${instanceId} is stopping again ${secs(since)} after its remediation stop, after ${starts.length} start${starts.length === 1 ? '' : 's'} (${failure.detail}): it is left stopped`, {
+        leftStopped: { cause: failure.short, detail: failure.detail },
+      });
+    }
     if (now >= until) return giveUp(`${instanceId} is still stopping ${secs(since)} after its remediation stop: giving up`);
     if (latest.step === 'stop' && since >= settings.forceAfterMs) {
       return { ...base, step: 'force-stop', action: { type: 'stop-instance', instanceId, force: true }, reason: `${instanceId} is still stopping ${secs(since)} after its remediation stop: force it` };

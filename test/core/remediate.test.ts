@@ -169,6 +169,14 @@ describe('remediation', () => {
       expect(only?.reason).toMatch(/^gave up: .* is still stopped 900 s after its remediation stop \(2 starts; the last start fell back to stopped: .*\): it is left stopped$/);
     });
 
+    it('gives up loudly on a node found stopping again after its start at the give-up time', () => {
+      const history = [entry(NOW - 60_000, 'start'), entry(NOW - DEFAULT_REMEDIATION.giveUpAfterMs, 'stop')];
+
+      const [only] = planRemediation({ groups: [group('stop-start', { aState: 'stopping', a: { stateReason: kms } })], probes: {}, history, now: NOW, settings: DEFAULT_REMEDIATION });
+
+      expect(only).toMatchObject({ step: 'give-up', leftStopped: { cause: 'likely missing kms:CreateGrant' }, reason: expect.stringContaining('is stopping again') });
+    });
+
     it('gives the last start its retry spacing before giving up, however late it came', () => {
       const history = [entry(NOW - 10_000, 'start'), entry(NOW - DEFAULT_REMEDIATION.giveUpAfterMs - 100_000, 'stop')];
 
