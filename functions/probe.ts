@@ -5,11 +5,12 @@
  * event's time, so a late or repeated run never stretches past its minute.
  */
 import middy from '@middy/core';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { Context } from 'aws-lambda';
 import { type ProbeMemory, newMemory } from '../shared/probe/loop.js';
 import { runWindow, scheduledTimeOf } from '../shared/probe/schedule.js';
 import { type ProbeRuntime, createProbeLoop, createProbeRuntime } from '../shared/probe/wiring.js';
-import { budgetOf, createCoreClients, lazy } from '../shared/runtime.js';
+import { budgetOf, clientOptions, createCoreClients, lazy } from '../shared/runtime.js';
 
 /** Kept after the rounds for the last flush, saving the state and releasing leases. */
 const SETTLE_MS = 2_500;
@@ -40,4 +41,6 @@ export function createHandler(runtime: (context: Context) => ProbeRuntime, memor
   });
 }
 
-export const handler = createHandler(lazy((context: Context) => createProbeRuntime({ env: process.env, clients: createCoreClients(), functionArn: context.invokedFunctionArn })));
+// Auto Scaling only here: remediation (`replace`) is the probe's alone.
+const clients = () => ({ ...createCoreClients(), autoscaling: new AutoScalingClient(clientOptions) });
+export const handler = createHandler(lazy((context: Context) => createProbeRuntime({ env: process.env, clients: clients(), functionArn: context.invokedFunctionArn })));

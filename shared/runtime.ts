@@ -5,6 +5,7 @@
  * function passes in. Each function constructs only the clients it uses (functions/*.ts).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -15,6 +16,7 @@ import { createDynamoStore } from './aws/dynamo.js';
 import { createEc2Port } from './aws/ec2.js';
 import { createEmfMetrics } from './aws/emf.js';
 import { createLambdaSensor } from './aws/lambda-sensor.js';
+import { createRemediationPort } from './aws/remediation.js';
 import { createSnsNotifier, topicArnOf } from './aws/sns.js';
 import { createSsmHostPort } from './aws/ssm.js';
 import { type Config, loadConfig } from './config.js';
@@ -28,7 +30,8 @@ import type { SensorPort } from './probe/ports.js';
 
 /**
  * The SDK clients of the failover core. Every function that can move traffic has the first three;
- * with `sns` it tells people about moves, with `lambda` it asks the sensor whether a moved VIP answers.
+ * with `sns` it tells people about moves, with `lambda` it asks the sensor whether a moved VIP answers,
+ * with `autoscaling` it can remediate with `replace` (the probe).
  */
 export interface CoreClients {
   readonly ec2: EC2Client;
@@ -36,6 +39,7 @@ export interface CoreClients {
   readonly dynamodb: DynamoDBClient;
   readonly sns?: SNSClient;
   readonly lambda?: LambdaClient;
+  readonly autoscaling?: AutoScalingClient;
 }
 
 export interface Runtime {
@@ -65,7 +69,7 @@ export const clientOptions = { maxAttempts: 2, requestHandler: { connectionTimeo
 export const sensorClientOptions = { maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 10_000 } } as const;
 
 /** The core's clients, as a function builds them at its first invocation. */
-export function createCoreClients(): Required<CoreClients> {
+export function createCoreClients(): Required<Omit<CoreClients, 'autoscaling'>> {
   return {
     ec2: new EC2Client(clientOptions),
     ssm: new SSMClient(clientOptions),
@@ -101,6 +105,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const sensor = config.probe.sensorFunction !== undefined && clients.lambda ? createLambdaSensor(clients.lambda, config.probe.sensorFunction) : undefined;
   const dataPlane: DataPlanePort | undefined = sensor ? sensorDataPlane(sensor, config.probe.tcpTimeoutMs) : undefined;
   const notifier = createNotifier(config, clients, options.functionArn, { clock, log, metrics });
+  const remediation = clients.autoscaling ? createRemediationPort({ ec2: clients.ec2, autoscaling: clients.autoscaling }) : undefined;
   return Object.freeze({
     config,
     clock,
@@ -121,6 +126,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         metrics,
         ...(dataPlane ? { dataPlane } : {}),
         ...(notifier ? { notifier } : {}),
+        ...(remediation ? { remediation } : {}),
         settings: {
           owner,
           cooldownMs: config.cooldownMs,

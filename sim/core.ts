@@ -107,8 +107,16 @@ export interface InstanceRec {
   readonly az: string;
   readonly vpcId: string;
   readonly subnetId: string;
-  readonly launchTime: Date;
+  /** When it was last started (EC2 updates LaunchTime on every start). */
+  launchTime: Date;
   state: InstanceState;
+  /** How it was bought: a Spot instance carries its request (its type decides whether it can be stopped). */
+  spot: { readonly requestId: string; readonly type: 'one-time' | 'persistent' } | undefined;
+  rootDeviceType: 'ebs' | 'instance-store';
+  /** DescribeInstances' StateReason, once a transition set one. */
+  stateReason: { readonly code: string; readonly message: string } | undefined;
+  /** Fault: this many next starts fall back to `stopped` with this reason (an EBS volume under a KMS key the caller may not use). */
+  startFallbacks: { remaining: number; readonly code: string; readonly message: string } | undefined;
   tags: Tags;
   instanceCheck: CheckStatus;
   systemCheck: CheckStatus;
@@ -235,6 +243,8 @@ export class WorldCore extends ChangeFeed {
   /** Instance state changes an API call asked for, each done at its time by `settle()`. */
   readonly transitions: { readonly instanceId: string; readonly at: number; readonly apply: () => void }[] = [];
   readonly lifecycleActions = new Map<string, LifecycleActionRec>();
+  /** Members Auto Scaling replaced (TerminateInstanceInAutoScalingGroup without decrementing): the old and the fresh instance. */
+  readonly replacements: { readonly terminated: string; readonly launched: string; readonly group: string }[] = [];
   /** Secondary private IPs only: primaries never move. */
   private readonly ipTimeline = new Map<string, IpEntry[]>();
   private readonly counters = new Map<string, number>();

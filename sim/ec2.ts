@@ -75,7 +75,7 @@ type FilterFields<T> = Readonly<Record<string, (item: T) => readonly (string | u
  * EC2 filter semantics: filters are ANDed, the values of one filter ORed, `*` and `?` are
  * wildcards, `tag:<key>` matches that tag's value and `tag-key` any tag key.
  */
-function applyFilters<T>(operation: string, items: readonly T[], filters: readonly Filter[] | undefined, fields: FilterFields<T>, tagsOf: (item: T) => Tags): T[] {
+export function applyFilters<T>(operation: string, items: readonly T[], filters: readonly Filter[] | undefined, fields: FilterFields<T>, tagsOf: (item: T) => Tags): T[] {
   let result = [...items];
   for (const filter of filters ?? []) {
     const name = filter.Name ?? '';
@@ -111,7 +111,7 @@ interface PageInput {
  * Pages as EC2 does, with the world's page size as a cap so pagination is always exercised when
  * no explicit IDs are given. The token is opaque and bound to the operation.
  */
-function paginate<T>(world: WorldModel, operation: string, items: readonly T[], input: PageInput, limits: { min: number; max: number }, explicitIds: boolean): { page: T[]; NextToken?: string } {
+export function paginate<T>(world: WorldModel, operation: string, items: readonly T[], input: PageInput, limits: { min: number; max: number }, explicitIds: boolean): { page: T[]; NextToken?: string } {
   if (input.MaxResults !== undefined && (input.MaxResults < limits.min || input.MaxResults > limits.max)) {
     throw ec2Error('InvalidParameterValue', `Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Expecting a value between ${limits.min} and ${limits.max}.`);
   }
@@ -201,8 +201,10 @@ function instanceShape(world: WorldModel, instance: InstanceRec): Instance {
     ...(Object.keys(instance.tags).length > 0 ? { Tags: tagList(instance.tags) } : {}),
     NetworkInterfaces: enis.map((eni) => instanceInterface(world, eni)),
     Architecture: 'x86_64',
-    RootDeviceType: 'ebs',
+    RootDeviceType: instance.rootDeviceType,
     VirtualizationType: 'hvm',
+    ...(instance.spot ? { InstanceLifecycle: 'spot', SpotInstanceRequestId: instance.spot.requestId } : {}),
+    ...(instance.stateReason ? { StateReason: { Code: instance.stateReason.code, Message: instance.stateReason.message } } : {}),
   };
 }
 
@@ -750,6 +752,11 @@ export function stopInstances(world: WorldModel, input: StopInstancesCommandInpu
     StoppingInstances: changes(world, input.InstanceIds, (instance) => {
       if (instance.state === 'terminated' || instance.state === 'shutting-down') throw ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in a state from which it can be stopped.`);
       if (instance.state === 'stopped') return 'stopped';
+      // EC2's answers for the instances it cannot stop (checked before any state changes).
+      if (instance.rootDeviceType === 'instance-store') throw ec2Error('UnsupportedOperation', `The instance '${instance.id}' does not have an 'ebs' root device type and cannot be stopped.`);
+      if (instance.spot?.type === 'one-time') {
+        throw ec2Error('UnsupportedOperation', `You can't stop the Spot Instance '${instance.id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.`);
+      }
       const { stopMs, hungStopMs } = world.options.lifecycle;
       if (instance.state !== 'stopping') instance.state = 'stopping';
       const id = instance.id;
@@ -767,10 +774,18 @@ export function startInstances(world: WorldModel, input: StartInstancesCommandIn
       if (instance.state === 'running' || instance.state === 'pending') return instance.state;
       if (instance.state !== 'stopped') throw ec2Error('IncorrectInstanceState', `The instance '${instance.id}' is not in a state from which it can be started.`);
       instance.state = 'pending';
+      instance.launchTime = new Date(world.now());
       const id = instance.id;
       const { startMs, statusMs } = world.options.lifecycle;
       schedule(world, id, startMs, () => {
-        if (world.instances.get(id)?.state !== 'pending') return;
+        const rec = world.instances.get(id);
+        if (rec?.state !== 'pending') return;
+        const fault = rec.startFallbacks;
+        if (fault && fault.remaining > 0) {
+          fault.remaining -= 1;
+          world.stop(id, { code: fault.code, message: fault.message });
+          return;
+        }
         world.start(id);
         schedule(world, id, statusMs, () => world.setStatus(id, { instance: 'ok', system: 'ok' }));
       });

@@ -47,6 +47,10 @@ export interface AddInstanceOptions extends InterfaceOptions {
   readonly osSecondaryIps?: boolean;
   /** More interfaces, attached at device index 1, 2, ... */
   readonly extraInterfaces?: readonly InterfaceOptions[];
+  /** A Spot instance from a request of this type (a `sir-…` request is made up for it). */
+  readonly spot?: 'one-time' | 'persistent';
+  /** Default `ebs`. */
+  readonly rootDeviceType?: 'ebs' | 'instance-store';
 }
 
 export type RouteTargetSpec =
@@ -59,6 +63,11 @@ export interface RouteSpec {
   readonly destination: string;
   readonly target: RouteTargetSpec;
 }
+
+/** DescribeInstances' StateReason after a stop through the API. */
+const USER_STOP = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
+/** What EC2 shows when a start falls back to `stopped` for want of access to a volume's KMS key. */
+const KMS_FALLBACK = { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch' };
 
 export class WorldModel extends WorldCore {
   /** SSM agents: links cut, agents never registered, VPCs with the SSM endpoints (see ssm-agents.ts). */
@@ -196,6 +205,10 @@ export class WorldModel extends WorldCore {
       systemCheck: options.status ?? 'ok',
       hung: false,
       os: new Map(),
+      spot: options.spot === undefined ? undefined : { requestId: this.nextId('sir'), type: options.spot },
+      rootDeviceType: options.rootDeviceType ?? 'ebs',
+      stateReason: undefined,
+      startFallbacks: undefined,
     };
     this.instances.set(id, instance);
     const specs: InterfaceOptions[] = [options, ...(options.extraInterfaces ?? [])];
@@ -306,19 +319,36 @@ export class WorldModel extends WorldCore {
     if (from !== to) this.emitChange({ kind: 'instance-state', instanceId: instance.id, from, to });
   }
 
-  /** Stops the instance: routes to it turn blackhole, its OS forgets every address it added. */
-  stop(instanceId: string): void {
+  /** Stops the instance: routes to it turn blackhole, its OS forgets every address it added. `reason`: the StateReason EC2 shows (a user's stop by default). */
+  stop(instanceId: string, reason: { code: string; message: string } = USER_STOP): void {
     const instance = this.instance(instanceId);
     if (instance.state === 'terminated') throw new Error(`VpcWorld.stop: ${instanceId} is terminated`);
     instance.hung = false;
     instance.os.clear();
+    instance.stateReason = reason;
     this.changeState(instance, 'stopped');
+  }
+
+  /** Makes an instance a Spot instance (of a request of this type) or gives it an instance-store root, after it was built. */
+  setPurchase(instanceId: string, options: { spot?: 'one-time' | 'persistent'; rootDeviceType?: 'ebs' | 'instance-store' }): void {
+    const instance = this.instance(instanceId);
+    if (options.spot !== undefined) instance.spot = { requestId: instance.spot?.requestId ?? this.nextId('sir'), type: options.spot };
+    if (options.rootDeviceType !== undefined) instance.rootDeviceType = options.rootDeviceType;
+  }
+
+  /**
+   * Fault: the next `times` starts of the instance go to `pending` and fall back to `stopped`, as
+   * EC2 does when an EBS volume is encrypted under a customer-managed KMS key the caller may not use.
+   */
+  failStarts(instanceId: string, times: number, reason: { code: string; message: string } = KMS_FALLBACK): void {
+    this.instance(instanceId).startFallbacks = { remaining: times, ...reason };
   }
 
   /** Starts a stopped instance: DHCP brings the primary addresses up; status checks initialize. */
   start(instanceId: string, options: { status?: CheckStatus } = {}): void {
     const instance = this.instance(instanceId);
     if (instance.state === 'terminated') throw new Error(`VpcWorld.start: ${instanceId} is terminated`);
+    instance.stateReason = undefined;
     instance.instanceCheck = options.status ?? 'initializing';
     instance.systemCheck = options.status ?? 'initializing';
     this.bootOs(instance);

@@ -22,6 +22,7 @@ import {
   DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
+  DescribeSpotInstanceRequestsCommand,
   DescribeSubnetsCommand,
   DisassociateAddressCommand,
   EC2Client,
@@ -34,9 +35,9 @@ import {
   TerminateInstancesCommand,
   UnassignPrivateIpAddressesCommand,
 } from '@aws-sdk/client-ec2';
-import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CompleteLifecycleActionCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
-import { completeLifecycleAction, startLifecycleAction } from './autoscaling.js';
+import { completeLifecycleAction, startLifecycleAction, terminateInstanceInAutoScalingGroup } from './autoscaling.js';
 import type { StartLifecycleActionOptions } from './autoscaling.js';
 import type { InvocationRec, LifecycleActionRec, VpcWorldOptions } from './core.js';
 import * as ec2 from './ec2.js';
@@ -44,6 +45,7 @@ import type { WorldService } from './errors.js';
 import { serviceError, timeoutError } from './errors.js';
 import { WorldModel } from './model.js';
 import { describeInstanceInformation } from './ssm-agents.js';
+import { describeSpotInstanceRequests } from './spot.js';
 import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCommand, vipScriptHandler } from './ssm.js';
 import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './ssm.js';
 
@@ -177,6 +179,7 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
     route(StopInstancesCommand, 'StopInstances', ec2.stopInstances),
     route(StartInstancesCommand, 'StartInstances', ec2.startInstances),
     route(TerminateInstancesCommand, 'TerminateInstances', ec2.terminateInstances),
+    route(DescribeSpotInstanceRequestsCommand, 'DescribeSpotInstanceRequests', describeSpotInstanceRequests),
   ],
   ssm: [
     route(SendCommandCommand, 'SendCommand', sendCommand),
@@ -184,7 +187,10 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
     route(ListCommandInvocationsCommand, 'ListCommandInvocations', listCommandInvocations),
     route(DescribeInstanceInformationCommand, 'DescribeInstanceInformation', describeInstanceInformation),
   ],
-  autoscaling: [route(CompleteLifecycleActionCommand, 'CompleteLifecycleAction', completeLifecycleAction)],
+  autoscaling: [
+    route(CompleteLifecycleActionCommand, 'CompleteLifecycleAction', completeLifecycleAction),
+    route(TerminateInstanceInAutoScalingGroupCommand, 'TerminateInstanceInAutoScalingGroup', terminateInstanceInAutoScalingGroup),
+  ],
 };
 
 const READ_ONLY = /^(Describe|Get|List)/;

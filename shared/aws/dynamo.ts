@@ -108,7 +108,7 @@ const groupOfKey = (pk: string): string => pk.slice('group#'.length);
 
 const TRIGGERS: ReadonlySet<string> = new Set<Trigger>(['manual', 'probe', 'event', 'schedule']);
 const OUTCOMES: ReadonlySet<string> = new Set<JournalEntry['outcome']>(['applied', 'partial', 'failed']);
-const STEPS: ReadonlySet<string> = new Set<RemediationStep>(['reboot', 'stop', 'force-stop', 'start', 'terminate']);
+const STEPS: ReadonlySet<string> = new Set<RemediationStep>(['reboot', 'stop', 'force-stop', 'start', 'started', 'terminate']);
 
 function toJournalEntry(item: Item): JournalEntry | undefined {
   const group = readStr(item, 'group');

@@ -17,7 +17,6 @@ import {
   ReplaceRouteCommand,
   StartInstancesCommand,
   StopInstancesCommand,
-  TerminateInstancesCommand,
   type Address,
   type EC2Client,
   type Instance as Ec2Instance,
@@ -43,6 +42,7 @@ import type {
   WorldSnapshot,
 } from '../core/model.js';
 import { systemClock, type CallOptions, type Clock, type Ec2Action, type Ec2Port, type Enrollment, type ReadBack, type ReadBackQuery } from '../core/ports.js';
+import { classification } from './instance-class.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface Ec2PortOptions {
@@ -362,15 +362,13 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
       }
       case 'reboot-instance':
       case 'stop-instance':
-      case 'start-instance':
-      case 'terminate-instance': {
+      case 'start-instance': {
         const context = { instanceId: action.instanceId };
         const ids = [action.instanceId];
         const options = { abortSignal: send.signal };
         if (action.type === 'reboot-instance') await call('RebootInstances', context, () => client.send(new RebootInstancesCommand({ InstanceIds: ids }), options));
         else if (action.type === 'stop-instance') await call('StopInstances', context, () => client.send(new StopInstancesCommand({ InstanceIds: ids, ...(action.force ? { Force: true } : {}) }), options));
-        else if (action.type === 'start-instance') await call('StartInstances', context, () => client.send(new StartInstancesCommand({ InstanceIds: ids }), options));
-        else await call('TerminateInstances', context, () => client.send(new TerminateInstancesCommand({ InstanceIds: ids }), options));
+        else await call('StartInstances', context, () => client.send(new StartInstancesCommand({ InstanceIds: ids }), options));
         return;
       }
       default:
@@ -442,6 +440,7 @@ const INSTANCE_STATES: ReadonlySet<string> = new Set(['pending', 'running', 'sto
 function toInstance(raw: Ec2Instance): Instance | undefined {
   const state = raw.State?.Name;
   if (!raw.InstanceId || state === undefined || !INSTANCE_STATES.has(state)) return undefined;
+  const tags = tagsToRecord(raw.Tags);
   return {
     instanceId: raw.InstanceId,
     state: state as InstanceState,
@@ -450,7 +449,8 @@ function toInstance(raw: Ec2Instance): Instance | undefined {
     vpcId: raw.VpcId ?? '',
     subnetId: raw.SubnetId ?? '',
     privateIp: raw.PrivateIpAddress ?? '',
-    tags: tagsToRecord(raw.Tags),
+    tags,
+    ...classification(raw, tags),
     networkInterfaces: (raw.NetworkInterfaces ?? [])
       .map(toNetworkInterface)
       .filter((eni) => eni !== undefined)

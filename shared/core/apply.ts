@@ -57,7 +57,7 @@ export function describeAction(action: Action): string {
     case 'start-instance':
       return `start ${action.instanceId}`;
     case 'terminate-instance':
-      return `terminate ${action.instanceId} (its Auto Scaling group replaces it)`;
+      return `terminate ${action.instanceId} through its Auto Scaling group, which launches a replacement`;
   }
 }
 

@@ -9,13 +9,15 @@ import { type Discovery, type DiscoveryDefaults, type Group, discover } from './
 import { type HealthMap, assessHealth } from './health.js';
 import { groupHolder } from './holders.js';
 import type { Action, OsReport, OsView, Trigger, Verdict, WorldSnapshot } from './model.js';
-import { isNoteworthy, noticeOf, remediationNotice } from './notice.js';
-import { DEFAULT_REMEDIATION, type RemediationPlan, type RemediationSettings, planRemediation, remediationCandidates } from './remediate.js';
-import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort, SsmAgentPort } from './ports.js';
+import { isNoteworthy, noticeOf } from './notice.js';
+import { DEFAULT_REMEDIATION, type RemediationResult, type RemediationSettings } from './remediate.js';
+import { runRemediation } from './remediation-run.js';
+import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort, RemediationPort, SsmAgentPort } from './ports.js';
 import { retry } from './retry.js';
 import { type HolderView, type ProbeVerdicts, type StatusReport, holdersOf, readStatus, statusNames } from './status.js';
 
 export type { GroupStatus, HolderView, MemberView, StatusReport } from './status.js';
+export type { RemediationResult } from './remediate.js';
 
 /** The subset of a structured logger the core uses (Powertools' Logger fits). */
 export interface Log {
@@ -55,6 +57,8 @@ export interface EngineDeps {
   readonly notifier?: NotifierPort;
   /** Counts moves (`Moves`) and moves that ended failed or partial (`FailedMoves`): the alarm's metric. */
   readonly metrics?: MetricsPort;
+  /** Spot request types and Auto Scaling replacement, for remediation (the probe wires it). */
+  readonly remediation?: RemediationPort;
 }
 
 export interface RunRequest {
@@ -89,12 +93,6 @@ export interface RemediateRequest {
   readonly deadline: number;
   readonly signal?: AbortSignal;
   readonly settle?: AbortSignal;
-}
-
-export interface RemediationResult extends RemediationPlan {
-  readonly outcome: 'applied' | 'failed' | 'gave-up';
-  readonly error?: string;
-  readonly journalKey?: string;
 }
 
 export interface GroupResult {
@@ -220,62 +218,23 @@ export class FailoverEngine {
 
   /**
    * Fences members the probes judged down while they run, per their group's `failover:remediate`
-   * (see remediate.ts), and carries on stop-starts this journal began. Reads the journal only for
-   * groups with something to do; journals and tells every attempt.
+   * (see remediate.ts), and carries on stop-starts this journal began (remediation-run.ts). Reads
+   * the journal only for groups with something to do; journals and tells every attempt.
    */
   async remediate(request: RemediateRequest): Promise<RemediationResult[]> {
-    const { journal, clock, log, settings, ec2 } = this.deps;
-    const call = request.signal ? { signal: request.signal } : {};
-    const settle = request.settle ? { signal: request.settle } : {};
-    const candidates = remediationCandidates(this.discover(request.snapshot).groups, request.probes);
-    if (candidates.length === 0) return [];
-    const history = (await Promise.all(candidates.map((g) => journal.recent(g.name, 50, call)))).flat();
-    const plans = planRemediation({
-      groups: candidates,
-      probes: request.probes,
-      ...(request.probeReasons ? { reasons: request.probeReasons } : {}),
-      history,
-      now: clock.now(),
-      settings: settings.remediation ?? DEFAULT_REMEDIATION,
-    });
-    const results: RemediationResult[] = [];
-    for (const plan of plans) {
-      const started = clock.now();
-      let outcome: RemediationResult['outcome'] = 'gave-up';
-      let error: string | undefined;
-      if (plan.action && plan.action.type !== 'activate-ip' && plan.action.type !== 'deactivate-ip') {
-        const action = plan.action;
-        outcome = await retry(() => ec2.apply(action, call), { clock, deadline: request.deadline, ...call }).then(
-          () => 'applied' as const,
-          (e: unknown) => {
-            if (!(e instanceof FailoverError)) throw e;
-            error = e.message;
-            return 'failed' as const;
-          },
-        );
-      }
-      log.warn('remediation', { group: plan.group, instanceId: plan.instanceId, step: plan.step, outcome, reason: plan.reason, error });
-      const entry: JournalEntry = {
-        group: plan.group,
-        at: clock.now(),
-        trigger: 'probe',
-        kind: 'remediation',
-        ...(plan.step === 'give-up' ? {} : { step: plan.step }),
-        from: plan.instanceId,
-        reason: error ? `${plan.reason}; ${error}` : plan.reason,
-        actions: plan.action ? [`${outcome === 'applied' ? 'applied' : 'failed'}: ${describeAction(plan.action)}`] : [],
-        outcome: outcome === 'applied' ? 'applied' : 'failed',
-        durationMs: clock.now() - started,
-      };
-      const journalKey = await journal.record(entry, settle).catch((e: unknown) => {
-        log.error('journal write failed', { group: plan.group, error: String(e) });
-        return undefined;
-      });
-      const result: RemediationResult = { ...plan, outcome, ...(error ? { error } : {}), ...(journalKey ? { journalKey } : {}) };
-      if (this.deps.notifier) await this.deps.notifier.notify(remediationNotice(result, settings.noticePrefix ?? 'vpc-failover'), settle);
-      results.push(result);
-    }
-    return results;
+    const { journal, clock, log, settings, ec2, remediation, notifier } = this.deps;
+    return runRemediation(
+      { ec2, journal, clock, log, settings: settings.remediation ?? DEFAULT_REMEDIATION, noticePrefix: settings.noticePrefix ?? 'vpc-failover', ...(remediation ? { remediation } : {}), ...(notifier ? { notifier } : {}) },
+      {
+        groups: this.discover(request.snapshot).groups,
+        snapshot: request.snapshot,
+        probes: request.probes,
+        ...(request.probeReasons ? { probeReasons: request.probeReasons } : {}),
+        deadline: request.deadline,
+        call: request.signal ? { signal: request.signal } : {},
+        settle: request.settle ? { signal: request.settle } : {},
+      },
+    );
   }
 
   /** What the OSes have, newest report per instance first: the probe's, or what this engine did since. */

@@ -25,9 +25,34 @@ export interface NetworkInterface {
   readonly privateIps: readonly PrivateIp[];
 }
 
+/**
+ * How an instance was bought, from DescribeInstances `InstanceLifecycle` (absent there: on-demand).
+ * `other`: a value the controller does not know how to stop safely (scheduled, an interruptible
+ * capacity reservation, anything newer).
+ */
+export type InstanceLifecycle = 'on-demand' | 'spot' | 'capacity-block' | 'other';
+
+/** Why the instance last changed state (DescribeInstances `StateReason`), e.g. `Client.InternalError`. */
+export interface StateReason {
+  readonly code: string;
+  readonly message: string;
+}
+
 export interface Instance {
   readonly instanceId: string;
   readonly state: InstanceState;
+  /** Absent: not reported (hand-built snapshots); read as on-demand. */
+  readonly lifecycle?: InstanceLifecycle;
+  /** The Spot request that launched it (Spot instances only). */
+  readonly spotInstanceRequestId?: string;
+  /** Absent: not reported; read as `ebs`, which every instance type but a few old ones uses. */
+  readonly rootDeviceType?: 'ebs' | 'instance-store';
+  /** The Auto Scaling group that launched it: its `aws:autoscaling:groupName` tag, which only AWS can set. */
+  readonly autoScalingGroup?: string;
+  /** Set when EC2 reports one: why a start fell back to `stopped`, say. */
+  readonly stateReason?: StateReason;
+  /** When it was last started (DescribeInstances `LaunchTime`, epoch ms): a stop-start is followed from here. */
+  readonly launchedAt?: number;
   readonly availabilityZone: string;
   readonly vpcId: string;
   readonly subnetId: string;
@@ -165,10 +190,15 @@ export type Action =
     }
   | {
       /** Remediation of a member the probes judged down while it runs (never part of a traffic plan). */
-      readonly type: 'reboot-instance' | 'stop-instance' | 'start-instance' | 'terminate-instance';
+      readonly type: 'reboot-instance' | 'stop-instance' | 'start-instance';
       readonly instanceId: string;
       /** stop-instance only: stop without waiting for the OS, for a node that did not stop on its own. */
       readonly force?: boolean;
+    }
+  | {
+      /** Remediation `replace`: terminate an Auto Scaling member through its group, which launches a fresh one. */
+      readonly type: 'terminate-instance';
+      readonly instanceId: string;
     };
 
 /** What triggered a decision; recorded in the journal. */

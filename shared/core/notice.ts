@@ -3,7 +3,8 @@
  * automatic decision that wanted to move but could not (refused, failed, partial). Dry runs and
  * no-op reconciles send nothing. Sending never fails or delays what it reports.
  */
-import type { GroupResult, Log, RemediationResult } from './engine.js';
+import type { GroupResult, Log } from './engine.js';
+import type { RemediationResult } from './remediate.js';
 import type { Clock, Notice, NotifierPort } from './ports.js';
 
 /** SNS takes subjects of "less than 100 characters", on one line (Publish API reference). */
@@ -71,18 +72,29 @@ export function noticeOf(result: GroupResult, prefix: string, journalKey?: strin
 
 const STEP_WORDS = { reboot: 'rebooted', stop: 'stopped', 'force-stop': 'force-stopped', start: 'started', terminate: 'terminated', 'give-up': 'gave up on' } as const;
 
-/** The notice for one remediation attempt: `vpc-failover prod: web rebooted i-0a… (probe: …)`. */
+/** What the subject says was done: a fallback names what was asked for, a node left stopped says so and why. */
+function remediationWhat(result: RemediationResult): string {
+  const id = short(result.instanceId);
+  if (result.leftStopped) return `left ${id} STOPPED (${result.leftStopped.cause})`;
+  if (result.step === 'started') return `confirmed ${id} running again`;
+  if (result.outcome === 'failed') return `could not ${result.step === 'give-up' ? 'remediate' : result.step} ${id}`;
+  return `${STEP_WORDS[result.step]} ${id}${result.fallback ? ` instead of ${result.fallback.from}` : ''}`;
+}
+
+/** The notice for one remediation attempt: `vpc-failover prod: web rebooted i-0a… (remediation)`. */
 export function remediationNotice(result: RemediationResult, prefix: string): Notice {
-  const did = result.outcome === 'failed' ? `could not ${result.step === 'give-up' ? 'remediate' : result.step}` : STEP_WORDS[result.step];
-  const subject = `${prefix}: ${result.group} ${did} ${short(result.instanceId)} (remediation)`.replace(/[\r\n\t]+/g, ' ');
+  // A node left stopped drops the suffix: its cause must fit in the subject.
+  const subject = `${prefix}: ${result.group} ${remediationWhat(result)}${result.leftStopped ? '' : ' (remediation)'}`.replace(/[\r\n\t]+/g, ' ');
   return {
     subject: subject.length <= MAX_SUBJECT ? subject : `${subject.slice(0, MAX_SUBJECT - 1)}…`,
     message: [
       `Group: ${result.group}`,
       `Instance: ${result.instanceId}`,
       `Step: ${result.step}, ${result.outcome}`,
+      ...(result.fallback ? [`Instead of: ${result.fallback.from}, because ${result.fallback.why}`] : []),
+      ...(result.leftStopped ? [`Left stopped: ${result.leftStopped.detail}`] : []),
       `Why: ${result.reason}`,
-      ...(result.error ? [`Error: ${result.error}`] : []),
+      ...(result.error && !result.leftStopped ? [`Error: ${result.error}`] : []),
       ...(result.journalKey ? [`Journal: ${result.journalKey}`] : []),
     ].join('\n'),
     group: result.group,

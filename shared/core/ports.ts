@@ -18,7 +18,8 @@ export interface ReadBackQuery {
   readonly allocationIds: readonly string[];
 }
 
-export type Ec2Action = Exclude<Action, { type: 'activate-ip' | 'deactivate-ip' }>;
+/** What the EC2 port applies. Terminating goes through Auto Scaling instead (RemediationPort). */
+export type Ec2Action = Exclude<Action, { type: 'activate-ip' | 'deactivate-ip' | 'terminate-instance' }>;
 export type HostAction = Extract<Action, { type: 'activate-ip' | 'deactivate-ip' }>;
 
 /**
@@ -137,8 +138,22 @@ export interface JournalEntry {
   readonly step?: RemediationStep;
 }
 
-/** One step of remediating a failed member. */
-export type RemediationStep = 'reboot' | 'stop' | 'force-stop' | 'start' | 'terminate';
+/** One step of remediating a failed member. `started` confirms a stop-start done: running and passing. */
+export type RemediationStep = 'reboot' | 'stop' | 'force-stop' | 'start' | 'started' | 'terminate';
+
+/** What remediation needs beyond the EC2 port: Spot request types, and replacing an Auto Scaling member. */
+export interface RemediationPort {
+  /**
+   * The type of each Spot request (DescribeSpotInstanceRequests), by request ID; a request EC2 no
+   * longer reports is absent. Throws AwsCallError.
+   */
+  spotRequestTypes(requestIds: readonly string[], options?: CallOptions): Promise<Readonly<Record<string, 'one-time' | 'persistent'>>>;
+  /**
+   * Terminates the instance through its Auto Scaling group without lowering the desired capacity,
+   * so the group launches a replacement (TerminateInstanceInAutoScalingGroup). Throws AwsCallError.
+   */
+  replaceInAutoScalingGroup(instanceId: string, options?: CallOptions): Promise<void>;
+}
 
 export interface JournalPort {
   /** Returns the entry's key in the journal, for notifications and operators to refer to. */

@@ -274,6 +274,7 @@ describe('Ec2Port.observe', () => {
         subnetId: 'subnet-a',
         privateIp: '10.0.1.5',
         tags: { 'failover:group': 'web', Name: 'i-0000000000000000a' },
+        lifecycle: 'on-demand',
         networkInterfaces: [
           {
             networkInterfaceId: 'eni-primary',
@@ -297,6 +298,37 @@ describe('Ec2Port.observe', () => {
         ],
       },
     ]);
+  });
+
+  it.each([
+    { name: 'an on-demand EBS instance (no InstanceLifecycle)', raw: { RootDeviceType: 'ebs' as const }, expected: { lifecycle: 'on-demand', rootDeviceType: 'ebs' } },
+    {
+      name: 'a Spot instance with its request',
+      raw: { InstanceLifecycle: 'spot' as const, SpotInstanceRequestId: 'sir-0e54a519', RootDeviceType: 'ebs' as const },
+      expected: { lifecycle: 'spot', spotInstanceRequestId: 'sir-0e54a519', rootDeviceType: 'ebs' },
+    },
+    { name: 'a Capacity Block instance', raw: { InstanceLifecycle: 'capacity-block' as const }, expected: { lifecycle: 'capacity-block' } },
+    { name: 'a purchase option it does not know', raw: { InstanceLifecycle: 'interruptible-capacity-reservation' as const }, expected: { lifecycle: 'other' } },
+    { name: 'an instance-store root', raw: { RootDeviceType: 'instance-store' as const }, expected: { lifecycle: 'on-demand', rootDeviceType: 'instance-store' } },
+    {
+      name: 'an Auto Scaling member (its aws:autoscaling:groupName tag)',
+      raw: { Tags: [{ Key: 'failover:group', Value: 'web' }, { Key: 'aws:autoscaling:groupName', Value: 'web-asg' }] },
+      expected: { lifecycle: 'on-demand', autoScalingGroup: 'web-asg' },
+    },
+    {
+      name: 'a start that fell back to stopped, with its state reason and last launch time',
+      raw: { State: { Name: 'stopped' as const, Code: 80 }, StateReason: { Code: 'Client.InternalError', Message: 'Client.InternalError: Client error on launch' }, LaunchTime: new Date(1_699_999_990_000) },
+      expected: { lifecycle: 'on-demand', stateReason: { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch' }, launchedAt: 1_699_999_990_000 },
+    },
+  ])('classifies $name from DescribeInstances alone', async ({ raw, expected }) => {
+    emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a', raw)] }] });
+
+    const [instance] = (await createEc2Port(client, { clock }).observe()).instances;
+
+    const fields = ['lifecycle', 'spotInstanceRequestId', 'rootDeviceType', 'autoScalingGroup', 'stateReason', 'launchedAt'] as const;
+    expect(Object.fromEntries(fields.flatMap((f) => (instance?.[f] === undefined ? [] : [[f, instance[f]]])))).toEqual(expected);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
   });
 
   it('keeps terminated instances, with empty network fields', async () => {

@@ -2,7 +2,7 @@
  * Every SDK client and command the functions send, in one module: test/build/sdk-schema-keys.test.ts
  * bundles it the way `serverless package` does and compares it with the unbundled SDK.
  */
-export { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+export { AutoScalingClient, CompleteLifecycleActionCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 export { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 export { BatchGetItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 export {
@@ -14,6 +14,7 @@ export {
   DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
+  DescribeSpotInstanceRequestsCommand,
   DescribeSubnetsCommand,
   EC2Client,
   ModifyNetworkInterfaceAttributeCommand,

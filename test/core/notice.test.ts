@@ -210,12 +210,34 @@ describe('how a notice reads', () => {
     ['start', 'failed', `${PREFIX}: web could not start i-0a1b2c3… (remediation)`],
     ['give-up', 'failed', `${PREFIX}: web could not remediate i-0a1b2c3… (remediation)`],
     ['give-up', 'gave-up', `${PREFIX}: web gave up on i-0a1b2c3… (remediation)`],
+    ['started', 'applied', `${PREFIX}: web confirmed i-0a1b2c3… running again (remediation)`],
   ])('tells a remediation step (%s, %s) with the group’s kind', (step, outcome, subject) => {
     const notice = remediationNotice({ group: 'web', kind: 'nat', instanceId: A, step, outcome, reason: 'hung' }, PREFIX);
 
     expect(notice.subject).toBe(subject);
     expect(notice).toMatchObject({ kind: 'nat', outcome: `remediation-${outcome}`, trigger: 'probe' });
     expect(notice.message).toContain(`Instance: ${A}`);
+  });
+
+  it('says in the subject that a reboot was done instead of the stop-start asked for, and why in the body', () => {
+    const why = 'it is a Spot instance of one-time request sir-1: only Spot instances of persistent requests can be stopped';
+    const notice = remediationNotice(remediation({ fallback: { from: 'stop-start', to: 'reboot', why } }), PREFIX);
+
+    expect(notice.subject).toBe(`${PREFIX}: web rebooted i-0a1b2c3… instead of stop-start (remediation)`);
+    expect(notice.message.split('\n')).toContain(`Instead of: stop-start, because ${why}`);
+  });
+
+  it('tells a node left stopped loudly: a failed outcome, a subject that says so and names the likely cause', () => {
+    const detail = 'EC2 says Client.InternalError (Client.InternalError: Client error on launch): most often ... kms:CreateGrant on that key';
+    const notice = remediationNotice(
+      remediation({ step: 'give-up', outcome: 'failed', error: detail, leftStopped: { cause: "likely missing kms:CreateGrant", detail }, reason: 'gave up: still stopped' }),
+      'vpc-failover production-eu',
+    );
+
+    expect(notice.subject).toBe("vpc-failover production-eu: web left i-0a1b2c3… STOPPED (likely missing kms:CreateGrant)");
+    expect(notice.subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
+    expect(notice.outcome).toBe('remediation-failed');
+    expect(notice.message.split('\n')).toEqual(['Group: web', `Instance: ${A}`, 'Step: give-up, failed', `Left stopped: ${detail}`, 'Why: gave up: still stopped']);
   });
 
   it.each<[string, Partial<RemediationResult>, string[]]>([

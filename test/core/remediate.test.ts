@@ -1,22 +1,22 @@
 /** The remediation rules, as a pure function of the groups, the probe verdicts, the journal and the clock. */
 import { describe, expect, it } from 'vitest';
 import { discover, type Group } from '../../shared/core/groups.js';
-import type { InstanceState, Verdict } from '../../shared/core/model.js';
+import type { InstanceState, StatusChecks, Verdict } from '../../shared/core/model.js';
 import type { JournalEntry } from '../../shared/core/ports.js';
-import { DEFAULT_REMEDIATION, planRemediation, remediationCandidates } from '../../shared/core/remediate.js';
-import { DEFAULTS, node, snapshot } from '../support/snapshot.js';
+import { DEFAULT_REMEDIATION, type RemediationInput, planRemediation, remediationCandidates, spotRequestsToCheck } from '../../shared/core/remediate.js';
+import { DEFAULTS, type NodeSpec, node, snapshot } from '../support/snapshot.js';
 
 const A = 'i-0000000000000001a';
 const B = 'i-0000000000000002b';
 const VIP = '10.0.1.100';
 const NOW = 10_000_000;
 
-function group(remediate: string, o: { aState?: InstanceState; bState?: InstanceState; holder?: 'A' | 'B'; asg?: boolean } = {}): Group {
+function group(remediate: string, o: { aState?: InstanceState; bState?: InstanceState; holder?: 'A' | 'B'; asg?: boolean; a?: NodeSpec['extra'] } = {}): Group {
   const tags = (p: string) => ({ 'failover:group': 'web', 'failover:kind': 'vip', 'failover:vip': VIP, 'failover:priority': p, 'failover:remediate': remediate, ...(o.asg ? { 'aws:autoscaling:groupName': 'web-asg' } : {}) });
   const holder = o.holder ?? 'B';
   const world = snapshot({
     instances: [
-      node({ id: A, tags: tags('1'), state: o.aState ?? 'running', secondary: holder === 'A' ? [VIP] : [] }),
+      node({ id: A, tags: tags('1'), state: o.aState ?? 'running', secondary: holder === 'A' ? [VIP] : [], ...(o.a ? { extra: o.a } : {}) }),
       node({ id: B, tags: tags('2'), state: o.bState ?? 'running', secondary: holder === 'B' ? [VIP] : [] }),
     ],
   });
@@ -39,8 +39,8 @@ const entry = (at: number, step: JournalEntry['step'], outcome: JournalEntry['ou
   ...over,
 });
 
-const plan = (g: Group, probes: Record<string, Verdict>, history: JournalEntry[] = []) =>
-  planRemediation({ groups: [g], probes, history, now: NOW, settings: DEFAULT_REMEDIATION }).map((p) => [p.instanceId, p.step, p.action?.type ?? '-']);
+const plan = (g: Group, probes: Record<string, Verdict>, history: JournalEntry[] = [], more: Partial<RemediationInput> = {}) =>
+  planRemediation({ groups: [g], probes, history, now: NOW, settings: DEFAULT_REMEDIATION, ...more }).map((p) => [p.instanceId, p.step, p.action?.type ?? '-']);
 
 describe('remediation', () => {
   it.each([
@@ -79,7 +79,7 @@ describe('remediation', () => {
     { name: 'fences it again once the interval since the stop has passed, however recent the start', stopAgo: DEFAULT_REMEDIATION.intervalMs, expected: [[A, 'stop', 'stop-instance']] },
     { name: 'waits out the interval since the stop', stopAgo: DEFAULT_REMEDIATION.intervalMs - 1, expected: [] },
   ])('counts the interval of a stop-start from its stop, not from the start that ended it: $name', ({ stopAgo, expected }) => {
-    const history = [entry(NOW - 60_000, 'start'), entry(NOW - stopAgo, 'stop')];
+    const history = [entry(NOW - 30_000, 'started'), entry(NOW - 60_000, 'start'), entry(NOW - stopAgo, 'stop')];
 
     expect(plan(group('stop-start'), { [A]: 'unhealthy' }, history)).toEqual(expected);
   });
@@ -95,9 +95,128 @@ describe('remediation', () => {
 
   it('replaces only Auto Scaling members, and says why it will not replace another', () => {
     expect(plan(group('replace', { asg: true }), { [A]: 'unhealthy' })).toEqual([[A, 'terminate', 'terminate-instance']]);
+    const [replace] = planRemediation({ groups: [group('replace', { asg: true })], probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION });
+    expect(replace?.reason).toContain('terminate it through Auto Scaling group web-asg, which launches a fresh one');
     const [refusal] = planRemediation({ groups: [group('replace')], probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION });
     expect(refusal).toMatchObject({ step: 'give-up', reason: expect.stringContaining('not in an Auto Scaling group') });
     expect(refusal?.action).toBeUndefined();
+  });
+
+  describe('a stop-start the instance cannot take', () => {
+    const asked = `${A} is running but the probes judged it down (health probes failed)`;
+    it.each([
+      { name: 'a Spot instance of a one-time request', a: { lifecycle: 'spot' as const, spotInstanceRequestId: 'sir-1' }, spotTypes: { 'sir-1': 'one-time' as const }, why: 'it is a Spot instance of one-time request sir-1' },
+      { name: 'an instance-store root', a: { rootDeviceType: 'instance-store' as const }, why: 'its root device is instance store' },
+      { name: 'an Auto Scaling member', a: { autoScalingGroup: 'web-asg' }, why: 'it is in Auto Scaling group web-asg' },
+      { name: 'a Spot instance whose request type is not known', a: { lifecycle: 'spot' as const, spotInstanceRequestId: 'sir-1' }, why: 'whose request type is not known (sir-1)' },
+    ])('reboots $name instead, and says so', ({ a, spotTypes, why }) => {
+      const [only] = planRemediation({ groups: [group('stop-start', { a })], probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION, ...(spotTypes ? { spotTypes } : {}) });
+
+      expect(only).toMatchObject({ step: 'reboot', action: { type: 'reboot-instance', instanceId: A }, fallback: { from: 'stop-start', to: 'reboot', why: expect.stringContaining(why) } });
+      expect(only?.reason).toMatch(new RegExp(`^${asked.replace(/[()]/g, '\\$&')}: reboot instead of stop-start, as `));
+    });
+
+    it('asks for the type of a Spot request only when a stop-start waits on it, and stops a persistent one once it knows', () => {
+      const spot = group('stop-start', { a: { lifecycle: 'spot', spotInstanceRequestId: 'sir-1' } });
+      const first = planRemediation({ groups: [spot], probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION });
+
+      expect(spotRequestsToCheck(first)).toEqual(['sir-1']);
+      expect(plan(spot, { [A]: 'unhealthy' }, [], { spotTypes: { 'sir-1': 'persistent' } })).toEqual([[A, 'stop', 'stop-instance']]);
+      expect(spotRequestsToCheck(planRemediation({ groups: [group('reboot', { a: { lifecycle: 'spot', spotInstanceRequestId: 'sir-1' } })], probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION }))).toEqual([]);
+    });
+  });
+
+  describe('a start followed until the node runs and passes', () => {
+    const kms = { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch' };
+    const started = (startAgo: number, stopAgo = 200_000) => [entry(NOW - startAgo, 'start'), entry(NOW - stopAgo, 'stop')];
+
+    it.each([
+      { name: 'the probes judge it healthy', probes: { [A]: 'healthy' } as Record<string, Verdict>, statusChecks: {} as Record<string, StatusChecks> },
+      { name: 'no probe verdict, and EC2 status checks are ok', probes: {} as Record<string, Verdict>, statusChecks: { [A]: 'ok' } as Record<string, StatusChecks> },
+    ])('confirms the start once $name, with a final `started` entry', ({ probes, statusChecks }) => {
+      const [only] = planRemediation({ groups: [group('stop-start')], probes, statusChecks, history: started(60_000), now: NOW, settings: DEFAULT_REMEDIATION });
+
+      expect(only).toEqual({ group: 'web', kind: 'vip', instanceId: A, step: 'started', reason: `${A} is running and passing its checks 200 s after its remediation stop: started` });
+    });
+
+    it.each([
+      { name: 'the probes still judge it down', probes: { [A]: 'unhealthy' } as Record<string, Verdict>, statusChecks: { [A]: 'ok' } as Record<string, StatusChecks> },
+      { name: 'its status checks are still initializing', probes: {} as Record<string, Verdict>, statusChecks: { [A]: 'initializing' } as Record<string, StatusChecks> },
+    ])('waits while $name', ({ probes, statusChecks }) => {
+      expect(plan(group('stop-start'), probes, started(60_000), { statusChecks })).toEqual([]);
+    });
+
+    it.each([
+      { name: 'waits out the retry spacing after a start that fell back to stopped', startAgo: DEFAULT_REMEDIATION.retryStartAfterMs - 1, expected: [] },
+      { name: 'starts it again once the spacing has passed', startAgo: DEFAULT_REMEDIATION.retryStartAfterMs, expected: [[A, 'start', 'start-instance']] },
+    ])('$name', ({ startAgo, expected }) => {
+      expect(plan(group('stop-start', { aState: 'stopped', a: { stateReason: kms } }), {}, started(startAgo))).toEqual(expected);
+    });
+
+    it('names the state reason when it starts a node again', () => {
+      const [only] = planRemediation({ groups: [group('stop-start', { aState: 'stopped', a: { stateReason: kms } })], probes: {}, history: started(60_000), now: NOW, settings: DEFAULT_REMEDIATION });
+
+      expect(only?.reason).toContain('start it again (the last start fell back to stopped: EC2 says Client.InternalError');
+    });
+
+    it('gives up loudly on a node whose starts keep falling back, saying it is left stopped and naming kms:CreateGrant', () => {
+      const history = [entry(NOW - 60_000, 'start'), entry(NOW - 300_000, 'start'), entry(NOW - DEFAULT_REMEDIATION.giveUpAfterMs, 'stop')];
+
+      const [only] = planRemediation({ groups: [group('stop-start', { aState: 'stopped', a: { stateReason: kms } })], probes: {}, history, now: NOW, settings: DEFAULT_REMEDIATION });
+
+      expect(only).toMatchObject({ step: 'give-up', leftStopped: { cause: "likely missing kms:CreateGrant", detail: expect.stringContaining('kms:CreateGrant') } });
+      expect(only?.action).toBeUndefined();
+      expect(only?.reason).toMatch(/^gave up: .* is still stopped 900 s after its remediation stop \(2 starts; the last start fell back to stopped: .*\): it is left stopped$/);
+    });
+
+    it('gives up loudly on a node found stopping again after its start at the give-up time', () => {
+      const history = [entry(NOW - 60_000, 'start'), entry(NOW - DEFAULT_REMEDIATION.giveUpAfterMs, 'stop')];
+
+      const [only] = planRemediation({ groups: [group('stop-start', { aState: 'stopping', a: { stateReason: kms } })], probes: {}, history, now: NOW, settings: DEFAULT_REMEDIATION });
+
+      expect(only).toMatchObject({ step: 'give-up', leftStopped: { cause: 'likely missing kms:CreateGrant' }, reason: expect.stringContaining('is stopping again') });
+    });
+
+    it('gives the last start its retry spacing before giving up, however late it came', () => {
+      const history = [entry(NOW - 10_000, 'start'), entry(NOW - DEFAULT_REMEDIATION.giveUpAfterMs - 100_000, 'stop')];
+
+      expect(plan(group('stop-start', { aState: 'stopped', a: { stateReason: kms } }), {}, history)).toEqual([]);
+    });
+
+    it('ends quietly, without starting it again, when the node ran after the start and someone stopped it since', () => {
+      const history = started(120_000);
+      const [only] = planRemediation({
+        groups: [group('stop-start', { aState: 'stopped', a: { stateReason: { code: 'Client.UserInitiatedShutdown', message: 'User initiated shutdown' }, launchedAt: NOW - 119_000 } })],
+        probes: {},
+        history,
+        now: NOW,
+        settings: DEFAULT_REMEDIATION,
+      });
+
+      expect(only).toMatchObject({ step: 'give-up', reason: `${A} ran again after its remediation start, then was stopped by someone (Client.UserInitiatedShutdown): not started again` });
+      expect(only?.leftStopped).toBeUndefined();
+    });
+
+    it('starts it again when EC2 does not show the start yet (LaunchTime before it), whatever the old state reason says', () => {
+      const a = { stateReason: { code: 'Client.UserInitiatedShutdown', message: 'User initiated shutdown' }, launchedAt: NOW - 3_600_000 };
+
+      expect(plan(group('stop-start', { aState: 'stopped', a }), {}, started(120_000))).toEqual([[A, 'start', 'start-instance']]);
+    });
+
+    it('does not start a new remediation while a start is being followed', () => {
+      const fast = { ...DEFAULT_REMEDIATION, intervalMs: 1_000 };
+
+      expect(planRemediation({ groups: [group('stop-start')], probes: { [A]: 'unhealthy' }, history: started(60_000), now: NOW, settings: fast })).toEqual([]);
+    });
+
+    it.each([
+      { name: 'reads the journal for a group whose member started recently (a start to confirm)', launchedAgo: 60_000, expected: 1 },
+      { name: 'not for one whose members started long ago', launchedAgo: DEFAULT_REMEDIATION.giveUpAfterMs + DEFAULT_REMEDIATION.retryStartAfterMs + 1, expected: 0 },
+    ])('$name', ({ launchedAgo, expected }) => {
+      const g = group('stop-start', { a: { launchedAt: NOW - launchedAgo } });
+
+      expect(remediationCandidates([g], { [A]: 'healthy' }, { now: NOW, settings: DEFAULT_REMEDIATION })).toHaveLength(expected);
+    });
   });
 
   describe('a stop-start carried on over several runs', () => {
@@ -106,9 +225,9 @@ describe('remediation', () => {
       { name: 'waits while it is stopping', state: 'stopping' as const, since: 60_000, expected: [] },
       { name: 'forces a stop that hangs', state: 'stopping' as const, since: DEFAULT_REMEDIATION.forceAfterMs, expected: [[A, 'force-stop', 'stop-instance']] },
       { name: 'gives up when it never stops', state: 'stopping' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
-      { name: 'is done once it runs again', state: 'running' as const, since: 120_000, expected: [] },
-      { name: 'is done once it runs again, however long that took', state: 'running' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [] },
-      { name: 'is done once it is starting again, however long that took', state: 'pending' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [] },
+      { name: 'waits for a node started by someone else to pass its checks', state: 'running' as const, since: 120_000, expected: [] },
+      { name: 'gives up on a node that runs again but never passes its checks', state: 'running' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
+      { name: 'gives up on a node still starting at the give-up time', state: 'pending' as const, since: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
       { name: 'does not force a member that is shutting down (someone terminated it)', state: 'shutting-down' as const, since: DEFAULT_REMEDIATION.forceAfterMs, expected: [] },
     ])('$name', ({ state, since, expected }) => {
       expect(plan(group('stop-start', { aState: state }), {}, [entry(NOW - since, 'stop')])).toEqual(expected);
@@ -152,7 +271,7 @@ describe('remediation', () => {
 
     it.each([
       { name: 'a stop that failed', history: [entry(NOW - 60_000, 'stop', 'failed')] },
-      { name: 'a stop whose start went through (stopped again since, by someone else)', history: [entry(NOW - 120_000, 'start'), entry(NOW - 200_000, 'stop')] },
+      { name: 'a stop-start confirmed done (stopped again since, by someone else)', history: [entry(NOW - 60_000, 'started'), entry(NOW - 120_000, 'start'), entry(NOW - 200_000, 'stop')] },
       { name: 'a stop journaled while the group was stop-start, now that remediation is off', history: [entry(NOW - 60_000, 'stop')], policy: 'off' },
     ])('does not carry on $name', ({ history, policy }) => {
       expect(plan(group(policy ?? 'stop-start', { aState: 'stopped' }), {}, history)).toEqual([]);

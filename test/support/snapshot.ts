@@ -14,10 +14,12 @@ export interface NodeSpec {
   secondary?: string[];
   sourceDestCheck?: boolean;
   vpcId?: string;
+  /** What remediation reads (lifecycle, root device, state reason, launch time...). */
+  extra?: Partial<Pick<Instance, 'lifecycle' | 'spotInstanceRequestId' | 'rootDeviceType' | 'autoScalingGroup' | 'stateReason' | 'launchedAt'>>;
 }
 
 /** Instance `i-…N` gets ENI `eni-…N`, MAC `02:00:00:00:00:0N` and private IP 10.0.<az>.(10+N). */
-export function node({ id, az = 'a', state = 'running', tags = {}, secondary = [], sourceDestCheck = true, vpcId = 'vpc-1' }: NodeSpec): Instance {
+export function node({ id, az = 'a', state = 'running', tags = {}, secondary = [], sourceDestCheck = true, vpcId = 'vpc-1', extra = {} }: NodeSpec): Instance {
   const n = Number.parseInt(id.slice(-2), 16) % 200;
   const subnetId = `subnet-${az}`;
   const privateIp = `10.0.${az === 'a' ? 1 : 2}.${10 + n}`;
@@ -29,6 +31,9 @@ export function node({ id, az = 'a', state = 'running', tags = {}, secondary = [
     subnetId,
     privateIp,
     tags,
+    // As the EC2 adapter reads it: Auto Scaling membership from the tag only AWS can set.
+    ...(tags['aws:autoscaling:groupName'] ? { autoScalingGroup: tags['aws:autoscaling:groupName'] } : {}),
+    ...extra,
     networkInterfaces: [
       {
         networkInterfaceId: `eni-${id.slice(2)}`,

@@ -7,10 +7,12 @@ import { InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, Lambd
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createEc2Port } from '../../../shared/aws/ec2.js';
 import { createSsmHostPort } from '../../../shared/aws/ssm.js';
+import { createRemediationPort } from '../../../shared/aws/remediation.js';
 import { FailoverEngine } from '../../../shared/core/engine.js';
+import { DEFAULT_REMEDIATION, type RemediationSettings } from '../../../shared/core/remediate.js';
 import type { GroupKind } from '../../../shared/core/model.js';
 import type { Log } from '../../../shared/core/engine.js';
-import type { Ec2Port, HostPort, MetricsPort } from '../../../shared/core/ports.js';
+import type { Ec2Port, HostPort, MetricsPort, Notice } from '../../../shared/core/ports.js';
 import { type ProbeRuntime, createProbeRuntime } from '../../../shared/probe/wiring.js';
 import type { ProbeStatePort, StoredProbeState } from '../../../shared/probe/memory.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeEngine, type ProbeSettings, type RoundReport, type RunSummary, ProbeLoop, newMemory } from '../../../shared/probe/loop.js';
@@ -46,6 +48,8 @@ export interface HarnessOptions {
   readonly log?: Log;
   /** Wraps what the loop is given (to inject failures, or to hand it groups discovery would refuse). */
   readonly wrap?: HarnessWraps;
+  /** Remediation timings (the engine's defaults otherwise). */
+  readonly remediation?: Partial<RemediationSettings>;
 }
 
 /** Each receives the port the harness built and returns the one the loop gets. */
@@ -99,7 +103,10 @@ export function probeHarness(options: HarnessOptions = {}) {
   const sensor = worldSensor(world, clock, { random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
   const metrics = recordedMetrics();
   const store = memoryStore();
-  const { ec2: ec2Client, ssm } = world.clients();
+  const { ec2: ec2Client, ssm, autoscaling } = world.clients();
+  const remediation = createRemediationPort({ ec2: ec2Client, autoscaling });
+  /** Every notice the engine sent, in order. */
+  const notices: Notice[] = [];
   const [ec2Min, ec2Max] = options.ec2LatencyMs ?? [0, 0];
   const ec2 = withLatency(createEc2Port(ec2Client, { clock }), () => (ec2Max > 0 ? clock.sleep(between(random, ec2Min, ec2Max)) : Promise.resolve()));
   const host = createSsmHostPort(ssm, { clock });
@@ -125,6 +132,8 @@ export function probeHarness(options: HarnessOptions = {}) {
       journal: store,
       clock,
       log,
+      remediation,
+      notifier: { notify: async (notice) => void notices.push(notice) },
       settings: {
         owner,
         cooldownMs: options.cooldownMs ?? 60_000,
@@ -134,6 +143,7 @@ export function probeHarness(options: HarnessOptions = {}) {
         verifyIntervalMs: 500,
         verifyTimeoutMs: 15_000,
         journalLimit: 20,
+        remediation: { ...DEFAULT_REMEDIATION, ...options.remediation },
       },
     });
   }
@@ -180,6 +190,7 @@ export function probeHarness(options: HarnessOptions = {}) {
     engine,
     metrics,
     random,
+    notices,
   };
 }
 
