@@ -11,7 +11,9 @@
  * - `stop-start` takes several runs: the stop is journaled, and a later run starts the instance
  *   once it is stopped, forces the stop if it hangs past `forceAfterMs`, and gives up after
  *   `giveUpAfterMs`; it is carried on even if the tag changed since (to anything but `off`);
- * - `replace` terminates Auto Scaling members only, so the group launches a fresh node.
+ * - `replace` terminates Auto Scaling members only, so the group launches a fresh node;
+ * - only members on the group's roster (confirmed at its first decision or by a person) are ever
+ *   candidates: a member that joined since, by a tag anyone allowed to tag could set, is never touched.
  */
 import type { Group, Member } from './groups.js';
 import { slotsOf } from './holders.js';
@@ -54,9 +56,16 @@ export interface RemediationInput {
 
 const idOf = (m: Member) => m.instance.instanceId;
 
-/** The groups whose journal the planner needs: a candidate to remediate, or a stop-start to carry on. */
-export function remediationCandidates(groups: readonly Group[], probes: Readonly<Record<string, Verdict>>): Group[] {
-  return groups.filter(
+/**
+ * The groups whose journal the planner needs (a candidate to remediate, or a stop-start to carry on),
+ * each with only the members on its roster: a group without one remediates nobody.
+ */
+export function remediationCandidates(groups: readonly Group[], probes: Readonly<Record<string, Verdict>>, rosters: Readonly<Record<string, readonly string[]>>): Group[] {
+  const scoped = groups.map((g) => {
+    const roster = new Set(rosters[g.name] ?? []);
+    return { ...g, members: g.members.filter((m) => roster.has(idOf(m))) };
+  });
+  return scoped.filter(
     (g) =>
       g.policy.remediate !== 'off' &&
       g.members.some((m) => (m.instance.state === 'running' && probes[idOf(m)] === 'unhealthy') || m.instance.state === 'stopped' || m.instance.state === 'stopping'),

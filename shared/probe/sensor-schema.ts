@@ -3,6 +3,7 @@
  * prober refuses a malformed answer (a sensor of another version) instead of reading it as "down".
  */
 import * as z from 'zod/mini';
+import { MAX_PORTS_PER_MEMBER } from '../core/limits.js';
 import { isIpv4, isPort } from '../core/validate.js';
 import { isProbeId } from './script.js';
 
@@ -12,7 +13,7 @@ export const MAX_SENSOR_CONNECTIONS = 2_000;
 const target = z.strictObject({
   id: z.string().check(z.refine(isProbeId, 'must be an instance id')),
   ip: z.string().check(z.refine(isIpv4, 'must be an IPv4 address')),
-  ports: z.array(z.number().check(z.refine(isPort, 'must be a TCP port'))).check(z.minLength(1), z.maxLength(20)),
+  ports: z.array(z.number().check(z.refine(isPort, 'must be a TCP port'))).check(z.minLength(1), z.maxLength(MAX_PORTS_PER_MEMBER)),
 });
 
 export const SensorRequestSchema = z

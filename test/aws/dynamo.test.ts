@@ -51,7 +51,7 @@ describe('DynamoStore requests', () => {
   it('releases only if owner and token still match, recording the move', async () => {
     dynamo.on(UpdateItemCommand).resolves({});
 
-    await createDynamoStore(client, TABLE).release({ group: 'web', owner: 'owner-a', token: 7, expiresAt: 31_000 }, 5_000, 4_000);
+    await createDynamoStore(client, TABLE).release({ group: 'web', owner: 'owner-a', token: 7, expiresAt: 31_000 }, 5_000, { movedAt: 4_000 });
 
     expect(dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
@@ -147,7 +147,7 @@ describe('DynamoStore.lastMoves', () => {
     const requests = dynamo.commandCalls(BatchGetItemCommand).map((call) => call.args[0].input.RequestItems?.[TABLE]);
     expect(requests.map((request) => request?.Keys?.length)).toEqual([100, 100, 50]);
     expect(requests[0]?.Keys?.[0]).toEqual(leaseKey('g0'));
-    expect(requests[0]?.ProjectionExpression).toBe('pk, lastMoveAt');
+    expect(requests[0]?.ProjectionExpression).toBe('pk, lastMoveAt, roster');
   });
 
   it('retries unprocessed keys with backoff until they are read', async () => {
@@ -162,7 +162,7 @@ describe('DynamoStore.lastMoves', () => {
 
     const moves = await createDynamoStore(client, TABLE, { clock }).lastMoves(['a', 'b']);
 
-    expect(moves).toEqual({ a: 10, b: 20 });
+    expect(moves).toEqual({ a: { lastMoveAt: 10 }, b: { lastMoveAt: 20 } });
     expect((dynamo.commandCalls(BatchGetItemCommand)[1]?.args[0].input as BatchGetItemCommandInput).RequestItems?.[TABLE]?.Keys).toEqual([
       leaseKey('b'),
     ]);

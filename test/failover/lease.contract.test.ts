@@ -47,7 +47,7 @@ describe.each(stores)('lease and journal contract (%s)', (_name, make) => {
   it('tells the next holder when the lease was released and when the group last moved', async () => {
     const store = await make();
     const grant = await store.tryAcquire('g', 'one', TTL, T0);
-    await store.release(grant!, T0 + 100, T0 + 50);
+    await store.release(grant!, T0 + 100, { movedAt: T0 + 50 });
     expect(await store.tryAcquire('g', 'two', TTL, T0 + 200)).toEqual({
       group: 'g',
       owner: 'two',
@@ -56,7 +56,7 @@ describe.each(stores)('lease and journal contract (%s)', (_name, make) => {
       previousReleasedAt: T0 + 100,
       lastMoveAt: T0 + 50,
     });
-    expect(await store.lastMoves(['g', 'never'])).toEqual({ g: T0 + 50 });
+    expect(await store.lastMoves(['g', 'never'])).toEqual({ g: { lastMoveAt: T0 + 50 } });
   });
 
   it('reports the expiry as the end of a lease the previous holder let lapse', async () => {
@@ -78,7 +78,7 @@ describe.each(stores)('lease and journal contract (%s)', (_name, make) => {
     const store = await make();
     const stale = await store.tryAcquire('g', 'one', TTL, T0);
     await store.tryAcquire('g', 'one', TTL, T0 + TTL);
-    await store.release(stale!, T0 + TTL + 1, T0 + TTL + 1);
+    await store.release(stale!, T0 + TTL + 1, { movedAt: T0 + TTL + 1 });
     expect(await store.tryAcquire('g', 'two', TTL, T0 + TTL + 2)).toBeUndefined();
     expect(await store.lastMoves(['g'])).toEqual({});
   });
