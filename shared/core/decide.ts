@@ -6,6 +6,7 @@ import type { Group, Member, VipGroup } from './groups.js';
 import type { Assessment, HealthMap } from './health.js';
 import { type Slot, groupHolder, slotsOf } from './holders.js';
 import type { Action, GroupKind, OsReport, SourceRouting, SwitchTarget } from './model.js';
+import { isConfirmed } from './roster.js';
 import { parseCidr, subnetRouterIp } from './validate.js';
 
 /** Why the core was asked to look at a group. */
@@ -28,9 +29,9 @@ export interface DecideInput {
   /** What the members' OSes had configured (VIP groups); reports older than the last move are ignored. */
   readonly os?: OsReport;
   /**
-   * The group's confirmed members (instance IDs). A member not on it is a newcomer: never a failback
-   * target, and taken over from a failed holder only when no confirmed member is healthy. Absent: no
-   * roster was ever recorded, and every member counts as confirmed (trust on first observation).
+   * The group's roster (instance IDs and `asg:<name>` entries, see roster.ts). A member it does not
+   * cover is a newcomer: never a failback target, and taken over from a failed holder only when no
+   * confirmed member is healthy. Absent: every member counts as confirmed.
    */
   readonly roster?: readonly string[];
 }
@@ -246,7 +247,7 @@ export function decide(input: DecideInput): Plan {
     members: group.members,
     health,
     intent,
-    confirmed: (m: Member) => confirmedIds === undefined || confirmedIds.has(idOf(m)),
+    confirmed: (m: Member) => confirmedIds === undefined || isConfirmed(m, confirmedIds),
     inCooldown: lastMoveAt !== undefined && now - lastMoveAt < group.policy.cooldownMs,
     autoFailback: group.policy.failback === 'auto',
   };

@@ -527,7 +527,7 @@ export class FailoverEngine {
       const first = adopt ? unseen.filter((g) => !this.rosterSeen.has(g.name)) : [];
       await Promise.all(
         first.map(async (group) => {
-          const members = group.members.map((m) => m.instance.instanceId).sort();
+          const members = rosterFor(group, undefined, { kind: 'none' });
           if (await lease.adoptRoster(group.name, members, call)) this.rosterSeen.set(group.name, members);
           else this.historyRead.delete(group.name); // recorded by someone else meanwhile: read it next time
         }),

@@ -17,6 +17,7 @@
  */
 import type { Group, Member } from './groups.js';
 import { slotsOf } from './holders.js';
+import { isConfirmed } from './roster.js';
 import type { Action, Verdict } from './model.js';
 import type { JournalEntry, RemediationStep } from './ports.js';
 import { TAG } from './tags.js';
@@ -63,7 +64,7 @@ const idOf = (m: Member) => m.instance.instanceId;
 export function remediationCandidates(groups: readonly Group[], probes: Readonly<Record<string, Verdict>>, rosters: Readonly<Record<string, readonly string[]>>): Group[] {
   const scoped = groups.map((g) => {
     const roster = new Set(rosters[g.name] ?? []);
-    return { ...g, members: g.members.filter((m) => roster.has(idOf(m))) };
+    return { ...g, members: g.members.filter((m) => isConfirmed(m, roster)) };
   });
   return scoped.filter(
     (g) =>
