@@ -137,6 +137,51 @@ describe('DynamoStore requests', () => {
   });
 });
 
+describe('DynamoStore rosters', () => {
+  it('adopts a first roster with one UpdateItem conditional on there being none', async () => {
+    dynamo.on(UpdateItemCommand).resolves({});
+
+    const adopted = await createDynamoStore(client, TABLE).adoptRoster('web', ['i-b', 'i-a']);
+
+    expect(adopted).toBe(true);
+    expect(dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: leaseKey('web'),
+      ConditionExpression: 'attribute_not_exists(roster)',
+      UpdateExpression: 'SET roster = :roster',
+      ExpressionAttributeValues: { ':roster': { L: [{ S: 'i-a' }, { S: 'i-b' }] } },
+    });
+  });
+
+  it('answers false when a roster was recorded first, and translates other failures', async () => {
+    dynamo.on(UpdateItemCommand).rejectsOnce(new ConditionalCheckFailedException({ $metadata: {}, message: 'exists' })).rejectsOnce(throttled());
+    const store = createDynamoStore(client, TABLE);
+
+    expect(await store.adoptRoster('web', ['i-a'])).toBe(false);
+    expect(await store.adoptRoster('web', ['i-a']).catch((e: unknown) => e)).toMatchObject({ operation: 'UpdateItem', retriable: true, context: { group: 'web' } });
+  });
+
+  it('records the roster with the release, sorted', async () => {
+    dynamo.on(UpdateItemCommand).resolves({});
+
+    await createDynamoStore(client, TABLE).release({ group: 'web', owner: 'o', token: 2, expiresAt: 9_000 }, 5_000, { roster: ['i-b', 'asg:web', 'i-a'] });
+
+    expect(dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input).toMatchObject({
+      UpdateExpression: 'REMOVE #owner SET releasedAt = :now, leaseExpiresAt = :now, roster = :roster',
+      ExpressionAttributeValues: { ':roster': { L: [{ S: 'asg:web' }, { S: 'i-a' }, { S: 'i-b' }] } },
+    });
+  });
+
+  it('reads the roster from the old image of an acquire and from a batch read', async () => {
+    dynamo.on(UpdateItemCommand).resolves({ Attributes: { pk: { S: 'group#web' }, roster: { L: [{ S: 'i-a' }] }, token: { N: '3' } } });
+    dynamo.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [{ pk: { S: 'group#web' }, roster: { L: [] } }, { pk: { S: 'group#old' }, lastMoveAt: { N: '7' } }] } });
+    const store = createDynamoStore(client, TABLE);
+
+    expect((await store.tryAcquire('web', 'o', 1_000, 0))?.roster).toEqual(['i-a']);
+    expect(await store.lastMoves(['web', 'old'])).toEqual({ web: { roster: [] }, old: { lastMoveAt: 7 } });
+  });
+});
+
 describe('DynamoStore.lastMoves', () => {
   it('asks for 100 keys per BatchGetItem with a projection', async () => {
     dynamo.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
