@@ -13,6 +13,8 @@ import { isNoteworthy, noticeOf, remediationNotice } from './notice.js';
 import { DEFAULT_REMEDIATION, type RemediationPlan, type RemediationSettings, planRemediation, remediationCandidates } from './remediate.js';
 import type { CallOptions, Clock, DataPlanePort, Ec2Port, GroupHistory, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort } from './ports.js';
 import { type Confirmation, confirmationOf, rosterFor, sameMembers } from './roster.js';
+import { RosterBook } from './roster-book.js';
+import { decisionEntry } from './journal-entry.js';
 import { retry } from './retry.js';
 import { type HolderView, type ProbeVerdicts, type StatusReport, buildStatus, holdersOf, statusNames } from './status.js';
 
@@ -136,16 +138,12 @@ export class FailoverEngine {
    * "not up" until a later report says otherwise, so the next round tries it again.
    */
   private readonly osDone = new Map<string, OsView>();
-  /**
-   * Each group's roster (its confirmed members) as this engine last read or wrote it; read once per
-   * engine for the groups it plans. Under the lease the grant's roster is what counts: this one only
-   * decides whether a lease is worth taking.
-   */
-  private readonly rosterSeen = new Map<string, readonly string[]>();
-  /** Groups whose history (last move, roster) this engine has read or recorded. */
-  private readonly historyRead = new Set<string>();
+  private readonly rosters: RosterBook;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly deps: EngineDeps) {
+    const seen = (group: string, at: number) => this.lastMoveSeen.set(group, Math.max(at, this.lastMoveSeen.get(group) ?? 0));
+    this.rosters = new RosterBook(deps.lease, (message, extra) => deps.log.warn(message, extra), seen);
+  }
 
   /** One batched read; retried on throttling, never interpreted as "down" when it fails. */
   async observe(deadline: number, options: CallOptions = {}): Promise<WorldSnapshot> {
@@ -199,7 +197,7 @@ export class FailoverEngine {
         });
       }
       const health = assessHealth(world, request.probes, request.probeReasons);
-      await this.loadRosters(selected, !(request.dryRun ?? false), call);
+      await this.rosters.load(selected, !(request.dryRun ?? false), call);
       const results = await Promise.all(
         selected.map((group) => {
           const mine = grant?.group === group.name ? grant : undefined;
@@ -238,10 +236,9 @@ export class FailoverEngine {
     const call = request.signal ? { signal: request.signal } : {};
     const settle = request.settle ? { signal: request.settle } : {};
     const fencing = this.discover(request.snapshot).groups.filter((g) => g.policy.remediate !== 'off');
-    if (remediationCandidates(fencing, request.probes, Object.fromEntries(fencing.map((g) => [g.name, g.members.map((m) => m.instance.instanceId)]))).length === 0) return [];
-    // Only members on a roster are ever remediated: a newcomer, or a group whose roster could not be read, is left alone.
-    await this.loadRosters(fencing, false, call);
-    const candidates = remediationCandidates(fencing, request.probes, Object.fromEntries(this.rosterSeen));
+    // Only members a roster covers are remediated: never a newcomer, nobody in a group whose roster could not be read.
+    await this.rosters.load(fencing, false, call);
+    const candidates = remediationCandidates(fencing, request.probes, this.rosters.all());
     if (candidates.length === 0) return [];
     const history = (await Promise.all(candidates.map((g) => journal.recent(g.name, 50, call)))).flat();
     const plans = planRemediation({
@@ -337,7 +334,6 @@ export class FailoverEngine {
     const pinned = request.intent.type === 'failover' && request.intent.from === undefined && request.intent.to === undefined && initial.kind !== 'nat';
     const holderNow = pinned ? groupHolder(initial)?.instance.instanceId : undefined;
     const intent: Intent = holderNow ? { type: 'failover', from: holderNow } : request.intent;
-    // A person's failback confirms every current member; a person's failover --to confirms its target.
     const confirmation: Confirmation = confirmationOf(request.intent, request.trigger);
     const decideAt = (group: Group, h: HealthMap, lastMoveAt: number | undefined, stored: readonly string[] | undefined) =>
       decide({ group, health: h, intent, now: clock.now(), os: this.osView(request.os), roster: rosterFor(group, stored, confirmation), ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
@@ -349,9 +345,8 @@ export class FailoverEngine {
       return result(initial, { outcome: plan.outcome === 'refused' ? 'refused' : 'unchanged', reason: `dry run: ${plan.reason}`, plan });
     }
 
-    // Most rounds change nothing: plan first, and only take the lease when there is something to do
-    // (a move, or a person's confirmation of members the roster lacks).
-    const storedNow = early?.roster ?? this.rosterSeen.get(initial.name);
+    // Most rounds change nothing: plan first, and only take the lease for a move or a person's confirmation.
+    const storedNow = early?.roster ?? this.rosters.get(initial.name);
     const tentative = decideAt(initial, health, early?.lastMoveAt ?? this.lastMoveSeen.get(initial.name), storedNow);
     const confirms = confirmation.kind !== 'none' && !sameMembers(rosterFor(initial, storedNow, confirmation), storedNow);
     if (tentative.outcome !== 'change' && !confirms) {
@@ -363,8 +358,7 @@ export class FailoverEngine {
     if (!acquired) return result(initial, { outcome: 'busy', reason: 'another decider held the lease until the deadline', plan: tentative });
     const { grant, waited } = acquired;
     if (grant.lastMoveAt !== undefined) this.lastMoveSeen.set(initial.name, grant.lastMoveAt);
-    let movedAt: number | undefined;
-    let roster: readonly string[] | undefined;
+    let [movedAt, roster]: [number | undefined, readonly string[] | undefined] = [undefined, undefined];
     try {
       // Someone may have acted since we looked: look again before acting on a stale picture.
       let group = initial;
@@ -377,11 +371,10 @@ export class FailoverEngine {
         groupHealth = assessHealth(fresh, request.probes, request.probeReasons);
       }
       const plan = decideAt(group, groupHealth, grant.lastMoveAt, grant.roster);
-      // The roster this decision stands on is recorded with the release: the first one (trust on
-      // first observation), a person's confirmation, or the old one without members that left.
+      // The roster this decision stands on is recorded with the release (see roster.ts).
       const decided = rosterFor(group, grant.roster, confirmation);
       if (!sameMembers(decided, grant.roster)) roster = decided;
-      this.rosterSeen.set(group.name, decided);
+      this.rosters.set(group.name, decided);
       const confirmed = roster && confirmation.kind !== 'none' ? `; confirmed members: ${decided.join(', ')}` : '';
       if (plan.outcome !== 'change') {
         return this.tell(result(group, { outcome: plan.outcome === 'refused' ? 'refused' : 'unchanged', reason: `${plan.reason}${confirmed}`, plan }), settle);
@@ -420,14 +413,14 @@ export class FailoverEngine {
       const reason = [request.reason, plan.reason, ...notes].filter(Boolean).join('; ') + confirmed;
       const after = movedAt !== undefined ? await this.afterView(group, request.deadline, call) : group;
       const done = result(after, { outcome, reason, actions: reports, plan });
-      const journalKey = await this.record(done, plan, request, settle, { members: group.members.map((m) => m.instance.instanceId), confirmed: decided }).catch((error: unknown) => {
+      const entry = decisionEntry(done, plan, request.trigger, clock.now(), { members: group.members.map((m) => m.instance.instanceId), confirmed: decided });
+      const journalKey = await this.deps.journal.record(entry, settle).catch((error: unknown) => {
         log.error('journal write failed', { group: group.name, error: String(error) });
         return undefined;
       });
       return this.tell(journalKey === undefined ? done : { ...done, journalKey }, settle);
     } finally {
-      const update = { ...(movedAt === undefined ? {} : { movedAt }), ...(roster === undefined ? {} : { roster }) };
-      await lease.release(grant, clock.now(), update, settle).catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
+      await lease.release(grant, clock.now(), { ...(movedAt === undefined ? {} : { movedAt }), ...(roster === undefined ? {} : { roster }) }, settle).catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
     }
   }
 
@@ -503,60 +496,5 @@ export class FailoverEngine {
       if (clock.now() + delay >= deadline || call.signal?.aborted) return undefined;
       await clock.sleep(delay);
     }
-  }
-
-  /**
-   * Reads, once per engine, the last move and roster of the groups it has not seen yet; a group with
-   * no roster gets its current members as its first (trust on first observation: the earliest point
-   * the controller sees a group, before anyone could join it unseen), unless `adopt` is false.
-   * A failed read or write leaves the roster unknown: planning then trusts every member, and the
-   * decision under the lease reads the roster from the grant.
-   */
-  private async loadRosters(groups: readonly Group[], adopt: boolean, call: CallOptions): Promise<void> {
-    const unseen = groups.filter((g) => !this.historyRead.has(g.name));
-    if (unseen.length === 0) return;
-    const { lease, log } = this.deps;
-    try {
-      const histories = await lease.lastMoves(unseen.map((g) => g.name), call);
-      for (const group of unseen) {
-        const history = histories[group.name];
-        this.historyRead.add(group.name);
-        if (history?.lastMoveAt !== undefined) this.lastMoveSeen.set(group.name, Math.max(history.lastMoveAt, this.lastMoveSeen.get(group.name) ?? 0));
-        if (history?.roster !== undefined) this.rosterSeen.set(group.name, history.roster);
-      }
-      const first = adopt ? unseen.filter((g) => !this.rosterSeen.has(g.name)) : [];
-      await Promise.all(
-        first.map(async (group) => {
-          const members = rosterFor(group, undefined, { kind: 'none' });
-          if (await lease.adoptRoster(group.name, members, call)) this.rosterSeen.set(group.name, members);
-          else this.historyRead.delete(group.name); // recorded by someone else meanwhile: read it next time
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof FailoverError)) throw error;
-      for (const group of unseen) if (!this.rosterSeen.has(group.name)) this.historyRead.delete(group.name);
-      log.warn('group rosters not read; planning trusts every member until the lease says otherwise', { error: error.message });
-    }
-  }
-
-  private record(result: GroupResult, plan: Plan, request: RunRequest, settle: CallOptions, roster: { members: readonly string[]; confirmed: readonly string[] }): Promise<string> {
-    const list = (ids: (string | undefined)[]) => [...new Set(ids.filter((id): id is string => id !== undefined))].join(',');
-    const repairsOnly = plan.moves.length === 0;
-    const from = list(repairsOnly ? plan.repairs.filter((r) => r.change === 'take-down').map((r) => r.instanceId) : plan.moves.map((m) => m.from));
-    const to = list(repairsOnly ? plan.repairs.filter((r) => r.change === 'bring-up').map((r) => r.instanceId) : plan.moves.map((m) => m.to));
-    const entry: JournalEntry = {
-      group: result.group,
-      at: this.deps.clock.now(),
-      trigger: request.trigger,
-      kind: repairsOnly ? 'repair' : 'move',
-      reason: result.reason,
-      ...(from ? { from } : {}),
-      ...(to ? { to } : {}),
-      actions: result.actions.map((a) => `${a.status}: ${a.summary}`),
-      outcome: result.outcome === 'changed' ? 'applied' : result.outcome === 'partial' ? 'partial' : 'failed',
-      durationMs: result.durationMs,
-      ...(repairsOnly ? {} : { members: [...roster.members].sort(), newcomers: roster.members.filter((id) => !roster.confirmed.includes(id)).sort() }),
-    };
-    return this.deps.journal.record(entry, settle);
   }
 }
