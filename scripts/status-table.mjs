@@ -12,10 +12,10 @@
 import { pathToFileURL } from 'node:url';
 
 /**
- * @typedef {{ instanceId: string, state: string, availabilityZone: string, priority?: number, health: string, why: string, ssm?: string }} Member
+ * @typedef {{ instanceId: string, state: string, availabilityZone: string, priority?: number, health: string, why: string, ssm?: string, newcomer?: boolean }} Member
  * @typedef {{ scope: string, holder?: string, pointsAt: string, broken: boolean }} Holder
  * @typedef {{ at: number, trigger: string, kind?: string, reason: string, from?: string, to?: string, outcome: string, durationMs: number, error?: string, step?: string }} Entry
- * @typedef {{ group: string, kind: string, members: readonly Member[], holders: readonly Holder[], problems: readonly string[], lastMoveAt?: string, journal: readonly Entry[] }} GroupStatus
+ * @typedef {{ group: string, kind: string, members: readonly Member[], holders: readonly Holder[], problems: readonly string[], newcomers?: readonly string[], lastMoveAt?: string, journal: readonly Entry[] }} GroupStatus
  * @typedef {{ observedAt: string, probedAt?: string, ssmUnread?: string, groups: readonly GroupStatus[] }} StatusReport
  */
 
@@ -122,7 +122,7 @@ export function formatStatus(report) {
       ...columns([
         ['', 'MEMBER', 'STATE', 'AZ', 'PRIORITY', 'HEALTH', ...(ssm ? ['SSM'] : []), 'WHY'],
         ...group.members.map((m) => [
-          holders.has(m.instanceId) ? '*' : '',
+          holders.has(m.instanceId) ? '*' : m.newcomer ? '+' : '',
           m.instanceId,
           m.state,
           m.availabilityZone,
@@ -140,6 +140,8 @@ export function formatStatus(report) {
     const other = group.journal.find((e) => e.kind === 'repair' || e.kind === 'remediation');
     if (other && (!lastMove || other.at > lastMove.at)) out.push(`  since: ${describeEntry(other, observedMs)}`);
     for (const problem of group.problems) out.push(`  problem: ${problem}`);
+    // A newcomer is no failback target and never remediated until a person confirms it.
+    if (group.newcomers?.length) out.push(`  newcomers (+): ${group.newcomers.join(', ')}: not confirmed; run 'failback' on this group to confirm every current member`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -4,6 +4,8 @@
  * that names the key, so a typo in serverless.yml fails loudly instead of being ignored.
  */
 import * as z from 'zod/mini';
+import { MAX_EGRESS_ENDPOINTS } from './core/limits.js';
+import { isRegionName } from './core/tag-rules.js';
 import { isIpv4, isPort } from './core/validate.js';
 import { ConfigError } from './errors.js';
 import { safeParse } from './input.js';
@@ -50,6 +52,11 @@ const buildSchema = () =>
             ctx.issues.push({ code: 'custom', input: raw, message: "must be comma-separated IPv4 'address:port' pairs (IPv6 and names are not probed)" });
             return z.NEVER;
           }
+          // Each endpoint is a check in every NAT prober's block: discovery counts on this bound.
+          if (parsed.length > MAX_EGRESS_ENDPOINTS) {
+            ctx.issues.push({ code: 'custom', input: raw, message: `must list at most ${MAX_EGRESS_ENDPOINTS} endpoints, got ${parsed.length}` });
+            return z.NEVER;
+          }
           return parsed.map((m) => ({ kind: 'egress' as const, host: m?.[1] ?? '', port: Number(m?.[2]) }));
         }),
       ),
@@ -77,6 +84,8 @@ export type RawConfig = z.infer<ReturnType<typeof buildSchema>>;
 
 export interface Config {
   readonly tableName: string;
+  /** The Region the function runs in (Lambda's AWS_REGION); absent in local runs without it. NATAZ values are checked against it. */
+  readonly region?: string;
   /** The VPCs this deployment may change; absent: not limited (local runs, tests). */
   readonly vpcIds?: readonly string[];
   /** The deployment's stage, in notices. */
@@ -128,8 +137,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`${key} ${why}`, { context: { key }, cause: parsed.error });
   }
   const c = parsed.data;
+  const region = env['AWS_REGION'];
+  if (region !== undefined && !isRegionName(region)) throw new ConfigError(`AWS_REGION must be a Region name (us-east-1), got '${region}'`, { context: { key: 'AWS_REGION' } });
   return Object.freeze({
     tableName: c.VPCF_TABLE_NAME,
+    ...(region === undefined ? {} : { region }),
     ...(c.VPCF_VPC_IDS === undefined ? {} : { vpcIds: Object.freeze(c.VPCF_VPC_IDS) }),
     stage: c.VPCF_STAGE,
     ...(c.VPCF_NOTIFY_TOPIC === undefined ? {} : { notifyTopic: c.VPCF_NOTIFY_TOPIC }),

@@ -132,6 +132,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           cooldownMs: config.cooldownMs,
           failback: config.failback,
           ...(config.vpcIds ? { vpcIds: config.vpcIds } : {}),
+          ...(config.region ? { region: config.region } : {}),
           leaseTtlMs: config.leaseTtlMs,
           applyConcurrency: config.applyConcurrency,
           verifyIntervalMs: 500,

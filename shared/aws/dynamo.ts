@@ -3,10 +3,10 @@
  *
  * Layout (single table, low-level client, attribute values marshalled by hand):
  * - lease:   pk `group#<name>`, sk `lease`; owner (S, absent when free), token (N, +1 per grant),
- *            leaseExpiresAt (N), releasedAt (N), lastMoveAt (N). Lease items carry no `kind`, so
- *            the `recent` index stays sparse.
+ *            leaseExpiresAt (N), releasedAt (N), lastMoveAt (N), roster (L of S: the confirmed
+ *            members). Lease items carry no `kind`, so the `recent` index stays sparse.
  * - journal: pk `group#<name>`, sk `journal#<at, 15 digits>#<random>`, kind `journal`, at (N),
- *            the JournalEntry fields, ttl (N, epoch seconds).
+ *            the JournalEntry fields (members and newcomers as L of S), ttl (N, epoch seconds).
  * - GSI `recent`: kind (S) / at (N), projection ALL: the newest entries across all groups.
  * - probe state: pk `probe#state`, sk `state`; runStartedAt (N), savedAt (N), state (S, JSON).
  *   The journal entry's own kind (move, repair, remediation) is `entryKind`: `kind` keys the index.
@@ -24,7 +24,18 @@ import {
 import { AwsCallError } from '../errors.js';
 import type { Trigger } from '../core/model.js';
 import type { ProbeStatePort, StoredProbeState } from '../probe/memory.js';
-import { systemClock, type CallOptions, type Clock, type JournalEntry, type JournalPort, type LeaseGrant, type LeasePort, type RemediationStep } from '../core/ports.js';
+import {
+  systemClock,
+  type CallOptions,
+  type Clock,
+  type GroupHistory,
+  type JournalEntry,
+  type JournalPort,
+  type LeaseGrant,
+  type LeasePort,
+  type LeaseUpdate,
+  type RemediationStep,
+} from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface DynamoStoreOptions {
@@ -97,6 +108,11 @@ function readNum(item: Item, name: string): number | undefined {
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 
+/** A list attribute of strings, or undefined when the item has none (as opposed to an empty list). */
+function readOptionalStrList(item: Item, name: string): string[] | undefined {
+  return item[name] === undefined ? undefined : readStrList(item, name);
+}
+
 function readStrList(item: Item, name: string): string[] {
   const value = item[name];
   if (value === undefined || !('L' in value) || !Array.isArray(value.L)) return [];
@@ -135,6 +151,8 @@ function toJournalEntry(item: Item): JournalEntry | undefined {
     ...(error === undefined ? {} : { error }),
     ...(kind === 'move' || kind === 'repair' || kind === 'remediation' ? { kind } : {}),
     ...(step !== undefined && STEPS.has(step) ? { step: step as RemediationStep } : {}),
+    ...(item['members'] === undefined ? {} : { members: readStrList(item, 'members') }),
+    ...(item['newcomers'] === undefined ? {} : { newcomers: readStrList(item, 'newcomers') }),
   };
 }
 
@@ -176,6 +194,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
       const previousOwner = readStr(previous, 'owner');
       const releasedAt = readNum(previous, 'releasedAt');
       const lastMoveAt = readNum(previous, 'lastMoveAt');
+      const roster = readOptionalStrList(previous, 'roster');
       // A lease that lapsed (or that our own retried invocation still held) ended at its expiry or now,
       // whichever came first: its holder may have changed the world until then.
       const previousExpiry = readNum(previous, 'leaseExpiresAt');
@@ -187,6 +206,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
         expiresAt,
         ...(endedAt === undefined ? {} : { previousReleasedAt: endedAt }),
         ...(lastMoveAt === undefined ? {} : { lastMoveAt }),
+        ...(roster === undefined ? {} : { roster }),
       };
     } catch (error) {
       if (isAwsErrorCode(error, 'ConditionalCheckFailedException')) return undefined;
@@ -194,12 +214,16 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     }
   }
 
-  async function release(grant: LeaseGrant, now: number, movedAt?: number, call: CallOptions = {}): Promise<void> {
+  async function release(grant: LeaseGrant, now: number, recorded: LeaseUpdate = {}, call: CallOptions = {}): Promise<void> {
     const values: Item = { ':me': str(grant.owner), ':token': num(grant.token), ':now': num(now) };
     let update = 'REMOVE #owner SET releasedAt = :now, leaseExpiresAt = :now';
-    if (movedAt !== undefined) {
+    if (recorded.movedAt !== undefined) {
       update += ', lastMoveAt = :movedAt';
-      values[':movedAt'] = num(movedAt);
+      values[':movedAt'] = num(recorded.movedAt);
+    }
+    if (recorded.roster !== undefined) {
+      update += ', roster = :roster';
+      values[':roster'] = strList([...recorded.roster].sort());
     }
     try {
       await client.send(
@@ -232,7 +256,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
         output = await client.send(
           new BatchGetItemCommand({
             RequestItems: {
-              [tableName]: { Keys: request, ProjectionExpression: 'pk, lastMoveAt' },
+              [tableName]: { Keys: request, ProjectionExpression: 'pk, lastMoveAt, roster' },
             },
           }),
           { abortSignal: call.signal },
@@ -252,18 +276,40 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     return items;
   }
 
-  async function lastMoves(groups: readonly string[], call: CallOptions = {}): Promise<Readonly<Record<string, number>>> {
+  async function lastMoves(groups: readonly string[], call: CallOptions = {}): Promise<Readonly<Record<string, GroupHistory>>> {
     const keys = [...new Set(groups)].map((group): Item => ({ pk: str(groupKey(group)), sk: str(LEASE_SK) }));
     const chunks: Item[][] = [];
     for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) chunks.push(keys.slice(start, start + BATCH_GET_LIMIT));
     const items = (await Promise.all(chunks.map((chunk) => batchGet(chunk, call)))).flat();
-    const result: Record<string, number> = {};
+    const result: Record<string, GroupHistory> = {};
     for (const item of items) {
       const pk = readStr(item, 'pk');
       const lastMoveAt = readNum(item, 'lastMoveAt');
-      if (pk !== undefined && lastMoveAt !== undefined) result[groupOfKey(pk)] = lastMoveAt;
+      const roster = readOptionalStrList(item, 'roster');
+      if (pk === undefined || (lastMoveAt === undefined && roster === undefined)) continue;
+      result[groupOfKey(pk)] = { ...(lastMoveAt === undefined ? {} : { lastMoveAt }), ...(roster === undefined ? {} : { roster }) };
     }
     return result;
+  }
+
+  async function adoptRoster(group: string, roster: readonly string[], call: CallOptions = {}): Promise<boolean> {
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: str(groupKey(group)), sk: str(LEASE_SK) },
+          // Only the first roster: one recorded since (by a person, or a racing decider) stands.
+          ConditionExpression: 'attribute_not_exists(roster)',
+          UpdateExpression: 'SET roster = :roster',
+          ExpressionAttributeValues: { ':roster': strList([...roster].sort()) },
+        }),
+        { abortSignal: call.signal },
+      );
+      return true;
+    } catch (error) {
+      if (isAwsErrorCode(error, 'ConditionalCheckFailedException')) return false;
+      throw toAwsCallError('UpdateItem', error, { tableName, group });
+    }
   }
 
   async function record(entry: JournalEntry, call: CallOptions = {}): Promise<string> {
@@ -289,6 +335,8 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     if (entry.error !== undefined) item['error'] = str(entry.error);
     if (entry.kind !== undefined) item['entryKind'] = str(entry.kind);
     if (entry.step !== undefined) item['remediationStep'] = str(entry.step);
+    if (entry.members !== undefined) item['members'] = strList(entry.members);
+    if (entry.newcomers !== undefined) item['newcomers'] = strList(entry.newcomers);
     try {
       await client.send(new PutItemCommand({ TableName: tableName, Item: item }), { abortSignal: call.signal });
     } catch (error) {
@@ -325,7 +373,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     }
   }
 
-  return { tryAcquire, release, lastMoves, record, recent };
+  return { tryAcquire, release, lastMoves, adoptRoster, record, recent };
 }
 
 const PROBE_STATE_KEY = { pk: str('probe#state'), sk: str('state') };

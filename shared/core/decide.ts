@@ -6,6 +6,7 @@ import type { Group, Member, VipGroup } from './groups.js';
 import type { Assessment, HealthMap } from './health.js';
 import { type Slot, groupHolder, slotsOf } from './holders.js';
 import type { Action, GroupKind, OsReport, SourceRouting, SwitchTarget } from './model.js';
+import { isConfirmed } from './roster.js';
 import { parseCidr, subnetRouterIp } from './validate.js';
 
 /** Why the core was asked to look at a group. */
@@ -27,6 +28,12 @@ export interface DecideInput {
   readonly lastMoveAt?: number;
   /** What the members' OSes had configured (VIP groups); reports older than the last move are ignored. */
   readonly os?: OsReport;
+  /**
+   * The group's roster (instance IDs and `asg:<name>` entries, see roster.ts). A member it does not
+   * cover is a newcomer: never a failback target, and taken over from a failed holder only when no
+   * confirmed member is healthy. Absent: every member counts as confirmed.
+   */
+  readonly roster?: readonly string[];
 }
 
 export interface Move {
@@ -68,19 +75,36 @@ interface Context {
   readonly autoFailback: boolean;
   /** Lower is better; failback only ever moves to a better tier. */
   readonly tier: (member: Member) => number;
+  /** Whether the member is on the group's roster (see DecideInput.roster). */
+  readonly confirmed: (member: Member) => boolean;
 }
 
 const idOf = (m: Member) => m.instance.instanceId;
 const UNSEEN: Assessment = { verdict: 'unknown', gone: false, why: 'not observed' };
 
+/** Healthy members, best first: confirmed members before newcomers, then by tier, priority and ID. */
 function ranked(ctx: Context, exclude: ReadonlySet<string>): Member[] {
+  const newcomer = (m: Member) => (ctx.confirmed(m) ? 0 : 1);
   return ctx.members
     .filter((m) => !exclude.has(idOf(m)) && ctx.health[idOf(m)]?.verdict === 'healthy')
-    .sort((a, b) => ctx.tier(a) - ctx.tier(b) || a.priority - b.priority || idOf(a).localeCompare(idOf(b)));
+    .sort((a, b) => newcomer(a) - newcomer(b) || ctx.tier(a) - ctx.tier(b) || a.priority - b.priority || idOf(a).localeCompare(idOf(b)));
+}
+
+/** The best healthy confirmed member: the only kind failback ever moves to. */
+const bestConfirmed = (ctx: Context): Member | undefined => ranked(ctx, new Set()).find(ctx.confirmed);
+
+/** Says why a newcomer that would rank first is left out, so a person knows to confirm it. */
+function newcomerNote(ctx: Context, than: Member | undefined): string {
+  const newcomers = ctx.members.filter((m) => !ctx.confirmed(m) && ctx.health[idOf(m)]?.verdict === 'healthy');
+  const better = newcomers.filter((m) => !than || ctx.tier(m) < ctx.tier(than) || (ctx.tier(m) === ctx.tier(than) && m.priority < than.priority));
+  if (better.length === 0) return '';
+  return `; ${better.map(idOf).join(', ')} joined after the group's members were confirmed and is no failback target until a person runs failback`;
 }
 
 function moveOrRefuse(ctx: Context, exclude: ReadonlySet<string>, reason: string): Choice {
   const [best] = ranked(ctx, exclude);
+  // A newcomer only when no confirmed member is healthy: the traffic must go somewhere, and it says so.
+  if (best && !ctx.confirmed(best)) return { kind: 'move', to: best, reason: `${reason}; ${idOf(best)} is a newcomer (not confirmed), taken as the only healthy member` };
   if (best) return { kind: 'move', to: best, reason };
   const others = ctx.members.filter((m) => !exclude.has(idOf(m)));
   const states = others.map((m) => `${idOf(m)}: ${(ctx.health[idOf(m)] ?? UNSEEN).why}`).join('; ');
@@ -108,10 +132,10 @@ function choose(slot: Pick<Slot, 'holder' | 'broken'>, ctx: Context): Choice {
       return moveOrRefuse(ctx, new Set(from ? [from] : []), from ? `manual failover away from ${from}` : 'manual failover');
     }
     case 'failback': {
-      const [preferred] = ranked(ctx, new Set());
-      if (!preferred) return { kind: 'refuse', reason: 'failback requested, but no member is healthy' };
+      const preferred = bestConfirmed(ctx);
+      if (!preferred) return { kind: 'refuse', reason: 'failback requested, but no confirmed member is healthy' };
       if (holderId === idOf(preferred) && !slot.broken) return { kind: 'keep', reason: `already on the preferred node ${holderId}` };
-      if (holder && health?.verdict === 'healthy' && ctx.tier(holder) <= ctx.tier(preferred) && holder.priority <= preferred.priority) {
+      if (holder && ctx.confirmed(holder) && health?.verdict === 'healthy' && ctx.tier(holder) <= ctx.tier(preferred) && holder.priority <= preferred.priority) {
         return { kind: 'keep', reason: `${holderId} is as preferred as ${idOf(preferred)}` };
       }
       return { kind: 'move', to: preferred, reason: `manual failback to ${idOf(preferred)}` };
@@ -130,13 +154,14 @@ function choose(slot: Pick<Slot, 'holder' | 'broken'>, ctx: Context): Choice {
         if (ctx.inCooldown) return { kind: 'keep', reason: `${holderId} is unhealthy (${health.why}), but the group is in its cooldown` };
         return moveOrRefuse(ctx, new Set([idOf(holder)]), `${holderId} is unhealthy (${health.why})`);
       }
-      const [best] = ranked(ctx, new Set());
-      if (best && ctx.tier(best) < ctx.tier(holder)) {
+      // Failback only ever goes to a confirmed member; off a newcomer (taken as a last resort) it goes to any confirmed one.
+      const best = bestConfirmed(ctx);
+      if (best && best !== holder && (!ctx.confirmed(holder) || ctx.tier(best) < ctx.tier(holder))) {
         if (!ctx.autoFailback) return { kind: 'keep', reason: `failback to ${idOf(best)} is possible; policy is manual` };
         if (ctx.inCooldown) return { kind: 'keep', reason: `failback to ${idOf(best)} waits for the cooldown` };
         return { kind: 'move', to: best, reason: `failback to ${idOf(best)}` };
       }
-      return { kind: 'keep', reason: `${holderId} is healthy` };
+      return { kind: 'keep', reason: `${holderId} is healthy${newcomerNote(ctx, holder)}` };
     }
   }
 }
@@ -216,11 +241,13 @@ function vipRepairs(group: VipGroup, holder: Member | undefined, os: OsReport | 
 
 /** Plans what to change for one group. Never throws on world state; returns `refused` instead. */
 export function decide(input: DecideInput): Plan {
-  const { group, health, intent, now, lastMoveAt, os } = input;
+  const { group, health, intent, now, lastMoveAt, os, roster } = input;
+  const confirmedIds = roster === undefined ? undefined : new Set(roster);
   const base = {
     members: group.members,
     health,
     intent,
+    confirmed: (m: Member) => confirmedIds === undefined || isConfirmed(m, confirmedIds),
     inCooldown: lastMoveAt !== undefined && now - lastMoveAt < group.policy.cooldownMs,
     autoFailback: group.policy.failback === 'auto',
   };

@@ -12,7 +12,10 @@ import type { Action, OsReport, OsView, Trigger, Verdict, WorldSnapshot } from '
 import { isNoteworthy, noticeOf } from './notice.js';
 import { DEFAULT_REMEDIATION, type RemediationResult, type RemediationSettings } from './remediate.js';
 import { runRemediation } from './remediation-run.js';
-import type { CallOptions, Clock, DataPlanePort, Ec2Port, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort, RemediationPort, SsmAgentPort } from './ports.js';
+import type { CallOptions, Clock, DataPlanePort, Ec2Port, GroupHistory, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort, RemediationPort, SsmAgentPort } from './ports.js';
+import { type Confirmation, confirmationOf, rosterFor, sameMembers } from './roster.js';
+import { RosterBook } from './roster-book.js';
+import { decisionEntry } from './journal-entry.js';
 import { retry } from './retry.js';
 import { type HolderView, type ProbeVerdicts, type StatusReport, holdersOf, readStatus, statusNames } from './status.js';
 
@@ -133,8 +136,12 @@ export class FailoverEngine {
    * "not up" until a later report says otherwise, so the next round tries it again.
    */
   private readonly osDone = new Map<string, OsView>();
+  private readonly rosters: RosterBook;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly deps: EngineDeps) {
+    const seen = (group: string, at: number) => this.lastMoveSeen.set(group, Math.max(at, this.lastMoveSeen.get(group) ?? 0));
+    this.rosters = new RosterBook(deps.lease, (message, extra) => deps.log.warn(message, extra), seen);
+  }
 
   /** One batched read; retried on throttling, never interpreted as "down" when it fails. */
   async observe(deadline: number, options: CallOptions = {}): Promise<WorldSnapshot> {
@@ -188,6 +195,7 @@ export class FailoverEngine {
         });
       }
       const health = assessHealth(world, request.probes, request.probeReasons);
+      await this.rosters.load(selected, !(request.dryRun ?? false), call);
       const results = await Promise.all(
         selected.map((group) => {
           const mine = grant?.group === group.name ? grant : undefined;
@@ -223,15 +231,20 @@ export class FailoverEngine {
    */
   async remediate(request: RemediateRequest): Promise<RemediationResult[]> {
     const { journal, clock, log, settings, ec2, remediation, notifier } = this.deps;
+    const call = request.signal ? { signal: request.signal } : {};
+    const groups = this.discover(request.snapshot).groups;
+    // Only members a roster covers are remediated: never a newcomer, nobody in a group whose roster could not be read.
+    await this.rosters.load(groups.filter((g) => g.policy.remediate !== 'off'), false, call);
     return runRemediation(
       { ec2, journal, clock, log, settings: settings.remediation ?? DEFAULT_REMEDIATION, noticePrefix: settings.noticePrefix ?? 'vpc-failover', ...(remediation ? { remediation } : {}), ...(notifier ? { notifier } : {}) },
       {
-        groups: this.discover(request.snapshot).groups,
+        groups,
+        rosters: this.rosters.all(),
         snapshot: request.snapshot,
         probes: request.probes,
         ...(request.probeReasons ? { probeReasons: request.probeReasons } : {}),
         deadline: request.deadline,
-        call: request.signal ? { signal: request.signal } : {},
+        call,
         settle: request.settle ? { signal: request.settle } : {},
       },
     );
@@ -282,19 +295,22 @@ export class FailoverEngine {
     const pinned = request.intent.type === 'failover' && request.intent.from === undefined && request.intent.to === undefined && initial.kind !== 'nat';
     const holderNow = pinned ? groupHolder(initial)?.instance.instanceId : undefined;
     const intent: Intent = holderNow ? { type: 'failover', from: holderNow } : request.intent;
-    const decideAt = (group: Group, h: HealthMap, lastMoveAt?: number) =>
-      decide({ group, health: h, intent, now: clock.now(), os: this.osView(request.os), ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
+    const confirmation: Confirmation = confirmationOf(request.intent, request.trigger);
+    const decideAt = (group: Group, h: HealthMap, lastMoveAt: number | undefined, stored: readonly string[] | undefined) =>
+      decide({ group, health: h, intent, now: clock.now(), os: this.osView(request.os), roster: rosterFor(group, stored, confirmation), ...(lastMoveAt === undefined ? {} : { lastMoveAt }) });
 
     if (dryRun) {
       if (early) await this.release(early, settle);
-      const lastMoveAt = (await lease.lastMoves([initial.name], call))[initial.name];
-      const plan = decideAt(initial, health, lastMoveAt);
+      const history: GroupHistory = (await lease.lastMoves([initial.name], call))[initial.name] ?? {};
+      const plan = decideAt(initial, health, history.lastMoveAt, history.roster);
       return result(initial, { outcome: plan.outcome === 'refused' ? 'refused' : 'unchanged', reason: `dry run: ${plan.reason}`, plan });
     }
 
-    // Most rounds change nothing: plan first, and only take the lease when there is something to do.
-    const tentative = decideAt(initial, health, early?.lastMoveAt ?? this.lastMoveSeen.get(initial.name));
-    if (tentative.outcome !== 'change') {
+    // Most rounds change nothing: plan first, and only take the lease for a move or a person's confirmation.
+    const storedNow = early?.roster ?? this.rosters.get(initial.name);
+    const tentative = decideAt(initial, health, early?.lastMoveAt ?? this.lastMoveSeen.get(initial.name), storedNow);
+    const confirms = confirmation.kind !== 'none' && !sameMembers(rosterFor(initial, storedNow, confirmation), storedNow);
+    if (tentative.outcome !== 'change' && !confirms) {
       if (early) await this.release(early, settle);
       return this.tell(result(initial, { outcome: tentative.outcome === 'refused' ? 'refused' : 'unchanged', reason: tentative.reason, plan: tentative }), settle);
     }
@@ -303,7 +319,7 @@ export class FailoverEngine {
     if (!acquired) return result(initial, { outcome: 'busy', reason: 'another decider held the lease until the deadline', plan: tentative });
     const { grant, waited } = acquired;
     if (grant.lastMoveAt !== undefined) this.lastMoveSeen.set(initial.name, grant.lastMoveAt);
-    let movedAt: number | undefined;
+    let [movedAt, roster]: [number | undefined, readonly string[] | undefined] = [undefined, undefined];
     try {
       // Someone may have acted since we looked: look again before acting on a stale picture.
       let group = initial;
@@ -315,9 +331,14 @@ export class FailoverEngine {
         group = again;
         groupHealth = assessHealth(fresh, request.probes, request.probeReasons);
       }
-      const plan = decideAt(group, groupHealth, grant.lastMoveAt);
+      const plan = decideAt(group, groupHealth, grant.lastMoveAt, grant.roster);
+      // The roster this decision stands on is recorded with the release (see roster.ts).
+      const decided = rosterFor(group, grant.roster, confirmation);
+      if (!sameMembers(decided, grant.roster)) roster = decided;
+      this.rosters.set(group.name, decided);
+      const confirmed = roster && confirmation.kind !== 'none' ? `; confirmed members: ${decided.join(', ')}` : '';
       if (plan.outcome !== 'change') {
-        return this.tell(result(group, { outcome: plan.outcome === 'refused' ? 'refused' : 'unchanged', reason: plan.reason, plan }), settle);
+        return this.tell(result(group, { outcome: plan.outcome === 'refused' ? 'refused' : 'unchanged', reason: `${plan.reason}${confirmed}`, plan }), settle);
       }
 
       log.info('applying plan', { group: group.name, trigger: request.trigger, moves: plan.moves, repairs: plan.repairs });
@@ -350,16 +371,17 @@ export class FailoverEngine {
         ...verification.pending.map((p) => `not visible before the deadline: ${p}`),
         ...answering.notes,
       ];
-      const reason = [request.reason, plan.reason, ...notes].filter(Boolean).join('; ');
+      const reason = [request.reason, plan.reason, ...notes].filter(Boolean).join('; ') + confirmed;
       const after = movedAt !== undefined ? await this.afterView(group, request.deadline, call) : group;
       const done = result(after, { outcome, reason, actions: reports, plan });
-      const journalKey = await this.record(done, plan, request, settle).catch((error: unknown) => {
+      const entry = decisionEntry(done, plan, request.trigger, clock.now(), { members: group.members.map((m) => m.instance.instanceId), confirmed: decided });
+      const journalKey = await this.deps.journal.record(entry, settle).catch((error: unknown) => {
         log.error('journal write failed', { group: group.name, error: String(error) });
         return undefined;
       });
       return this.tell(journalKey === undefined ? done : { ...done, journalKey }, settle);
     } finally {
-      await lease.release(grant, clock.now(), movedAt, settle).catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
+      await lease.release(grant, clock.now(), { ...(movedAt === undefined ? {} : { movedAt }), ...(roster === undefined ? {} : { roster }) }, settle).catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
     }
   }
 
@@ -435,25 +457,5 @@ export class FailoverEngine {
       if (clock.now() + delay >= deadline || call.signal?.aborted) return undefined;
       await clock.sleep(delay);
     }
-  }
-
-  private record(result: GroupResult, plan: Plan, request: RunRequest, settle: CallOptions): Promise<string> {
-    const list = (ids: (string | undefined)[]) => [...new Set(ids.filter((id): id is string => id !== undefined))].join(',');
-    const repairsOnly = plan.moves.length === 0;
-    const from = list(repairsOnly ? plan.repairs.filter((r) => r.change === 'take-down').map((r) => r.instanceId) : plan.moves.map((m) => m.from));
-    const to = list(repairsOnly ? plan.repairs.filter((r) => r.change === 'bring-up').map((r) => r.instanceId) : plan.moves.map((m) => m.to));
-    const entry: JournalEntry = {
-      group: result.group,
-      at: this.deps.clock.now(),
-      trigger: request.trigger,
-      kind: repairsOnly ? 'repair' : 'move',
-      reason: result.reason,
-      ...(from ? { from } : {}),
-      ...(to ? { to } : {}),
-      actions: result.actions.map((a) => `${a.status}: ${a.summary}`),
-      outcome: result.outcome === 'changed' ? 'applied' : result.outcome === 'partial' ? 'partial' : 'failed',
-      durationMs: result.durationMs,
-    };
-    return this.deps.journal.record(entry, settle);
   }
 }

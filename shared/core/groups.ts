@@ -3,8 +3,9 @@
  * is returned as misconfigured, with every problem named, and is never moved.
  */
 import type { ElasticIp, FailbackPolicy, GroupKind, Instance, NetworkInterface, RouteTable, Subnet, WorldSnapshot } from './model.js';
+import { type Parsed, type RemediationPolicy, checkProbeBudget, parseAllocationId, parseCooldown, parseFailback, parseGroupName, parseNatAz, parseOverlayIp, parsePorts, parsePriority, parseRemediation, parseVip } from './tag-rules.js';
 import { TAG } from './tags.js';
-import { cidrContains, isIpv4, isPort, parseCidr } from './validate.js';
+import { cidrContains } from './validate.js';
 
 export interface Member {
   readonly instance: Instance;
@@ -12,12 +13,11 @@ export interface Member {
   readonly priority: number;
   /** The ENI that traffic for this group goes to. */
   readonly eni: NetworkInterface;
+  /** `failover:ports`, the same on every member (a policy tag). */
   readonly ports: readonly number[];
 }
 
-/** What is done to a member the probes judged down while EC2 says it runs (`failover:remediate`). */
-export type RemediationPolicy = 'off' | 'reboot' | 'stop-start' | 'replace';
-const REMEDIATIONS: readonly RemediationPolicy[] = ['off', 'reboot', 'stop-start', 'replace'];
+export type { RemediationPolicy } from './tag-rules.js';
 
 export interface GroupPolicy {
   readonly failback: FailbackPolicy;
@@ -80,6 +80,8 @@ export interface DiscoveryDefaults {
    * reported misconfigured instead of failing on AccessDenied in the middle of a failover.
    */
   readonly vpcIds?: readonly string[];
+  /** The deployment's Region: a `NATAZ` value must name one of its zones. Absent: any Region's zone names pass. */
+  readonly region?: string;
 }
 
 const KINDS: readonly GroupKind[] = ['vip', 'eip', 'nat', 'overlay'];
@@ -101,44 +103,65 @@ function agreedTag(instances: readonly Instance[], key: string, problems: string
   return value.trim();
 }
 
-function parsePriority(instance: Instance, problems: string[]): number {
+const idsOf = (instances: readonly Instance[]): string => instances.map((i) => i.instanceId).sort().join(', ');
+
+/**
+ * A policy tag (failback, cooldown, remediate, ports) is honoured only when every member carries
+ * the same value: a member cannot set the group's policy by carrying a tag the others lack, and a
+ * member that lacks one the others carry makes the group misconfigured. Undefined when no member
+ * carries it (the deployment's default applies) or when the members do not agree.
+ */
+function policyTag<T>(instances: readonly Instance[], key: string, parse: (raw: string) => Parsed<T>, problems: string[]): T | undefined {
+  const carrying = instances.filter((i) => i.tags[key] !== undefined);
+  if (carrying.length === 0) return undefined;
+  if (carrying.length < instances.length) {
+    const lacking = instances.filter((i) => i.tags[key] === undefined);
+    problems.push(`tag ${key} is on ${idsOf(carrying)} but not on ${idsOf(lacking)}: a policy tag must carry the same value on every member`);
+    return undefined;
+  }
+  const values = new Set(carrying.map((i) => (i.tags[key] ?? '').trim()));
+  if (values.size > 1) {
+    problems.push(`members disagree on tag ${key}: ${[...values].sort().join(', ')}`);
+    return undefined;
+  }
+  const parsed = parse([...values][0] ?? '');
+  if ('problem' in parsed) {
+    problems.push(parsed.problem);
+    return undefined;
+  }
+  return parsed.value;
+}
+
+/** A required identity tag's agreed value, run through its validator. */
+function requiredTag<T>(instances: readonly Instance[], key: string, parse: (raw: string) => Parsed<T>, problems: string[]): T | undefined {
+  const raw = agreedTag(instances, key, problems, true);
+  if (raw === undefined) return undefined;
+  const parsed = parse(raw);
+  if ('problem' in parsed) problems.push(parsed.problem);
+  return 'value' in parsed ? parsed.value : undefined;
+}
+
+const NO_PORTS: readonly number[] = [];
+
+function memberPriority(instance: Instance, problems: string[]): number {
   const raw = instance.tags[TAG.priority];
   if (raw === undefined) return UNRANKED;
-  if (!/^\d{1,6}$/.test(raw.trim())) {
-    problems.push(`${instance.instanceId}: tag ${TAG.priority} must be a non-negative integer, got '${raw}'`);
-    return UNRANKED;
-  }
-  return Number(raw.trim());
+  const parsed = parsePriority(raw.trim());
+  if ('value' in parsed) return parsed.value;
+  problems.push(`${instance.instanceId}: ${parsed.problem}`);
+  return UNRANKED;
 }
 
-function parsePorts(instance: Instance, problems: string[]): number[] {
-  const raw = instance.tags[TAG.ports];
-  if (raw === undefined) return [];
-  const ports = raw.split(',').map((p) => p.trim());
-  const parsed = ports.map(Number);
-  if (ports.some((p) => !/^\d+$/.test(p)) || !parsed.every(isPort)) {
-    problems.push(`${instance.instanceId}: tag ${TAG.ports} must be comma-separated TCP ports, got '${raw}'`);
-    return [];
-  }
-  return parsed;
-}
-
-function parsePolicy(instances: readonly Instance[], kind: GroupKind, defaults: DiscoveryDefaults, problems: string[]): GroupPolicy {
-  const failback = agreedTag(instances, TAG.failback, problems, false);
-  if (failback !== undefined && failback !== 'auto' && failback !== 'manual') {
-    problems.push(`tag ${TAG.failback} must be 'auto' or 'manual', got '${failback}'`);
-  }
-  const cooldown = agreedTag(instances, TAG.cooldown, problems, false);
-  if (cooldown !== undefined && !/^\d{1,5}$/.test(cooldown)) {
-    problems.push(`tag ${TAG.cooldown} must be a number of seconds, got '${cooldown}'`);
-  }
-  const remediate = agreedTag(instances, TAG.remediate, problems, false);
-  const remediation = REMEDIATIONS.find((r) => r === remediate);
-  if (remediate !== undefined && remediation === undefined) problems.push(`tag ${TAG.remediate} must be one of ${REMEDIATIONS.join(', ')}, got '${remediate}'`);
+function parsePolicy(instances: readonly Instance[], kind: GroupKind, defaults: DiscoveryDefaults, problems: string[]): GroupPolicy & { ports: readonly number[] } {
+  const failback = policyTag(instances, TAG.failback, parseFailback, problems);
+  const cooldownMs = policyTag(instances, TAG.cooldown, parseCooldown, problems);
+  const remediate = policyTag(instances, TAG.remediate, parseRemediation, problems);
+  const ports = policyTag(instances, TAG.ports, parsePorts, problems);
   return {
-    failback: failback === 'auto' || failback === 'manual' ? failback : defaults.failback[kind],
-    cooldownMs: cooldown !== undefined && /^\d{1,5}$/.test(cooldown) ? Number(cooldown) * 1000 : defaults.cooldownMs,
-    remediate: remediation ?? 'off',
+    failback: failback ?? defaults.failback[kind],
+    cooldownMs: cooldownMs ?? defaults.cooldownMs,
+    remediate: remediate ?? 'off',
+    ports: ports ?? NO_PORTS,
   };
 }
 
@@ -155,7 +178,8 @@ export function discover(world: WorldSnapshot, defaults: DiscoveryDefaults): Dis
   for (const instance of world.instances) {
     const name = instance.tags[TAG.group]?.trim();
     if (name === undefined || !isEnrolled(instance)) continue;
-    if (name === '' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) {
+    const parsed = parseGroupName(name);
+    if ('problem' in parsed) {
       misconfigured.push({
         name: name || '(empty)',
         instanceIds: [instance.instanceId],
@@ -199,7 +223,9 @@ function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, d
   if (vpcs.size > 1) problems.push(`members are in more than one VPC: ${[...vpcs].sort().join(', ')}`);
   const outside = defaults.vpcIds ? [...vpcs].filter((v) => !defaults.vpcIds?.includes(v)) : [];
   if (outside.length > 0) problems.push(`${outside.sort().join(', ')} is not in this deployment's vpcIds param: its IAM policy may not change it`);
-  const policy = parsePolicy(instances, kind, defaults, problems);
+  const { ports, ...policy } = parsePolicy(instances, kind, defaults, problems);
+  const budget = checkProbeBudget(kind, instances.map(() => ports));
+  if (budget !== undefined) problems.push(budget);
   const base = (eniOf: (i: Instance) => NetworkInterface | undefined, missing = 'has no network interface'): Member[] =>
     instances
       .map((instance): Member | undefined => {
@@ -208,16 +234,15 @@ function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, d
           problems.push(`${instance.instanceId}: ${missing}`);
           return undefined;
         }
-        return { instance, eni, priority: parsePriority(instance, problems), ports: parsePorts(instance, problems) };
+        return { instance, eni, priority: memberPriority(instance, problems), ports };
       })
       .filter((m): m is Member => m !== undefined);
 
   const [vpcId = ''] = vpcs;
   switch (kind) {
     case 'vip': {
-      const vip = agreedTag(instances, TAG.vip, problems, true);
-      if (vip !== undefined && !isIpv4(vip)) problems.push(`tag ${TAG.vip} must be an IPv4 address, got '${vip}'`);
-      if (vip === undefined || !isIpv4(vip)) return { name, kind, instanceIds, problems };
+      const vip = requiredTag(instances, TAG.vip, parseVip, problems);
+      if (vip === undefined) return { name, kind, instanceIds, problems };
       const subnetOf = (eni: NetworkInterface) => world.subnets.find((s) => s.subnetId === eni.subnetId);
       const members = base(
         (i) => i.networkInterfaces.find((eni) => cidrContains(subnetOf(eni)?.cidrBlock ?? '', vip)),
@@ -228,8 +253,8 @@ function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, d
       return { name, kind, members, policy, vip, subnet };
     }
     case 'eip': {
-      const allocationId = agreedTag(instances, TAG.eip, problems, true);
-      const address = world.addresses.find((a) => a.allocationId === allocationId);
+      const allocationId = requiredTag(instances, TAG.eip, parseAllocationId, problems);
+      const address = allocationId === undefined ? undefined : world.addresses.find((a) => a.allocationId === allocationId);
       if (allocationId !== undefined && !address) problems.push(`Elastic IP ${allocationId} not found in this region`);
       const members = base(primaryEni);
       if (problems.length > 0 || allocationId === undefined || !address) return { name, kind, instanceIds, problems };
@@ -241,15 +266,14 @@ function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, d
         .filter((t) => t.vpcId === vpcId && t.tags[TAG.natAz] !== undefined)
         .map((table) => ({ table, az: (table.tags[TAG.natAz] ?? '').trim() }));
       for (const { table, az } of tables) {
-        if (az === '') problems.push(`${table.routeTableId}: tag ${TAG.natAz} is empty (use an AZ name or 'any')`);
+        const parsed = parseNatAz(az, table.routeTableId, defaults.region);
+        if ('problem' in parsed) problems.push(parsed.problem);
       }
       if (problems.length > 0) return { name, kind, instanceIds, problems };
       return { name, kind, members, policy, vpcId, tables };
     }
     case 'overlay': {
-      const raw = agreedTag(instances, TAG.overlayIp, problems, true);
-      const cidr = raw === undefined ? undefined : raw.includes('/') ? raw : `${raw}/32`;
-      if (cidr !== undefined && parseCidr(cidr)?.prefixLength !== 32) problems.push(`tag ${TAG.overlayIp} must be an IPv4 /32, got '${raw}'`);
+      const cidr = requiredTag(instances, TAG.overlayIp, parseOverlayIp, problems);
       const tables = world.routeTables.filter((t) => t.tags[TAG.overlayTable]?.trim() === name);
       const foreign = tables.filter((t) => t.vpcId !== vpcId);
       if (foreign.length > 0) problems.push(`route tables outside the members' VPC: ${foreign.map((t) => t.routeTableId).join(', ')}`);

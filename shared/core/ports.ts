@@ -109,16 +109,41 @@ export interface LeaseGrant {
   readonly previousReleasedAt?: number;
   /** When the group last moved (epoch ms), for the cooldown. */
   readonly lastMoveAt?: number;
+  /** The group's confirmed members (its roster) as last recorded; absent while none was ever recorded. */
+  readonly roster?: readonly string[];
+}
+
+/**
+ * What a group's lease item remembers between decisions: its last move, for the cooldown, and its
+ * roster: the instance IDs confirmed as members (at the first decision, or by a person's `failback`
+ * or `failover --to`). A member not on the roster is a newcomer: never a failback target, never remediated.
+ */
+export interface GroupHistory {
+  readonly lastMoveAt?: number;
+  readonly roster?: readonly string[];
+}
+
+/** What a release records besides freeing the lease. */
+export interface LeaseUpdate {
+  /** When the group moved under this lease (epoch ms). */
+  readonly movedAt?: number;
+  /** The roster to keep from now on. */
+  readonly roster?: readonly string[];
 }
 
 /** Serializes decisions per group across functions and invocations. */
 export interface LeasePort {
   /** Returns the grant, or undefined when another owner holds an unexpired lease. */
   tryAcquire(group: string, owner: string, ttlMs: number, now: number, options?: CallOptions): Promise<LeaseGrant | undefined>;
-  /** Releases the lease if still ours; records `movedAt` as the group's last move. */
-  release(grant: LeaseGrant, now: number, movedAt?: number, options?: CallOptions): Promise<void>;
-  /** Last move time per group, without taking the lease (for planning and status). */
-  lastMoves(groups: readonly string[], options?: CallOptions): Promise<Readonly<Record<string, number>>>;
+  /** Releases the lease if still ours; records the move and the roster given. */
+  release(grant: LeaseGrant, now: number, update?: LeaseUpdate, options?: CallOptions): Promise<void>;
+  /** Last move and roster per group (groups with neither are absent), without taking the lease: for planning and status. */
+  lastMoves(groups: readonly string[], options?: CallOptions): Promise<Readonly<Record<string, GroupHistory>>>;
+  /**
+   * Records `roster` as the group's first roster, only if it has none (trust on first observation).
+   * Returns true if it was recorded, false if the group had one already.
+   */
+  adoptRoster(group: string, roster: readonly string[], options?: CallOptions): Promise<boolean>;
 }
 
 export interface JournalEntry {
@@ -136,6 +161,9 @@ export interface JournalEntry {
   readonly error?: string;
   /** Remediation entries: the step taken on the instance in `from`. A stop-start is carried on from these. */
   readonly step?: RemediationStep;
+  /** Moves: the group's members (instance IDs) when it moved; `newcomers`: those of them not confirmed. */
+  readonly members?: readonly string[];
+  readonly newcomers?: readonly string[];
 }
 
 /** One step of remediating a failed member. `started` confirms a stop-start done: running and passing. */

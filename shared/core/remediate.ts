@@ -17,10 +17,13 @@
  *   even if the tag changed since (to anything but `off`), and always ends with a journal entry
  *   (`started`, confirmed running, or a give-up that says the node is left stopped and why);
  * - `replace` terminates Auto Scaling members only, through their group, which launches a fresh node.
+ * - only members on the group's roster (confirmed at its first decision or by a person) are ever
+ *   candidates: a member that joined since, by a tag anyone allowed to tag could set, is never touched.
  */
 import { type SpotRequestType, startFailureOf, stopStartAllowed, stoppedOnPurpose } from './classify.js';
 import type { Group, Member } from './groups.js';
 import { slotsOf } from './holders.js';
+import { isConfirmed } from './roster.js';
 import type { Action, StatusChecks, Verdict } from './model.js';
 import type { JournalEntry, RemediationStep } from './ports.js';
 
@@ -78,12 +81,22 @@ export interface RemediationInput {
 const idOf = (m: Member) => m.instance.instanceId;
 
 /**
- * The groups whose journal the planner needs: a candidate to remediate, a stop-start to carry on,
- * or a member started recently (a start this journal may still have to confirm).
+ * The groups whose journal the planner needs (a candidate to remediate, a stop-start to carry on,
+ * or a member started recently: a start this journal may still have to confirm), each with only the
+ * members on its roster: a group without one remediates nobody.
  */
-export function remediationCandidates(groups: readonly Group[], probes: Readonly<Record<string, Verdict>>, recent?: { readonly now: number; readonly settings: RemediationSettings }): Group[] {
+export function remediationCandidates(
+  groups: readonly Group[],
+  probes: Readonly<Record<string, Verdict>>,
+  rosters: Readonly<Record<string, readonly string[]>>,
+  recent?: { readonly now: number; readonly settings: RemediationSettings },
+): Group[] {
   const followed = (m: Member) => recent !== undefined && m.instance.launchedAt !== undefined && recent.now - m.instance.launchedAt <= recent.settings.giveUpAfterMs + recent.settings.retryStartAfterMs;
-  return groups.filter(
+  const scoped = groups.map((g) => {
+    const roster = new Set(rosters[g.name] ?? []);
+    return { ...g, members: g.members.filter((m) => isConfirmed(m, roster)) };
+  });
+  return scoped.filter(
     (g) =>
       g.policy.remediate !== 'off' &&
       g.members.some(

@@ -33,6 +33,8 @@ export interface RemediationRunDeps {
 
 export interface RemediationRunRequest {
   readonly groups: readonly Group[];
+  /** Confirmed members per group (roster.ts): only they are remediated. */
+  readonly rosters: Readonly<Record<string, readonly string[]>>;
   readonly snapshot: WorldSnapshot;
   readonly probes: Readonly<Record<string, Verdict>>;
   readonly probeReasons?: Readonly<Record<string, string>>;
@@ -44,7 +46,7 @@ export interface RemediationRunRequest {
 export async function runRemediation(deps: RemediationRunDeps, request: RemediationRunRequest): Promise<RemediationResult[]> {
   const { journal, clock, log, settings } = deps;
   const { call, settle } = request;
-  const candidates = remediationCandidates(request.groups, request.probes, { now: clock.now(), settings });
+  const candidates = remediationCandidates(request.groups, request.probes, request.rosters, { now: clock.now(), settings });
   if (candidates.length === 0) return [];
   const history = (await Promise.all(candidates.map((g) => journal.recent(g.name, 50, call)))).flat();
   const plan = (spotTypes?: Readonly<Record<string, SpotRequestType>>) =>

@@ -9,7 +9,8 @@ import type { Discovery, Group } from './groups.js';
 import { assessHealth } from './health.js';
 import { slotsOf } from './holders.js';
 import type { Verdict, WorldSnapshot } from './model.js';
-import type { CallOptions, JournalEntry, JournalPort, LeasePort, SsmAgentPort, SsmPing } from './ports.js';
+import type { CallOptions, GroupHistory, JournalEntry, JournalPort, LeasePort, SsmAgentPort, SsmPing } from './ports.js';
+import { newcomersOf } from './roster.js';
 
 export interface HolderView {
   readonly scope: string;
@@ -27,6 +28,8 @@ export interface MemberView {
   readonly why: string;
   /** Whether SSM reaches its agent (absent when status did not read it). */
   readonly ssm?: SsmPing;
+  /** Joined after the group's members were confirmed: no failback target, never remediated, until a person runs `failback`. */
+  readonly newcomer?: true;
 }
 
 export interface GroupStatus {
@@ -37,6 +40,8 @@ export interface GroupStatus {
   readonly holders: readonly HolderView[];
   /** Empty for a group that can be moved. */
   readonly problems: readonly string[];
+  /** Members not confirmed yet (see MemberView.newcomer); absent when there are none. */
+  readonly newcomers?: readonly string[];
   readonly lastMoveAt?: string;
   readonly journal: readonly JournalEntry[];
 }
@@ -69,14 +74,14 @@ export function buildStatus(
   world: WorldSnapshot,
   { groups, misconfigured }: Discovery,
   names: readonly string[],
-  lastMoves: Readonly<Record<string, number>>,
+  histories: Readonly<Record<string, GroupHistory>>,
   entries: readonly JournalEntry[],
   probes?: ProbeVerdicts,
   agents?: ReadonlyMap<string, SsmPing>,
 ): StatusReport {
   const health = assessHealth(world, probes?.verdicts, probes?.reasons);
   const byId = new Map(world.instances.map((i) => [i.instanceId, i]));
-  const member = (id: string, priority?: number): MemberView => {
+  const member = (id: string, priority?: number, newcomer = false): MemberView => {
     const instance = byId.get(id);
     const h = health[id];
     return {
@@ -87,22 +92,27 @@ export function buildStatus(
       health: h?.verdict ?? 'unknown',
       why: h?.why ?? 'not observed',
       ...(agents?.has(id) ? { ssm: agents.get(id) } : {}),
+      ...(newcomer ? { newcomer: true as const } : {}),
     };
   };
   const common = (group: string) => {
-    const at = lastMoves[group];
+    const at = histories[group]?.lastMoveAt;
     return { ...(at === undefined ? {} : { lastMoveAt: new Date(at).toISOString() }), journal: entries.filter((e) => e.group === group) };
   };
   const views: GroupStatus[] = [
-    ...groups.map((g) => ({
-      group: g.name,
-      kind: g.kind,
-      policy: g.policy,
-      members: g.members.map((m) => member(m.instance.instanceId, m.priority)),
-      holders: holdersOf(g),
-      problems: ssmProblems(g.members.map((m) => m.instance.instanceId), agents),
-      ...common(g.name),
-    })),
+    ...groups.map((g) => {
+      const newcomers = newcomersOf(g, histories[g.name]?.roster);
+      return {
+        group: g.name,
+        kind: g.kind,
+        policy: g.policy,
+        members: g.members.map((m) => member(m.instance.instanceId, m.priority, newcomers.includes(m.instance.instanceId))),
+        holders: holdersOf(g),
+        problems: ssmProblems(g.members.map((m) => m.instance.instanceId), agents),
+        ...(newcomers.length > 0 ? { newcomers } : {}),
+        ...common(g.name),
+      };
+    }),
     ...misconfigured.map((g) => ({
       group: g.name,
       kind: g.kind ?? ('unknown' as const),

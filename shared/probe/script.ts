@@ -17,6 +17,7 @@
  */
 import { FailoverError } from '../errors.js';
 import type { HostScript } from '../core/ports.js';
+import { MAX_PROBE_CHECKS, MAX_SCRIPT_CHECKS } from '../core/limits.js';
 import { isIpv4, isPort } from '../core/validate.js';
 
 /** A TCP endpoint outside the VPC, reached through a NAT. Any one that answers means forwarding works. */
@@ -51,11 +52,8 @@ export interface ProbeOptions {
 const PROBE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const isProbeId = (value: string): boolean => PROBE_ID.test(value);
 
-/**
- * Checks one host may run. SSM returns only the first 24,000 characters of stdout and a line is at
- * most about 110 characters, so more checks than this could be cut off and silently read as "no result".
- */
-export const MAX_PROBE_CHECKS = 150;
+/** Checks one host may run, and in one script: defined beside the limits discovery checks (core/limits.ts). */
+export { MAX_PROBE_CHECKS, MAX_SCRIPT_CHECKS } from '../core/limits.js';
 
 /** Seconds between echo requests: the smallest interval iputils allows an unprivileged user. */
 const PING_INTERVAL = 0.2;
@@ -277,13 +275,6 @@ export interface ProbeBlock {
    */
   readonly addresses?: readonly string[];
 }
-
-/**
- * Checks in one block-script, all blocks together. SSM sends the same script to every instance of a
- * command, so its size grows with the sum of the blocks; this keeps it near 30 KB at most (about
- * 60 bytes a check, plus the prelude and a header per block), well inside what SendCommand takes.
- */
-export const MAX_SCRIPT_CHECKS = 300;
 
 /** Where the host's own IPv4 addresses come from: iproute2, else `hostname -I`, else the kernel's FIB. */
 const LOCAL_ADDRESSES: readonly string[] = [

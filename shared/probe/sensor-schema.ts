@@ -8,6 +8,7 @@
  * prober applies the same check before it sends, so one group's tags never blind the others.
  */
 import * as z from 'zod/mini';
+import { MAX_PORTS_PER_MEMBER } from '../core/limits.js';
 import { isIpv4, isPort } from '../core/validate.js';
 import { safeParse } from '../input.js';
 import { isProbeId } from './script.js';
@@ -15,13 +16,13 @@ import type { TcpTarget } from './tcp.js';
 
 /** One invocation probes at most this many connections, so a request stays far below the 6 MB payload limit. */
 export const MAX_SENSOR_CONNECTIONS = 2_000;
-/** Ports the sensor probes per target. */
-export const MAX_SENSOR_PORTS = 20;
+/** Ports the sensor probes per target: the limit discovery enforces on `failover:ports`. */
+export const MAX_SENSOR_PORTS = MAX_PORTS_PER_MEMBER;
 
 export const SensorTargetSchema = z.strictObject({
   id: z.string().check(z.refine(isProbeId, 'must be an instance id')),
   ip: z.string().check(z.refine(isIpv4, 'must be an IPv4 address')),
-  ports: z.array(z.number().check(z.refine(isPort, 'must be a TCP port'))).check(z.minLength(1), z.maxLength(MAX_SENSOR_PORTS)),
+  ports: z.array(z.number().check(z.refine(isPort, 'must be a TCP port'))).check(z.minLength(1), z.maxLength(MAX_PORTS_PER_MEMBER)),
 });
 
 /** The envelope only: each target is checked apart, by `checkSensorTargets`. */

@@ -87,7 +87,7 @@ describe('DynamoStore lease', () => {
   it('records the release and the move, and reports both to the next holder', async () => {
     const group = freshGroup('released');
     const first = await store().tryAcquire(group, 'owner-a', TTL, T0);
-    await store().release(first!, T0 + 5_000, T0 + 4_000);
+    await store().release(first!, T0 + 5_000, { movedAt: T0 + 4_000 });
 
     const second = await store().tryAcquire(group, 'owner-b', TTL, T0 + 6_000);
 
@@ -104,7 +104,7 @@ describe('DynamoStore lease', () => {
   it('keeps the last move when a later holder releases without moving', async () => {
     const group = freshGroup('keep-move');
     const first = await store().tryAcquire(group, 'owner-a', TTL, T0);
-    await store().release(first!, T0 + 1_000, T0 + 500);
+    await store().release(first!, T0 + 1_000, { movedAt: T0 + 500 });
     const second = await store().tryAcquire(group, 'owner-b', TTL, T0 + 2_000);
     await store().release(second!, T0 + 3_000);
 
@@ -132,7 +132,7 @@ describe('DynamoStore lease', () => {
     const stale = await store().tryAcquire(group, 'owner-a', TTL, T0);
     const current = await store().tryAcquire(group, 'owner-b', TTL, T0 + TTL);
 
-    await store().release(stale!, T0 + TTL + 1, T0 + TTL + 1);
+    await store().release(stale!, T0 + TTL + 1, { movedAt: T0 + TTL + 1 });
 
     expect(current).toBeDefined();
     expect(await store().tryAcquire(group, 'owner-c', TTL, T0 + TTL + 2)).toBeUndefined();
@@ -170,14 +170,14 @@ describe('DynamoStore lease', () => {
     const never = freshGroup('never');
     for (const [index, group] of moved.entries()) {
       const grant = await store().tryAcquire(group, 'owner-a', TTL, T0);
-      await store().release(grant!, T0 + 10, T0 + index);
+      await store().release(grant!, T0 + 10, { movedAt: T0 + index });
     }
 
     const lastMoves = await store().lastMoves([...moved, never, moved[0]!]);
 
     expect(Object.keys(lastMoves)).toHaveLength(130);
-    expect(lastMoves[moved[0]!]).toBe(T0);
-    expect(lastMoves[moved[129]!]).toBe(T0 + 129);
+    expect(lastMoves[moved[0]!]).toEqual({ lastMoveAt: T0 });
+    expect(lastMoves[moved[129]!]).toEqual({ lastMoveAt: T0 + 129 });
     expect(lastMoves[never]).toBeUndefined();
   });
 

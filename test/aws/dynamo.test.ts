@@ -51,7 +51,7 @@ describe('DynamoStore requests', () => {
   it('releases only if owner and token still match, recording the move', async () => {
     dynamo.on(UpdateItemCommand).resolves({});
 
-    await createDynamoStore(client, TABLE).release({ group: 'web', owner: 'owner-a', token: 7, expiresAt: 31_000 }, 5_000, 4_000);
+    await createDynamoStore(client, TABLE).release({ group: 'web', owner: 'owner-a', token: 7, expiresAt: 31_000 }, 5_000, { movedAt: 4_000 });
 
     expect(dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
@@ -137,6 +137,51 @@ describe('DynamoStore requests', () => {
   });
 });
 
+describe('DynamoStore rosters', () => {
+  it('adopts a first roster with one UpdateItem conditional on there being none', async () => {
+    dynamo.on(UpdateItemCommand).resolves({});
+
+    const adopted = await createDynamoStore(client, TABLE).adoptRoster('web', ['i-b', 'i-a']);
+
+    expect(adopted).toBe(true);
+    expect(dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: leaseKey('web'),
+      ConditionExpression: 'attribute_not_exists(roster)',
+      UpdateExpression: 'SET roster = :roster',
+      ExpressionAttributeValues: { ':roster': { L: [{ S: 'i-a' }, { S: 'i-b' }] } },
+    });
+  });
+
+  it('answers false when a roster was recorded first, and translates other failures', async () => {
+    dynamo.on(UpdateItemCommand).rejectsOnce(new ConditionalCheckFailedException({ $metadata: {}, message: 'exists' })).rejectsOnce(throttled());
+    const store = createDynamoStore(client, TABLE);
+
+    expect(await store.adoptRoster('web', ['i-a'])).toBe(false);
+    expect(await store.adoptRoster('web', ['i-a']).catch((e: unknown) => e)).toMatchObject({ operation: 'UpdateItem', retriable: true, context: { group: 'web' } });
+  });
+
+  it('records the roster with the release, sorted', async () => {
+    dynamo.on(UpdateItemCommand).resolves({});
+
+    await createDynamoStore(client, TABLE).release({ group: 'web', owner: 'o', token: 2, expiresAt: 9_000 }, 5_000, { roster: ['i-b', 'asg:web', 'i-a'] });
+
+    expect(dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input).toMatchObject({
+      UpdateExpression: 'REMOVE #owner SET releasedAt = :now, leaseExpiresAt = :now, roster = :roster',
+      ExpressionAttributeValues: { ':roster': { L: [{ S: 'asg:web' }, { S: 'i-a' }, { S: 'i-b' }] } },
+    });
+  });
+
+  it('reads the roster from the old image of an acquire and from a batch read', async () => {
+    dynamo.on(UpdateItemCommand).resolves({ Attributes: { pk: { S: 'group#web' }, roster: { L: [{ S: 'i-a' }] }, token: { N: '3' } } });
+    dynamo.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [{ pk: { S: 'group#web' }, roster: { L: [] } }, { pk: { S: 'group#old' }, lastMoveAt: { N: '7' } }] } });
+    const store = createDynamoStore(client, TABLE);
+
+    expect((await store.tryAcquire('web', 'o', 1_000, 0))?.roster).toEqual(['i-a']);
+    expect(await store.lastMoves(['web', 'old'])).toEqual({ web: { roster: [] }, old: { lastMoveAt: 7 } });
+  });
+});
+
 describe('DynamoStore.lastMoves', () => {
   it('asks for 100 keys per BatchGetItem with a projection', async () => {
     dynamo.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
@@ -147,7 +192,7 @@ describe('DynamoStore.lastMoves', () => {
     const requests = dynamo.commandCalls(BatchGetItemCommand).map((call) => call.args[0].input.RequestItems?.[TABLE]);
     expect(requests.map((request) => request?.Keys?.length)).toEqual([100, 100, 50]);
     expect(requests[0]?.Keys?.[0]).toEqual(leaseKey('g0'));
-    expect(requests[0]?.ProjectionExpression).toBe('pk, lastMoveAt');
+    expect(requests[0]?.ProjectionExpression).toBe('pk, lastMoveAt, roster');
   });
 
   it('retries unprocessed keys with backoff until they are read', async () => {
@@ -162,7 +207,7 @@ describe('DynamoStore.lastMoves', () => {
 
     const moves = await createDynamoStore(client, TABLE, { clock }).lastMoves(['a', 'b']);
 
-    expect(moves).toEqual({ a: 10, b: 20 });
+    expect(moves).toEqual({ a: { lastMoveAt: 10 }, b: { lastMoveAt: 20 } });
     expect((dynamo.commandCalls(BatchGetItemCommand)[1]?.args[0].input as BatchGetItemCommandInput).RequestItems?.[TABLE]?.Keys).toEqual([
       leaseKey('b'),
     ]);

@@ -247,17 +247,17 @@ describe('decide: vip groups', () => {
 });
 
 describe('decide: eip groups', () => {
-  const tags = (p: string) => ({ 'failover:group': 'edge', 'failover:kind': 'eip', 'failover:eip': 'eipalloc-1', 'failover:priority': p });
+  const tags = (p: string) => ({ 'failover:group': 'edge', 'failover:kind': 'eip', 'failover:eip': 'eipalloc-00000000000000001', 'failover:priority': p });
   const world = (aState: 'running' | 'stopped') =>
     snapshot({
       instances: [node({ id: A, tags: tags('1'), state: aState }), node({ id: B, az: 'b', tags: tags('2') })],
-      addresses: [{ allocationId: 'eipalloc-1', publicIp: '198.51.100.7', association: { associationId: 'eipassoc-1', networkInterfaceId: eniOf(A), instanceId: A, privateIp: '10.0.1.11' } }],
+      addresses: [{ allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7', association: { associationId: 'eipassoc-1', networkInterfaceId: eniOf(A), instanceId: A, privateIp: '10.0.1.11' } }],
     });
 
   it('re-associates the Elastic IP with the standby ENI and its primary private IP', () => {
     const result = plan(world('stopped'));
     expect(result.actions).toEqual([
-      { type: 'associate-address', allocationId: 'eipalloc-1', target: { kind: 'eni-private-ip', networkInterfaceId: eniOf(B), instanceId: B, privateIp: node({ id: B, az: 'b' }).privateIp } },
+      { type: 'associate-address', allocationId: 'eipalloc-00000000000000001', target: { kind: 'eni-private-ip', networkInterfaceId: eniOf(B), instanceId: B, privateIp: node({ id: B, az: 'b' }).privateIp } },
     ]);
   });
 
@@ -272,7 +272,7 @@ describe('decide: eip groups', () => {
     const b = standby(node({ id: B, az: 'b', tags: tags('2') }));
     const result = plan(snapshot({ instances: [node({ id: A, tags: tags('1'), state: 'stopped' }), b], addresses: world('stopped').addresses as ElasticIp[] }));
 
-    expect(result.actions).toEqual([{ type: 'associate-address', allocationId: 'eipalloc-1', target: { kind: 'eni-private-ip', networkInterfaceId: eniOf(B), instanceId: B, privateIp: address } }]);
+    expect(result.actions).toEqual([{ type: 'associate-address', allocationId: 'eipalloc-00000000000000001', target: { kind: 'eni-private-ip', networkInterfaceId: eniOf(B), instanceId: B, privateIp: address } }]);
   });
 
   it('leaves a healthy association alone', () => {
@@ -467,7 +467,8 @@ describe('discover', () => {
     [{ 'failover:kind': 'vip', 'failover:vip': '10.0.1.300' }, "tag failover:vip must be an IPv4 address, got '10.0.1.300'"],
     [{ 'failover:kind': 'floating' }, "tag failover:kind must be one of vip, eip, nat, overlay, got 'floating'"],
     [{}, 'tag failover:kind is missing or empty'],
-    [{ 'failover:kind': 'eip', 'failover:eip': 'eipalloc-404' }, 'Elastic IP eipalloc-404 not found in this region'],
+    [{ 'failover:kind': 'eip', 'failover:eip': 'eipalloc-00000000000000404' }, 'Elastic IP eipalloc-00000000000000404 not found in this region'],
+    [{ 'failover:kind': 'eip', 'failover:eip': 'eipalloc-404' }, "tag failover:eip must be an allocation ID (eipalloc- and 8 or 17 hex digits), got 'eipalloc-404'"],
     [{ 'failover:kind': 'overlay', 'failover:overlay-ip': '192.168.0.0/24' }, "tag failover:overlay-ip must be an IPv4 /32, got '192.168.0.0/24'"],
     [{ 'failover:kind': 'nat', 'failover:priority': 'high' }, "tag failover:priority must be a non-negative integer, got 'high'"],
     [{ 'failover:kind': 'nat', 'failover:ports': '80,http' }, "tag failover:ports must be comma-separated TCP ports, got '80,http'"],

@@ -180,7 +180,7 @@ describe('FailoverEngine.run', () => {
   it('shows the cooldown in a dry run', async () => {
     const { engine, store, world, a, group, clock, deadline } = setup();
     const grant = await store.tryAcquire(group, 'earlier', 30_000, clock.now());
-    await store.release(grant!, clock.now(), clock.now());
+    await store.release(grant!, clock.now(), { movedAt: clock.now() });
     world.impair(a.instanceId);
 
     const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'manual', dryRun: true, deadline: deadline() });
@@ -283,7 +283,7 @@ describe('FailoverEngine: the OS side of a VIP', () => {
   it('ignores a report made before the group last moved', async () => {
     const { engine, store, world, a, vip, group, clock, deadline } = setup();
     const grant = await store.tryAcquire(group, 'earlier', 30_000, clock.now());
-    await store.release(grant!, clock.now(), clock.now());
+    await store.release(grant!, clock.now(), { movedAt: clock.now() });
 
     const [result] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', os: report({ [a.instanceId]: false }, vip, clock.now() - 1), deadline: deadline() });
 

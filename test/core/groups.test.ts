@@ -64,9 +64,18 @@ describe('discover: tag values', () => {
     expect(group.members[0]?.ports).toEqual(ports);
   });
 
-  it.each(['80,http', '1e2', '80,1e2', '80.0', '+80', '0x50', '0', '443,70000', '22,'])('refuses ports %j', (raw) => {
+  it.each(['80,http', '1e2', '80,1e2', '80.0', '+80', '0x50', '0', '443,70000', '22,', ''])('refuses ports %j', (raw) => {
     expect(problems(snapshot({ instances: [node({ id: A, tags: natTags({ 'failover:ports': raw }) })] }))).toEqual([
-      `${A}: tag failover:ports must be comma-separated TCP ports, got '${raw}'`,
+      `tag failover:ports must be comma-separated TCP ports, got '${raw}'`,
+    ]);
+  });
+
+  it('takes up to 20 ports, the sensor\'s limit per target, and refuses 21 naming the tag and the limit', () => {
+    const ports = (n: number) => Array.from({ length: n }, (_, k) => 8000 + k).join(',');
+
+    expect(only(snapshot({ instances: [node({ id: A, tags: natTags({ 'failover:ports': ports(20) }) })] })).members[0]?.ports).toHaveLength(20);
+    expect(problems(snapshot({ instances: [node({ id: A, tags: natTags({ 'failover:ports': ports(21) }) })] }))).toEqual([
+      "tag failover:ports lists 21 ports; at most 20 (the sensor's limit per target)",
     ]);
   });
 
@@ -74,7 +83,7 @@ describe('discover: tag values', () => {
     [{}, { failback: 'manual', cooldownMs: 60_000, remediate: 'off' }],
     [{ 'failover:failback': 'auto', 'failover:cooldown': '90' }, { failback: 'auto', cooldownMs: 90_000, remediate: 'off' }],
     [{ 'failover:failback': 'manual', 'failover:cooldown': '0' }, { failback: 'manual', cooldownMs: 0, remediate: 'off' }],
-    [{ 'failover:cooldown': '99999' }, { failback: 'manual', cooldownMs: 99_999_000, remediate: 'off' }],
+    [{ 'failover:cooldown': '86400' }, { failback: 'manual', cooldownMs: 86_400_000, remediate: 'off' }],
     [{ 'failover:remediate': 'reboot' }, { failback: 'manual', cooldownMs: 60_000, remediate: 'reboot' }],
     [{ 'failover:remediate': ' stop-start ' }, { failback: 'manual', cooldownMs: 60_000, remediate: 'stop-start' }],
     [{ 'failover:remediate': 'replace' }, { failback: 'manual', cooldownMs: 60_000, remediate: 'replace' }],
@@ -84,9 +93,15 @@ describe('discover: tag values', () => {
     expect(group.policy).toEqual(policy);
   });
 
-  it.each(['soon', '90s', 'x90', '123456', '-5', 'abc'])('refuses cooldown %j', (raw) => {
+  it.each(['soon', '90s', 'x90', '1234567', '-5', 'abc', ''])('refuses cooldown %j', (raw) => {
     expect(problems(snapshot({ instances: [node({ id: A, tags: vipTags({ 'failover:cooldown': raw }) })] }))).toEqual([
       `tag failover:cooldown must be a number of seconds, got '${raw}'`,
+    ]);
+  });
+
+  it.each(['86401', '99999', '123456'])('refuses cooldown %j, longer than a day', (raw) => {
+    expect(problems(snapshot({ instances: [node({ id: A, tags: vipTags({ 'failover:cooldown': raw }) })] }))).toEqual([
+      `tag failover:cooldown must be at most 86400 seconds, got '${raw}'`,
     ]);
   });
 
@@ -96,10 +111,25 @@ describe('discover: tag values', () => {
     ]);
   });
 
-  it('takes a tag that only some members carry as the group value', () => {
-    const world = snapshot({ instances: [node({ id: A, tags: vipTags({ 'failover:cooldown': '90' }) }), node({ id: B, tags: vipTags() })] });
+  it.each([
+    ['failover:cooldown', '90'],
+    ['failover:failback', 'auto'],
+    ['failover:remediate', 'stop-start'],
+    ['failover:ports', '443'],
+  ])('refuses a group where only some members carry policy tag %s, naming who has it and who lacks it', (key, value) => {
+    const world = snapshot({ instances: [node({ id: A, tags: vipTags() }), node({ id: B, tags: vipTags({ [key]: value }) }), node({ id: C, tags: vipTags() })] });
 
-    expect(only(world).policy.cooldownMs).toBe(90_000);
+    expect(problems(world)).toEqual([`tag ${key} is on ${B} but not on ${A}, ${C}: a policy tag must carry the same value on every member`]);
+  });
+
+  it('takes a policy tag that every member carries with the same value', () => {
+    const tags = { 'failover:cooldown': '90', 'failover:failback': 'auto', 'failover:remediate': 'reboot', 'failover:ports': '443,8443' };
+    const world = snapshot({ instances: [node({ id: A, tags: vipTags(tags), secondary: [VIP] }), node({ id: B, tags: vipTags(tags) })] });
+
+    const group = only(world);
+
+    expect(group.policy).toEqual({ failback: 'auto', cooldownMs: 90_000, remediate: 'reboot' });
+    expect(group.members.map((m) => m.ports)).toEqual([[443, 8443], [443, 8443]]);
   });
 
   it('names the values members disagree on in sorted order', () => {
@@ -206,7 +236,7 @@ describe('discover: membership', () => {
 
   it.each<[string, Record<string, string>, Partial<Parameters<typeof snapshot>[0]>]>([
     ['vip', vipTags(), {}],
-    ['eip', { 'failover:group': 'edge', 'failover:kind': 'eip', 'failover:eip': 'eipalloc-1' }, { addresses: [{ allocationId: 'eipalloc-1', publicIp: '198.51.100.7' }] }],
+    ['eip', { 'failover:group': 'edge', 'failover:kind': 'eip', 'failover:eip': 'eipalloc-00000000000000001' }, { addresses: [{ allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7' }] }],
     ['nat', natTags(), {}],
     ['overlay', { 'failover:group': 'db', 'failover:kind': 'overlay', 'failover:overlay-ip': '192.168.100.1' }, { routeTables: [table('rtb-1', { 'failover:overlay': 'db' }, [])] }],
   ])('refuses a %s group over one member with a bad priority', (_kind, tags, parts) => {
@@ -248,14 +278,14 @@ describe('discover: vip groups', () => {
 describe('discover: eip groups', () => {
   const eipTags = (allocation?: string) => ({ 'failover:group': 'edge', 'failover:kind': 'eip', ...(allocation ? { 'failover:eip': allocation } : {}) });
   const addresses = [
-    { allocationId: 'eipalloc-other', publicIp: '198.51.100.8' },
-    { allocationId: 'eipalloc-1', publicIp: '198.51.100.7' },
+    { allocationId: 'eipalloc-0000000000000000f', publicIp: '198.51.100.8' },
+    { allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7' },
   ];
 
   it('finds its own Elastic IP among the others', () => {
-    const group = only(snapshot({ instances: [node({ id: A, tags: eipTags('eipalloc-1') })], addresses }));
+    const group = only(snapshot({ instances: [node({ id: A, tags: eipTags('eipalloc-00000000000000001') })], addresses }));
 
-    expect(group).toMatchObject({ kind: 'eip', allocationId: 'eipalloc-1', address: { publicIp: '198.51.100.7' } });
+    expect(group).toMatchObject({ kind: 'eip', allocationId: 'eipalloc-00000000000000001', address: { publicIp: '198.51.100.7' } });
   });
 
   it('reports a missing allocation tag, and nothing else', () => {
@@ -263,7 +293,7 @@ describe('discover: eip groups', () => {
   });
 
   it("associates with a member's primary ENI when it has several", () => {
-    const group = only(snapshot({ instances: [withSecondEni(node({ id: A, tags: eipTags('eipalloc-1') }))], addresses }));
+    const group = only(snapshot({ instances: [withSecondEni(node({ id: A, tags: eipTags('eipalloc-00000000000000001') }))], addresses }));
 
     expect(group.members[0]?.eni.networkInterfaceId).toBe(eniOf(A));
   });
@@ -322,7 +352,29 @@ describe('discover: nat groups', () => {
   it('refuses an empty NATAZ tag', () => {
     const world = snapshot({ instances: [node({ id: A, tags: natTags() })], routeTables: [table('rtb-1', { NATAZ: ' ' }, [])] });
 
-    expect(problems(world)).toEqual(["rtb-1: tag NATAZ is empty (use an AZ name or 'any')"]);
+    expect(problems(world)).toEqual(["rtb-1: tag NATAZ must be 'any' or an Availability Zone name (such as us-east-1a), got ''"]);
+  });
+
+  it.each([
+    ['us-east-1a;x', undefined],
+    ['us-east-1a;x', 'us-east-1'],
+    ['eu-west-1a', 'us-east-1'],
+    ['Any', 'eu-west-1'],
+  ])('refuses NATAZ %j (Region %s), naming the table, and never rewrites it', (value, region) => {
+    const world = snapshot({ instances: [node({ id: A, tags: natTags() })], routeTables: [table('rtb-1', { NATAZ: value }, [route('0.0.0.0/0', A)])] });
+
+    const { groups, misconfigured } = discover(world, { ...DEFAULTS, ...(region ? { region } : {}) });
+
+    expect(groups).toEqual([]);
+    expect(misconfigured[0]?.problems).toEqual([expect.stringMatching(new RegExp(`^rtb-1: tag NATAZ must be 'any' or an Availability Zone .*got '${value.replace(/[;]/g, '.')}'$`))]);
+  });
+
+  it('takes a Local Zone of the Region as a NATAZ value', () => {
+    const world = snapshot({ instances: [node({ id: A, tags: natTags() })], routeTables: [table('rtb-1', { NATAZ: 'eu-west-1-lax-1a' }, [])] });
+
+    const { groups } = discover(world, { ...DEFAULTS, region: 'eu-west-1' });
+
+    expect(groups).toHaveLength(1);
   });
 
   it("routes to a NAT's primary ENI when it has several", () => {

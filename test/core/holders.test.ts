@@ -50,8 +50,8 @@ describe('slotsOf', () => {
     ['to an outsider', { associationId: 'x', networkInterfaceId: 'eni-elsewhere', instanceId: 'i-0000000000000099f' }, undefined, false, 'i-0000000000000099f'],
     ['nowhere', undefined, undefined, true, 'not associated'],
   ] as const)('finds the Elastic IP holder when associated %s', (_name, association, holder, broken, pointsAt) => {
-    const address: ElasticIp = { allocationId: 'eipalloc-1', publicIp: '203.0.113.10', ...(association ? { association } : {}) };
-    const world = snapshot({ instances: [A, B].map((id) => node({ id, tags: tags('eip', { 'failover:eip': 'eipalloc-1' }) })), addresses: [address] });
+    const address: ElasticIp = { allocationId: 'eipalloc-00000000000000001', publicIp: '203.0.113.10', ...(association ? { association } : {}) };
+    const world = snapshot({ instances: [A, B].map((id) => node({ id, tags: tags('eip', { 'failover:eip': 'eipalloc-00000000000000001' }) })), addresses: [address] });
 
     const [slot] = slotsOf(group(world));
 

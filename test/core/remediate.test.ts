@@ -10,6 +10,7 @@ const A = 'i-0000000000000001a';
 const B = 'i-0000000000000002b';
 const VIP = '10.0.1.100';
 const NOW = 10_000_000;
+const ROSTER = { web: [A, B] };
 
 function group(remediate: string, o: { aState?: InstanceState; bState?: InstanceState; holder?: 'A' | 'B'; asg?: boolean; a?: NodeSpec['extra'] } = {}): Group {
   const tags = (p: string) => ({ 'failover:group': 'web', 'failover:kind': 'vip', 'failover:vip': VIP, 'failover:priority': p, 'failover:remediate': remediate, ...(o.asg ? { 'aws:autoscaling:groupName': 'web-asg' } : {}) });
@@ -215,7 +216,7 @@ describe('remediation', () => {
     ])('$name', ({ launchedAgo, expected }) => {
       const g = group('stop-start', { a: { launchedAt: NOW - launchedAgo } });
 
-      expect(remediationCandidates([g], { [A]: 'healthy' }, { now: NOW, settings: DEFAULT_REMEDIATION })).toHaveLength(expected);
+      expect(remediationCandidates([g], { [A]: 'healthy' }, ROSTER, { now: NOW, settings: DEFAULT_REMEDIATION })).toHaveLength(expected);
     });
   });
 
@@ -307,10 +308,10 @@ describe('remediation', () => {
   });
 
   it('reads the journal only for groups with something to do', () => {
-    expect(remediationCandidates([group('reboot')], { [A]: 'healthy' })).toEqual([]);
-    expect(remediationCandidates([group('off')], { [A]: 'unhealthy' })).toEqual([]);
-    expect(remediationCandidates([group('reboot')], { [A]: 'unhealthy' })).toHaveLength(1);
-    expect(remediationCandidates([group('stop-start', { aState: 'stopped' })], {})).toHaveLength(1);
+    expect(remediationCandidates([group('reboot')], { [A]: 'healthy' }, ROSTER)).toEqual([]);
+    expect(remediationCandidates([group('off')], { [A]: 'unhealthy' }, ROSTER)).toEqual([]);
+    expect(remediationCandidates([group('reboot')], { [A]: 'unhealthy' }, ROSTER)).toHaveLength(1);
+    expect(remediationCandidates([group('stop-start', { aState: 'stopped' })], {}, ROSTER)).toHaveLength(1);
   });
 
   it.each([
@@ -319,6 +320,28 @@ describe('remediation', () => {
     { name: 'skips a group with remediation off whose member is stopped', policy: 'off', aState: 'stopped' as const, probes: { [A]: 'unhealthy' as Verdict }, expected: false },
     { name: 'skips a stop-start group whose members all run and pass', policy: 'stop-start', aState: 'running' as const, probes: { [A]: 'healthy' as Verdict }, expected: false },
   ])('reads the journal only for groups with something to do: $name', ({ policy, aState, probes, expected }) => {
-    expect(remediationCandidates([group(policy, { aState })], probes)).toHaveLength(expected ? 1 : 0);
+    expect(remediationCandidates([group(policy, { aState })], probes, ROSTER)).toHaveLength(expected ? 1 : 0);
+  });
+});
+
+describe('remediation scope: the roster', () => {
+  it.each<[string, Record<string, readonly string[]>, string[]]>([
+    ['a member on the roster', { web: [A, B] }, [A]],
+    ['a member that joined after the roster was recorded (a newcomer)', { web: [B] }, []],
+    ['a group with no roster at all', {}, []],
+  ])('remediates %s only if confirmed', (_name, rosters, expected) => {
+    const candidates = remediationCandidates([group('stop-start')], { [A]: 'unhealthy' }, rosters);
+
+    const plans = planRemediation({ groups: candidates, probes: { [A]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION });
+
+    expect(plans.map((p) => p.instanceId)).toEqual(expected);
+  });
+
+  it('keeps the confirmed holder in view, so a confirmed member that holds traffic is still never fenced', () => {
+    const [scoped] = remediationCandidates([group('reboot', { holder: 'A' })], { [A]: 'unhealthy', [B]: 'unhealthy' }, { web: [A, B] });
+
+    const plans = planRemediation({ groups: [scoped!], probes: { [A]: 'unhealthy', [B]: 'unhealthy' }, history: [], now: NOW, settings: DEFAULT_REMEDIATION });
+
+    expect(plans.map((p) => p.instanceId)).toEqual([B]);
   });
 });

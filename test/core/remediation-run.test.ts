@@ -39,6 +39,8 @@ function setup(remediate: string, o: { asg?: boolean; port?: boolean; spot?: 'on
   };
   const engine = new FailoverEngine(deps);
   const remediateA = async () => {
+    // Both members were confirmed at the group's first decision: only roster members are remediated.
+    await store.adoptRoster('web', [a.instanceId, b.instanceId]);
     const snapshot = await engine.observe(clock.now() + 30_000);
     world.clearCalls();
     return engine.remediate({ snapshot, probes: { [a.instanceId]: 'unhealthy' as Verdict, [b.instanceId]: 'healthy' as Verdict }, deadline: clock.now() + 30_000 });

@@ -47,7 +47,7 @@ describe.each(stores)('lease and journal contract (%s)', (_name, make) => {
   it('tells the next holder when the lease was released and when the group last moved', async () => {
     const store = await make();
     const grant = await store.tryAcquire('g', 'one', TTL, T0);
-    await store.release(grant!, T0 + 100, T0 + 50);
+    await store.release(grant!, T0 + 100, { movedAt: T0 + 50 });
     expect(await store.tryAcquire('g', 'two', TTL, T0 + 200)).toEqual({
       group: 'g',
       owner: 'two',
@@ -56,7 +56,7 @@ describe.each(stores)('lease and journal contract (%s)', (_name, make) => {
       previousReleasedAt: T0 + 100,
       lastMoveAt: T0 + 50,
     });
-    expect(await store.lastMoves(['g', 'never'])).toEqual({ g: T0 + 50 });
+    expect(await store.lastMoves(['g', 'never'])).toEqual({ g: { lastMoveAt: T0 + 50 } });
   });
 
   it('reports the expiry as the end of a lease the previous holder let lapse', async () => {
@@ -78,9 +78,41 @@ describe.each(stores)('lease and journal contract (%s)', (_name, make) => {
     const store = await make();
     const stale = await store.tryAcquire('g', 'one', TTL, T0);
     await store.tryAcquire('g', 'one', TTL, T0 + TTL);
-    await store.release(stale!, T0 + TTL + 1, T0 + TTL + 1);
+    await store.release(stale!, T0 + TTL + 1, { movedAt: T0 + TTL + 1 });
     expect(await store.tryAcquire('g', 'two', TTL, T0 + TTL + 2)).toBeUndefined();
     expect(await store.lastMoves(['g'])).toEqual({});
+  });
+
+  it('adopts a first roster only once, and hands it to planning and the next holder', async () => {
+    const store = await make();
+    expect(await store.adoptRoster('g', ['i-b', 'i-a'])).toBe(true);
+    expect(await store.adoptRoster('g', ['i-x'])).toBe(false);
+    expect(await store.lastMoves(['g'])).toEqual({ g: { roster: ['i-a', 'i-b'] } });
+    expect(await store.tryAcquire('g', 'one', TTL, T0)).toEqual({ group: 'g', owner: 'one', token: 1, expiresAt: T0 + TTL, roster: ['i-a', 'i-b'] });
+  });
+
+  it('records the roster a release gives, beside the move, and keeps it when the next release gives none', async () => {
+    const store = await make();
+    const first = await store.tryAcquire('g', 'one', TTL, T0);
+    await store.release(first!, T0 + 10, { movedAt: T0 + 5, roster: ['i-c', 'i-a'] });
+    const second = await store.tryAcquire('g', 'two', TTL, T0 + 20);
+    await store.release(second!, T0 + 30);
+    expect(await store.lastMoves(['g'])).toEqual({ g: { lastMoveAt: T0 + 5, roster: ['i-a', 'i-c'] } });
+    expect(await store.adoptRoster('g', ['i-x'])).toBe(false);
+  });
+
+  it('ignores the roster of a release by a fenced holder', async () => {
+    const store = await make();
+    const stale = await store.tryAcquire('g', 'one', TTL, T0);
+    await store.tryAcquire('g', 'one', TTL, T0 + TTL);
+    await store.release(stale!, T0 + TTL + 1, { roster: ['i-attacker'] });
+    expect(await store.lastMoves(['g'])).toEqual({});
+  });
+
+  it('keeps the members and newcomers of a journaled move', async () => {
+    const store = await make();
+    await store.record({ group: 'g', at: T0, trigger: 'probe', kind: 'move', reason: 'r', actions: [], outcome: 'applied', durationMs: 1, members: ['i-a', 'i-n'], newcomers: ['i-n'] });
+    expect((await store.recent('g', 1))[0]).toMatchObject({ members: ['i-a', 'i-n'], newcomers: ['i-n'] });
   });
 
   it('keeps the journal newest first, per group and across groups', async () => {

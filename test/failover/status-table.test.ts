@@ -103,6 +103,24 @@ describe('the status table', () => {
     expect(text).toContain('  last move: none recorded\n');
   });
 
+  it('marks members that joined after the last move as newcomers, and says how to confirm them', async () => {
+    const clock = manualClock();
+    const { world, a, b, vip, group, subnetId } = buildVipPair({ worldOptions: { clock }, group: 'web' });
+    const h = await harness(world, clock, db);
+    world.stop(a.instanceId);
+    await h.invoke({ action: 'failover', group });
+    const n = world.addInstance({ subnet: subnetId, tags: { 'failover:group': group, 'failover:kind': 'vip', 'failover:vip': vip, 'failover:priority': '0' } }).instanceId;
+
+    const report = (await h.invoke({ action: 'status' })) as StatusReport;
+    const text = formatStatus(report);
+
+    expect(report.groups[0]).toMatchObject({ newcomers: [n] });
+    expect(report.groups[0]?.members.filter((m) => m.newcomer).map((m) => m.instanceId)).toEqual([n]);
+    expect(text.split('\n').find((l) => l.includes(n) && !l.includes('newcomers'))).toMatch(new RegExp(`^ {2}\\+ {2}${n} +running`));
+    expect(text).toContain(`  newcomers (+): ${n}: not confirmed; run 'failback' on this group to confirm every current member`);
+    expect(text.split('\n').find((l) => l.includes(b.instanceId) && !l.includes('→'))).toMatch(/^ {2}\* /);
+  });
+
   it('lists a NAT group by route table, and the problems of a group it refuses', async () => {
     const clock = manualClock();
     const world = new VpcWorld({ clock });

@@ -154,11 +154,13 @@ describe('on-event: Auto Scaling lifecycle actions', () => {
 
   it('prepares a replacement NAT at launch and gives its AZ back to it once it is healthy', async () => {
     const clock = manualClock();
-    const { world, a, b, group, publicSubnets, routeTables } = buildNatPair({ worldOptions: { clock } });
+    // Auto Scaling tags what it launches with its name; only it can (the aws: prefix is reserved), so its replacement is no newcomer.
+    const asg = { 'aws:autoscaling:groupName': 'nat-asg' };
+    const { world, a, b, group, publicSubnets, routeTables } = buildNatPair({ worldOptions: { clock }, tagsA: asg, tagsB: asg });
     const h = await eventHarness(world, clock, db);
     world.terminate(a.instanceId);
     await h.deliver(fixture('aws.ec2/terminated', { instanceId: a.instanceId, time: clock.now() }));
-    const c = world.addInstance({ subnet: publicSubnets.a, state: 'pending', sourceDestCheck: true, tags: { 'failover:group': group, 'failover:kind': 'nat' } });
+    const c = world.addInstance({ subnet: publicSubnets.a, state: 'pending', sourceDestCheck: true, tags: { 'failover:group': group, 'failover:kind': 'nat', ...asg } });
     const token = world.startLifecycleAction(launching(c.instanceId));
 
     const launched = await h.deliver(fixture('aws.autoscaling/launch-lifecycle', { instanceId: c.instanceId, token, asg: 'nat-asg', hook: 'vpc-failover-launch', time: clock.now() }));

@@ -5,7 +5,7 @@
  * holder actually released; release is fenced by owner and token. Contract-tested against the
  * DynamoDB store in test/failover/lease.contract.test.ts.
  */
-import type { JournalEntry, JournalPort, LeaseGrant, LeasePort } from '../../shared/core/ports.js';
+import type { GroupHistory, JournalEntry, JournalPort, LeaseGrant, LeasePort } from '../../shared/core/ports.js';
 
 interface LeaseItem {
   owner?: string;
@@ -13,6 +13,7 @@ interface LeaseItem {
   leaseExpiresAt: number;
   releasedAt?: number;
   lastMoveAt?: number;
+  roster?: readonly string[];
 }
 
 export interface MemoryStore extends LeasePort, JournalPort {
@@ -21,13 +22,13 @@ export interface MemoryStore extends LeasePort, JournalPort {
   /** Every entry recorded, in recording order. */
   readonly entries: readonly JournalEntry[];
   /** Calls per method, to assert that no-op rounds cost no store call. */
-  readonly calls: Record<'tryAcquire' | 'release' | 'lastMoves' | 'record' | 'recent', number>;
+  readonly calls: Record<'tryAcquire' | 'release' | 'lastMoves' | 'adoptRoster' | 'record' | 'recent', number>;
 }
 
 export function memoryStore(): MemoryStore {
   const leases = new Map<string, LeaseItem>();
   const entries: JournalEntry[] = [];
-  const calls = { tryAcquire: 0, release: 0, lastMoves: 0, record: 0, recent: 0 };
+  const calls = { tryAcquire: 0, release: 0, lastMoves: 0, adoptRoster: 0, record: 0, recent: 0 };
   return {
     leases,
     entries,
@@ -53,24 +54,39 @@ export function memoryStore(): MemoryStore {
               : { previousReleasedAt: previous.releasedAt }
             : { previousReleasedAt: Math.min(previous.leaseExpiresAt, now) }),
         ...(previous?.lastMoveAt === undefined ? {} : { lastMoveAt: previous.lastMoveAt }),
+        ...(previous?.roster === undefined ? {} : { roster: [...previous.roster] }),
       };
       return grant;
     },
-    async release(grant, now, movedAt) {
+    async release(grant, now, update = {}) {
       calls.release++;
       const item = leases.get(grant.group);
       if (!item || item.owner !== grant.owner || item.token !== grant.token) return;
       const { owner: _released, ...rest } = item;
-      leases.set(grant.group, { ...rest, releasedAt: now, leaseExpiresAt: now, ...(movedAt === undefined ? {} : { lastMoveAt: movedAt }) });
+      leases.set(grant.group, {
+        ...rest,
+        releasedAt: now,
+        leaseExpiresAt: now,
+        ...(update.movedAt === undefined ? {} : { lastMoveAt: update.movedAt }),
+        ...(update.roster === undefined ? {} : { roster: [...update.roster].sort() }),
+      });
     },
     async lastMoves(groups) {
       calls.lastMoves++;
-      const result: Record<string, number> = {};
+      const result: Record<string, GroupHistory> = {};
       for (const group of new Set(groups)) {
-        const at = leases.get(group)?.lastMoveAt;
-        if (at !== undefined) result[group] = at;
+        const item = leases.get(group);
+        if (item?.lastMoveAt === undefined && item?.roster === undefined) continue;
+        result[group] = { ...(item.lastMoveAt === undefined ? {} : { lastMoveAt: item.lastMoveAt }), ...(item.roster === undefined ? {} : { roster: [...item.roster] }) };
       }
       return result;
+    },
+    async adoptRoster(group, roster) {
+      calls.adoptRoster++;
+      const item = leases.get(group);
+      if (item?.roster !== undefined) return false;
+      leases.set(group, { token: 0, leaseExpiresAt: 0, ...item, roster: [...roster].sort() });
+      return true;
     },
     async record(entry) {
       calls.record++;
