@@ -131,7 +131,8 @@ export function buildEipPair(options: HaFixtureOptions = {}): EipPair {
   const subnetB = world.addSubnet({ vpc: vpcId, cidr: `${net}.2.0/24`, az: azName(world, 'b'), tags: { Name: 'public-b' } });
   const igw = world.nextId('igw');
   const publicRouteTable = world.addRouteTable({ vpc: vpcId, tags: { Name: 'public' }, subnets: [subnetA, subnetB], routes: [{ destination: '0.0.0.0/0', target: { gatewayId: igw } }] });
-  const allocationId = world.addEip({ tags: { Name: `${base.group}-eip` } });
+  // The address carries its group's tag: a group never uses an Elastic IP that does not name it.
+  const allocationId = world.addEip({ tags: { Name: `${base.group}-eip`, 'failover:group': base.group } });
   const specific = { 'failover:eip': allocationId };
   const sourceDestCheck = options.sourceDestCheck ?? true;
   const a = world.addInstance({ subnet: subnetA, privateIp: `${net}.1.10`, sourceDestCheck, tags: nodeTags(base, 'eip', options, 'a', specific) });

@@ -3,6 +3,7 @@
  * is returned as misconfigured, with every problem named, and is never moved.
  */
 import type { ElasticIp, FailbackPolicy, GroupKind, Instance, NetworkInterface, RouteTable, Subnet, WorldSnapshot } from './model.js';
+import { enforceOwnership } from './ownership.js';
 import { TAG } from './tags.js';
 import { cidrContains, isIpv4, isPort, parseCidr } from './validate.js';
 
@@ -65,6 +66,8 @@ export interface MisconfiguredGroup {
   readonly kind?: GroupKind;
   readonly instanceIds: readonly string[];
   readonly problems: readonly string[];
+  /** Refused for an address it does not own (ownership.ts): people are told, not only status. */
+  readonly notify?: boolean;
 }
 
 export interface Discovery {
@@ -184,7 +187,8 @@ export function discover(world: WorldSnapshot, defaults: DiscoveryDefaults): Dis
     });
     return false;
   });
-  return { groups, misconfigured };
+  const owned = enforceOwnership(groups, world);
+  return { groups: owned.kept, misconfigured: [...misconfigured, ...owned.refused] };
 }
 
 function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, defaults: DiscoveryDefaults): Group | MisconfiguredGroup {
