@@ -190,9 +190,10 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
   }
 
   /**
-   * Every ENI in the region that holds one of these addresses, primary or secondary: discovery
-   * refuses a VIP held outside its group. `addresses.private-ip-address` matches every private IPv4
-   * of an ENI (`private-ip-address` may not match secondaries), one call per 200 VIPs for all groups.
+   * Every ENI in the region that holds one of these addresses, as its primary or a secondary
+   * address: discovery refuses a VIP held outside its group. `addresses.private-ip-address` is
+   * documented as "the private IPv4 addresses associated with the network interface"; one call per
+   * 200 VIPs covers every group.
    */
   async function describeAddressHolders(vips: readonly string[], send: CallOptions): Promise<Ec2NetworkInterface[]> {
     const pages = await Promise.all(

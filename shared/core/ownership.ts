@@ -90,11 +90,10 @@ function eipProblems(group: Extract<Claimant, { kind: 'eip' }>): string[] {
     const inside = membership(group);
     const held = (association.networkInterfaceId !== undefined && inside.enis.has(association.networkInterfaceId)) || (association.instanceId !== undefined && inside.instances.has(association.instanceId));
     if (!held) {
-      const facts = [
-        ...(association.instanceId ? [`instance ${association.instanceId}`] : []),
-        ...(association.privateIp ? [`private IP ${association.privateIp}`] : []),
-      ];
-      const holder = `${association.networkInterfaceId ?? association.instanceId ?? association.associationId}${facts.length > 0 && association.networkInterfaceId ? ` (${facts.join('; ')})` : ''}`;
+      // EC2 names the ENI for any association in a VPC; the instance and private IP when there are.
+      const { networkInterfaceId: eni, instanceId: instance, privateIp } = association;
+      const facts = [...(eni && instance ? [`instance ${instance}`] : []), ...(privateIp ? [`private IP ${privateIp}`] : [])];
+      const holder = `${eni ?? instance ?? 'an unknown holder'}${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
       problems.push(
         `${which} is associated with ${holder}, outside ${name}: ${NEVER_TAKEN}; ` +
           `if ${name} should have it, disassociate it first (association ${association.associationId})`,
