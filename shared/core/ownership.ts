@@ -31,11 +31,14 @@ export interface OwnershipRefusal {
 
 const NEVER_TAKEN = 'an address held outside the group is never taken';
 
-/** What the claimed address is, as one key: two groups with the same key claim the same address. */
-function addressKey(group: Claimant): string | undefined {
-  if (group.kind === 'vip') return `vip ${group.subnet.vpcId} ${group.vip}`;
-  if (group.kind === 'eip') return `eip ${group.allocationId}`;
-  return undefined;
+/**
+ * What the group claims: a key that two groups claiming the same address share, and the address in
+ * words. Route groups claim no address; their key is their own name, which no other group has.
+ */
+function claimOf(group: Claimant): { key: string; words: string } {
+  if (group.kind === 'vip') return { key: `vip ${group.subnet.vpcId} ${group.vip}`, words: `VIP ${group.vip} in ${group.subnet.vpcId}` };
+  if (group.kind === 'eip') return { key: `eip ${group.allocationId}`, words: `Elastic IP ${group.allocationId}` };
+  return { key: `group ${group.name}`, words: `group ${group.name}` };
 }
 
 /** The member instances and every ENI attached to them. */
@@ -61,7 +64,7 @@ function vipProblems(group: Extract<Claimant, { kind: 'vip' }>, world: WorldSnap
   const inside = membership(group);
   return world.addressHolders
     .filter((h) => h.vpcId === group.subnet.vpcId && h.privateIps.some((ip) => ip.address === group.vip))
-    .filter((h) => !inside.enis.has(h.networkInterfaceId) && !(h.instanceId !== undefined && inside.instances.has(h.instanceId)))
+    .filter((h) => !inside.enis.has(h.networkInterfaceId) && !inside.instances.has(h.instanceId ?? ''))
     .map(
       (h) =>
         `VIP ${group.vip} is held by ${describeHolder(h, group.vip)}, outside ${group.name}: ${NEVER_TAKEN}; ` +
@@ -88,7 +91,7 @@ function eipProblems(group: Extract<Claimant, { kind: 'eip' }>): string[] {
   const association = address.association;
   if (association) {
     const inside = membership(group);
-    const held = (association.networkInterfaceId !== undefined && inside.enis.has(association.networkInterfaceId)) || (association.instanceId !== undefined && inside.instances.has(association.instanceId));
+    const held = inside.enis.has(association.networkInterfaceId ?? '') || inside.instances.has(association.instanceId ?? '');
     if (!held) {
       // EC2 names the ENI for any association in a VPC; the instance and private IP when there are.
       const { networkInterfaceId: eni, instanceId: instance, privateIp } = association;
@@ -105,24 +108,22 @@ function eipProblems(group: Extract<Claimant, { kind: 'eip' }>): string[] {
 
 /**
  * Splits discovered groups into those that own what they claim and those refused for an address
- * they do not own. Pure; `world.addressHolders` must cover every VIP the groups claim.
+ * they do not own (the other claimants named in the order given). Pure; `world.addressHolders`
+ * must cover every VIP the groups claim.
  */
 export function enforceOwnership<G extends Claimant>(groups: readonly G[], world: WorldSnapshot): { kept: G[]; refused: OwnershipRefusal[] } {
   const claims = new Map<string, string[]>();
   for (const group of groups) {
-    const key = addressKey(group);
-    if (key !== undefined) claims.set(key, [...(claims.get(key) ?? []), group.name]);
+    const { key } = claimOf(group);
+    claims.set(key, [...(claims.get(key) ?? []), group.name]);
   }
   const kept: G[] = [];
   const refused: OwnershipRefusal[] = [];
   for (const group of groups) {
     const problems = group.kind === 'vip' ? vipProblems(group, world) : group.kind === 'eip' ? eipProblems(group) : [];
-    const key = addressKey(group);
-    const others = (key === undefined ? [] : (claims.get(key) ?? [])).filter((n) => n !== group.name);
-    if (others.length > 0) {
-      const what = group.kind === 'vip' ? `VIP ${group.vip} in ${group.subnet.vpcId}` : group.kind === 'eip' ? `Elastic IP ${group.allocationId}` : '';
-      problems.push(`${what} is also claimed by group ${others.sort().join(', ')}: two groups never share an address; give each group its own`);
-    }
+    const { key, words } = claimOf(group);
+    const others = claims.get(key)?.filter((n) => n !== group.name) ?? [];
+    if (others.length > 0) problems.push(`${words} is also claimed by group ${others.join(', ')}: two groups never share an address; give each group its own`);
     if (problems.length === 0) kept.push(group);
     else refused.push({ name: group.name, kind: group.kind, instanceIds: group.members.map((m) => m.instance.instanceId).sort(), problems, notify: true });
   }

@@ -76,6 +76,11 @@ describe('ownership: Elastic IPs', () => {
       [`${WHICH} is associated with eni-0natgw (private IP 10.0.9.9), outside edge: an address held outside the group is never taken; if edge should have it, disassociate it first (association eipassoc-9)`],
     ],
     [
+      'an address associated with an instance outside the group, as EC2 may show it without the ENI',
+      eip(ALLOC, PUBLIC, { group: 'edge', association: { associationId: 'eipassoc-9', instanceId: 'i-0000000000000099f' } }),
+      [`${WHICH} is associated with i-0000000000000099f, outside edge: an address held outside the group is never taken; if edge should have it, disassociate it first (association eipassoc-9)`],
+    ],
+    [
       "someone else's untagged address, in use",
       eip(ALLOC, PUBLIC, { association: { associationId: 'eipassoc-9', networkInterfaceId: 'eni-0victim', instanceId: 'i-0000000000000099f', privateIp: '10.0.9.9' } }),
       [
@@ -152,11 +157,23 @@ describe('ownership: VIPs', () => {
     ],
     [
       'an ENI an AWS service manages',
-      outsider('eni-0elb', [], { primaryIp: VIP, interfaceType: 'interface', description: 'ELB app/web/50dc6c495c0c9188', requesterManaged: true }),
+      outsider('eni-0elb', ['10.0.1.201'], { primaryIp: VIP, interfaceType: 'interface', description: 'ELB app/web/50dc6c495c0c9188', requesterManaged: true }),
       "eni-0elb (attached to no instance; interface type interface; 'ELB app/web/50dc6c495c0c9188'; managed by an AWS service; its primary address)",
     ],
   ])('refuses, and tells people about, a group whose VIP is held by %s', (_name, holder, words) => {
     expect(outcome(vipPair([holder], 'none'))).toEqual({ kept: [], refused: { web: { problems: [heldBy(words)], notify: true } } });
+  });
+
+  it("keeps a VIP on an ENI of a member that the instance's own listing did not show yet (attached since)", () => {
+    const attached = outsider('eni-0new', [VIP], { instanceId: B });
+
+    expect(outcome(vipPair([attached], 'none'))).toEqual({ kept: ['web'], refused: {} });
+  });
+
+  it('lists the members of a refused group in instance ID order', () => {
+    const world = snapshot({ instances: [node({ id: B, tags: vipTags() }), node({ id: A, tags: vipTags() })], holders: [outsider('eni-0pod', [VIP])] });
+
+    expect(discover(world, DEFAULTS).misconfigured.map((g) => g.instanceIds)).toEqual([[A, B]]);
   });
 
   it('refuses a VIP held by an outsider even while a member holds it too (an address on two ENIs)', () => {
