@@ -2,7 +2,8 @@
  * The common HA topologies, tagged per the project's tag contract:
  * instances carry `failover:group`, `failover:kind`, `failover:vip` | `failover:eip` |
  * `failover:overlay-ip`, optional `failover:priority` and `failover:ports`; route tables carry
- * `NATAZ=<az>|any` or `failover:overlay=<group>`. In every pair, A is the current holder.
+ * `NATAZ=<az>|any` or `failover:overlay=<group>`; Elastic IPs carry `failover:group=<group>`. In
+ * every pair, A is the current holder.
  *
  * Each builder creates its own VPC (10.<n>.0.0/16, n counting VPCs in the world), so several
  * groups can share one world.
