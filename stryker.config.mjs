@@ -6,7 +6,7 @@ export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutate.config.ts', related: false },
   coverageAnalysis: 'perTest',
-  mutate: ['shared/core/{decide,health,groups,holders,remediate,notice}.ts', 'shared/probe/verdicts.ts', 'shared/events/react.ts'],
+  mutate: ['shared/core/{decide,health,groups,holders,ownership,remediate,notice}.ts', 'shared/probe/verdicts.ts', 'shared/events/react.ts'],
   // Messages and reasons are for people; their wording is not a rule.
   mutator: { excludedMutations: ['StringLiteral'] },
   checkers: [],

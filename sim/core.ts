@@ -99,6 +99,12 @@ export interface EniRec {
   sourceDestCheck: boolean;
   attachment: Attachment | undefined;
   tags: Tags;
+  /** What made it, as EC2 shows it: `aws-K8S-…` for an EKS pod's ENI; '' by default. */
+  readonly description: string;
+  /** `interface` by default; `branch` for an EKS pod's ENI (security groups for pods), etc. */
+  readonly interfaceType: string;
+  /** Managed by an AWS service (a load balancer, a NAT gateway). */
+  readonly requesterManaged: boolean;
 }
 
 export interface InstanceRec {

@@ -176,8 +176,8 @@ function instanceInterface(world: WorldModel, eni: EniRec): InstanceNetworkInter
     },
     Groups: [],
     Ipv6Addresses: [],
-    InterfaceType: 'interface',
-    Description: '',
+    InterfaceType: eni.interfaceType,
+    Description: eni.description,
   };
 }
 
@@ -229,7 +229,6 @@ function networkInterfaceShape(world: WorldModel, eni: EniRec): NetworkInterface
     AvailabilityZone: eni.az,
     MacAddress: eni.mac,
     OwnerId: world.options.accountId,
-    RequesterManaged: false,
     Status: eni.attachment ? 'in-use' : 'available',
     SourceDestCheck: eni.sourceDestCheck,
     PrivateIpAddress: eni.primaryIp,
@@ -250,8 +249,9 @@ function networkInterfaceShape(world: WorldModel, eni: EniRec): NetworkInterface
           },
         }
       : {}),
-    InterfaceType: 'interface',
-    Description: '',
+    InterfaceType: eni.interfaceType as NetworkInterface['InterfaceType'],
+    Description: eni.description,
+    RequesterManaged: eni.requesterManaged,
     Groups: [],
     Ipv6Addresses: [],
     TagSet: tagList(eni.tags),

@@ -2,7 +2,8 @@
  * The common HA topologies, tagged per the project's tag contract:
  * instances carry `failover:group`, `failover:kind`, `failover:vip` | `failover:eip` |
  * `failover:overlay-ip`, optional `failover:priority` and `failover:ports`; route tables carry
- * `NATAZ=<az>|any` or `failover:overlay=<group>`. In every pair, A is the current holder.
+ * `NATAZ=<az>|any` or `failover:overlay=<group>`; Elastic IPs carry `failover:group=<group>`. In
+ * every pair, A is the current holder.
  *
  * Each builder creates its own VPC (10.<n>.0.0/16, n counting VPCs in the world), so several
  * groups can share one world.
@@ -131,7 +132,8 @@ export function buildEipPair(options: HaFixtureOptions = {}): EipPair {
   const subnetB = world.addSubnet({ vpc: vpcId, cidr: `${net}.2.0/24`, az: azName(world, 'b'), tags: { Name: 'public-b' } });
   const igw = world.nextId('igw');
   const publicRouteTable = world.addRouteTable({ vpc: vpcId, tags: { Name: 'public' }, subnets: [subnetA, subnetB], routes: [{ destination: '0.0.0.0/0', target: { gatewayId: igw } }] });
-  const allocationId = world.addEip({ tags: { Name: `${base.group}-eip` } });
+  // The address carries its group's tag: a group never uses an Elastic IP that does not name it.
+  const allocationId = world.addEip({ tags: { Name: `${base.group}-eip`, 'failover:group': base.group } });
   const specific = { 'failover:eip': allocationId };
   const sourceDestCheck = options.sourceDestCheck ?? true;
   const a = world.addInstance({ subnet: subnetA, privateIp: `${net}.1.10`, sourceDestCheck, tags: nodeTags(base, 'eip', options, 'a', specific) });

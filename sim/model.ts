@@ -34,6 +34,10 @@ export interface InterfaceOptions {
   readonly secondaryIps?: readonly string[];
   readonly sourceDestCheck?: boolean;
   readonly deleteOnTermination?: boolean;
+  /** What DescribeNetworkInterfaces shows as Description, InterfaceType and RequesterManaged. */
+  readonly description?: string;
+  readonly interfaceType?: string;
+  readonly requesterManaged?: boolean;
 }
 
 export interface AddInstanceOptions extends InterfaceOptions {
@@ -162,6 +166,9 @@ export class WorldModel extends WorldCore {
       sourceDestCheck: options.sourceDestCheck ?? true,
       attachment: undefined,
       tags: { ...options.tags },
+      description: options.description ?? '',
+      interfaceType: options.interfaceType ?? 'interface',
+      requesterManaged: options.requesterManaged ?? false,
     };
     this.enis.set(id, eni);
     for (const ip of options.secondaryIps ?? []) this.setSecondaryHolder(ip, id, Number.NEGATIVE_INFINITY);

@@ -22,6 +22,7 @@ import {
   type Instance as Ec2Instance,
   type InstanceNetworkInterface,
   type InstanceStatus,
+  type NetworkInterface as Ec2NetworkInterface,
   type Route as Ec2Route,
   type RouteTable as Ec2RouteTable,
   type Subnet as Ec2Subnet,
@@ -29,6 +30,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AwsCallError, ObserveError } from '../errors.js';
 import type {
+  AddressHolder,
   ElasticIp,
   Instance,
   InstanceState,
@@ -43,6 +45,8 @@ import type {
 } from '../core/model.js';
 import { systemClock, type CallOptions, type Clock, type Ec2Action, type Ec2Port, type Enrollment, type ReadBack, type ReadBackQuery } from '../core/ports.js';
 import { classification } from './instance-class.js';
+import { TAG } from '../core/tags.js';
+import { isIpv4 } from '../core/validate.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
 
 export interface Ec2PortOptions {
@@ -63,18 +67,18 @@ export const DEFAULT_GROUP_TAG_KEY = 'failover:group';
 export const DEFAULT_ROUTE_TABLE_TAG_KEYS: readonly string[] = ['NATAZ', 'failover:overlay'];
 
 /** Page sizes: the maxima the EC2 API reference allows for each call. */
-const PAGE_SIZE = { instances: 1000, routeTables: 100, subnets: 1000 } as const;
+const PAGE_SIZE = { instances: 1000, routeTables: 100, subnets: 1000, networkInterfaces: 1000 } as const;
 /** DescribeInstanceStatus takes at most 100 explicit instance IDs per call. */
 const STATUS_IDS_PER_CALL = 100;
-/** EC2 filters take at most 200 values each. */
+/** EC2 takes at most 200 filter values in one call (FilterLimitExceeded beyond). */
 const FILTER_VALUES_PER_CALL = 200;
 
 /**
  * What the last read of the instances found: the enrolled instances, the running ones among them
- * (the only ones DescribeInstanceStatus reports) and their subnets.
+ * (the only ones DescribeInstanceStatus reports), their subnets, and the VIPs their vip groups claim.
  */
 export interface ObserveMemory {
-  last?: Enrollment & { readonly running: ReadonlySet<string>; readonly subnetIds: ReadonlySet<string> };
+  last?: Enrollment & { readonly running: ReadonlySet<string>; readonly subnetIds: ReadonlySet<string>; readonly vips: ReadonlySet<string> };
 }
 
 export const newObserveMemory = (): ObserveMemory => ({});
@@ -185,6 +189,30 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     return pages.flat().flatMap((page) => page.Subnets ?? []);
   }
 
+  /**
+   * Every ENI in the region that holds one of these addresses, as its primary or a secondary
+   * address: discovery refuses a VIP held outside its group. `addresses.private-ip-address` is
+   * documented as "the private IPv4 addresses associated with the network interface"; one call per
+   * 200 VIPs covers every group.
+   */
+  async function describeAddressHolders(vips: readonly string[], send: CallOptions): Promise<Ec2NetworkInterface[]> {
+    const pages = await Promise.all(
+      chunks([...vips].sort(), FILTER_VALUES_PER_CALL).map((chunk) =>
+        paginate('DescribeNetworkInterfaces', (nextToken) =>
+          client.send(
+            new DescribeNetworkInterfacesCommand({
+              Filters: [{ Name: 'addresses.private-ip-address', Values: chunk }],
+              MaxResults: PAGE_SIZE.networkInterfaces,
+              ...withToken(nextToken),
+            }),
+            { abortSignal: send.signal },
+          ),
+        ),
+      ),
+    );
+    return pages.flat().flatMap((page) => page.NetworkInterfaces ?? []);
+  }
+
   async function describeAddresses(send: CallOptions): Promise<Address[]> {
     // DescribeAddresses has no pagination: one call returns every Elastic IP in the region.
     const output = await call('DescribeAddresses', {}, () => client.send(new DescribeAddressesCommand({}), { abortSignal: send.signal }));
@@ -196,14 +224,19 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     const groups = new Map<string, string>();
     const running = new Set<string>();
     const subnetIds = new Set<string>();
+    const vips = new Set<string>();
     for (const instance of raw) {
       if (!instance.InstanceId) continue;
-      groups.set(instance.InstanceId, tagsToRecord(instance.Tags)[groupTagKey] ?? '');
+      const tags = tagsToRecord(instance.Tags);
+      groups.set(instance.InstanceId, tags[groupTagKey] ?? '');
+      // Only well-formed addresses: a tag value reaches a filter, where * and ? are wildcards.
+      const vip = tags[TAG.vip]?.trim() ?? '';
+      if (tags[TAG.kind]?.trim() === 'vip' && isIpv4(vip)) vips.add(vip);
       if (instance.State?.Name === 'running') running.add(instance.InstanceId);
       for (const eni of instance.NetworkInterfaces ?? []) if (eni.SubnetId) subnetIds.add(eni.SubnetId);
       if (instance.SubnetId) subnetIds.add(instance.SubnetId);
     }
-    memory.last = { at, groups, running, subnetIds };
+    memory.last = { at, groups, running, subnetIds, vips };
   }
 
   async function enrollment(maxAgeMs: number, send: CallOptions = {}): Promise<Enrollment> {
@@ -223,21 +256,24 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     const observedAt = clock.now();
     const known = memory.last;
     try {
-      const [rawInstances, rawRouteTables, rawAddresses, firstStatus, firstSubnets] = await Promise.all([
+      const [rawInstances, rawRouteTables, rawAddresses, firstStatus, firstSubnets, firstHolders] = await Promise.all([
         describeInstances(send),
         describeRouteTables(send),
         describeAddresses(send),
         known ? describeInstanceStatus([...known.running], send) : undefined,
         known ? describeSubnets([...known.subnetIds], send) : undefined,
+        known && known.vips.size > 0 ? describeAddressHolders([...known.vips], send) : undefined,
       ]);
       remember(rawInstances, observedAt);
-      const now = memory.last ?? { at: observedAt, groups: new Map(), running: new Set<string>(), subnetIds: new Set<string>() };
+      const now = memory.last ?? { at: observedAt, groups: new Map(), running: new Set<string>(), subnetIds: new Set<string>(), vips: new Set<string>() };
       // What the batch could not cover (the first read here, or members that are new since): one more round.
       const statusCovered = firstStatus?.covered ?? new Set<string>();
       const subnetsCovered = known?.subnetIds ?? new Set<string>();
-      const [moreStatus, moreSubnets] = await Promise.all([
+      const vipsCovered = firstHolders ? (known?.vips ?? new Set<string>()) : new Set<string>();
+      const [moreStatus, moreSubnets, moreHolders] = await Promise.all([
         describeInstanceStatus([...now.running].filter((id) => !statusCovered.has(id)), send),
         describeSubnets([...now.subnetIds].filter((id) => !subnetsCovered.has(id)), send),
+        describeAddressHolders([...now.vips].filter((vip) => !vipsCovered.has(vip)), send),
       ]);
       const instances = rawInstances.map(toInstance).filter((instance) => instance !== undefined);
       return {
@@ -247,6 +283,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
         routeTables: rawRouteTables.map(toRouteTable).filter((table) => table !== undefined),
         addresses: rawAddresses.map(toElasticIp).filter((address) => address !== undefined),
         subnets: [...(firstSubnets ?? []), ...moreSubnets].map(toSubnet).filter((subnet) => subnet !== undefined),
+        addressHolders: toAddressHolders([...(firstHolders ?? []), ...moreHolders]),
       };
     } catch (error) {
       if (!(error instanceof AwsCallError)) throw error;
@@ -541,10 +578,12 @@ function toRouteTable(raw: Ec2RouteTable): RouteTable | undefined {
 
 function toElasticIp(raw: Address): ElasticIp | undefined {
   if (!raw.AllocationId || !raw.PublicIp) return undefined;
-  if (!raw.AssociationId) return { allocationId: raw.AllocationId, publicIp: raw.PublicIp };
+  const tags = tagsToRecord(raw.Tags);
+  if (!raw.AssociationId) return { allocationId: raw.AllocationId, publicIp: raw.PublicIp, tags };
   return {
     allocationId: raw.AllocationId,
     publicIp: raw.PublicIp,
+    tags,
     association: {
       associationId: raw.AssociationId,
       ...(raw.NetworkInterfaceId ? { networkInterfaceId: raw.NetworkInterfaceId } : {}),
@@ -552,6 +591,26 @@ function toElasticIp(raw: Address): ElasticIp | undefined {
       ...(raw.PrivateIpAddress ? { privateIp: raw.PrivateIpAddress } : {}),
     },
   };
+}
+
+/** Holders of the watched addresses, once each (two chunks' reads may both list an ENI). */
+function toAddressHolders(raw: readonly Ec2NetworkInterface[]): AddressHolder[] {
+  const holders = new Map<string, AddressHolder>();
+  for (const eni of raw) {
+    if (!eni.NetworkInterfaceId || holders.has(eni.NetworkInterfaceId)) continue;
+    const instanceId = eni.Attachment?.InstanceId;
+    holders.set(eni.NetworkInterfaceId, {
+      networkInterfaceId: eni.NetworkInterfaceId,
+      ...(instanceId ? { instanceId } : {}),
+      vpcId: eni.VpcId ?? '',
+      subnetId: eni.SubnetId ?? '',
+      description: eni.Description ?? '',
+      interfaceType: eni.InterfaceType ?? '',
+      requesterManaged: eni.RequesterManaged === true,
+      privateIps: (eni.PrivateIpAddresses ?? []).flatMap((ip) => (ip.PrivateIpAddress ? [{ address: ip.PrivateIpAddress, primary: ip.Primary === true }] : [])),
+    });
+  }
+  return [...holders.values()];
 }
 
 function toSubnet(raw: Ec2Subnet): Subnet | undefined {

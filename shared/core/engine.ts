@@ -113,6 +113,8 @@ export interface GroupResult {
   readonly durationMs: number;
   /** Where the decision was journaled, when it was. */
   readonly journalKey?: string;
+  /** A refusal people must hear about even though nothing wanted to move (an address the group does not own). */
+  readonly notify?: boolean;
 }
 
 const LEASE_POLL_MS = 250;
@@ -203,21 +205,18 @@ export class FailoverEngine {
           return this.runGroup(group, world, health, request, mine);
         }),
       );
-      return [
-        ...results,
-        ...broken.map((g) => ({
-          group: g.name,
-          kind: g.kind ?? ('unknown' as const),
-          trigger: request.trigger,
-          dryRun: request.dryRun ?? false,
-          outcome: 'refused' as const,
-          reason: `misconfigured, never moved: ${g.problems.join('; ')}`,
-          before: [],
-          after: [],
-          actions: [],
-          durationMs: 0,
-        })),
-      ];
+      const refusals = broken.map((g): GroupResult => ({
+        group: g.name,
+        kind: g.kind ?? 'unknown',
+        trigger: request.trigger,
+        dryRun: request.dryRun ?? false,
+        outcome: 'refused',
+        reason: `misconfigured, never moved: ${g.problems.join('; ')}`,
+        before: [], after: [], actions: [], durationMs: 0,
+        ...(g.notify ? { notify: true } : {}),
+      }));
+      const settle = request.settle ? { signal: request.settle } : {};
+      return [...results, ...(await Promise.all(refusals.map((r) => (r.notify ? this.tell(r, settle) : r))))];
     } finally {
       // A lease taken ahead for a group that turned out not to need it.
       if (grant) await this.release(grant, request.settle ? { signal: request.settle } : {});

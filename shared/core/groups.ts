@@ -4,6 +4,7 @@
  */
 import type { ElasticIp, FailbackPolicy, GroupKind, Instance, NetworkInterface, RouteTable, Subnet, WorldSnapshot } from './model.js';
 import { type Parsed, type RemediationPolicy, checkProbeBudget, parseAllocationId, parseCooldown, parseFailback, parseGroupName, parseNatAz, parseOverlayIp, parsePorts, parsePriority, parseRemediation, parseVip } from './tag-rules.js';
+import { enforceOwnership } from './ownership.js';
 import { TAG } from './tags.js';
 import { cidrContains } from './validate.js';
 
@@ -65,6 +66,8 @@ export interface MisconfiguredGroup {
   readonly kind?: GroupKind;
   readonly instanceIds: readonly string[];
   readonly problems: readonly string[];
+  /** Refused for an address it does not own (ownership.ts): people are told, not only status. */
+  readonly notify?: boolean;
 }
 
 export interface Discovery {
@@ -208,7 +211,8 @@ export function discover(world: WorldSnapshot, defaults: DiscoveryDefaults): Dis
     });
     return false;
   });
-  return { groups, misconfigured };
+  const owned = enforceOwnership(groups, world);
+  return { groups: owned.kept, misconfigured: [...misconfigured, ...owned.refused] };
 }
 
 function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, defaults: DiscoveryDefaults): Group | MisconfiguredGroup {

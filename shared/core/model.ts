@@ -84,6 +84,8 @@ export interface RouteTable {
 export interface ElasticIp {
   readonly allocationId: string;
   readonly publicIp: string;
+  /** The address's own tags: a group uses it only when it carries `failover:group=<group>`. */
+  readonly tags: Readonly<Record<string, string>>;
   readonly association?: {
     readonly associationId: string;
     readonly networkInterfaceId?: string;
@@ -99,6 +101,25 @@ export interface Subnet {
   readonly availabilityZone: string;
 }
 
+/**
+ * An ENI that holds one of the VIPs the tagged instances name, as DescribeNetworkInterfaces
+ * reports it. Discovery refuses a group whose VIP is held outside its members.
+ */
+export interface AddressHolder {
+  readonly networkInterfaceId: string;
+  /** The instance the ENI is attached to, if any. */
+  readonly instanceId?: string;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  /** What the ENI is, in the words of whoever made it (`aws-K8S-…`, `ELB app/…`, `Interface for NAT Gateway …`). */
+  readonly description: string;
+  /** `interface`, `branch`, `trunk`, `nat_gateway`, `lambda`, `vpc_endpoint`, …, as EC2 names it. */
+  readonly interfaceType: string;
+  /** Managed by an AWS service (a load balancer, a NAT gateway, a Lambda function). */
+  readonly requesterManaged: boolean;
+  readonly privateIps: readonly PrivateIp[];
+}
+
 /** One consistent-enough read of everything the groups need, made in a single batch. */
 export interface WorldSnapshot {
   readonly observedAt: number;
@@ -107,6 +128,11 @@ export interface WorldSnapshot {
   readonly routeTables: readonly RouteTable[];
   readonly addresses: readonly ElasticIp[];
   readonly subnets: readonly Subnet[];
+  /**
+   * Every ENI that holds a VIP named by a tagged instance of a vip group, members' ENIs included
+   * (read with one DescribeNetworkInterfaces for all groups; empty when there is no vip group).
+   */
+  readonly addressHolders: readonly AddressHolder[];
 }
 
 export type GroupKind = 'vip' | 'eip' | 'nat' | 'overlay';

@@ -26,9 +26,10 @@ function endpoints(result: GroupResult): { from?: string; to?: string } {
 export function isNoteworthy(result: GroupResult): boolean {
   if (result.dryRun) return false;
   if (result.outcome === 'changed' || result.outcome === 'partial' || result.outcome === 'failed') return true;
-  // A refusal is news only when an automatic decision wanted to move and could not; a misconfigured
-  // group is refused on every run and says so in status instead.
-  return result.outcome === 'refused' && result.trigger !== 'manual' && result.plan?.outcome === 'refused';
+  // A refusal is news only when an automatic decision wanted to move and could not, or when the group
+  // claims an address it does not own; any other misconfigured group is refused on every run and
+  // says so in status instead. The guarded notifier tells the same refusal once per quiet period.
+  return result.outcome === 'refused' && result.trigger !== 'manual' && (result.plan?.outcome === 'refused' || result.notify === true);
 }
 
 /** The first clause of the reason, for the subject line. */

@@ -57,7 +57,12 @@ function emptyWorld(): void {
   ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
   ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
   ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] });
+  ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
 }
+
+/** An instance of a vip group naming `vip`. */
+const vipMember = (id: string, vip: string, kind = 'vip') =>
+  rawInstance(id, { Tags: [{ Key: 'failover:group', Value: 'web' }, { Key: 'failover:kind', Value: kind }, { Key: 'failover:vip', Value: vip }] });
 
 function inputsOf<T>(command: abstract new (...args: never[]) => T) {
   // commandCalls is typed per command class; the input is what the adapter sent.
@@ -446,6 +451,10 @@ describe('Ec2Port.observe', () => {
           NetworkInterfaceId: 'eni-1',
           InstanceId: 'i-0000000000000000a',
           PrivateIpAddress: '10.0.1.100',
+          Tags: [
+            { Key: 'failover:group', Value: 'edge' },
+            { Key: 'Name', Value: 'edge-eip' },
+          ],
         },
         { AllocationId: 'eipalloc-2', PublicIp: '203.0.113.11' },
       ],
@@ -460,11 +469,122 @@ describe('Ec2Port.observe', () => {
       {
         allocationId: 'eipalloc-1',
         publicIp: '203.0.113.10',
+        tags: { 'failover:group': 'edge', Name: 'edge-eip' },
         association: { associationId: 'eipassoc-1', networkInterfaceId: 'eni-1', instanceId: 'i-0000000000000000a', privateIp: '10.0.1.100' },
       },
-      { allocationId: 'eipalloc-2', publicIp: '203.0.113.11' },
+      { allocationId: 'eipalloc-2', publicIp: '203.0.113.11', tags: {} },
     ]);
     expect(world.subnets).toEqual([{ subnetId: 'subnet-a', vpcId: 'vpc-1', cidrBlock: '10.0.1.0/24', availabilityZone: 'us-east-1a' }]);
+  });
+
+  it('looks up who holds the VIPs of vip groups with one DescribeNetworkInterfaces on addresses.private-ip-address', async () => {
+    emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            vipMember('i-0000000000000000a', '10.0.2.100'),
+            vipMember('i-0000000000000000b', ' 10.0.1.100 '),
+            vipMember('i-0000000000000000c', '10.0.1.100'),
+            // Never sent: another kind's stray tag, and a value that would be a wildcard in a filter.
+            vipMember('i-0000000000000000d', '10.0.3.100', 'eip'),
+            vipMember('i-0000000000000000e', '10.0.1.*'),
+          ],
+        },
+      ],
+    });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [
+        {
+          NetworkInterfaceId: 'eni-0pod',
+          VpcId: 'vpc-1',
+          SubnetId: 'subnet-a',
+          Description: 'aws-k8s-branch-eni',
+          InterfaceType: 'branch',
+          RequesterManaged: false,
+          Attachment: { InstanceId: 'i-0000000000000077e', DeviceIndex: 1 },
+          PrivateIpAddresses: [
+            { PrivateIpAddress: '10.0.1.50', Primary: true },
+            { PrivateIpAddress: '10.0.1.100', Primary: false },
+          ],
+        },
+        { NetworkInterfaceId: 'eni-0elb', VpcId: 'vpc-1', SubnetId: 'subnet-b', RequesterManaged: true, PrivateIpAddresses: [{ PrivateIpAddress: '10.0.2.100', Primary: true }] },
+      ],
+    });
+
+    const world = await createEc2Port(client, { clock }).observe();
+
+    expect(inputsOf(DescribeNetworkInterfacesCommand)).toEqual([{ Filters: [{ Name: 'addresses.private-ip-address', Values: ['10.0.1.100', '10.0.2.100'] }], MaxResults: 1000 }]);
+    expect(world.addressHolders).toEqual([
+      {
+        networkInterfaceId: 'eni-0pod',
+        instanceId: 'i-0000000000000077e',
+        vpcId: 'vpc-1',
+        subnetId: 'subnet-a',
+        description: 'aws-k8s-branch-eni',
+        interfaceType: 'branch',
+        requesterManaged: false,
+        privateIps: [
+          { address: '10.0.1.50', primary: true },
+          { address: '10.0.1.100', primary: false },
+        ],
+      },
+      { networkInterfaceId: 'eni-0elb', vpcId: 'vpc-1', subnetId: 'subnet-b', description: '', interfaceType: '', requesterManaged: true, privateIps: [{ address: '10.0.2.100', primary: true }] },
+    ]);
+  });
+
+  it('sends no holder lookup at all when no group is a vip group', async () => {
+    emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [rawInstance('i-0000000000000000a'), vipMember('i-0000000000000000b', '10.0.1.100', 'eip')] }] });
+    const port = createEc2Port(client, { clock });
+
+    const world = await port.observe();
+    await port.observe();
+
+    expect(inputsOf(DescribeNetworkInterfacesCommand)).toEqual([]);
+    expect(world.addressHolders).toEqual([]);
+  });
+
+  it('looks up the VIPs an earlier read named in the first round, and only new ones after it', async () => {
+    emptyWorld();
+    const port = createEc2Port(client, { clock });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [vipMember('i-0000000000000000a', '10.0.1.100')] }] });
+    await port.observe();
+    ec2.reset();
+    emptyWorld();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [vipMember('i-0000000000000000a', '10.0.1.100'), vipMember('i-0000000000000000b', '10.0.1.200')] }] });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-0x', PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.100' }, { PrivateIpAddress: '10.0.1.200' }] }] });
+
+    const world = await port.observe();
+
+    expect(inputsOf(DescribeNetworkInterfacesCommand)).toEqual([
+      { Filters: [{ Name: 'addresses.private-ip-address', Values: ['10.0.1.100'] }], MaxResults: 1000 },
+      { Filters: [{ Name: 'addresses.private-ip-address', Values: ['10.0.1.200'] }], MaxResults: 1000 },
+    ]);
+    // An ENI both reads found is one holder.
+    expect(world.addressHolders.map((h) => h.networkInterfaceId)).toEqual(['eni-0x']);
+  });
+
+  it('puts at most 200 VIPs in one call, and follows NextToken', async () => {
+    emptyWorld();
+    const vips = Array.from({ length: 250 }, (_, i) => `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`);
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: vips.map((vip, i) => vipMember(`i-${i.toString(16).padStart(17, '0')}`, vip)) }] });
+    // The second chunk's first page says there is another.
+    ec2.on(DescribeNetworkInterfacesCommand).callsFake((input: { Filters: { Values: string[] }[]; NextToken?: string }) => ({
+      NetworkInterfaces: [],
+      ...(input.Filters[0]?.Values.length === 50 && input.NextToken === undefined ? { NextToken: 'page-2' } : {}),
+    }));
+
+    await createEc2Port(client, { clock }).observe();
+
+    expect(inputsOf(DescribeNetworkInterfacesCommand).map((input) => {
+      const { Filters, NextToken } = input as { Filters: { Values: string[] }[]; NextToken?: string };
+      return [Filters[0]?.Values.length, NextToken];
+    })).toEqual([
+      [200, undefined],
+      [50, undefined],
+      [50, 'page-2'],
+    ]);
   });
 
   it('throws a retriable ObserveError wrapping the translated throttling error', async () => {
@@ -535,7 +655,7 @@ describe('Ec2Port.enrollment', () => {
 
     expect(ec2.calls().map((c) => (c.args[0] as object).constructor.name)).toEqual(['DescribeInstancesCommand']);
     expect(inputsOf(DescribeInstancesCommand)).toEqual([{ Filters: [{ Name: 'tag-key', Values: ['failover:group'] }], MaxResults: 1000 }]);
-    expect(enrollment).toEqual({ at: now, groups: expect.any(Map), running: expect.any(Set), subnetIds: expect.any(Set) });
+    expect(enrollment).toEqual({ at: now, groups: expect.any(Map), running: expect.any(Set), subnetIds: expect.any(Set), vips: expect.any(Set) });
     expect([...enrollment.groups.keys()]).toEqual(['i-0000000000000000a', 'i-0000000000000000b']);
   });
 
@@ -757,7 +877,7 @@ describe('Ec2Port.readBack', () => {
           routes: [{ destination: '0.0.0.0/0', target: { kind: 'eni', networkInterfaceId: 'eni-b' }, state: 'active' }],
         },
       ],
-      addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10', association: { associationId: 'eipassoc-2', networkInterfaceId: 'eni-b' } }],
+      addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10', tags: {}, association: { associationId: 'eipassoc-2', networkInterfaceId: 'eni-b' } }],
     });
   });
 

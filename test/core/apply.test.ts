@@ -189,8 +189,8 @@ describe('isVisible', () => {
 
   it('sees an association only on the target ENI', () => {
     const associate: Action = { type: 'associate-address', allocationId: 'eipalloc-1', target: target(ENI_B, B) };
-    expect(isVisible(associate, view({ addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10', association: { associationId: 'x', networkInterfaceId: ENI_B } }] }))).toBe(true);
-    expect(isVisible(associate, view({ addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10' }] }))).toBe(false);
+    expect(isVisible(associate, view({ addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10', tags: {}, association: { associationId: 'x', networkInterfaceId: ENI_B } }] }))).toBe(true);
+    expect(isVisible(associate, view({ addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10', tags: {} }] }))).toBe(false);
   });
 
   it('sees a route only when it is active and points at the target ENI', () => {

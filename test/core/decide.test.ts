@@ -251,7 +251,7 @@ describe('decide: eip groups', () => {
   const world = (aState: 'running' | 'stopped') =>
     snapshot({
       instances: [node({ id: A, tags: tags('1'), state: aState }), node({ id: B, az: 'b', tags: tags('2') })],
-      addresses: [{ allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7', association: { associationId: 'eipassoc-1', networkInterfaceId: eniOf(A), instanceId: A, privateIp: '10.0.1.11' } }],
+      addresses: [{ allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7', tags: { 'failover:group': 'edge' }, association: { associationId: 'eipassoc-1', networkInterfaceId: eniOf(A), instanceId: A, privateIp: '10.0.1.11' } }],
     });
 
   it('re-associates the Elastic IP with the standby ENI and its primary private IP', () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createEc2Port } from '../../shared/aws/ec2.js';
 import { createSsmHostPort } from '../../shared/aws/ssm.js';
 import { type EngineDeps, FailoverEngine } from '../../shared/core/engine.js';
+import { guardedNotifier } from '../../shared/core/notice.js';
 import { RefusedError } from '../../shared/errors.js';
 import { manualClock } from '../../sim/clock.js';
 import { memoryStore } from '../support/memory-store.js';
@@ -375,6 +376,29 @@ describe('FailoverEngine: notices', () => {
     await engine.run({ intent: { type: 'failover' }, trigger: 'manual', dryRun: true, deadline: deadline() });
 
     expect(notices.map((n) => [n.outcome, n.trigger])).toEqual([['refused', 'probe']]);
+  });
+
+  it('tells of a group refused for an address held outside it, once an hour however often it runs, and moves nothing', async () => {
+    const { notices, notifier } = told();
+    const { deps, world, subnetId, vip, group, clock, log, deadline } = setup();
+    const pod = world.addNetworkInterface({ subnet: subnetId, interfaceType: 'branch', description: 'aws-k8s-branch-eni' });
+    world.assignSecondaryIp(pod.networkInterfaceId, vip);
+    world.clearCalls();
+    const guarded = guardedNotifier(notifier, { clock, log, quietMs: 3_600_000 });
+    const engineTold = new FailoverEngine({ ...deps, notifier: guarded });
+
+    const [first] = await engineTold.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    clock.advance(60_000);
+    await engineTold.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    await engineTold.run({ intent: { type: 'failover' }, trigger: 'manual', group, deadline: deadline() });
+    clock.advance(3_600_000);
+    await engineTold.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+
+    expect(first).toMatchObject({ group, outcome: 'refused', notify: true, reason: expect.stringContaining(`VIP ${vip} is held by ${pod.networkInterfaceId} (attached to no instance; interface type branch; 'aws-k8s-branch-eni')`) });
+    expect(notices.map((n) => [n.outcome, n.trigger])).toEqual([['refused', 'probe'], ['refused', 'probe']]);
+    expect(notices[0]?.subject).toMatch(new RegExp(`^vpc-failover: ${group} cannot move \\(probe: misconfigured, never moved: VIP ${vip.replaceAll('.', '\\.')} is held by`));
+    expect(world.ipHolderEni(vip)).toBe(pod.networkInterfaceId);
+    expect(world.mutations()).toEqual([]);
   });
 });
 

@@ -236,7 +236,7 @@ describe('discover: membership', () => {
 
   it.each<[string, Record<string, string>, Partial<Parameters<typeof snapshot>[0]>]>([
     ['vip', vipTags(), {}],
-    ['eip', { 'failover:group': 'edge', 'failover:kind': 'eip', 'failover:eip': 'eipalloc-00000000000000001' }, { addresses: [{ allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7' }] }],
+    ['eip', { 'failover:group': 'edge', 'failover:kind': 'eip', 'failover:eip': 'eipalloc-00000000000000001' }, { addresses: [{ allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7', tags: { 'failover:group': 'edge' } }] }],
     ['nat', natTags(), {}],
     ['overlay', { 'failover:group': 'db', 'failover:kind': 'overlay', 'failover:overlay-ip': '192.168.100.1' }, { routeTables: [table('rtb-1', { 'failover:overlay': 'db' }, [])] }],
   ])('refuses a %s group over one member with a bad priority', (_kind, tags, parts) => {
@@ -278,8 +278,8 @@ describe('discover: vip groups', () => {
 describe('discover: eip groups', () => {
   const eipTags = (allocation?: string) => ({ 'failover:group': 'edge', 'failover:kind': 'eip', ...(allocation ? { 'failover:eip': allocation } : {}) });
   const addresses = [
-    { allocationId: 'eipalloc-0000000000000000f', publicIp: '198.51.100.8' },
-    { allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7' },
+    { allocationId: 'eipalloc-0000000000000000f', publicIp: '198.51.100.8', tags: { 'failover:group': 'other' } },
+    { allocationId: 'eipalloc-00000000000000001', publicIp: '198.51.100.7', tags: { 'failover:group': 'edge' } },
   ];
 
   it('finds its own Elastic IP among the others', () => {

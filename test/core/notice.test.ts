@@ -55,6 +55,9 @@ describe('which results are news', () => {
     ['an automatic decision refused', { outcome: 'refused', plan: { ...result().plan!, outcome: 'refused' } }, true],
     ['a manual request refused (the operator sees the answer)', { outcome: 'refused', trigger: 'manual', plan: { ...result().plan!, outcome: 'refused' } }, false],
     ['a misconfigured group refused on every run (no plan)', { outcome: 'refused', kind: 'unknown', plan: undefined }, false],
+    ['a group refused for an address it does not own', { outcome: 'refused', plan: undefined, notify: true }, true],
+    ['a group refused for an address it does not own, asked for by hand', { outcome: 'refused', trigger: 'manual', plan: undefined, notify: true }, false],
+    ['a group refused for an address it does not own, in a dry run', { outcome: 'refused', dryRun: true, plan: undefined, notify: true }, false],
     ['a round that changed nothing, whatever its plan said', { outcome: 'unchanged', plan: { ...result().plan!, outcome: 'refused' } }, false],
   ])('%s: %s', (_name, over, expected) => {
     expect(isNoteworthy(result(over))).toBe(expected);

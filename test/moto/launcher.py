@@ -56,6 +56,25 @@ def patch_tag_key_filters():
     ec2_utils.is_filter_matching = is_filter_matching
 
 
+def patch_eni_address_filter():
+    """DescribeNetworkInterfaces' `addresses.private-ip-address` filter matches every private IPv4 of
+    an ENI, secondary addresses included, and ORs its values.
+
+    moto compares it with the ENI's primary address only, so an ENI holding a VIP as a secondary
+    address is never found, and the controller could not see who holds a VIP outside its group.
+    """
+    original = ec2_utils.is_filter_matching
+
+    def is_filter_matching(obj, _filter, filter_value):
+        if _filter == "addresses.private-ip-address" and hasattr(obj, "private_ip_addresses"):
+            values = filter_value if isinstance(filter_value, list) else [filter_value]
+            present = [obj.private_ip_address] + [item.get("PrivateIpAddress") for item in obj.private_ip_addresses]
+            return any(ip and fnmatch.fnmatchcase(ip, pattern) for ip in present for pattern in values)
+        return original(obj, _filter, filter_value)
+
+    ec2_utils.is_filter_matching = is_filter_matching
+
+
 def patch_route_targets():
     """Routes show what AWS shows for an instance target.
 
@@ -251,6 +270,7 @@ def main():
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     patch_tag_key_filters()
+    patch_eni_address_filter()
     patch_route_targets()
     patch_private_ip_reassignment()
     patch_address_reassociation()

@@ -21,6 +21,9 @@
  *   address leaves the ENI that held it.
  * - AssociateAddress(AllowReassociation) leaves the public IP on the old ENI, and DescribeAddresses
  *   shows no InstanceId for an ENI association. PATCHED.
+ * - DescribeNetworkInterfaces' `addresses.private-ip-address` filter matches only an ENI's primary
+ *   address; AWS matches every private IPv4. Observe uses it to find who holds a VIP. PATCHED
+ *   (proven in attacks-address.e2e.test.ts).
  * - SSM SendCommand reports Success with empty output and runs nothing. ASSERTED AROUND: the suite
  *   checks which commands were sent to which instance (ListCommands: document and `ip addr` lines)
  *   and what the function reports, never an address on a host; the namespace suites (test/netns)

@@ -316,6 +316,23 @@ describe('AssignPrivateIpAddresses', () => {
   });
 });
 
+describe('DescribeNetworkInterfaces', () => {
+  it('finds the ENIs that hold any of the addresses, secondary ones included, with what they are', async () => {
+    const { world, a, b, vip, subnetId } = buildVipPair();
+    const pod = world.addNetworkInterface({ subnet: subnetId, secondaryIps: ['10.0.1.77'], interfaceType: 'branch', description: 'aws-k8s-branch-eni', requesterManaged: false });
+
+    const { NetworkInterfaces = [] } = await world.clients().ec2.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'addresses.private-ip-address', Values: [vip, '10.0.1.77', b.privateIp] }], MaxResults: 1000 }),
+    );
+
+    expect(NetworkInterfaces.map((eni) => [eni.NetworkInterfaceId, eni.Attachment?.InstanceId, eni.InterfaceType, eni.Description, eni.RequesterManaged])).toEqual([
+      [a.networkInterfaceId, a.instanceId, 'interface', '', false],
+      [b.networkInterfaceId, b.instanceId, 'interface', '', false],
+      [pod.networkInterfaceId, undefined, 'branch', 'aws-k8s-branch-eni', false],
+    ]);
+  });
+});
+
 describe('AssociateAddress', () => {
   it('refuses to move an associated Elastic IP without AllowReassociation', async () => {
     const { world, allocationId, a, b } = buildEipPair();
@@ -888,12 +905,15 @@ describe('HA fixtures', () => {
     expect(world.instances.get(b.instanceId)?.tags).toMatchObject({ 'failover:group': 'vip-pair', 'failover:vip': vip, 'failover:priority': '2', 'failover:ports': '22,443' });
   });
 
-  it('builds an EIP pair in two AZs with the address on A', () => {
-    const { world, a, b, allocationId } = buildEipPair();
+  it('builds an EIP pair in two AZs with the address on A, the address tagged for the group', async () => {
+    const { world, a, b, allocationId, group } = buildEipPair();
+
+    const { Addresses = [] } = await world.clients().ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] }));
 
     expect(a.az).not.toBe(b.az);
     expect(world.eipHolder(allocationId)?.instanceId).toBe(a.instanceId);
     expect(world.instances.get(a.instanceId)?.tags['failover:eip']).toBe(allocationId);
+    expect(Addresses[0]?.Tags).toEqual(expect.arrayContaining([{ Key: 'failover:group', Value: group }]));
   });
 
   it('builds a NAT pair whose private tables route through their AZ, NATAZ=any through A', () => {

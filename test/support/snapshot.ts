@@ -1,5 +1,5 @@
 /** Plain-data builders for WorldSnapshot, for the pure core's tests. */
-import type { ElasticIp, Instance, InstanceState, NetworkInterface, Route, RouteTable, StatusChecks, Subnet, WorldSnapshot } from '../../shared/core/model.js';
+import type { AddressHolder, ElasticIp, Instance, InstanceState, NetworkInterface, Route, RouteTable, StatusChecks, Subnet, WorldSnapshot } from '../../shared/core/model.js';
 
 export const SUBNETS: Subnet[] = [
   { subnetId: 'subnet-a', vpcId: 'vpc-1', cidrBlock: '10.0.1.0/24', availabilityZone: 'eu-west-1a' },
@@ -81,11 +81,46 @@ export function table(routeTableId: string, tags: Record<string, string>, routes
   return { routeTableId, vpcId, tags, routes };
 }
 
+/** An Elastic IP as DescribeAddresses shows it, tagged for `group` unless `tags` says otherwise. */
+export function eip(allocationId: string, publicIp: string, o: { group?: string; tags?: Record<string, string>; association?: ElasticIp['association'] } = {}): ElasticIp {
+  return { allocationId, publicIp, tags: o.tags ?? (o.group === undefined ? {} : { 'failover:group': o.group }), ...(o.association ? { association: o.association } : {}) };
+}
+
+/** An ENI outside the instances of a snapshot that holds `ips` (secondary), in subnet-a of vpc-1 by default. */
+export function outsider(id: string, ips: string[], o: Partial<Omit<AddressHolder, 'networkInterfaceId' | 'privateIps'>> & { primaryIp?: string } = {}): AddressHolder {
+  const { primaryIp = '10.0.1.250', ...rest } = o;
+  return {
+    networkInterfaceId: id,
+    vpcId: 'vpc-1',
+    subnetId: 'subnet-a',
+    description: '',
+    interfaceType: 'interface',
+    requesterManaged: false,
+    ...rest,
+    privateIps: [{ address: primaryIp, primary: true }, ...ips.map((address) => ({ address, primary: false }))],
+  };
+}
+
+/**
+ * What the adapter's holder lookup returns for these instances: every ENI of theirs that holds a
+ * VIP some vip-kind instance names (members included, as DescribeNetworkInterfaces lists them).
+ */
+function holdersAmong(instances: readonly Instance[]): AddressHolder[] {
+  const vips = new Set(instances.filter((i) => i.tags['failover:kind'] === 'vip').map((i) => i.tags['failover:vip']?.trim() ?? ''));
+  return instances.flatMap((i) =>
+    i.networkInterfaces
+      .filter((eni) => eni.privateIps.some((ip) => vips.has(ip.address)))
+      .map((eni) => ({ networkInterfaceId: eni.networkInterfaceId, instanceId: i.instanceId, vpcId: i.vpcId, subnetId: eni.subnetId, description: '', interfaceType: 'interface', requesterManaged: false, privateIps: eni.privateIps })),
+  );
+}
+
 export function snapshot(parts: {
   instances: Instance[];
   status?: Record<string, StatusChecks>;
   routeTables?: RouteTable[];
   addresses?: ElasticIp[];
+  /** ENIs outside `instances` that hold a watched address. */
+  holders?: AddressHolder[];
   at?: number;
 }): WorldSnapshot {
   const status = Object.fromEntries(parts.instances.filter((i) => i.state === 'running').map((i) => [i.instanceId, 'ok' as StatusChecks]));
@@ -96,6 +131,7 @@ export function snapshot(parts: {
     routeTables: parts.routeTables ?? [],
     addresses: parts.addresses ?? [],
     subnets: SUBNETS,
+    addressHolders: [...holdersAmong(parts.instances), ...(parts.holders ?? [])],
   };
 }
 

@@ -141,9 +141,11 @@ export class VpcBuilder {
     return { group, vip, a, b };
   }
 
-  /** An eip pair across both AZs; the Elastic IP is associated with A's primary private IP. */
+  /** An eip pair across both AZs; the Elastic IP, tagged for the group, is associated with A's primary private IP. */
   async eipPair(vpc: Vpc, group: string): Promise<EipPair> {
-    const allocated = await this.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    const allocated = await this.ec2.send(
+      new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: tags({ Name: `${group}-eip`, 'failover:group': group }) }] }),
+    );
     const allocationId = must(allocated.AllocationId, 'AllocationId');
     const a = await this.member(vpc, AZ_A, this.memberTags(group, 'eip', 'a', { 'failover:eip': allocationId }));
     const b = await this.member(vpc, AZ_B, this.memberTags(group, 'eip', 'b', { 'failover:eip': allocationId }));
