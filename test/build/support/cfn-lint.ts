@@ -5,21 +5,24 @@
  */
 import { spawnSync } from 'node:child_process';
 
+/** cfn-lint's console script, for a python3 that has the module but no `cfn-lint` on PATH. */
+const PYTHON_ENTRY = 'import sys; from cfnlint.runner import main; sys.argv[0] = "cfn-lint"; sys.exit(main())';
+
 export const cfnLintRequired = (): boolean => process.env['VPCF_REQUIRE_CFN_LINT'] === '1';
 
 export type CfnLintCheck = { readonly ok: true; readonly command: readonly string[]; readonly version: string } | { readonly ok: false; readonly reason: string };
 
-/** The `cfn-lint` on PATH, else the machine's `python3 -m cfnlint`; cfn-lint 1.x (its rules and JSON output). */
+/** The `cfn-lint` on PATH, else the cfnlint module of the machine's python3; cfn-lint 1.x (its rules and JSON output). */
 export function checkCfnLint(): CfnLintCheck {
   const tried: string[] = [];
-  for (const command of [['cfn-lint'], ['python3', '-m', 'cfnlint']]) {
+  for (const command of [['cfn-lint'], ['python3', '-c', PYTHON_ENTRY]]) {
     const probe = spawnSync(command[0]!, [...command.slice(1), '--version'], { encoding: 'utf8', timeout: 60_000 });
     if (probe.error || probe.status !== 0) {
-      tried.push(`${command.join(' ')}: ${probe.error ? ((probe.error as NodeJS.ErrnoException).code ?? probe.error.message) : (probe.stderr.trim().split('\n').at(-1) ?? `exit ${probe.status}`)}`);
+      tried.push(`${command[0] === 'python3' ? 'python3 cfnlint module' : command.join(' ')}: ${probe.error ? ((probe.error as NodeJS.ErrnoException).code ?? probe.error.message) : (probe.stderr.trim().split('\n').at(-1) ?? `exit ${probe.status}`)}`);
       continue;
     }
     const version = /cfn-lint (\S+)/.exec(probe.stdout)?.[1] ?? probe.stdout.trim();
-    if (!version.startsWith('1.')) return { ok: false, reason: `${command.join(' ')} is cfn-lint ${version}; the suite needs cfn-lint 1.x` };
+    if (!version.startsWith('1.')) return { ok: false, reason: `${command[0]} has cfn-lint ${version}; the suite needs cfn-lint 1.x` };
     return { ok: true, command, version };
   }
   return { ok: false, reason: `cfn-lint not found (${tried.join('; ')}); install AWS's cfn-lint 1.x in python3 (pip install cfn-lint)` };
