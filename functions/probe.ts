@@ -1,13 +1,14 @@
 /**
  * Scheduled every minute: probe rounds through the run's window (fast mode) or one round (economy
  * mode), verdicts to the core. Runs outside the VPC, so no guarded NAT lies on its path to the AWS
- * APIs; reserved concurrency 1 keeps runs from overlapping, and each run's window comes from its
- * event's time, so a late or repeated run never stretches past its minute.
+ * APIs; the run lease keeps runs from overlapping (shared/probe/run-lease.ts), and each run's window
+ * comes from its event's time, so a late or repeated run never stretches past its minute.
  */
 import middy from '@middy/core';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { Context } from 'aws-lambda';
 import { type ProbeMemory, newMemory } from '../shared/probe/loop.js';
+import { exclusively } from '../shared/probe/run-lease.js';
 import { runWindow, scheduledTimeOf } from '../shared/probe/schedule.js';
 import { type ProbeRuntime, createProbeLoop, createProbeRuntime } from '../shared/probe/wiring.js';
 import { budgetOf, clientOptions, createCoreClients, lazy } from '../shared/runtime.js';
@@ -30,9 +31,14 @@ export function createHandler(runtime: (context: Context) => ProbeRuntime, memor
       rt.log.info('probe run skipped', { reason: window.skip });
       return { skipped: window.skip };
     }
-    if (scheduledAt !== undefined) memory.lastScheduledAt = scheduledAt;
+    const owner = `probe:${context.awsRequestId}`;
     const signal = AbortSignal.any([budget.signal, AbortSignal.timeout(Math.max(0, window.until - now))]);
-    const summary = await createProbeLoop(rt, `probe:${context.awsRequestId}`, memory).run(window.until, { signal, settle: budget.settle });
+    const lease = { owner, now, expiresAt: now + context.getRemainingTimeInMillis(), signal, settle: budget.settle, clock: rt.clock };
+    const summary = await exclusively(rt.runLease, lease, rt.log, () => {
+      if (scheduledAt !== undefined) memory.lastScheduledAt = scheduledAt;
+      return createProbeLoop(rt, owner, memory).run(window.until, { signal, settle: budget.settle });
+    });
+    if ('skipped' in summary) return summary;
     const { groups, ...totals } = summary;
     rt.log.info('probe run done', { mode: probe.mode, ...totals, moves: summary.moves.length });
     // One line per group and run: the dashboard's healthy members per group, at no metric's cost.

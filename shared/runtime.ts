@@ -101,7 +101,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const ec2 = createEc2Port(clients.ec2, { clock });
   const host = createSsmHostPort(clients.ssm, { clock, comment: 'vpc-failover' });
   const store = createDynamoStore(clients.dynamodb, config.tableName, { clock });
-  const metrics = createEmfMetrics({ namespace: config.metricsNamespace, serviceName: 'vpc-failover', log, ...(options.writeMetrics ? { write: options.writeMetrics } : {}) });
+  const metrics = createEmfMetrics({ namespace: config.metricsNamespace, serviceName: 'vpc-failover', stage: config.stage, log, ...(options.writeMetrics ? { write: options.writeMetrics } : {}) });
   const sensor = config.probe.sensorFunction !== undefined && clients.lambda ? createLambdaSensor(clients.lambda, config.probe.sensorFunction) : undefined;
   const dataPlane: DataPlanePort | undefined = sensor ? sensorDataPlane(sensor, config.probe.tcpTimeoutMs) : undefined;
   const notifier = createNotifier(config, clients, options.functionArn, { clock, log, metrics });

@@ -219,7 +219,7 @@ async function simRun(mode: 'fast' | 'economy', trials: number): Promise<SimRun>
     const ssmCalls = h.world.calls.filter((c) => c.service === 'ssm').length;
     const ec2Calls = h.world.calls.filter((c) => c.service === 'ec2').length;
     let emfBytes = 0;
-    const emf = createEmfMetrics({ namespace: 'VpcFailover', serviceName: 'vpc-failover', write: (line) => (emfBytes += Buffer.byteLength(line) + 26) });
+    const emf = createEmfMetrics({ namespace: 'VpcFailover', serviceName: 'vpc-failover', stage: 'bench', write: (line) => (emfBytes += Buffer.byteLength(line) + 26) });
     const batches = h.metrics.batches.slice(batchesBefore);
     // Stamped now: the simulated clock's dates are older than CloudWatch's 14 days, which Powertools warns about.
     for (const batch of batches) await emf.put(batch.map((d) => ({ ...d, timestamp: Date.now() })));

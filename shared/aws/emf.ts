@@ -23,6 +23,11 @@ export interface EmfOptions {
   readonly namespace: string;
   /** Powertools adds it as the `service` dimension of every metric. */
   readonly serviceName: string;
+  /**
+   * The deployment's stage, the `stage` dimension of every metric: stages that share an account
+   * and Region write series of their own, so one stage's probe never keeps another's alarms green.
+   */
+  readonly stage: string;
   /** Where a finished EMF line goes; the function's stdout by default (what CloudWatch Logs reads). */
   readonly write?: (line: string) => void;
   /** Where Powertools' own warnings go (a timestamp CloudWatch would drop, say): the function's log, not the console. */
@@ -32,7 +37,7 @@ export interface EmfOptions {
 export function createEmfMetrics(options: EmfOptions): MetricsPort {
   const { log } = options;
   const logger = log ? { debug: (m: unknown) => log.debug(String(m)), info: (m: unknown) => log.info(String(m)), warn: (m: unknown) => log.warn(String(m)), error: (m: unknown) => log.error(String(m)) } : undefined;
-  const metrics = new Metrics({ namespace: options.namespace, serviceName: options.serviceName, ...(logger ? { logger } : {}) });
+  const metrics = new Metrics({ namespace: options.namespace, serviceName: options.serviceName, defaultDimensions: { stage: options.stage }, ...(logger ? { logger } : {}) });
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
   return {
     async put(data) {

@@ -22,3 +22,17 @@ export interface SensorPort {
 
 export type { SensorRefusal } from './sensor-schema.js';
 export type { MetricDatum, MetricUnit, MetricsPort } from '../core/ports.js';
+
+/** Whether a probe run got the run lease, and, when not, who holds it until when (when the store says). */
+export type RunClaim = { readonly granted: true } | { readonly granted: false; readonly holder?: string; readonly expiresAt?: number };
+
+/**
+ * Keeps scheduled probe runs from overlapping: one run at a time holds the lease, from its start
+ * until it releases it or its expiry (the end of its invocation) passes.
+ */
+export interface ProbeRunLeasePort {
+  /** Takes the lease for `owner` until `expiresAt` (epoch ms), unless another owner holds it at `now`. */
+  claim(owner: string, now: number, expiresAt: number, options?: CallOptions): Promise<RunClaim>;
+  /** Gives the lease up, if `owner` still holds it. */
+  release(owner: string, now: number, options?: CallOptions): Promise<void>;
+}

@@ -1,7 +1,7 @@
 /**
  * When a scheduled probe run probes, and until when. EventBridge starts the run somewhere within its
- * minute, and Lambda retries an invocation that was throttled (reserved concurrency 1 while the
- * previous run still goes) with backoff, and may deliver one twice. So a run measures its window
+ * minute, and Lambda retries an invocation that was throttled (the account's concurrency, or the
+ * optional reservation, used up) with backoff, and may deliver one twice. So a run measures its window
  * from the time in its event, never from when it happens to start: a late run only probes what is
  * left of its minute, and one whose minute is over does not probe at all.
  */

@@ -1,15 +1,18 @@
 /** The probe function's wiring: the core, the sensor over Lambda Invoke, metrics through the log, its state in the table. */
 import { createProbeStateStore } from '../aws/dynamo.js';
+import { createProbeRunLease } from '../aws/probe-run-lease.js';
 import { ConfigError } from '../errors.js';
 import { type Runtime, type RuntimeOptions, createRuntime } from '../runtime.js';
 import { DEFAULT_PROBE_SETTINGS, type ProbeMemory, ProbeLoop } from './loop.js';
 import type { ProbeStatePort } from './memory.js';
-import type { SensorPort } from './ports.js';
+import type { ProbeRunLeasePort, SensorPort } from './ports.js';
 
 export interface ProbeRuntime extends Runtime {
   readonly sensor: SensorPort;
   /** The probe's memory in the state table, for a cold start. */
   readonly state: ProbeStatePort;
+  /** One run at a time (shared/probe/run-lease.ts). */
+  readonly runLease: ProbeRunLeasePort;
 }
 
 /** @throws ConfigError when VPCF_SENSOR_FUNCTION is not set, or any other setting is bad. */
@@ -19,7 +22,9 @@ export function createProbeRuntime(options: RuntimeOptions): ProbeRuntime {
   if (runtime.config.probe.sensorFunction === undefined || !sensor) {
     throw new ConfigError('VPCF_SENSOR_FUNCTION is required by the probe function', { context: { key: 'VPCF_SENSOR_FUNCTION' } });
   }
-  return Object.freeze({ ...runtime, sensor, state: createProbeStateStore(options.clients.dynamodb, runtime.config.tableName) });
+  const { dynamodb } = options.clients;
+  const { tableName } = runtime.config;
+  return Object.freeze({ ...runtime, sensor, state: createProbeStateStore(dynamodb, tableName), runLease: createProbeRunLease(dynamodb, tableName) });
 }
 
 export function createProbeLoop(rt: ProbeRuntime, owner: string, memory: ProbeMemory): ProbeLoop {

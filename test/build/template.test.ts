@@ -1,39 +1,57 @@
 /**
- * The CloudFormation template `serverless package` builds: least-privilege IAM (every mutation
- * scoped by a condition), the state and dead-letter queue kept when the stack goes, an encrypted
- * topic every alarm tells, and a dashboard over what the functions write.
+ * The CloudFormation template `serverless package` builds, read as CloudFormation evaluates it
+ * (test/support/cfn-eval.ts, in us-east-1 of account 123456789012): least-privilege IAM (every
+ * mutation scoped by a condition), the state and dead-letter queue kept when the stack goes under
+ * names the stack generates, an encrypted topic every alarm tells, metrics and alarms per stage, and
+ * a dashboard over what the functions write.
+ *
+ * Two packages: serverless.yml's defaults, and the params of test/setup/package.ts (two VPCs, a
+ * reserved concurrency for the probe, an email subscription).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { CfnEvaluator, type Template } from '../support/cfn-eval.js';
 
 interface Statement {
   Sid?: string;
   Effect: string;
   Action: string | string[];
   Resource: unknown;
-  Condition?: Record<string, unknown>;
+  Condition?: Record<string, Record<string, unknown>>;
 }
-type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string; Condition?: string }>;
+type Resources = ReturnType<CfnEvaluator['resources']>;
 
+const ARN = 'arn:aws:ec2:us-east-1:123456789012';
+const ASG_ARN = 'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*';
+const TAGGED_AS_MEMBER = { StringLike: { 'aws:ResourceTag/failover:group': '*' } };
+
+/** serverless.yml's defaults, evaluated. */
 let resources: Resources;
-let conditions: Record<string, unknown>;
+/** With the params of test/setup/package.ts, evaluated. */
+let deployed: Resources;
+
+const read = (dir: string): Template => JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 
 beforeAll(() => {
-  const template = JSON.parse(readFileSync(join(inject('packageDir'), 'cloudformation-template-update-stack.json'), 'utf8')) as { Resources: Resources; Conditions: Record<string, unknown> };
-  resources = template.Resources;
-  conditions = template.Conditions;
+  resources = new CfnEvaluator(read(inject('packageDir'))).resources();
+  deployed = new CfnEvaluator(read(inject('paramsPackageDir'))).resources();
 });
 
-const statementsOf = (role: string): Statement[] =>
-  (resources[role]?.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+const statementsOf = (role: string, from: Resources = resources): Statement[] =>
+  (from[role]?.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+const statement = (role: string, sid: string, from: Resources = resources): Statement => {
+  const found = statementsOf(role, from).find((s) => s.Sid === sid);
+  if (!found) throw new Error(`${role} has no statement ${sid}`);
+  return found;
+};
 const actions = (s: Statement): string[] => [s.Action].flat();
 const READ_ONLY = /^[a-z0-9]+:(Describe|Get|List|Query|BatchGet)/;
+const MOVERS = ['FailoverRole', 'OnEventRole', 'ProbeRole'];
 
 /** Statements that may act without a condition, and why. */
 const UNCONDITIONED: Readonly<Record<string, string>> = {
   RunShellDocument: 'the resource is the one document, AWS-RunShellScript',
-  ElasticIpsToMembers: 'Elastic IPs carry no tag of the contract; the ENI (by VPC) and instance (by tag) statements bound the association',
   LeaseAndJournal: 'the resource is the stage’s table',
   VerifyTheDataPlaneThroughTheSensor: 'the resource is the stage’s sensor function',
   Notify: 'the resource is the stage’s topic',
@@ -42,29 +60,75 @@ const UNCONDITIONED: Readonly<Record<string, string>> = {
   FailedEventsToDeadLetterQueue: 'the resource is the stage’s dead-letter queue',
 };
 
-describe('the packaged template', () => {
+describe('IAM of the packaged template, as CloudFormation resolves it', () => {
   it.each(['FailoverRole', 'OnEventRole', 'ProbeRole', 'SensorRole'])('%s: every statement that changes something is scoped by a condition, or named here with why not', (role) => {
-    for (const statement of statementsOf(role)) {
-      const writes = actions(statement).filter((a) => !READ_ONLY.test(a) && !a.startsWith('logs:'));
-      if (writes.length === 0 || statement.Condition) continue;
-      expect(UNCONDITIONED, `${role}: ${statement.Sid ?? actions(statement).join(',')}`).toHaveProperty(statement.Sid ?? 'no-sid');
+    for (const s of statementsOf(role)) {
+      const writes = actions(s).filter((a) => !READ_ONLY.test(a) && !a.startsWith('logs:'));
+      if (writes.length === 0 || s.Condition) continue;
+      expect(UNCONDITIONED, `${role}: ${s.Sid ?? actions(s).join(',')}`).toHaveProperty(s.Sid ?? 'no-sid');
     }
   });
 
-  it('scopes ENI changes to the vpcIds param through ec2:Vpc', () => {
-    const eni = statementsOf('FailoverRole').find((s) => s.Sid === 'InterfacesOfTheDeployedVpcs');
+  it.each(MOVERS)('%s: scopes ENI changes to exactly the VPCs of the vpcIds param, as ARNs of this partition, Region and account', (role) => {
+    const eni = statement(role, 'InterfacesOfTheDeployedVpcs', deployed);
 
-    expect(actions(eni!).sort()).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:AssociateAddress', 'ec2:ModifyNetworkInterfaceAttribute']);
-    expect(JSON.stringify(eni?.Condition)).toContain('"ArnLike":{"ec2:Vpc"');
-    expect(JSON.stringify(eni?.Condition)).toContain('vpc-SET-vpcIds');
+    expect(actions(eni).sort()).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:AssociateAddress', 'ec2:ModifyNetworkInterfaceAttribute']);
+    expect(eni.Resource).toBe(`${ARN}:network-interface/*`);
+    expect(eni.Condition).toEqual({ ArnLike: { 'ec2:Vpc': [`${ARN}:vpc/vpc-a`, `${ARN}:vpc/vpc-b`] } });
   });
 
-  it('lets only the probe remediate, and only instances that carry failover:group', () => {
-    const remediation = ['ec2:RebootInstances', 'ec2:StopInstances', 'ec2:StartInstances', 'ec2:TerminateInstances'];
+  it('scopes ENI changes to the placeholder VPC when the vpcIds param is not given, so nothing can be changed', () => {
+    expect(statement('ProbeRole', 'InterfacesOfTheDeployedVpcs').Condition).toEqual({ ArnLike: { 'ec2:Vpc': [`${ARN}:vpc/vpc-SET-vpcIds`] } });
+  });
+
+  it.each([
+    ['RoutesOfNatTables', 'ec2:ResourceTag/NATAZ'],
+    ['RoutesOfOverlayTables', 'ec2:ResourceTag/failover:overlay'],
+  ])('lets %s change routes only in route tables of the vpcIds VPCs that carry %s', (sid, tag) => {
+    for (const role of MOVERS) {
+      const routes = statement(role, sid, deployed);
+
+      expect(actions(routes).sort()).toEqual(['ec2:CreateRoute', 'ec2:ReplaceRoute']);
+      expect(routes.Resource).toBe(`${ARN}:route-table/*`);
+      expect(routes.Condition).toEqual({ StringLike: { [tag]: '*' }, ArnLike: { 'ec2:Vpc': [`${ARN}:vpc/vpc-a`, `${ARN}:vpc/vpc-b`] } });
+    }
+  });
+
+  it('associates only Elastic IPs that carry failover:group themselves, and only to member instances', () => {
+    const addresses = statementsOf('FailoverRole').filter((s) => actions(s).includes('ec2:AssociateAddress'));
+
+    expect(addresses.map((s) => [s.Sid, s.Resource, s.Condition])).toEqual([
+      ['InterfacesOfTheDeployedVpcs', `${ARN}:network-interface/*`, { ArnLike: { 'ec2:Vpc': [`${ARN}:vpc/vpc-SET-vpcIds`] } }],
+      ['ElasticIpsToMembers', `${ARN}:elastic-ip/*`, TAGGED_AS_MEMBER],
+      ['ElasticIpsToMemberInstances', `${ARN}:instance/*`, TAGGED_AS_MEMBER],
+    ]);
+  });
+
+  it('lets only the probe remediate: reboot, stop and start members, replace Auto Scaling members through their group, terminate nothing', () => {
+    const remediation = ['ec2:RebootInstances', 'ec2:StopInstances', 'ec2:StartInstances', 'ec2:TerminateInstances', 'autoscaling:TerminateInstanceInAutoScalingGroup'];
     for (const role of ['FailoverRole', 'OnEventRole', 'SensorRole']) expect(statementsOf(role).flatMap(actions).filter((a) => remediation.includes(a))).toEqual([]);
-    const probe = statementsOf('ProbeRole').find((s) => actions(s).includes('ec2:RebootInstances'));
-    expect(actions(probe!).sort()).toEqual([...remediation].sort());
-    expect(probe?.Condition).toEqual({ StringLike: { 'aws:ResourceTag/failover:group': '*' } });
+    expect(statementsOf('ProbeRole').flatMap(actions)).not.toContain('ec2:TerminateInstances');
+
+    const members = statement('ProbeRole', 'RemediateMembersOnly');
+    const replace = statement('ProbeRole', 'ReplaceAutoScalingMembersOnly');
+
+    expect([actions(members).sort(), members.Resource, members.Condition]).toEqual([['ec2:RebootInstances', 'ec2:StartInstances', 'ec2:StopInstances'], `${ARN}:instance/*`, TAGGED_AS_MEMBER]);
+    expect([actions(replace), replace.Resource, replace.Condition]).toEqual([['autoscaling:TerminateInstanceInAutoScalingGroup'], ASG_ARN, TAGGED_AS_MEMBER]);
+  });
+
+  it.each(MOVERS)('%s: may tell Spot one-time from persistent and see Auto Scaling membership, on every resource (Describe calls have no resource-level permissions)', (role) => {
+    const observe = statement(role, 'Observe');
+
+    expect(observe.Resource).toBe('*');
+    expect(actions(observe)).toEqual(expect.arrayContaining(['ec2:DescribeSpotInstanceRequests', 'autoscaling:DescribeAutoScalingInstances', 'ec2:DescribeInstances']));
+    expect(actions(observe).every((a) => READ_ONLY.test(a))).toBe(true);
+  });
+
+  it('lets the probe and the failover function ask whether SSM reaches the members, and no other', () => {
+    const asks = (role: string) => statementsOf(role).filter((s) => actions(s).includes('ssm:DescribeInstanceInformation'));
+
+    for (const role of ['FailoverRole', 'ProbeRole']) expect(asks(role).map((s) => [s.Sid, s.Resource, s.Condition])).toEqual([['SsmReachOfMembers', '*', undefined]]);
+    for (const role of ['OnEventRole', 'SensorRole']) expect(asks(role)).toEqual([]);
   });
 
   it('gives the sensor exactly the EC2 actions of the AWS managed VPC access policy, and nothing else but its logs', () => {
@@ -76,8 +140,27 @@ describe('the packaged template', () => {
   });
 
   it('writes no CloudWatch metric through the API: metrics go through the log', () => {
-    for (const role of ['FailoverRole', 'OnEventRole', 'ProbeRole']) expect(statementsOf(role).flatMap(actions)).not.toContain('cloudwatch:PutMetricData');
+    for (const role of MOVERS) expect(statementsOf(role).flatMap(actions)).not.toContain('cloudwatch:PutMetricData');
   });
+
+  it('lets the failover and probe functions read only the probe’s state items, by their partition key', () => {
+    for (const role of ['FailoverRole', 'ProbeRole']) {
+      const reads = statementsOf(role).filter((s) => actions(s).includes('dynamodb:GetItem'));
+
+      expect(reads.map((s) => [s.Resource, s.Condition]), role).toEqual([['{{StateTable.Arn}}', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['probe#state'] } }]]);
+    }
+  });
+
+  it('writes each function’s logs only to its own log group', () => {
+    for (const [role, fn] of [['FailoverRole', 'failover'], ['OnEventRole', 'onEvent'], ['ProbeRole', 'probe'], ['SensorRole', 'sensor']]) {
+      const logs = statementsOf(role!).find((s) => actions(s).includes('logs:PutLogEvents'));
+      expect(logs?.Resource).toBe(`arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/vpc-failover-dev-${fn}:*`);
+    }
+  });
+});
+
+describe('resources kept when the stack goes', () => {
+  const NAME_PROPERTIES = ['TableName', 'QueueName', 'TopicName', 'BucketName', 'FunctionName', 'LogGroupName', 'RoleName', 'AliasName', 'Name'];
 
   it('keeps the state table and the dead-letter queue when the stack is removed or replaces them', () => {
     for (const name of ['StateTable', 'EventsDeadLetterQueue']) {
@@ -85,17 +168,71 @@ describe('the packaged template', () => {
     }
   });
 
-  it('encrypts the topic with a key that the account’s alarms may use', () => {
-    expect(resources['NotificationsTopic']?.Properties['KmsMasterKeyId']).toEqual({ Ref: 'NotificationsKey' });
-    const policy = resources['NotificationsKey']?.Properties['KeyPolicy'] as { Statement: (Statement & { Principal: unknown })[] };
-    expect(policy.Statement).toContainEqual(expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }));
+  it('lets CloudFormation name every retained resource, so a deploy after a remove never meets the old one’s name', () => {
+    // The framework keeps each function's versions too: they have no name of their own, and go with their function.
+    const retained = Object.entries(resources).filter(([, r]) => (r['DeletionPolicy'] === 'Retain' || r['UpdateReplacePolicy'] === 'Retain') && r.Type !== 'AWS::Lambda::Version');
+
+    expect(retained.map(([name]) => name).sort()).toEqual(['EventsDeadLetterQueue', 'StateTable']);
+    for (const [name, r] of retained) expect(Object.keys(r.Properties).filter((p) => NAME_PROPERTIES.includes(p)), name).toEqual([]);
   });
 
-  it('subscribes an email address and an HTTPS endpoint only when their params are set', () => {
-    expect(resources['NotificationsByEmail']).toMatchObject({ Condition: 'NotifyEmail', Properties: { Protocol: 'email' } });
-    expect(resources['NotificationsByHttps']).toMatchObject({ Condition: 'NotifyHttps', Properties: { Protocol: 'https' } });
-    // The params are empty by default: neither subscription is created.
-    expect(conditions['NotifyEmail']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  it('tells every function the table’s generated name', () => {
+    const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+
+    expect(functions).toHaveLength(4);
+    for (const [name, fn] of functions) expect((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables['VPCF_TABLE_NAME'], name).toBe('{{StateTable}}');
+  });
+
+  it('watches the dead-letter queue under its generated name, and lets only the stage’s rules send to it', () => {
+    expect(resources['EventsDeadLetterAlarm']?.Properties['Dimensions']).toEqual([{ Name: 'QueueName', Value: '{{EventsDeadLetterQueue.QueueName}}' }]);
+    const [policy] = (resources['EventsDeadLetterQueuePolicy']?.Properties['PolicyDocument'] as { Statement: Statement[] }).Statement;
+    expect(policy?.Condition).toEqual({
+      ArnEquals: { 'aws:SourceArn': ['ec2-state', 'spot', 'lifecycle'].map((rule) => `arn:aws:events:us-east-1:123456789012:rule/vpc-failover-dev-${rule}`) },
+    });
+  });
+});
+
+describe('the probe function', () => {
+  it('reserves no concurrency by default, so that it deploys on an account with a concurrency quota of 10', () => {
+    expect(resources['ProbeLambdaFunction']?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+  });
+
+  it('reserves the concurrency the probeReservedConcurrency param asks for', () => {
+    expect(Number(deployed['ProbeLambdaFunction']?.Properties['ReservedConcurrentExecutions'])).toBe(1);
+  });
+
+  it('sizes the probe and the sensor at 128 MB', () => {
+    expect(resources['ProbeLambdaFunction']?.Properties['MemorySize']).toBe(128);
+    expect(resources['SensorLambdaFunction']?.Properties['MemorySize']).toBe(128);
+  });
+
+  it('keeps Lambda’s per-invocation START and REPORT lines of the sensor, invoked every round, out of the log', () => {
+    expect(resources['SensorLambdaFunction']?.Properties['LoggingConfig']).toEqual({ LogFormat: 'JSON', SystemLogLevel: 'WARN' });
+    expect(resources['ProbeLambdaFunction']?.Properties['LoggingConfig']).toBeUndefined();
+  });
+
+  it('puts the sensor in the subnets and security groups of the comma-separated params', () => {
+    expect(deployed['SensorLambdaFunction']?.Properties['VpcConfig']).toEqual({
+      SecurityGroupIds: ['sg-0123456789abcdef0'],
+      SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
+    });
+  });
+});
+
+describe('notifications, alarms and the dashboard', () => {
+  it('encrypts the topic with a key that the account’s alarms may use', () => {
+    expect(resources['NotificationsTopic']?.Properties['KmsMasterKeyId']).toBe('{{NotificationsKey}}');
+    const policy = resources['NotificationsKey']?.Properties['KeyPolicy'] as { Statement: (Statement & { Principal: unknown })[] };
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:*' } } }),
+    );
+  });
+
+  it('subscribes an email address only when its param is set', () => {
+    expect(resources).not.toHaveProperty('NotificationsByEmail');
+    expect(resources).not.toHaveProperty('NotificationsByHttps');
+    expect(deployed['NotificationsByEmail']?.Properties).toEqual({ TopicArn: '{{NotificationsTopic}}', Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(deployed).not.toHaveProperty('NotificationsByHttps');
   });
 
   it('tells the topic when each alarm fires and when it clears', () => {
@@ -103,8 +240,20 @@ describe('the packaged template', () => {
 
     expect(alarms.map(([name]) => name).sort()).toEqual(['EventsDeadLetterAlarm', 'FailedMoveAlarm', 'FunctionErrorsAlarm', 'NoHealthyMemberAlarm', 'ProbeHeartbeatAlarm', 'ProbeThrottledAlarm']);
     for (const [, alarm] of alarms) {
-      expect(alarm.Properties['AlarmActions']).toEqual([{ Ref: 'NotificationsTopic' }]);
-      expect(alarm.Properties['OKActions']).toEqual([{ Ref: 'NotificationsTopic' }]);
+      expect(alarm.Properties['AlarmActions']).toEqual(['{{NotificationsTopic}}']);
+      expect(alarm.Properties['OKActions']).toEqual(['{{NotificationsTopic}}']);
+    }
+  });
+
+  it('watches the stage’s own series: every alarm on the service’s metrics has the service and the stage as dimensions', () => {
+    const own = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties['Namespace'] === 'VpcFailover');
+
+    expect(own.map(([name]) => name).sort()).toEqual(['FailedMoveAlarm', 'NoHealthyMemberAlarm', 'ProbeHeartbeatAlarm']);
+    for (const [name, alarm] of own) {
+      expect(alarm.Properties['Dimensions'], name).toEqual([
+        { Name: 'service', Value: 'vpc-failover' },
+        { Name: 'stage', Value: 'dev' },
+      ]);
     }
   });
 
@@ -113,9 +262,15 @@ describe('the packaged template', () => {
     expect(resources['NoHealthyMemberAlarm']?.Properties).toMatchObject({ Statistic: 'Maximum', TreatMissingData: 'notBreaching' });
   });
 
-  it('builds a dashboard of valid JSON with the widgets operators need', () => {
-    const body = (resources['Dashboard']?.Properties['DashboardBody'] as { 'Fn::Sub': string })['Fn::Sub'];
-    const dashboard = JSON.parse(body.replaceAll(/\$\{[^}]+\}/g, 'X')) as { widgets: { type: string; properties: { title: string; alarms?: string[] } }[] };
+  it('counts errors of either function in the errors alarm, even in a minute when the other has no data point', () => {
+    const [expression] = (resources['FunctionErrorsAlarm']?.Properties['Metrics'] as { Id: string; Expression?: string }[]).filter((m) => m.Expression);
+
+    expect(expression?.Expression).toBe('FILL(eventErrors, 0) + FILL(eventThrottles, 0) + FILL(probeErrors, 0)');
+  });
+
+  it('builds a dashboard of valid JSON with the widgets operators need, its metrics those of the stage', () => {
+    type Widget = { type: string; properties: { title: string; alarms?: string[]; metrics?: unknown[][] } };
+    const dashboard = JSON.parse(resources['Dashboard']?.Properties['DashboardBody'] as string) as { widgets: Widget[] };
 
     expect(dashboard.widgets.map((w) => w.properties.title)).toEqual([
       'Alarms',
@@ -130,39 +285,13 @@ describe('the packaged template', () => {
       'Duration (p50, ms)',
       'Moves that failed, notices not sent',
     ]);
-    expect(body).toContain('${NoHealthyMemberAlarm.Arn}');
-    expect(dashboard.widgets[0]?.properties.alarms).toHaveLength(6);
-  });
-
-  it('counts errors of either function in the errors alarm, even in a minute when the other has no data point', () => {
-    const [expression] = (resources['FunctionErrorsAlarm']?.Properties['Metrics'] as { Id: string; Expression?: string }[]).filter((m) => m.Expression);
-
-    expect(expression?.Expression).toBe('FILL(eventErrors, 0) + FILL(eventThrottles, 0) + FILL(probeErrors, 0)');
-  });
-
-  it('keeps Lambda’s per-invocation START and REPORT lines of the sensor, invoked every round, out of the log', () => {
-    expect(resources['SensorLambdaFunction']?.Properties['LoggingConfig']).toEqual({ LogFormat: 'JSON', SystemLogLevel: 'WARN' });
-    expect(resources['ProbeLambdaFunction']?.Properties['LoggingConfig']).toBeUndefined();
-  });
-
-  it('lets the failover and probe functions read only the probe’s state item, by its key', () => {
-    for (const role of ['FailoverRole', 'ProbeRole']) {
-      const reads = statementsOf(role).filter((s) => actions(s).includes('dynamodb:GetItem'));
-
-      expect(reads, role).toHaveLength(1);
-      expect(reads[0]?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['probe#state'] } });
-    }
-  });
-
-  it('puts the sensor in the subnets and security groups of the comma-separated params', () => {
-    expect(resources['SensorLambdaFunction']?.Properties['VpcConfig']).toEqual({
-      SecurityGroupIds: { 'Fn::Split': [',', 'sg-SET-sensorSecurityGroupIds'] },
-      SubnetIds: { 'Fn::Split': [',', 'subnet-SET-sensorSubnetIds'] },
-    });
-  });
-
-  it('sizes the probe and the sensor at 128 MB', () => {
-    expect(resources['ProbeLambdaFunction']?.Properties['MemorySize']).toBe(128);
-    expect(resources['SensorLambdaFunction']?.Properties['MemorySize']).toBe(128);
+    expect(dashboard.widgets[0]?.properties.alarms).toEqual(
+      ['NoHealthyMemberAlarm', 'ProbeHeartbeatAlarm', 'FailedMoveAlarm', 'EventsDeadLetterAlarm', 'FunctionErrorsAlarm', 'ProbeThrottledAlarm'].map((a) => `{{${a}.Arn}}`),
+    );
+    const ownSeries = dashboard.widgets.flatMap((w) => w.properties.metrics ?? []).filter((m) => m[0] === 'VpcFailover');
+    expect(ownSeries.map((m) => m.slice(0, 6))).toEqual([
+      ['VpcFailover', 'GroupsWithoutHealthyMember', 'service', 'vpc-failover', 'stage', 'dev'],
+      ['VpcFailover', 'FailedMoves', 'service', 'vpc-failover', 'stage', 'dev'],
+    ]);
   });
 });

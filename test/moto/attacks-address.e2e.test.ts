@@ -23,24 +23,18 @@ import {
   DescribeNetworkInterfacesCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { GroupResult, StatusReport } from '../../shared/core/engine.js';
 import type { EventResult } from '../../shared/events/handle.js';
 import { fixture } from '../on-event/support/events.js';
 import { type Children, killAll, sweepStaleTempDirs } from './support/children.js';
 import { type MotoServer, describeMoto, startMoto } from './support/moto.js';
-import { type Invoker, type PackagedService, packageService } from './support/serverless.js';
+import { type Invoker, type PackagedService, STAGE, packageService } from './support/serverless.js';
+import { deployStateTable } from './support/stack.js';
 import { AZ_A, type Member, VpcBuilder, addressOf, clientConfig, privateIps } from './support/vpc.js';
 
 const SETUP_TIMEOUT_MS = 300_000;
 
-/** The state table as the packaged template defines it (as moto.e2e.test.ts creates it). */
-function stateTableInput(properties: Record<string, unknown>): CreateTableCommandInput {
-  const { TableName, BillingMode, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } = properties as unknown as CreateTableCommandInput;
-  if (!TableName || !KeySchema || !AttributeDefinitions) throw new Error('the packaged template has no StateTable with a name, keys and attributes');
-  return { TableName, BillingMode, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes };
-}
 const INVOKE_TEST_TIMEOUT_MS = 240_000;
 
 describeMoto('address theft against moto', () => {
@@ -75,9 +69,8 @@ describeMoto('address theft against moto', () => {
     stealEip = await builder.member(vpc, AZ_A, { Name: 'attacker-eip', 'failover:group': 'steal-eip', 'failover:kind': 'eip', 'failover:eip': victimEip });
     stealVip = await builder.member(vpc, AZ_A, { Name: 'attacker-vip', 'failover:group': 'steal-vip', 'failover:kind': 'vip', 'failover:vip': victimVip });
     functions = service.against(moto.endpoint, { VPCF_VPC_IDS: builder.vpcIds.join(',') });
-    const dynamodb = new DynamoDBClient(clientConfig(moto.endpoint));
-    await dynamodb.send(new CreateTableCommand(stateTableInput(service.template.Resources['StateTable']?.Properties ?? {})));
-    dynamodb.destroy();
+    // CloudFormation names the table; the functions read the name from the stack (VPCF_TABLE_NAME: !Ref StateTable).
+    await deployStateTable(moto.endpoint, service.template, `vpc-failover-${STAGE}`);
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {

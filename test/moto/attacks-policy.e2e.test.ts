@@ -12,13 +12,13 @@
  * The probe function is not run on moto (its peer probes need commands that really run), so the
  * remediation scope is proven on the in-memory VPC (test/failover/attacks-policy.scenario.test.ts).
  */
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { GroupResult, StatusReport } from '../../shared/core/engine.js';
 import { type Children, killAll, sweepStaleTempDirs } from './support/children.js';
 import { type MotoServer, describeMoto, startMoto } from './support/moto.js';
-import { type Invoker, type PackagedService, packageService } from './support/serverless.js';
+import { type Invoker, type PackagedService, STAGE, packageService } from './support/serverless.js';
+import { deployStateTable } from './support/stack.js';
 import { AZ_A, type Member, type NatPair, type VipPair, type Vpc, VpcBuilder, clientConfig, privateIps, routesTo } from './support/vpc.js';
 
 const SETUP_TIMEOUT_MS = 300_000;
@@ -30,7 +30,6 @@ describeMoto('attacks on the policy tags, against moto', () => {
   let packaging: PackagedService | undefined;
   let functions: Invoker;
   let ec2: EC2Client;
-  let dynamodb: DynamoDBClient;
   let builder: VpcBuilder;
   let main: Vpc;
   let takeover: VipPair;
@@ -44,7 +43,6 @@ describeMoto('attacks on the policy tags, against moto', () => {
     packaging = packageService({ lanes: 2, children, packageDir: inject('packageDir') });
     moto = await startMoto(check.python, children);
     ec2 = new EC2Client(clientConfig(moto.endpoint));
-    dynamodb = new DynamoDBClient(clientConfig(moto.endpoint));
     builder = new VpcBuilder(ec2);
     main = await builder.vpc('attacks');
     takeover = await builder.vipPair(main, 'takeover', 100);
@@ -53,16 +51,15 @@ describeMoto('attacks on the policy tags, against moto', () => {
     // A typo, or an attempt at shell syntax, in one table's NATAZ.
     await builder.routeTable(nat.vpc, { Name: 'nat-az-private-x', NATAZ: 'us-east-1a;x' });
     functions = packaging.against(moto.endpoint, { VPCF_VPC_IDS: builder.vpcIds.join(',') });
-    const table = packaging.template.Resources['StateTable']?.Properties ?? {};
-    const { TableName, BillingMode, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } = table as unknown as CreateTableCommandInput;
-    await dynamodb.send(new CreateTableCommand({ TableName, BillingMode, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes }));
+    // CloudFormation names the table; the functions read the name from the stack (VPCF_TABLE_NAME: !Ref StateTable).
+    await deployStateTable(moto.endpoint, packaging.template, `vpc-failover-${STAGE}`);
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await killAll(children);
     packaging?.dispose();
     await moto?.stop();
-    for (const client of [ec2, dynamodb]) client?.destroy();
+    ec2?.destroy();
   }, 30_000);
 
   async function invoke<T>(payload: Record<string, unknown>): Promise<T> {

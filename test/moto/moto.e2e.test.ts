@@ -55,7 +55,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DescribeTableCommand, DynamoDBClient, CreateTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateRouteCommand, DescribeRouteTablesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -66,7 +66,8 @@ import type { EventResult } from '../../shared/events/handle.js';
 import { fixture } from '../on-event/support/events.js';
 import { type Children, killAll, sweepStaleTempDirs } from './support/children.js';
 import { type MotoServer, describeMoto, startMoto } from './support/moto.js';
-import { type Invoker, type PackagedService, packageService } from './support/serverless.js';
+import { STAGE, type Invoker, type PackagedService, packageService } from './support/serverless.js';
+import { deployStateTable } from './support/stack.js';
 import {
   AZ_A,
   AZ_B,
@@ -153,8 +154,8 @@ describeMoto('vpc-failover against moto', () => {
     // The VPCs this test deployment may change, as the vpcIds param gives them; built above, later ones are refused.
     functions = service.against(moto.endpoint, { VPCF_VPC_IDS: builder.vpcIds.join(',') });
     const table = service.template.Resources['StateTable']?.Properties ?? {};
-    tableName = String(table['TableName']);
-    await dynamodb.send(new CreateTableCommand(stateTableInput(table)));
+    // CloudFormation names the table; the functions read the name from the stack (VPCF_TABLE_NAME: !Ref StateTable).
+    tableName = await deployStateTable(moto.endpoint, service.template, `vpc-failover-${STAGE}`);
     const ttl = table['TimeToLiveSpecification'] as { AttributeName: string; Enabled: boolean } | undefined;
     if (ttl) await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: ttl }));
   }, SETUP_TIMEOUT_MS);
@@ -242,7 +243,7 @@ describeMoto('vpc-failover against moto', () => {
   });
 
   describe('packaging', () => {
-    it('packages the four functions and a state table with the keys and the recent index the store uses', async () => {
+    it('packages the four functions and a state table, named by the stack, with the keys and the recent index the store uses', async () => {
       const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
       const store = tableDefinition(tableName);
       const lambdas = Object.values(service.template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
@@ -256,7 +257,9 @@ describeMoto('vpc-failover against moto', () => {
       expect(Table?.GlobalSecondaryIndexes?.[0]?.IndexName).toBe(RECENT_INDEX_NAME);
       expect(service.template.Resources['StateTable']?.Properties?.['TimeToLiveSpecification']).toEqual({ AttributeName: TTL_ATTRIBUTE_NAME, Enabled: true });
       const tables = lambdas.map((f) => (f.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables?.['VPCF_TABLE_NAME']);
-      expect(tables).toEqual([tableName, tableName, tableName, tableName]);
+      // Each function reads the name CloudFormation gave the table.
+      expect(tables).toEqual([{ Ref: 'StateTable' }, { Ref: 'StateTable' }, { Ref: 'StateTable' }, { Ref: 'StateTable' }]);
+      expect(tableName).toMatch(/^vpc-failover-dev-StateTable-/);
     });
   });
 
@@ -440,10 +443,3 @@ describeMoto('vpc-failover against moto', () => {
     return result;
   }
 });
-
-/** CreateTable's input from the StateTable resource of the packaged template (TTL is a call of its own). */
-function stateTableInput(properties: Record<string, unknown>): CreateTableCommandInput {
-  const { TableName, BillingMode, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes } = properties as unknown as CreateTableCommandInput;
-  if (!TableName || !KeySchema || !AttributeDefinitions) throw new Error('the packaged template has no StateTable with a name, keys and attributes');
-  return { TableName, BillingMode, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes };
-}

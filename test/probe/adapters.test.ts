@@ -83,7 +83,7 @@ describe('EMF metrics port', () => {
   function emf() {
     const lines: Record<string, unknown>[] = [];
     const log = memoryLog();
-    return { lines, log, port: createEmfMetrics({ namespace: 'VpcFailover', serviceName: 'vpc-failover', log, write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
+    return { lines, log, port: createEmfMetrics({ namespace: 'VpcFailover', serviceName: 'vpc-failover', stage: 'prod', log, write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
   }
 
   it('tells the function’s log, not the console, of a value CloudWatch would drop for its old timestamp', async () => {
@@ -95,7 +95,7 @@ describe('EMF metrics port', () => {
     expect(log.lines).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('will be skipped by Amazon CloudWatch') })]);
   });
 
-  it('writes one EMF document per dimension set, each metric’s values as one array, stamped with the newest time', async () => {
+  it('writes one EMF document per dimension set, each metric’s values as one array, stamped with the newest time, under the service and the stage', async () => {
     const { lines, port } = emf();
 
     await port.put([
@@ -106,13 +106,15 @@ describe('EMF metrics port', () => {
 
     expect(lines).toEqual([
       {
-        _aws: { Timestamp: 1_700_000_002_000, CloudWatchMetrics: [{ Namespace: 'VpcFailover', Dimensions: [['service']], Metrics: [{ Name: 'GroupsWithoutHealthyMember', Unit: 'Count' }] }] },
+        _aws: { Timestamp: 1_700_000_002_000, CloudWatchMetrics: [{ Namespace: 'VpcFailover', Dimensions: [['service', 'stage']], Metrics: [{ Name: 'GroupsWithoutHealthyMember', Unit: 'Count' }] }] },
         service: 'vpc-failover',
+        stage: 'prod',
         GroupsWithoutHealthyMember: [0, 1],
       },
       {
-        _aws: { Timestamp: 1_700_000_002_000, CloudWatchMetrics: [{ Namespace: 'VpcFailover', Dimensions: [['service', 'Group']], Metrics: [{ Name: 'DetectionTime', Unit: 'Milliseconds' }] }] },
+        _aws: { Timestamp: 1_700_000_002_000, CloudWatchMetrics: [{ Namespace: 'VpcFailover', Dimensions: [['service', 'stage', 'Group']], Metrics: [{ Name: 'DetectionTime', Unit: 'Milliseconds' }] }] },
         service: 'vpc-failover',
+        stage: 'prod',
         Group: 'web',
         DetectionTime: 4_200,
       },

@@ -143,4 +143,44 @@ describe('probe function', () => {
     await expect(handler({}, lambdaContext('req-1', 60_000, 'probe'))).rejects.toBeInstanceOf(ConfigError);
     expect(world.count()).toBe(0);
   });
+
+  describe('one run at a time, through the run lease in the state table', () => {
+    it('lets one of two overlapping runs probe and the other exit at once, logged', async () => {
+      const p = await wiredProbe(db, { VPCF_PROBE_RUN_SECONDS: '10' });
+      const one = createHandler(() => p.runtime, newMemory());
+      const two = createHandler(() => p.runtime, newMemory());
+
+      const outcomes = await Promise.all([one({}, lambdaContext('req-1', 60_000, 'probe')), two({}, lambdaContext('req-2', 60_000, 'probe'))]);
+
+      const probed = outcomes.filter((o): o is RunSummary => !('skipped' in o));
+      expect(probed).toHaveLength(1);
+      expect(outcomes.filter((o) => 'skipped' in o)).toEqual([{ skipped: expect.stringMatching(/^another probe run holds the run lease/) }]);
+      expect(p.invokes()).toHaveLength(probed[0]!.rounds);
+      expect(p.log.lines).toContainEqual(expect.objectContaining({ message: 'probe run skipped', extra: [{ reason: expect.stringMatching(/^another probe run/) }] }));
+    });
+
+    it('probes again in the next run once the previous one gave the lease up', async () => {
+      const p = await wiredProbe(db, { VPCF_PROBE_RUN_SECONDS: '10' });
+      const one = createHandler(() => p.runtime, newMemory());
+      const two = createHandler(() => p.runtime, newMemory());
+
+      ran(await one({}, lambdaContext('req-1', 60_000, 'probe')));
+      const next = ran(await two({}, lambdaContext('req-2', 60_000, 'probe')));
+
+      expect(next.rounds).toBe(5);
+    });
+
+    it('skips while a run that died holding the lease could still be running, and probes once its invocation would have ended', async () => {
+      const p = await wiredProbe(db, { VPCF_PROBE_RUN_SECONDS: '10' });
+      await p.runtime.runLease.claim('probe:died', p.clock.now(), p.clock.now() + 60_000);
+      const handler = createHandler(() => p.runtime);
+
+      const during = await handler({}, lambdaContext('req-1', 60_000, 'probe'));
+      p.clock.advance(60_000);
+      const after = await handler({}, lambdaContext('req-2', 60_000, 'probe'));
+
+      expect(during).toEqual({ skipped: expect.stringMatching(/^another probe run holds the run lease/) });
+      expect(ran(after).rounds).toBe(5);
+    });
+  });
 });

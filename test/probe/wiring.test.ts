@@ -56,6 +56,19 @@ describe('createProbeLoop', () => {
     expect(summary.groups).toEqual({ web: { members: 2, healthy: 2 } });
   });
 
+  it('gives every metric the service and the stage, so stages sharing an account and Region keep series apart', async () => {
+    const p = await wiredProbe(db, { VPCF_STAGE: 'prod' });
+
+    await createProbeLoop(p.runtime, 'probe:req-1', newMemory()).run(p.clock.now() + 4_000);
+
+    expect(p.emf.documents.length).toBeGreaterThan(0);
+    for (const document of p.emf.documents) {
+      expect(document).toMatchObject({ service: 'vpc-failover', stage: 'prod' });
+      const sets = (document['_aws'] as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics.flatMap((m) => m.Dimensions);
+      for (const set of sets) expect(set.slice(0, 2)).toEqual(['service', 'stage']);
+    }
+  });
+
   it('takes the interval, fall and TCP timeout from the runtime config', async () => {
     const p = await wiredProbe(db, { VPCF_PROBE_INTERVAL_MS: '5000', VPCF_PROBE_TCP_TIMEOUT_MS: '2500' });
 

@@ -2,6 +2,10 @@
  * Vitest global setup: `serverless package` once per test run, into a directory of its own, for
  * the suites that read the CloudFormation template or run the bundles. Offline: no AWS account.
  * The suites get the directory through `inject('packageDir')`.
+ *
+ * A second package, with the params a deployment sets (`PACKAGE_PARAMS`), lets the template tests
+ * check what those params become (`inject('paramsPackageDir')`); run after the first, since both
+ * build in the service's .esbuild folder.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,19 +17,39 @@ import type { TestProject } from 'vitest/node';
 declare module 'vitest' {
   export interface ProvidedContext {
     packageDir: string;
+    paramsPackageDir: string;
   }
 }
 
 const root = join(import.meta.dirname, '..', '..');
 
-export default async function setup(project: TestProject): Promise<() => void> {
+/** The params of the second package: two VPCs, a reserved concurrency for the probe, subscriptions. */
+export const PACKAGE_PARAMS: Readonly<Record<string, string>> = {
+  vpcIds: 'vpc-a,vpc-b',
+  probeReservedConcurrency: '1',
+  notifyEmail: 'ops@example.com',
+  sensorSubnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+  sensorSecurityGroupIds: 'sg-0123456789abcdef0',
+};
+
+async function packageInto(params: Readonly<Record<string, string>>): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'vpcf-package-'));
-  await promisify(execFile)(join(root, 'node_modules', '.bin', 'serverless'), ['package', '--package', dir], {
+  const args = ['package', '--package', dir, ...Object.entries(params).map(([key, value]) => `--param=${key}=${value}`)];
+  await promisify(execFile)(join(root, 'node_modules', '.bin', 'serverless'), args, {
     cwd: root,
     env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
     timeout: 180_000,
     maxBuffer: 16 << 20,
   });
+  return dir;
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const dir = await packageInto({});
+  const withParams = await packageInto(PACKAGE_PARAMS);
   project.provide('packageDir', dir);
-  return () => rmSync(dir, { recursive: true, force: true });
+  project.provide('paramsPackageDir', withParams);
+  return () => {
+    for (const d of [dir, withParams]) rmSync(d, { recursive: true, force: true });
+  };
 }
