@@ -20,6 +20,7 @@ import { createSsmHostPort } from './aws/ssm.js';
 import { type Config, loadConfig } from './config.js';
 import { FailoverEngine, type Log } from './core/engine.js';
 import { guardedNotifier } from './core/notice.js';
+import { createEc2Pacer } from './core/pace.js';
 import { DEFAULT_REMEDIATION } from './core/remediate.js';
 import type { Clock, DataPlanePort, Ec2Port, HostPort, JournalPort, LeasePort, MetricsPort, NotifierPort } from './core/ports.js';
 import { systemClock } from './core/ports.js';
@@ -101,6 +102,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const sensor = config.probe.sensorFunction !== undefined && clients.lambda ? createLambdaSensor(clients.lambda, config.probe.sensorFunction) : undefined;
   const dataPlane: DataPlanePort | undefined = sensor ? sensorDataPlane(sensor, config.probe.tcpTimeoutMs) : undefined;
   const notifier = createNotifier(config, clients, options.functionArn, { clock, log, metrics });
+  // One per execution environment: its runs spend the same account bucket one after another.
+  const pacer = createEc2Pacer(clock.now());
   return Object.freeze({
     config,
     clock,
@@ -119,6 +122,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         clock,
         log,
         metrics,
+        pacer,
         ...(dataPlane ? { dataPlane } : {}),
         ...(notifier ? { notifier } : {}),
         settings: {

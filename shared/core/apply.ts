@@ -4,8 +4,10 @@
  */
 import { FailoverError } from '../errors.js';
 import type { Action } from './model.js';
+import { type Ec2Pacer, createEc2Pacer, isThrottling } from './pace.js';
 import type { Clock, Ec2Action, Ec2Port, HostAction, HostPort, ReadBack } from './ports.js';
 import { mapLimit, retry } from './retry.js';
+import { destinationText, sameDestination } from './routes.js';
 import { activateIpScript, deactivateIpScript } from './scripts.js';
 
 export interface ActionReport {
@@ -18,7 +20,15 @@ export interface ApplyDeps {
   readonly ec2: Ec2Port;
   readonly host: HostPort;
   readonly clock: Clock;
+  /**
+   * EC2's request buckets as this execution environment has spent them; share one across runs.
+   * Without it each apply starts from full buckets.
+   */
+  readonly pacer?: Ec2Pacer;
 }
+
+/** Why an action was skipped when the run's deadline came before EC2's rate limit let it start. */
+export const LEFT_FOR_NEXT_RUN = 'not started before the deadline: left for the next run';
 
 export interface ApplyOptions {
   /** No new attempt starts after this (epoch ms). */
@@ -47,7 +57,7 @@ export function describeAction(action: Action): string {
       return `associate ${action.allocationId} with ${action.target.networkInterfaceId} (${action.target.instanceId})`;
     case 'replace-route':
     case 'create-route':
-      return `${action.type === 'create-route' ? 'create' : 'replace'} ${action.destination} in ${action.routeTableId} via ${action.target.networkInterfaceId} (${action.target.instanceId})`;
+      return `${action.type === 'create-route' ? 'create' : 'replace'} ${destinationText(action.destination)} in ${action.routeTableId} via ${action.target.networkInterfaceId} (${action.target.instanceId})`;
     case 'disable-source-dest-check':
       return `disable source/dest check on ${action.networkInterfaceId} (${action.instanceId})`;
     case 'reboot-instance':
@@ -61,6 +71,15 @@ export function describeAction(action: Action): string {
   }
 }
 
+/** Names what the deadline cut short, by route table where there are tables, so the journal says what the next run finishes. */
+export function leftBehindNote(actions: readonly Action[]): string[] {
+  if (actions.length === 0) return [];
+  const tables = [...new Set(actions.flatMap((a) => (a.type === 'replace-route' || a.type === 'create-route' ? [a.routeTableId] : [])))];
+  const others = actions.filter((a) => a.type !== 'replace-route' && a.type !== 'create-route').map(describeAction);
+  const parts = [...(tables.length > 0 ? [`${tables.length} route table${tables.length === 1 ? '' : 's'} (${tables.join(', ')})`] : []), ...others];
+  return [`left for the next run, the deadline came first: ${parts.join('; ')}`];
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const isHost = (a: Action): a is HostAction => a.type === 'activate-ip' || a.type === 'deactivate-ip';
 const targetEni = (a: Action): string | undefined =>
@@ -70,19 +89,50 @@ const targetEni = (a: Action): string | undefined =>
 export async function applyActions(actions: readonly Action[], deps: ApplyDeps, options: ApplyOptions): Promise<ActionReport[]> {
   const reports = new Map<Action, ActionReport>();
   const call = options.signal ? { signal: options.signal } : {};
-  const runEc2 = (action: Ec2Action) =>
-    retry(() => deps.ec2.apply(action, call), {
-      clock: deps.clock,
-      deadline: options.deadline,
-      ...call,
-      onRetry: (error, attempt) => options.onRetry?.(describeAction(action), error, attempt),
-    }).then(
+  const pacer = deps.pacer ?? createEc2Pacer(deps.clock.now());
+  const runEc2 = async (action: Ec2Action): Promise<void> => {
+    // Paced to EC2's bucket: a call that could not start before the deadline is left for the next run.
+    const firstWait = pacer.reserve(action, deps.clock.now());
+    if (deps.clock.now() + firstWait >= options.deadline) {
+      pacer.refund(action, deps.clock.now());
+      return void skip(action, LEFT_FOR_NEXT_RUN);
+    }
+    let throttle: FailoverError | undefined;
+    await retry(
+      async (attempt) => {
+        const wait = attempt === 1 ? firstWait : pacer.reserve(action, deps.clock.now());
+        if (attempt > 1 && throttle && deps.clock.now() + wait >= options.deadline) {
+          pacer.refund(action, deps.clock.now());
+          throw throttle;
+        }
+        if (wait > 0) await deps.clock.sleep(wait);
+        try {
+          await deps.ec2.apply(action, call);
+          throttle = undefined;
+        } catch (error) {
+          if (isThrottling(error)) {
+            pacer.throttled(action, deps.clock.now());
+            throttle = error as FailoverError;
+          } else throttle = undefined;
+          throw error;
+        }
+      },
+      {
+        clock: deps.clock,
+        deadline: options.deadline,
+        ...call,
+        // Throttling is expected when other tools share the bucket: only the deadline ends it.
+        untilDeadline: isThrottling,
+        onRetry: (error, attempt) => options.onRetry?.(describeAction(action), error, attempt),
+      },
+    ).then(
       () => reports.set(action, { summary: describeAction(action), status: 'applied' }),
       (error: unknown) => {
         if (!(error instanceof FailoverError)) throw error;
         reports.set(action, { summary: describeAction(action), status: 'failed', error: message(error) });
       },
     );
+  };
   const skip = (action: Action, why: string) => reports.set(action, { summary: describeAction(action), status: 'skipped', error: why });
 
   const prereqs = actions.filter((a): a is Extract<Ec2Action, { type: 'disable-source-dest-check' }> => a.type === 'disable-source-dest-check');
@@ -134,7 +184,7 @@ export function isVisible(action: Action, view: ReadBack): boolean {
     }
     case 'replace-route':
     case 'create-route': {
-      const route = view.routeTables.find((t) => t.routeTableId === action.routeTableId)?.routes.find((r) => r.destination === action.destination);
+      const route = view.routeTables.find((t) => t.routeTableId === action.routeTableId)?.routes.find((r) => sameDestination(r.destination, action.destination));
       return route?.target.kind === 'eni' && route.target.networkInterfaceId === action.target.networkInterfaceId && route.state === 'active';
     }
     default:

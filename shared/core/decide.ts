@@ -2,10 +2,11 @@
  * The decision: a pure function of (group, health, intent, clock, last move) to a plan.
  * Same inputs, same plan: two deciders that see the same world pick the same node.
  */
-import type { Group, Member, VipGroup } from './groups.js';
+import type { Group, Member, NatGroup, VipGroup } from './groups.js';
 import type { Assessment, HealthMap } from './health.js';
 import { type Slot, groupHolder, slotsOf } from './holders.js';
-import type { Action, GroupKind, OsReport, SourceRouting, SwitchTarget } from './model.js';
+import type { Action, GroupKind, OsReport, Route, RouteDestination, SourceRouting, SwitchTarget } from './model.js';
+import { DEFAULT_IPV4_ROUTE, carries, destinationText, orderRouteActions, routesVia, sameDestination, switchRank } from './routes.js';
 import { parseCidr, subnetRouterIp } from './validate.js';
 
 /** Why the core was asked to look at a group. */
@@ -143,7 +144,7 @@ function choose(slot: Pick<Slot, 'holder' | 'broken'>, ctx: Context): Choice {
 
 const eniTarget = (m: Member): SwitchTarget => ({ kind: 'eni', networkInterfaceId: m.eni.networkInterfaceId, instanceId: idOf(m) });
 
-function routeActions(slot: Slot, to: Member, destination: string): Action[] {
+function routeActions(slot: Slot, to: Member, destination: RouteDestination): Action[] {
   return [
     {
       type: slot.route ? 'replace-route' : 'create-route',
@@ -152,6 +153,73 @@ function routeActions(slot: Slot, to: Member, destination: string): Action[] {
       target: eniTarget(to),
     },
   ];
+}
+
+/** Members no table should keep a route to: judged unhealthy (or gone), or named by the intent as the one to leave. */
+function leavingMembers(members: readonly Member[], health: HealthMap, intent: Intent): ReadonlySet<Member> {
+  const named = intent.type === 'evacuate' ? intent.instanceId : intent.type === 'failover' ? intent.from : undefined;
+  return new Set(members.filter((m) => health[idOf(m)]?.verdict === 'unhealthy' || idOf(m) === named));
+}
+
+/**
+ * The routes of one NAT table, other than its default route, that go with a move to `to`: every
+ * route through a member that is leaving (or through the table's old holder, or a blackhole
+ * through a member). A route through anything else (an endpoint, a peering, a transit gateway, a
+ * member that stays) is never touched.
+ */
+function routesThatFollow(slot: Slot, members: readonly Member[], leaving: ReadonlySet<Member>, to: Member): { route: Route; from: Member }[] {
+  const follow: { route: Route; from: Member }[] = [];
+  for (const route of slot.table?.routes ?? []) {
+    if (sameDestination(route.destination, DEFAULT_IPV4_ROUTE)) continue;
+    const from = members.find((m) => routesVia(route, m));
+    if (!from || from === to) continue;
+    if (from === slot.holder || leaving.has(from) || route.state === 'blackhole') follow.push({ route, from });
+  }
+  return follow;
+}
+
+/**
+ * A NAT group, table by table: the default route decides where the table goes (`choose`), and every
+ * other route through the member it leaves goes with it. A table whose default route stays on a
+ * healthy member still has its stray routes through a leaving member moved there: that finishes a
+ * move an earlier run could not complete (its deadline came first), so no cooldown holds it.
+ * Route actions are ordered so the failed AZ's own tables switch first.
+ */
+function planNat(group: NatGroup, slots: readonly Slot[], base: Omit<Context, 'tier'>): Plan {
+  const leaving = leavingMembers(group.members, base.health, base.intent);
+  const choices: { slot: Slot; choice: Choice }[] = [];
+  const routes: Action[] = [];
+  const targets: Member[] = [];
+  const stays: string[] = [];
+  const rank = new Map<string, number>();
+  for (const slot of slots) {
+    const choice = choose(slot, { ...base, tier: (m) => (slot.az === 'any' || m.instance.availabilityZone === slot.az ? 0 : 1) });
+    const to = choice.kind === 'move' ? choice.to : choice.kind === 'keep' && slot.holder && !slot.broken && base.health[idOf(slot.holder)]?.verdict === 'healthy' ? slot.holder : undefined;
+    const follow = to ? routesThatFollow(slot, group.members, leaving, to).filter(({ route, from }) => {
+      if (to && carries(eniTarget(to), route.destination)) return true;
+      stays.push(`${slot.scope}: ${destinationText(route.destination)} stays on ${idOf(from)}`);
+      return false;
+    }) : [];
+    if (choice.kind === 'move') {
+      choices.push({ slot, choice });
+      routes.push(...routeActions(slot, choice.to, DEFAULT_IPV4_ROUTE));
+    } else if (follow.length === 0) {
+      choices.push({ slot, choice });
+    }
+    if (to && follow.length > 0) {
+      // One move per member left behind in this table (the default route's own move is already there).
+      const froms = [...new Set(follow.map((f) => f.from))].filter((from) => choice.kind !== 'move' || from !== slot.holder);
+      for (const from of froms) {
+        const what = follow.filter((f) => f.from === from).map((f) => destinationText(f.route.destination)).join(', ');
+        choices.push({ slot: { ...slot, holder: from }, choice: { kind: 'move', to, reason: `${what} still ${follow.length > 1 ? 'point' : 'points'} at ${idOf(from)} (${(base.health[idOf(from)] ?? UNSEEN).why})` } });
+      }
+      routes.push(...follow.map(({ route }) => ({ type: 'replace-route', routeTableId: slot.scope, destination: route.destination, target: eniTarget(to) }) as const));
+    }
+    if (to && (choice.kind === 'move' || follow.length > 0)) targets.push(to);
+    rank.set(slot.scope, switchRank(slot.az ?? 'any', slot.holder && slot.holder !== to ? slot.holder.instance.availabilityZone : [...leaving][0]?.instance.availabilityZone));
+  }
+  const plan = summarize(group, choices, orderRouteActions([...forwardingPrereqs(targets), ...routes], (id) => rank.get(id) ?? 2));
+  return stays.length > 0 ? { ...plan, reason: `${plan.reason}; ${stays.join('; ')} (the target cannot carry it)` } : plan;
 }
 
 /** A forwarding node drops traffic not addressed to it unless source/dest check is off. */
@@ -230,13 +298,7 @@ export function decide(input: DecideInput): Plan {
     if (intent.type === 'failover' && intent.from === undefined && intent.to === undefined) {
       return { group: group.name, kind: group.kind, outcome: 'refused', reason: "a nat group needs 'from' or 'to' for a manual failover", moves: [], repairs: [], actions: [] };
     }
-    const choices = slots.map((slot) => ({
-      slot,
-      choice: choose(slot, { ...base, tier: (m) => (slot.az === 'any' || m.instance.availabilityZone === slot.az ? 0 : 1) }),
-    }));
-    const moved = choices.flatMap(({ slot, choice }) => (choice.kind === 'move' ? [{ slot, to: choice.to }] : []));
-    const actions = [...forwardingPrereqs(moved.map((m) => m.to)), ...moved.flatMap(({ slot, to }) => routeActions(slot, to, '0.0.0.0/0'))];
-    return summarize(group, choices, actions);
+    return planNat(group, slots, base);
   }
 
   const ctx: Context = { ...base, tier: (m) => m.priority };
@@ -247,7 +309,7 @@ export function decide(input: DecideInput): Plan {
     const choice = choose({ broken: !holder, ...(holder ? { holder } : {}) }, ctx);
     const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? holder : undefined;
     const behind = target ? slots.filter((s) => s.holder !== target || s.broken) : [];
-    const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, target, group.cidr))] : [];
+    const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, target, { kind: 'ipv4', value: group.cidr }))] : [];
     const groupSlot: Slot = { scope: group.cidr, broken: !holder, pointsAt: holder ? idOf(holder) : 'nothing', ...(holder ? { holder } : {}) };
     if (choice.kind !== 'move' && target && behind.length > 0) {
       const repair = { kind: 'move', to: target, reason: `repair ${behind.length} of ${slots.length} tables that do not point at ${idOf(target)}` } as const;

@@ -15,7 +15,7 @@ const VIP = '10.0.1.100';
 const target = (eni: string, instanceId: string) => ({ kind: 'eni', networkInterfaceId: eni, instanceId }) as const;
 
 const sdcB: Action = { type: 'disable-source-dest-check', networkInterfaceId: ENI_B, instanceId: B };
-const routeVia = (table: string, eni = ENI_B, id = B): Action => ({ type: 'replace-route', routeTableId: table, destination: '0.0.0.0/0', target: target(eni, id) });
+const routeVia = (table: string, eni = ENI_B, id = B): Action => ({ type: 'replace-route', routeTableId: table, destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: target(eni, id) });
 const assignB: Action = { type: 'assign-private-ip', networkInterfaceId: ENI_B, instanceId: B, ip: VIP };
 const activateB: Action = { type: 'activate-ip', instanceId: B, macAddress: MAC_B, ip: VIP, prefixLength: 24 };
 const deactivateA: Action = { type: 'deactivate-ip', instanceId: A, macAddress: MAC_A, ip: VIP, prefixLength: 24 };
@@ -165,7 +165,7 @@ describe('describeAction', () => {
     [activateB, `bring ${VIP} up on ${B}`],
     [deactivateA, `take ${VIP} down on ${A}`],
     [{ type: 'associate-address', allocationId: 'eipalloc-1', target: target(ENI_B, B) } as Action, `associate eipalloc-1 with ${ENI_B} (${B})`],
-    [{ type: 'create-route', routeTableId: 'rtb-1', destination: '100.64.0.1/32', target: target(ENI_B, B) } as Action, `create 100.64.0.1/32 in rtb-1 via ${ENI_B} (${B})`],
+    [{ type: 'create-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '100.64.0.1/32' }, target: target(ENI_B, B) } as Action, `create 100.64.0.1/32 in rtb-1 via ${ENI_B} (${B})`],
     [routeVia('rtb-1'), `replace 0.0.0.0/0 in rtb-1 via ${ENI_B} (${B})`],
     [sdcB, `disable source/dest check on ${ENI_B} (${B})`],
   ])('describes %j', (action, text) => {
@@ -178,7 +178,7 @@ const rtb = (eni: string, state: 'active' | 'blackhole' = 'active') => ({
   routeTableId: 'rtb-1',
   vpcId: 'vpc-1',
   tags: {},
-  routes: [{ destination: '0.0.0.0/0', state, target: { kind: 'eni', networkInterfaceId: eni } as const }],
+  routes: [{ destination: { kind: 'ipv4' as const, value: '0.0.0.0/0' }, state, target: { kind: 'eni', networkInterfaceId: eni } as const }],
 });
 
 describe('isVisible', () => {

@@ -229,7 +229,7 @@ describeMoto('vpc-failover against moto', () => {
       await createEc2Port(ec2).apply({
         type: 'replace-route',
         routeTableId: table,
-        destination: '0.0.0.0/0',
+        destination: { kind: 'ipv4', value: '0.0.0.0/0' },
         target: { kind: 'eni', networkInterfaceId: node.eniId, instanceId: node.instanceId },
       });
 
