@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyActions, describeAction, isVisible, verifyActions } from '../../shared/core/apply.js';
+import { LEFT_FOR_NEXT_RUN, applyActions, describeAction, isVisible, leftBehindNote, verifyActions } from '../../shared/core/apply.js';
+import { createEc2Pacer } from '../../shared/core/pace.js';
 import type { Action } from '../../shared/core/model.js';
 import type { Ec2Action, Ec2Port, HostPort, HostResult, HostScript, ReadBack, ReadBackQuery } from '../../shared/core/ports.js';
 import { AwsCallError, FailoverError } from '../../shared/errors.js';
@@ -156,6 +157,76 @@ describe('applyActions', () => {
     const e = ec2(() => new TypeError('bug'));
 
     await expect(applyActions([routeVia('rtb-1')], { ec2: e.port, host: host().port, clock }, options(clock))).rejects.toThrow(TypeError);
+  });
+});
+
+describe('applyActions: pacing to EC2\'s request bucket', () => {
+  const throttle = () => new AwsCallError('ReplaceRoute', 'RequestLimitExceeded', 'Request limit exceeded.', { retriable: true });
+  const routes = (n: number) => Array.from({ length: n }, (_, i) => routeVia(`rtb-${String(i).padStart(3, '0')}`));
+  const serial = (clock: ReturnType<typeof manualClock>, deadlineMs = 30_000) => ({ deadline: clock.now() + deadlineMs, concurrency: 1 });
+
+  it('spends the burst at once, then one call per refill interval', async () => {
+    const clock = manualClock(0);
+    const e = ec2();
+
+    const reports = await applyActions(routes(52), { ec2: e.port, host: host().port, clock, pacer: createEc2Pacer(0) }, serial(clock));
+
+    expect(reports.every((r) => r.status === 'applied')).toBe(true);
+    expect(clock.sleeps).toEqual([200, 200]);
+  });
+
+  it('shares one bucket across applies through the pacer it is given', async () => {
+    const clock = manualClock(0);
+    const pacer = createEc2Pacer(0);
+    await applyActions(routes(50), { ec2: ec2().port, host: host().port, clock, pacer }, serial(clock));
+
+    await applyActions([routeVia('rtb-next')], { ec2: ec2().port, host: host().port, clock, pacer }, serial(clock));
+
+    expect(clock.sleeps).toEqual([200]);
+  });
+
+  it('leaves for the next run what the bucket does not let start before the deadline, and says so', async () => {
+    const clock = manualClock(0);
+    const e = ec2();
+
+    const reports = await applyActions(routes(53), { ec2: e.port, host: host().port, clock, pacer: createEc2Pacer(0) }, serial(clock, 300));
+
+    expect(reports.filter((r) => r.status === 'applied')).toHaveLength(51);
+    expect(reports.slice(51)).toEqual([
+      { summary: describeAction(routeVia('rtb-051')), status: 'skipped', error: LEFT_FOR_NEXT_RUN },
+      { summary: describeAction(routeVia('rtb-052')), status: 'skipped', error: LEFT_FOR_NEXT_RUN },
+    ]);
+    expect(leftBehindNote(routes(53).slice(51))).toEqual(['left for the next run, the deadline came first: 2 route tables (rtb-051, rtb-052)']);
+  });
+
+  it('retries RequestLimitExceeded past the usual attempts while the deadline allows, and slows the next calls to the refill rate', async () => {
+    const clock = manualClock(0, 0.5);
+    const attemptsAt: number[] = [];
+    const e = ec2((action, attempt) => {
+      attemptsAt.push(clock.now());
+      return action.type === 'replace-route' && action.routeTableId === 'rtb-000' && attempt <= 10 ? throttle() : undefined;
+    });
+    const retries: number[] = [];
+
+    const reports = await applyActions(routes(2), { ec2: e.port, host: host().port, clock, pacer: createEc2Pacer(0) }, { ...serial(clock), onRetry: (_s, _e, attempt) => retries.push(attempt) });
+
+    expect(reports.map((r) => r.status)).toEqual(['applied', 'applied']);
+    expect(retries).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // After each throttle the bucket counts as empty: no retry starts sooner than one refill interval (200 ms) later.
+    const throttled = attemptsAt.slice(0, 11);
+    const gaps = throttled.slice(1).map((at, i) => at - (throttled[i] ?? 0));
+    expect(gaps).toHaveLength(10);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
+  });
+
+  it('fails with the throttle when EC2 keeps refusing until the deadline', async () => {
+    const clock = manualClock(0, 0.5);
+    const e = ec2(() => throttle());
+
+    const [report] = await applyActions([routeVia('rtb-1')], { ec2: e.port, host: host().port, clock, pacer: createEc2Pacer(0) }, serial(clock, 5_000));
+
+    expect(report).toEqual({ summary: describeAction(routeVia('rtb-1')), status: 'failed', error: expect.stringContaining('Request limit exceeded') });
+    expect(clock.now()).toBeLessThan(5_000);
   });
 });
 
