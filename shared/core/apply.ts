@@ -108,6 +108,7 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps, 
         if (wait > 0) await deps.clock.sleep(wait);
         try {
           await deps.ec2.apply(action, call);
+          pacer.succeeded(action, deps.clock.now());
           throttle = undefined;
         } catch (error) {
           if (isThrottling(error)) {
@@ -129,6 +130,8 @@ export async function applyActions(actions: readonly Action[], deps: ApplyDeps, 
       () => reports.set(action, { summary: describeAction(action), status: 'applied' }),
       (error: unknown) => {
         if (!(error instanceof FailoverError)) throw error;
+        // Throttling ends only at the deadline (or the run's abort): the call is left for the next run, not failed.
+        if (isThrottling(error)) return void skip(action, LEFT_FOR_NEXT_RUN);
         reports.set(action, { summary: describeAction(action), status: 'failed', error: message(error) });
       },
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BucketState, EC2_BUCKETS, bucketOf, createEc2Pacer, drain, isThrottling, refund, reserve, tokensAt } from '../../shared/core/pace.js';
+import { type BucketState, EC2_BUCKETS, bucketOf, createEc2Pacer, drain, isThrottling, refund, reserve, succeeded, tokensAt } from '../../shared/core/pace.js';
 import type { Ec2Action } from '../../shared/core/ports.js';
 import { AwsCallError } from '../../shared/errors.js';
 
@@ -54,9 +54,23 @@ describe('the EC2 request bucket', () => {
     expect(refund(EC2, { tokens: 50, at: 0 }, 0)).toEqual({ tokens: 50, at: 0 });
   });
 
-  it('empties on a throttle, and keeps what is owed', () => {
-    expect(drain(EC2, { tokens: 30, at: 0 }, 0)).toEqual({ tokens: 0, at: 0 });
-    expect(drain(EC2, { tokens: -4, at: 0 }, 0)).toEqual({ tokens: -4, at: 0 });
+  it('empties on a throttle, keeps what is owed, and counts on a quarter less refill each time, down to a tenth', () => {
+    expect(drain(EC2, { tokens: 30, at: 0 }, 0)).toEqual({ tokens: 0, at: 0, rate: 3.75 });
+    expect(drain(EC2, { tokens: -4, at: 0, rate: 3.75 }, 0)).toEqual({ tokens: -4, at: 0, rate: 2.8125 });
+    expect(drain(EC2, { tokens: 0, at: 0, rate: 0.6 }, 0).rate).toBe(0.5);
+  });
+
+  it.each<[string, BucketState, number | undefined]>([
+    ['a full rate stays full', { tokens: 3, at: 0 }, undefined],
+    ['a cut rate wins back 0.05 a second per call', { tokens: 3, at: 0, rate: 3.75 }, 3.8],
+    ['never above EC2 own rate', { tokens: 3, at: 0, rate: 4.98 }, undefined],
+  ])('after a call went through: %s', (_name, state, rate) => {
+    expect(succeeded(EC2, state, 0).rate).toBe(rate);
+  });
+
+  it('refills at the rate it counts on after a throttle', () => {
+    expect(tokensAt(EC2, { tokens: 0, at: 0, rate: 2.5 }, 1_000)).toBe(2.5);
+    expect(reserve(EC2, { tokens: 0, at: 0, rate: 2.5 }, 0).waitMs).toBe(400);
   });
 
   it('draws Assign/UnassignPrivateIpAddresses from their own bucket and every other mutation from the shared one', () => {
@@ -81,21 +95,21 @@ describe('createEc2Pacer', () => {
     expect(pacer.reserve(assign, 0)).toBe(0);
   });
 
-  it('slows every later call to the refill rate after EC2 says the bucket is empty', () => {
+  it('slows every later call below the refill rate after EC2 says the bucket is empty', () => {
     const pacer = createEc2Pacer(0);
     pacer.reserve(route, 0);
     pacer.throttled(route, 0);
 
-    expect(pacer.reserve(route, 0)).toBe(200);
-    expect(pacer.reserve(route, 0)).toBe(400);
+    expect(pacer.reserve(route, 0)).toBe(267);
+    expect(pacer.reserve(route, 0)).toBe(534);
   });
 
   it('gives a refunded token to the next caller', () => {
     const pacer = createEc2Pacer(0);
     pacer.throttled(route, 0);
-    expect(pacer.reserve(route, 0)).toBe(200);
+    expect(pacer.reserve(route, 0)).toBe(267);
     pacer.refund(route, 0);
 
-    expect(pacer.reserve(route, 0)).toBe(200);
+    expect(pacer.reserve(route, 0)).toBe(267);
   });
 });
