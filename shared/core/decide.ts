@@ -165,23 +165,42 @@ function leavingMembers(members: readonly Member[], health: HealthMap, intent: I
  * The routes of one NAT table, other than its default route, that go with a move to `to`: every
  * route through a member that is leaving (or through the table's old holder, or a blackhole
  * through a member). A route through anything else (an endpoint, a peering, a transit gateway, a
- * member that stays) is never touched.
+ * member that stays) is never touched. Routes the target cannot carry stay, named in `stay`.
  */
-function routesThatFollow(slot: Slot, members: readonly Member[], leaving: ReadonlySet<Member>, to: Member): { route: Route; from: Member }[] {
+function routesThatFollow(slot: Slot, members: readonly Member[], leaving: ReadonlySet<Member>, to: Member): { follow: { route: Route; from: Member }[]; stay: string[] } {
   const follow: { route: Route; from: Member }[] = [];
+  const stay: string[] = [];
   for (const route of slot.table?.routes ?? []) {
     if (sameDestination(route.destination, DEFAULT_IPV4_ROUTE)) continue;
     const from = members.find((m) => routesVia(route, m));
-    if (!from || from === to) continue;
-    if (from === slot.holder || leaving.has(from) || route.state === 'blackhole') follow.push({ route, from });
+    if (!from || from === to || !(from === slot.holder || leaving.has(from) || route.state === 'blackhole')) continue;
+    if (carries(eniTarget(to), route.destination)) follow.push({ route, from });
+    else stay.push(`${slot.scope}: ${destinationText(route.destination)} stays on ${idOf(from)}`);
   }
-  return follow;
+  return { follow, stay };
+}
+
+/** Where a NAT table goes: the member its default route moves to, or the healthy one it stays on. */
+function natTableTarget(slot: Slot, choice: Choice, health: HealthMap): Member | undefined {
+  if (choice.kind === 'move') return choice.to;
+  const holder = slot.holder;
+  return choice.kind === 'keep' && holder && !slot.broken && health[idOf(holder)]?.verdict === 'healthy' ? holder : undefined;
+}
+
+/** One move per member a table's other routes leave, besides the default route's own move. */
+function followMoves(slot: Slot, choice: Choice, follow: readonly { route: Route; from: Member }[], to: Member, health: HealthMap): { slot: Slot; choice: Choice }[] {
+  const froms = [...new Set(follow.map((f) => f.from))].filter((from) => choice.kind !== 'move' || from !== slot.holder);
+  return froms.map((from) => {
+    const what = follow.filter((f) => f.from === from).map((f) => destinationText(f.route.destination));
+    const reason = `${what.join(', ')} still ${what.length > 1 ? 'point' : 'points'} at ${idOf(from)} (${(health[idOf(from)] ?? UNSEEN).why})`;
+    return { slot: { ...slot, holder: from }, choice: { kind: 'move', to, reason } };
+  });
 }
 
 /**
  * A NAT group, table by table: the default route decides where the table goes (`choose`), and every
  * other route through the member it leaves goes with it. A table whose default route stays on a
- * healthy member still has its stray routes through a leaving member moved there: that finishes a
+ * healthy member still has its other routes through a leaving member moved there: that finishes a
  * move an earlier run could not complete (its deadline came first), so no cooldown holds it.
  * Route actions are ordered so the failed AZ's own tables switch first.
  */
@@ -194,29 +213,18 @@ function planNat(group: NatGroup, slots: readonly Slot[], base: Omit<Context, 't
   const rank = new Map<string, number>();
   for (const slot of slots) {
     const choice = choose(slot, { ...base, tier: (m) => (slot.az === 'any' || m.instance.availabilityZone === slot.az ? 0 : 1) });
-    const to = choice.kind === 'move' ? choice.to : choice.kind === 'keep' && slot.holder && !slot.broken && base.health[idOf(slot.holder)]?.verdict === 'healthy' ? slot.holder : undefined;
-    const follow = to ? routesThatFollow(slot, group.members, leaving, to).filter(({ route, from }) => {
-      if (to && carries(eniTarget(to), route.destination)) return true;
-      stays.push(`${slot.scope}: ${destinationText(route.destination)} stays on ${idOf(from)}`);
-      return false;
-    }) : [];
-    if (choice.kind === 'move') {
-      choices.push({ slot, choice });
-      routes.push(...routeActions(slot, choice.to, DEFAULT_IPV4_ROUTE));
-    } else if (follow.length === 0) {
-      choices.push({ slot, choice });
-    }
+    const to = natTableTarget(slot, choice, base.health);
+    const { follow, stay } = to ? routesThatFollow(slot, group.members, leaving, to) : { follow: [], stay: [] };
+    stays.push(...stay);
+    if (choice.kind === 'move' || follow.length === 0) choices.push({ slot, choice });
+    if (choice.kind === 'move') routes.push(...routeActions(slot, choice.to, DEFAULT_IPV4_ROUTE));
     if (to && follow.length > 0) {
-      // One move per member left behind in this table (the default route's own move is already there).
-      const froms = [...new Set(follow.map((f) => f.from))].filter((from) => choice.kind !== 'move' || from !== slot.holder);
-      for (const from of froms) {
-        const what = follow.filter((f) => f.from === from).map((f) => destinationText(f.route.destination)).join(', ');
-        choices.push({ slot: { ...slot, holder: from }, choice: { kind: 'move', to, reason: `${what} still ${follow.length > 1 ? 'point' : 'points'} at ${idOf(from)} (${(base.health[idOf(from)] ?? UNSEEN).why})` } });
-      }
+      choices.push(...followMoves(slot, choice, follow, to, base.health));
       routes.push(...follow.map(({ route }) => ({ type: 'replace-route', routeTableId: slot.scope, destination: route.destination, target: eniTarget(to) }) as const));
     }
     if (to && (choice.kind === 'move' || follow.length > 0)) targets.push(to);
-    rank.set(slot.scope, switchRank(slot.az ?? 'any', slot.holder && slot.holder !== to ? slot.holder.instance.availabilityZone : [...leaving][0]?.instance.availabilityZone));
+    const leftAz = slot.holder && slot.holder !== to ? slot.holder.instance.availabilityZone : [...leaving][0]?.instance.availabilityZone;
+    rank.set(slot.scope, switchRank(slot.az ?? 'any', leftAz));
   }
   const plan = summarize(group, choices, orderRouteActions([...forwardingPrereqs(targets), ...routes], (id) => rank.get(id) ?? 2));
   return stays.length > 0 ? { ...plan, reason: `${plan.reason}; ${stays.join('; ')} (the target cannot carry it)` } : plan;
