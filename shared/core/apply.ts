@@ -85,56 +85,63 @@ const isHost = (a: Action): a is HostAction => a.type === 'activate-ip' || a.typ
 const targetEni = (a: Action): string | undefined =>
   a.type === 'assign-private-ip' || a.type === 'disable-source-dest-check' ? a.networkInterfaceId : 'target' in a ? a.target.networkInterfaceId : undefined;
 
+/**
+ * One EC2 mutation, paced to EC2's bucket and retried against the deadline. `left`: the bucket did
+ * not let it start before the deadline, or EC2 kept throttling it until then; the next run does it.
+ */
+async function pacedCall(action: Ec2Action, deps: ApplyDeps, pacer: Ec2Pacer, options: ApplyOptions): Promise<'applied' | 'left' | FailoverError> {
+  const { clock } = deps;
+  const call = options.signal ? { signal: options.signal } : {};
+  const firstWait = pacer.reserve(action, clock.now());
+  // A call that may go now goes, as it always did; one that must wait for a token past the deadline does not.
+  if (firstWait > 0 && clock.now() + firstWait >= options.deadline) {
+    pacer.refund(action, clock.now());
+    return 'left';
+  }
+  let throttle: FailoverError | undefined;
+  const attempt = async (n: number): Promise<void> => {
+    const wait = n === 1 ? firstWait : pacer.reserve(action, clock.now());
+    if (n > 1 && throttle && clock.now() + wait >= options.deadline) {
+      pacer.refund(action, clock.now());
+      throw throttle;
+    }
+    if (wait > 0) await clock.sleep(wait);
+    try {
+      await deps.ec2.apply(action, call);
+      pacer.succeeded(action, clock.now());
+    } catch (error) {
+      throttle = isThrottling(error) ? (error as FailoverError) : undefined;
+      if (throttle) pacer.throttled(action, clock.now());
+      throw error;
+    }
+  };
+  try {
+    await retry(attempt, {
+      clock,
+      deadline: options.deadline,
+      ...call,
+      // Throttling is expected when other tools share the bucket: only the deadline ends it.
+      untilDeadline: isThrottling,
+      onRetry: (error, n) => options.onRetry?.(describeAction(action), error, n),
+    });
+    return 'applied';
+  } catch (error) {
+    if (!(error instanceof FailoverError)) throw error;
+    // Throttling ends only at the deadline (or the run's abort): the call is left for the next run, not failed.
+    return isThrottling(error) ? 'left' : error;
+  }
+}
+
 /** Applies a plan. Never throws for an AWS failure: each action reports its own outcome. */
 export async function applyActions(actions: readonly Action[], deps: ApplyDeps, options: ApplyOptions): Promise<ActionReport[]> {
   const reports = new Map<Action, ActionReport>();
   const call = options.signal ? { signal: options.signal } : {};
   const pacer = deps.pacer ?? createEc2Pacer(deps.clock.now());
   const runEc2 = async (action: Ec2Action): Promise<void> => {
-    // Paced to EC2's bucket: a call that could not start before the deadline is left for the next run.
-    const firstWait = pacer.reserve(action, deps.clock.now());
-    if (deps.clock.now() + firstWait >= options.deadline) {
-      pacer.refund(action, deps.clock.now());
-      return void skip(action, LEFT_FOR_NEXT_RUN);
-    }
-    let throttle: FailoverError | undefined;
-    await retry(
-      async (attempt) => {
-        const wait = attempt === 1 ? firstWait : pacer.reserve(action, deps.clock.now());
-        if (attempt > 1 && throttle && deps.clock.now() + wait >= options.deadline) {
-          pacer.refund(action, deps.clock.now());
-          throw throttle;
-        }
-        if (wait > 0) await deps.clock.sleep(wait);
-        try {
-          await deps.ec2.apply(action, call);
-          pacer.succeeded(action, deps.clock.now());
-          throttle = undefined;
-        } catch (error) {
-          if (isThrottling(error)) {
-            pacer.throttled(action, deps.clock.now());
-            throttle = error as FailoverError;
-          } else throttle = undefined;
-          throw error;
-        }
-      },
-      {
-        clock: deps.clock,
-        deadline: options.deadline,
-        ...call,
-        // Throttling is expected when other tools share the bucket: only the deadline ends it.
-        untilDeadline: isThrottling,
-        onRetry: (error, attempt) => options.onRetry?.(describeAction(action), error, attempt),
-      },
-    ).then(
-      () => reports.set(action, { summary: describeAction(action), status: 'applied' }),
-      (error: unknown) => {
-        if (!(error instanceof FailoverError)) throw error;
-        // Throttling ends only at the deadline (or the run's abort): the call is left for the next run, not failed.
-        if (isThrottling(error)) return void skip(action, LEFT_FOR_NEXT_RUN);
-        reports.set(action, { summary: describeAction(action), status: 'failed', error: message(error) });
-      },
-    );
+    const outcome = await pacedCall(action, deps, pacer, options);
+    if (outcome === 'applied') reports.set(action, { summary: describeAction(action), status: 'applied' });
+    else if (outcome === 'left') skip(action, LEFT_FOR_NEXT_RUN);
+    else reports.set(action, { summary: describeAction(action), status: 'failed', error: message(outcome) });
   };
   const skip = (action: Action, why: string) => reports.set(action, { summary: describeAction(action), status: 'skipped', error: why });
 
