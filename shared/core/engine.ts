@@ -377,8 +377,7 @@ export class FailoverEngine {
       this.noteOsActions(plan.actions, reports, clock.now());
       const applied = plan.actions.filter((_, i) => reports[i]?.status === 'applied');
       const leftBehind = plan.actions.filter((_, i) => reports[i]?.error === LEFT_FOR_NEXT_RUN);
-      // OS-side repairs move nothing: they do not start a cooldown. Nor does a move the deadline cut
-      // short: its cooldown starts with the run that finishes it, so that run is not held back.
+      // OS-side repairs start no cooldown; a move the deadline cut short starts it with the run that finishes it.
       if (applied.some((a) => SWITCHES.has(a.type)) && leftBehind.length === 0) {
         movedAt = clock.now();
         this.lastMoveSeen.set(group.name, movedAt);
