@@ -22,6 +22,7 @@ import { createSsmHostPort } from './aws/ssm.js';
 import { type Config, loadConfig } from './config.js';
 import { FailoverEngine, type Log } from './core/engine.js';
 import { guardedNotifier } from './core/notice.js';
+import { createEc2Pacer } from './core/pace.js';
 import { DEFAULT_REMEDIATION } from './core/remediate.js';
 import type { Clock, DataPlanePort, Ec2Port, HostPort, JournalPort, LeasePort, MetricsPort, NotifierPort } from './core/ports.js';
 import { systemClock } from './core/ports.js';
@@ -106,6 +107,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const dataPlane: DataPlanePort | undefined = sensor ? sensorDataPlane(sensor, config.probe.tcpTimeoutMs) : undefined;
   const notifier = createNotifier(config, clients, options.functionArn, { clock, log, metrics });
   const remediation = clients.autoscaling ? createRemediationPort({ ec2: clients.ec2, autoscaling: clients.autoscaling }) : undefined;
+  // One per execution environment: its runs spend the same account bucket one after another.
+  const pacer = createEc2Pacer(clock.now());
   return Object.freeze({
     config,
     clock,
@@ -124,6 +127,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         clock,
         log,
         metrics,
+        pacer,
         ...(dataPlane ? { dataPlane } : {}),
         ...(notifier ? { notifier } : {}),
         ...(remediation ? { remediation } : {}),

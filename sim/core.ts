@@ -138,7 +138,10 @@ export type RouteTargetRec =
   | { readonly kind: 'nat-gateway'; readonly natGatewayId: string };
 
 export interface RouteRec {
+  /** The CIDR or prefix-list ID as EC2 shows it. */
   readonly destination: string;
+  /** Which destination field it is (sim/destinations.ts); absent means an IPv4 CIDR. */
+  readonly destinationKind?: 'ipv6' | 'prefix-list';
   target: RouteTargetRec;
   readonly origin: 'CreateRouteTable' | 'CreateRoute';
 }

@@ -56,6 +56,7 @@ import type { InstanceState } from '../shared/core/model.js';
 import { ipv4ToInt, parseCidr } from '../shared/core/validate.js';
 import type { CheckStatus, EniRec, InstanceRec, RouteRec, RouteTargetRec, RtbRec, SubnetRec, Tags } from './core.js';
 import { STATE_CODES, subnetHostRange, tagList } from './core.js';
+import { type DestinationInput, destinationOf as parseDestination, destinationShape, kindOf } from './destinations.js';
 import { VpcWorldUnsupportedError, ec2Error } from './errors.js';
 import type { WorldModel } from './model.js';
 
@@ -272,7 +273,7 @@ function routeShape(world: WorldModel, route: RouteRec): Route {
   } else {
     fields = { NatGatewayId: target.natGatewayId };
   }
-  return { DestinationCidrBlock: route.destination, ...fields, Origin: route.origin, State: world.routeState(route) };
+  return { ...destinationShape(route), ...fields, Origin: route.origin, State: world.routeState(route) };
 }
 
 function routeTableShape(world: WorldModel, table: RtbRec): RouteTable {
@@ -425,7 +426,9 @@ export function describeRouteTables(world: WorldModel, input: DescribeRouteTable
       'vpc-id': (t) => [t.vpcId],
       'association.subnet-id': (t) => t.associations.map((a) => a.subnetId),
       'association.main': (t) => [String(t.associations.some((a) => a.main))],
-      'route.destination-cidr-block': (t) => t.routes.map((r) => r.destination),
+      'route.destination-cidr-block': (t) => t.routes.map((r) => (kindOf(r) === 'ipv4' ? r.destination : undefined)),
+      'route.destination-ipv6-cidr-block': (t) => t.routes.map((r) => (kindOf(r) === 'ipv6' ? r.destination : undefined)),
+      'route.destination-prefix-list-id': (t) => t.routes.map((r) => (kindOf(r) === 'prefix-list' ? r.destination : undefined)),
       'route.network-interface-id': (t) => t.routes.map((r) => (r.target.kind === 'eni' ? r.target.networkInterfaceId : undefined)),
       'route.instance-id': (t) => t.routes.map((r) => (r.target.kind === 'eni' ? world.enis.get(r.target.networkInterfaceId)?.attachment?.instanceId : undefined)),
       'route.gateway-id': (t) => t.routes.map((r) => (r.target.kind === 'gateway' ? r.target.gatewayId : undefined)),
@@ -652,24 +655,20 @@ function routeTargetFrom(world: WorldModel, table: RtbRec, input: CreateRouteCom
   return { kind: 'eni', networkInterfaceId: eni.id };
 }
 
-function destinationOf(input: { DestinationCidrBlock?: string | undefined; DestinationIpv6CidrBlock?: string | undefined; DestinationPrefixListId?: string | undefined }): string {
-  if (input.DestinationIpv6CidrBlock !== undefined || input.DestinationPrefixListId !== undefined) throw new VpcWorldUnsupportedError('IPv6 or prefix-list route destinations');
-  const cidr = input.DestinationCidrBlock;
-  if (cidr === undefined) throw ec2Error('MissingParameter', 'The request must contain the parameter destinationCidrBlock');
-  const parsed = parseCidr(cidr);
-  if (!parsed) throw ec2Error('InvalidParameterValue', `Value (${cidr}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`);
-  const size = 2 ** (32 - parsed.prefixLength);
-  if (ipv4ToInt(parsed.base) % size !== 0) throw ec2Error('InvalidParameterValue', `Value (${cidr}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`);
-  return cidr;
+/** The request's one destination (sim/destinations.ts), as the route record keeps it. */
+function destinationOf(world: WorldModel, input: DestinationInput): Pick<RouteRec, 'destination' | 'destinationKind'> {
+  const { kind, value } = parseDestination(input, (id) => world.prefixLists.has(id));
+  return kind === 'ipv4' ? { destination: value } : { destination: value, destinationKind: kind };
 }
 
 export function createRoute(world: WorldModel, input: CreateRouteCommandInput): Out<CreateRouteCommandOutput> {
   if (input.RouteTableId === undefined) throw ec2Error('MissingParameter', 'The request must contain the parameter routeTableId');
   const table = world.routeTable(input.RouteTableId);
-  const destination = destinationOf(input);
+  const dest = destinationOf(world, input);
+  const destination = dest.destination;
   const target = routeTargetFrom(world, table, input);
   if (table.routes.some((route) => route.destination === destination)) throw ec2Error('RouteAlreadyExists', `The route identified by ${destination} already exists.`);
-  table.routes.push({ destination, target, origin: 'CreateRoute' });
+  table.routes.push({ ...dest, target, origin: 'CreateRoute' });
   world.emitChange({ kind: 'route', routeTableId: table.id, destination, target });
   return { Return: true };
 }
@@ -677,7 +676,7 @@ export function createRoute(world: WorldModel, input: CreateRouteCommandInput): 
 export function replaceRoute(world: WorldModel, input: ReplaceRouteCommandInput): Out<ReplaceRouteCommandOutput> {
   if (input.RouteTableId === undefined) throw ec2Error('MissingParameter', 'The request must contain the parameter routeTableId');
   const table = world.routeTable(input.RouteTableId);
-  const destination = destinationOf(input);
+  const { destination } = destinationOf(world, input);
   const route = table.routes.find((candidate) => candidate.destination === destination);
   // EC2 answers a missing route with InvalidParameterValue here, not DeleteRoute's InvalidRoute.NotFound.
   if (!route) throw ec2Error('InvalidParameterValue', `There is no route defined for '${destination}' in the route table. Use CreateRoute instead.`);
@@ -690,7 +689,7 @@ export function replaceRoute(world: WorldModel, input: ReplaceRouteCommandInput)
 export function deleteRoute(world: WorldModel, input: DeleteRouteCommandInput): Out<DeleteRouteCommandOutput> {
   if (input.RouteTableId === undefined) throw ec2Error('MissingParameter', 'The request must contain the parameter routeTableId');
   const table = world.routeTable(input.RouteTableId);
-  const destination = destinationOf(input);
+  const { destination } = destinationOf(world, input);
   const index = table.routes.findIndex((candidate) => candidate.destination === destination);
   const route = table.routes[index];
   if (!route) throw ec2Error('InvalidRoute.NotFound', `no route with destination-cidr-block ${destination} in route table ${table.id}`);

@@ -64,7 +64,9 @@ export type RouteTargetSpec =
   | { readonly natGatewayId: string };
 
 export interface RouteSpec {
+  /** An IPv4 CIDR, unless `kind` says otherwise. */
   readonly destination: string;
+  readonly kind?: 'ipv4' | 'ipv6' | 'prefix-list';
   readonly target: RouteTargetSpec;
 }
 
@@ -254,7 +256,7 @@ export class WorldModel extends WorldCore {
       routes: [{ destination: vpc.cidr, target: { kind: 'gateway', gatewayId: 'local' }, origin: 'CreateRouteTable' }],
       associations: (options.subnets ?? []).map((subnetId) => ({ id: this.nextId('rtbassoc'), subnetId: this.subnet(subnetId).id, main: false })),
     });
-    for (const route of options.routes ?? []) this.addRoute(id, route.destination, route.target);
+    for (const route of options.routes ?? []) this.addRoute(id, route.destination, route.target, route.kind);
     return id;
   }
 
@@ -270,13 +272,25 @@ export class WorldModel extends WorldCore {
     return { kind: 'nat-gateway', natGatewayId: target.natGatewayId };
   }
 
-  addRoute(routeTableId: string, destination: string, target: RouteTargetSpec): void {
+  /** Adds a route as CreateRoute would; `kind` says which destination field it is (IPv4 by default). */
+  addRoute(routeTableId: string, destination: string, target: RouteTargetSpec, kind: 'ipv4' | 'ipv6' | 'prefix-list' = 'ipv4'): void {
     const table = this.routeTable(routeTableId);
-    if (!parseCidr(destination)) throw new Error(`VpcWorld.addRoute: bad CIDR ${destination}`);
+    if (kind === 'ipv4' && !parseCidr(destination)) throw new Error(`VpcWorld.addRoute: bad CIDR ${destination}`);
+    if (kind === 'prefix-list' && !this.prefixLists.has(destination)) throw new Error(`VpcWorld.addRoute: no prefix list ${destination} (addPrefixList first)`);
     if (table.routes.some((route) => route.destination === destination)) throw new Error(`VpcWorld.addRoute: ${routeTableId} already has ${destination}`);
     const resolved = this.resolveTarget(target);
-    table.routes.push({ destination, target: resolved, origin: 'CreateRoute' });
+    table.routes.push({ destination, ...(kind === 'ipv4' ? {} : { destinationKind: kind }), target: resolved, origin: 'CreateRoute' });
     this.emitChange({ kind: 'route', routeTableId: table.id, destination, target: resolved });
+  }
+
+  /** Managed prefix lists by ID (only their existence matters to routes). */
+  readonly prefixLists = new Map<string, { readonly name: string }>();
+
+  /** Creates a managed prefix list; returns its ID (`pl-…`). */
+  addPrefixList(name = 'corporate'): string {
+    const id = this.nextId('pl');
+    this.prefixLists.set(id, { name });
+    return id;
   }
 
   /** Allocates an Elastic IP (public addresses from 203.0.113.0/24, documentation space). */

@@ -46,6 +46,7 @@ import { serviceError, timeoutError } from './errors.js';
 import { WorldModel } from './model.js';
 import { describeInstanceInformation } from './ssm-agents.js';
 import { describeSpotInstanceRequests } from './spot.js';
+import { Ec2Throttle } from './throttle.js';
 import { deliverInvocation, getCommandInvocation, listCommandInvocations, sendCommand, vipScriptHandler } from './ssm.js';
 import type { RegisteredHandler, ScriptHandler, ScriptMatcher } from './ssm.js';
 
@@ -56,6 +57,7 @@ export type { OsHandle, ScriptContext, ScriptExecutor, ScriptHandler, ScriptMatc
 export type { StartLifecycleActionOptions } from './autoscaling.js';
 export { VpcWorldUnsupportedError, serviceError } from './errors.js';
 export { vipScriptHandler } from './ssm.js';
+export { EC2_DEFAULT_BUCKETS, type BucketName, type BucketSettings } from './throttle.js';
 
 /** One request the world served (or refused). */
 export interface WorldCall {
@@ -230,6 +232,8 @@ let successCounter = 0;
 
 export class VpcWorld extends WorldModel {
   readonly faults = new FaultInjector();
+  /** EC2's request-rate buckets (sim/throttle.ts); off until `throttle.enable()`. */
+  readonly throttle = new Ec2Throttle(() => this.now());
   /** Every request, in arrival order. */
   readonly calls: WorldCall[] = [];
   /** SSM scripts that no handler recognised (their invocations failed with exit 127). */
@@ -401,6 +405,7 @@ export class VpcWorld extends WorldModel {
       const failure = (spec: FaultSpec): Error =>
         spec.error === 'timeout' ? timeoutError(operation) : serviceError(service, spec.error, spec.message ?? DEFAULT_MESSAGES[spec.error] ?? `${spec.error} (injected by VpcWorld)`);
       if (fault && !fault.applyThenFail) throw failure(fault);
+      if (service === 'ec2' && !this.throttle.admit(operation)) throw serviceError(service, 'RequestLimitExceeded', DEFAULT_MESSAGES['RequestLimitExceeded'] ?? 'Request limit exceeded.');
       const output = served.handler(this, structuredClone(input) as never);
       if (fault) throw failure(fault);
       successCounter += 1;

@@ -36,6 +36,7 @@ import type {
   InstanceState,
   NetworkInterface,
   Route,
+  RouteDestination,
   RouteTable,
   RouteTarget,
   StatusChecks,
@@ -295,22 +296,22 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     }
   }
 
-  async function replaceRoute(routeTableId: string, destination: string, target: SwitchTarget, send: CallOptions): Promise<void> {
+  async function replaceRoute(routeTableId: string, destination: RouteDestination, target: SwitchTarget, send: CallOptions): Promise<void> {
     await client.send(
       new ReplaceRouteCommand({
         RouteTableId: routeTableId,
-        DestinationCidrBlock: destination,
+        ...destinationFields(destination),
         NetworkInterfaceId: target.networkInterfaceId,
       }),
       { abortSignal: send.signal },
     );
   }
 
-  async function createRoute(routeTableId: string, destination: string, target: SwitchTarget, send: CallOptions): Promise<void> {
+  async function createRoute(routeTableId: string, destination: RouteDestination, target: SwitchTarget, send: CallOptions): Promise<void> {
     await client.send(
       new CreateRouteCommand({
         RouteTableId: routeTableId,
-        DestinationCidrBlock: destination,
+        ...destinationFields(destination),
         NetworkInterfaceId: target.networkInterfaceId,
       }),
       { abortSignal: send.signal },
@@ -361,7 +362,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
         const { routeTableId, destination, target } = action;
         const context = {
           routeTableId,
-          destination,
+          destination: destination.value,
           networkInterfaceId: target.networkInterfaceId,
           instanceId: target.instanceId,
         };
@@ -556,11 +557,31 @@ function toRouteTarget(raw: Ec2Route): RouteTarget {
   return { kind: 'other', description };
 }
 
-/** IPv4 CIDR routes only: the controller never manages IPv6 or prefix-list routes. */
+/** The destination a route reports, by the one field EC2 filled; a route with none is not ours to manage. */
+function toRouteDestination(raw: Ec2Route): RouteDestination | undefined {
+  if (raw.DestinationCidrBlock) return { kind: 'ipv4', value: raw.DestinationCidrBlock };
+  if (raw.DestinationIpv6CidrBlock) return { kind: 'ipv6', value: raw.DestinationIpv6CidrBlock };
+  if (raw.DestinationPrefixListId) return { kind: 'prefix-list', value: raw.DestinationPrefixListId };
+  return undefined;
+}
+
+/** ReplaceRoute and CreateRoute take exactly one destination field: the one of the destination's kind. */
+export function destinationFields(destination: RouteDestination): { DestinationCidrBlock: string } | { DestinationIpv6CidrBlock: string } | { DestinationPrefixListId: string } {
+  switch (destination.kind) {
+    case 'ipv4':
+      return { DestinationCidrBlock: destination.value };
+    case 'ipv6':
+      return { DestinationIpv6CidrBlock: destination.value };
+    case 'prefix-list':
+      return { DestinationPrefixListId: destination.value };
+  }
+}
+
 function toRoute(raw: Ec2Route): Route | undefined {
-  if (!raw.DestinationCidrBlock) return undefined;
+  const destination = toRouteDestination(raw);
+  if (!destination) return undefined;
   return {
-    destination: raw.DestinationCidrBlock,
+    destination,
     target: toRouteTarget(raw),
     state: raw.State === 'blackhole' ? 'blackhole' : 'active',
   };

@@ -4,8 +4,10 @@
  */
 import { FailoverError } from '../errors.js';
 import type { Action } from './model.js';
+import { type Ec2Pacer, createEc2Pacer, isThrottling } from './pace.js';
 import type { Clock, Ec2Action, Ec2Port, HostAction, HostPort, ReadBack } from './ports.js';
 import { mapLimit, retry } from './retry.js';
+import { destinationText, sameDestination } from './routes.js';
 import { activateIpScript, deactivateIpScript } from './scripts.js';
 
 export interface ActionReport {
@@ -18,7 +20,15 @@ export interface ApplyDeps {
   readonly ec2: Ec2Port;
   readonly host: HostPort;
   readonly clock: Clock;
+  /**
+   * EC2's request buckets as this execution environment has spent them; share one across runs.
+   * Without it each apply starts from full buckets.
+   */
+  readonly pacer?: Ec2Pacer;
 }
+
+/** Why an action was skipped when the run's deadline came before EC2's rate limit let it start. */
+export const LEFT_FOR_NEXT_RUN = 'not started before the deadline: left for the next run';
 
 export interface ApplyOptions {
   /** No new attempt starts after this (epoch ms). */
@@ -47,7 +57,7 @@ export function describeAction(action: Action): string {
       return `associate ${action.allocationId} with ${action.target.networkInterfaceId} (${action.target.instanceId})`;
     case 'replace-route':
     case 'create-route':
-      return `${action.type === 'create-route' ? 'create' : 'replace'} ${action.destination} in ${action.routeTableId} via ${action.target.networkInterfaceId} (${action.target.instanceId})`;
+      return `${action.type === 'create-route' ? 'create' : 'replace'} ${destinationText(action.destination)} in ${action.routeTableId} via ${action.target.networkInterfaceId} (${action.target.instanceId})`;
     case 'disable-source-dest-check':
       return `disable source/dest check on ${action.networkInterfaceId} (${action.instanceId})`;
     case 'reboot-instance':
@@ -61,28 +71,78 @@ export function describeAction(action: Action): string {
   }
 }
 
+/** Names what the deadline cut short, by route table where there are tables, so the journal says what the next run finishes. */
+export function leftBehindNote(actions: readonly Action[]): string[] {
+  if (actions.length === 0) return [];
+  const tables = [...new Set(actions.flatMap((a) => (a.type === 'replace-route' || a.type === 'create-route' ? [a.routeTableId] : [])))];
+  const others = actions.filter((a) => a.type !== 'replace-route' && a.type !== 'create-route').map(describeAction);
+  const parts = [...(tables.length > 0 ? [`${tables.length} route table${tables.length === 1 ? '' : 's'} (${tables.join(', ')})`] : []), ...others];
+  return [`left for the next run, the deadline came first: ${parts.join('; ')}`];
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const isHost = (a: Action): a is HostAction => a.type === 'activate-ip' || a.type === 'deactivate-ip';
 const targetEni = (a: Action): string | undefined =>
   a.type === 'assign-private-ip' || a.type === 'disable-source-dest-check' ? a.networkInterfaceId : 'target' in a ? a.target.networkInterfaceId : undefined;
 
+/**
+ * One EC2 mutation, paced to EC2's bucket and retried against the deadline. `left`: the bucket did
+ * not let it start before the deadline, or EC2 kept throttling it until then; the next run does it.
+ */
+async function pacedCall(action: Ec2Action, deps: ApplyDeps, pacer: Ec2Pacer, options: ApplyOptions): Promise<'applied' | 'left' | FailoverError> {
+  const { clock } = deps;
+  const call = options.signal ? { signal: options.signal } : {};
+  const firstWait = pacer.reserve(action, clock.now());
+  // A call that may go now goes, as it always did; one that must wait for a token past the deadline does not.
+  if (firstWait > 0 && clock.now() + firstWait >= options.deadline) {
+    pacer.refund(action, clock.now());
+    return 'left';
+  }
+  let throttle: FailoverError | undefined;
+  const attempt = async (n: number): Promise<void> => {
+    const wait = n === 1 ? firstWait : pacer.reserve(action, clock.now());
+    if (n > 1 && throttle && clock.now() + wait >= options.deadline) {
+      pacer.refund(action, clock.now());
+      throw throttle;
+    }
+    if (wait > 0) await clock.sleep(wait);
+    try {
+      await deps.ec2.apply(action, call);
+      pacer.succeeded(action, clock.now());
+    } catch (error) {
+      throttle = isThrottling(error) ? (error as FailoverError) : undefined;
+      if (throttle) pacer.throttled(action, clock.now());
+      throw error;
+    }
+  };
+  try {
+    await retry(attempt, {
+      clock,
+      deadline: options.deadline,
+      ...call,
+      // Throttling is expected when other tools share the bucket: only the deadline ends it.
+      untilDeadline: isThrottling,
+      onRetry: (error, n) => options.onRetry?.(describeAction(action), error, n),
+    });
+    return 'applied';
+  } catch (error) {
+    if (!(error instanceof FailoverError)) throw error;
+    // Throttling ends only at the deadline (or the run's abort): the call is left for the next run, not failed.
+    return isThrottling(error) ? 'left' : error;
+  }
+}
+
 /** Applies a plan. Never throws for an AWS failure: each action reports its own outcome. */
 export async function applyActions(actions: readonly Action[], deps: ApplyDeps, options: ApplyOptions): Promise<ActionReport[]> {
   const reports = new Map<Action, ActionReport>();
   const call = options.signal ? { signal: options.signal } : {};
-  const runEc2 = (action: Ec2Action) =>
-    retry(() => deps.ec2.apply(action, call), {
-      clock: deps.clock,
-      deadline: options.deadline,
-      ...call,
-      onRetry: (error, attempt) => options.onRetry?.(describeAction(action), error, attempt),
-    }).then(
-      () => reports.set(action, { summary: describeAction(action), status: 'applied' }),
-      (error: unknown) => {
-        if (!(error instanceof FailoverError)) throw error;
-        reports.set(action, { summary: describeAction(action), status: 'failed', error: message(error) });
-      },
-    );
+  const pacer = deps.pacer ?? createEc2Pacer(deps.clock.now());
+  const runEc2 = async (action: Ec2Action): Promise<void> => {
+    const outcome = await pacedCall(action, deps, pacer, options);
+    if (outcome === 'applied') reports.set(action, { summary: describeAction(action), status: 'applied' });
+    else if (outcome === 'left') skip(action, LEFT_FOR_NEXT_RUN);
+    else reports.set(action, { summary: describeAction(action), status: 'failed', error: message(outcome) });
+  };
   const skip = (action: Action, why: string) => reports.set(action, { summary: describeAction(action), status: 'skipped', error: why });
 
   const prereqs = actions.filter((a): a is Extract<Ec2Action, { type: 'disable-source-dest-check' }> => a.type === 'disable-source-dest-check');
@@ -134,7 +194,7 @@ export function isVisible(action: Action, view: ReadBack): boolean {
     }
     case 'replace-route':
     case 'create-route': {
-      const route = view.routeTables.find((t) => t.routeTableId === action.routeTableId)?.routes.find((r) => r.destination === action.destination);
+      const route = view.routeTables.find((t) => t.routeTableId === action.routeTableId)?.routes.find((r) => sameDestination(r.destination, action.destination));
       return route?.target.kind === 'eni' && route.target.networkInterfaceId === action.target.networkInterfaceId && route.state === 'active';
     }
     default:

@@ -2,10 +2,11 @@
  * The decision: a pure function of (group, health, intent, clock, last move) to a plan.
  * Same inputs, same plan: two deciders that see the same world pick the same node.
  */
-import type { Group, Member, VipGroup } from './groups.js';
+import type { Group, Member, NatGroup, VipGroup } from './groups.js';
 import type { Assessment, HealthMap } from './health.js';
 import { type Slot, groupHolder, slotsOf } from './holders.js';
-import type { Action, GroupKind, OsReport, SourceRouting, SwitchTarget } from './model.js';
+import type { Action, GroupKind, OsReport, Route, RouteDestination, SourceRouting, SwitchTarget } from './model.js';
+import { DEFAULT_IPV4_ROUTE, carries, destinationText, orderRouteActions, routesVia, sameDestination, switchRank } from './routes.js';
 import { isConfirmed } from './roster.js';
 import { parseCidr, subnetRouterIp } from './validate.js';
 
@@ -168,7 +169,7 @@ function choose(slot: Pick<Slot, 'holder' | 'broken'>, ctx: Context): Choice {
 
 const eniTarget = (m: Member): SwitchTarget => ({ kind: 'eni', networkInterfaceId: m.eni.networkInterfaceId, instanceId: idOf(m) });
 
-function routeActions(slot: Slot, to: Member, destination: string): Action[] {
+function routeActions(slot: Slot, to: Member, destination: RouteDestination): Action[] {
   return [
     {
       type: slot.route ? 'replace-route' : 'create-route',
@@ -177,6 +178,81 @@ function routeActions(slot: Slot, to: Member, destination: string): Action[] {
       target: eniTarget(to),
     },
   ];
+}
+
+/** Members no table should keep a route to: judged unhealthy (or gone), or named by the intent as the one to leave. */
+function leavingMembers(members: readonly Member[], health: HealthMap, intent: Intent): ReadonlySet<Member> {
+  const named = intent.type === 'evacuate' ? intent.instanceId : intent.type === 'failover' ? intent.from : undefined;
+  return new Set(members.filter((m) => health[idOf(m)]?.verdict === 'unhealthy' || idOf(m) === named));
+}
+
+/**
+ * The routes of one NAT table, other than its default route, that go with a move to `to`: every
+ * route through a member that is leaving (or through the table's old holder, or a blackhole
+ * through a member). A route through anything else (an endpoint, a peering, a transit gateway, a
+ * member that stays) is never touched. Routes the target cannot carry stay, named in `stay`.
+ */
+function routesThatFollow(slot: Slot, members: readonly Member[], leaving: ReadonlySet<Member>, to: Member): { follow: { route: Route; from: Member }[]; stay: string[] } {
+  const follow: { route: Route; from: Member }[] = [];
+  const stay: string[] = [];
+  for (const route of slot.table?.routes ?? []) {
+    if (sameDestination(route.destination, DEFAULT_IPV4_ROUTE)) continue;
+    const from = members.find((m) => routesVia(route, m));
+    if (!from || from === to || !(from === slot.holder || leaving.has(from) || route.state === 'blackhole')) continue;
+    if (carries(eniTarget(to), route.destination)) follow.push({ route, from });
+    else stay.push(`${slot.scope}: ${destinationText(route.destination)} stays on ${idOf(from)}`);
+  }
+  return { follow, stay };
+}
+
+/** Where a NAT table goes: the member its default route moves to, or the healthy one it stays on. */
+function natTableTarget(slot: Slot, choice: Choice, health: HealthMap): Member | undefined {
+  if (choice.kind === 'move') return choice.to;
+  const holder = slot.holder;
+  return choice.kind === 'keep' && holder && !slot.broken && health[idOf(holder)]?.verdict === 'healthy' ? holder : undefined;
+}
+
+/** One move per member a table's other routes leave, besides the default route's own move. */
+function followMoves(slot: Slot, choice: Choice, follow: readonly { route: Route; from: Member }[], to: Member, health: HealthMap): { slot: Slot; choice: Choice }[] {
+  const froms = [...new Set(follow.map((f) => f.from))].filter((from) => choice.kind !== 'move' || from !== slot.holder);
+  return froms.map((from) => {
+    const what = follow.filter((f) => f.from === from).map((f) => destinationText(f.route.destination));
+    const reason = `${what.join(', ')} still ${what.length > 1 ? 'point' : 'points'} at ${idOf(from)} (${(health[idOf(from)] ?? UNSEEN).why})`;
+    return { slot: { ...slot, holder: from }, choice: { kind: 'move', to, reason } };
+  });
+}
+
+/**
+ * A NAT group, table by table: the default route decides where the table goes (`choose`), and every
+ * other route through the member it leaves goes with it. A table whose default route stays on a
+ * healthy member still has its other routes through a leaving member moved there: that finishes a
+ * move an earlier run could not complete (its deadline came first), so no cooldown holds it.
+ * Route actions are ordered so the failed AZ's own tables switch first.
+ */
+function planNat(group: NatGroup, slots: readonly Slot[], base: Omit<Context, 'tier'>): Plan {
+  const leaving = leavingMembers(group.members, base.health, base.intent);
+  const choices: { slot: Slot; choice: Choice }[] = [];
+  const routes: Action[] = [];
+  const targets: Member[] = [];
+  const stays: string[] = [];
+  const rank = new Map<string, number>();
+  for (const slot of slots) {
+    const choice = choose(slot, { ...base, tier: (m) => (slot.az === 'any' || m.instance.availabilityZone === slot.az ? 0 : 1) });
+    const to = natTableTarget(slot, choice, base.health);
+    const { follow, stay } = to ? routesThatFollow(slot, group.members, leaving, to) : { follow: [], stay: [] };
+    stays.push(...stay);
+    if (choice.kind === 'move' || follow.length === 0) choices.push({ slot, choice });
+    if (choice.kind === 'move') routes.push(...routeActions(slot, choice.to, DEFAULT_IPV4_ROUTE));
+    if (to && follow.length > 0) {
+      choices.push(...followMoves(slot, choice, follow, to, base.health));
+      routes.push(...follow.map(({ route }) => ({ type: 'replace-route', routeTableId: slot.scope, destination: route.destination, target: eniTarget(to) }) as const));
+    }
+    if (to && (choice.kind === 'move' || follow.length > 0)) targets.push(to);
+    const leftAz = slot.holder && slot.holder !== to ? slot.holder.instance.availabilityZone : [...leaving][0]?.instance.availabilityZone;
+    rank.set(slot.scope, switchRank(slot.az ?? 'any', leftAz));
+  }
+  const plan = summarize(group, choices, orderRouteActions([...forwardingPrereqs(targets), ...routes], (id) => rank.get(id) ?? 2));
+  return stays.length > 0 ? { ...plan, reason: `${plan.reason}; ${stays.join('; ')} (the target cannot carry it)` } : plan;
 }
 
 /** A forwarding node drops traffic not addressed to it unless source/dest check is off. */
@@ -257,13 +333,7 @@ export function decide(input: DecideInput): Plan {
     if (intent.type === 'failover' && intent.from === undefined && intent.to === undefined) {
       return { group: group.name, kind: group.kind, outcome: 'refused', reason: "a nat group needs 'from' or 'to' for a manual failover", moves: [], repairs: [], actions: [] };
     }
-    const choices = slots.map((slot) => ({
-      slot,
-      choice: choose(slot, { ...base, tier: (m) => (slot.az === 'any' || m.instance.availabilityZone === slot.az ? 0 : 1) }),
-    }));
-    const moved = choices.flatMap(({ slot, choice }) => (choice.kind === 'move' ? [{ slot, to: choice.to }] : []));
-    const actions = [...forwardingPrereqs(moved.map((m) => m.to)), ...moved.flatMap(({ slot, to }) => routeActions(slot, to, '0.0.0.0/0'))];
-    return summarize(group, choices, actions);
+    return planNat(group, slots, base);
   }
 
   const ctx: Context = { ...base, tier: (m) => m.priority };
@@ -274,7 +344,7 @@ export function decide(input: DecideInput): Plan {
     const choice = choose({ broken: !holder, ...(holder ? { holder } : {}) }, ctx);
     const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? holder : undefined;
     const behind = target ? slots.filter((s) => s.holder !== target || s.broken) : [];
-    const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, target, group.cidr))] : [];
+    const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, target, { kind: 'ipv4', value: group.cidr }))] : [];
     const groupSlot: Slot = { scope: group.cidr, broken: !holder, pointsAt: holder ? idOf(holder) : 'nothing', ...(holder ? { holder } : {}) };
     if (choice.kind !== 'move' && target && behind.length > 0) {
       const repair = { kind: 'move', to: target, reason: `repair ${behind.length} of ${slots.length} tables that do not point at ${idOf(target)}` } as const;

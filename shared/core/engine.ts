@@ -3,7 +3,7 @@
  * probe) comes through `run()`, so the lease and the safety rules hold whatever started it.
  */
 import { FailoverError, RefusedError } from '../errors.js';
-import { type ActionReport, applyActions, describeAction, verifyActions } from './apply.js';
+import { type ActionReport, LEFT_FOR_NEXT_RUN, applyActions, describeAction, leftBehindNote, verifyActions } from './apply.js';
 import { type Intent, type Plan, decide } from './decide.js';
 import { type Discovery, type DiscoveryDefaults, type Group, discover } from './groups.js';
 import { type HealthMap, assessHealth } from './health.js';
@@ -16,6 +16,7 @@ import type { CallOptions, Clock, DataPlanePort, Ec2Port, GroupHistory, HostPort
 import { type Confirmation, confirmationOf, rosterFor, sameMembers } from './roster.js';
 import { RosterBook } from './roster-book.js';
 import { decisionEntry } from './journal-entry.js';
+import type { Ec2Pacer } from './pace.js';
 import { retry } from './retry.js';
 import { type HolderView, type ProbeVerdicts, type StatusReport, holdersOf, readStatus, statusNames } from './status.js';
 
@@ -56,6 +57,8 @@ export interface EngineDeps {
   readonly settings: EngineSettings;
   /** Reaches a moved VIP from inside the VPC (the sensor); without it the data plane is not verified. */
   readonly dataPlane?: DataPlanePort;
+  /** EC2's request buckets as this execution environment spent them (`createEc2Pacer`); shared by its runs. */
+  readonly pacer?: Ec2Pacer;
   /** Tells people about moves and about automatic decisions that could not act; it must never throw. */
   readonly notifier?: NotifierPort;
   /** Counts moves (`Moves`) and moves that ended failed or partial (`FailedMoves`): the alarm's metric. */
@@ -352,8 +355,9 @@ export class FailoverEngine {
       });
       this.noteOsActions(plan.actions, reports, clock.now());
       const applied = plan.actions.filter((_, i) => reports[i]?.status === 'applied');
-      // OS-side repairs move nothing: they do not start a cooldown.
-      if (applied.some((a) => SWITCHES.has(a.type))) {
+      const leftBehind = plan.actions.filter((_, i) => reports[i]?.error === LEFT_FOR_NEXT_RUN);
+      // OS-side repairs start no cooldown; a move the deadline cut short starts it with the run that finishes it.
+      if (applied.some((a) => SWITCHES.has(a.type)) && leftBehind.length === 0) {
         movedAt = clock.now();
         this.lastMoveSeen.set(group.name, movedAt);
       }
@@ -366,7 +370,8 @@ export class FailoverEngine {
       const failed = reports.filter((r) => r.status !== 'applied');
       const outcome = failed.length === 0 && verification.verified && answering.ok ? 'changed' : applied.length === 0 ? 'failed' : 'partial';
       const notes = [
-        ...failed.map((r) => `${r.summary}: ${r.status}${r.error ? ` (${r.error})` : ''}`),
+        ...leftBehindNote(leftBehind),
+        ...failed.filter((r) => r.error !== LEFT_FOR_NEXT_RUN).map((r) => `${r.summary}: ${r.status}${r.error ? ` (${r.error})` : ''}`),
         ...verification.pending.map((p) => `not visible before the deadline: ${p}`),
         ...answering.notes,
       ];

@@ -3,8 +3,8 @@
  * or one route table's route. Status and decide() both read holders through here.
  */
 import type { Group, Member } from './groups.js';
-import { DEFAULT_ROUTE } from './groups.js';
-import type { Route, RouteTable } from './model.js';
+import type { Route, RouteDestination, RouteTable } from './model.js';
+import { DEFAULT_IPV4_ROUTE, destinationText, sameDestination } from './routes.js';
 
 export interface Slot {
   /** The VIP, the allocation ID or the route table ID. */
@@ -13,7 +13,7 @@ export interface Slot {
   readonly holder?: Member;
   /** The slot points at a dead target (a blackhole route) or at nothing. */
   readonly broken: boolean;
-  /** The route as found, for choosing ReplaceRoute over CreateRoute. */
+  /** The route as found (a NAT table's default route), for choosing ReplaceRoute over CreateRoute. */
   readonly route?: Route;
   readonly table?: RouteTable;
   /** A NAT table's AZ, or `any`. */
@@ -25,10 +25,10 @@ export interface Slot {
 const byInstance = (members: readonly Member[], id: string | undefined) => members.find((m) => m.instance.instanceId === id);
 const byEni = (members: readonly Member[], id: string | undefined) => members.find((m) => m.eni.networkInterfaceId === id);
 
-function routeSlot(group: Group, table: RouteTable, destination: string, az?: string): Slot {
-  const route = table.routes.find((r) => r.destination === destination);
+function routeSlot(group: Group, table: RouteTable, destination: RouteDestination, az?: string): Slot {
+  const route = table.routes.find((r) => sameDestination(r.destination, destination));
   const base = { scope: table.routeTableId, table, ...(az === undefined ? {} : { az }) };
-  if (!route) return { ...base, broken: true, pointsAt: `no ${destination} route` };
+  if (!route) return { ...base, broken: true, pointsAt: `no ${destinationText(destination)} route` };
   const target = route.target;
   const holder =
     target.kind === 'eni'
@@ -68,9 +68,9 @@ export function slotsOf(group: Group): Slot[] {
       ];
     }
     case 'nat':
-      return group.tables.map(({ table, az }) => routeSlot(group, table, DEFAULT_ROUTE, az));
+      return group.tables.map(({ table, az }) => routeSlot(group, table, DEFAULT_IPV4_ROUTE, az));
     case 'overlay':
-      return group.tables.map((table) => routeSlot(group, table, group.cidr));
+      return group.tables.map((table) => routeSlot(group, table, { kind: 'ipv4', value: group.cidr }));
   }
 }
 

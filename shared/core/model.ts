@@ -68,8 +68,18 @@ export type RouteTarget =
   | { readonly kind: 'instance'; readonly instanceId: string }
   | { readonly kind: 'other'; readonly description: string };
 
+/**
+ * What a route matches. EC2 keeps the three kinds in three fields (DestinationCidrBlock,
+ * DestinationIpv6CidrBlock, DestinationPrefixListId) and ReplaceRoute/CreateRoute take exactly one
+ * of them, so the kind travels with the value and is never read off the string.
+ */
+export type RouteDestination =
+  | { readonly kind: 'ipv4'; readonly value: string }
+  | { readonly kind: 'ipv6'; readonly value: string }
+  | { readonly kind: 'prefix-list'; readonly value: string };
+
 export interface Route {
-  readonly destination: string;
+  readonly destination: RouteDestination;
   readonly target: RouteTarget;
   readonly state: 'active' | 'blackhole';
 }
@@ -205,7 +215,7 @@ export type Action =
   | {
       readonly type: 'replace-route' | 'create-route';
       readonly routeTableId: string;
-      readonly destination: string;
+      readonly destination: RouteDestination;
       readonly target: SwitchTarget;
     }
   | {

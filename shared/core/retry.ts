@@ -9,7 +9,10 @@ export interface RetryOptions {
   readonly clock: Clock;
   /** Epoch ms after which no new attempt starts. */
   readonly deadline: number;
+  /** Attempts for most errors; those `untilDeadline` picks are tried again until the deadline. */
   readonly maxAttempts?: number;
+  /** Errors whose attempts only the deadline bounds (EC2's throttling, while the caller paces itself). */
+  readonly untilDeadline?: (error: FailoverError) => boolean;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
   /** Once aborted, no new attempt starts. */
@@ -25,7 +28,8 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
     try {
       return await fn(attempt);
     } catch (error) {
-      if (!isRetriable(error) || attempt >= maxAttempts || options.signal?.aborted) throw error;
+      if (!isRetriable(error) || options.signal?.aborted) throw error;
+      if (attempt >= maxAttempts && !options.untilDeadline?.(error)) throw error;
       const delay = Math.floor(clock.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
       if (clock.now() + delay >= deadline) throw error;
       options.onRetry?.(error, attempt, delay);

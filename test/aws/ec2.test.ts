@@ -394,7 +394,7 @@ describe('Ec2Port.observe', () => {
     });
   });
 
-  it('maps route targets from the fields EC2 fills, and keeps only IPv4 routes', async () => {
+  it('maps route targets from the fields EC2 fills, and each destination by the one field EC2 filled (IPv4, IPv6, prefix list)', async () => {
     emptyWorld();
     ec2.on(DescribeRouteTablesCommand).resolves({
       RouteTables: [
@@ -424,16 +424,18 @@ describe('Ec2Port.observe', () => {
         vpcId: 'vpc-1',
         tags: { NATAZ: 'us-east-1a' },
         routes: [
-          { destination: '10.0.0.0/16', target: { kind: 'other', description: 'local' }, state: 'active' },
+          { destination: { kind: 'ipv4', value: '10.0.0.0/16' }, target: { kind: 'other', description: 'local' }, state: 'active' },
           {
-            destination: '0.0.0.0/0',
+            destination: { kind: 'ipv4', value: '0.0.0.0/0' },
             target: { kind: 'eni', networkInterfaceId: 'eni-nat', instanceId: 'i-0000000000000000a' },
             state: 'active',
           },
-          { destination: '192.168.5.10/32', target: { kind: 'eni', networkInterfaceId: 'eni-loose' }, state: 'active' },
-          { destination: '192.168.6.0/24', target: { kind: 'instance', instanceId: 'i-0000000000000000b' }, state: 'blackhole' },
-          { destination: '172.16.0.0/12', target: { kind: 'other', description: 'nat-123' }, state: 'active' },
-          { destination: '100.64.0.0/10', target: { kind: 'other', description: 'tgw-1' }, state: 'active' },
+          { destination: { kind: 'ipv4', value: '192.168.5.10/32' }, target: { kind: 'eni', networkInterfaceId: 'eni-loose' }, state: 'active' },
+          { destination: { kind: 'ipv4', value: '192.168.6.0/24' }, target: { kind: 'instance', instanceId: 'i-0000000000000000b' }, state: 'blackhole' },
+          { destination: { kind: 'ipv4', value: '172.16.0.0/12' }, target: { kind: 'other', description: 'nat-123' }, state: 'active' },
+          { destination: { kind: 'ipv4', value: '100.64.0.0/10' }, target: { kind: 'other', description: 'tgw-1' }, state: 'active' },
+          { destination: { kind: 'ipv6', value: '::/0' }, target: { kind: 'other', description: 'igw-1' }, state: 'active' },
+          { destination: { kind: 'prefix-list', value: 'pl-1' }, target: { kind: 'other', description: 'vpce-1' }, state: 'active' },
         ],
       },
     ]);
@@ -709,7 +711,7 @@ describe('Ec2Port.apply', () => {
   it('replaces a route to point at the ENI, not the instance', async () => {
     ec2.on(ReplaceRouteCommand).resolves({});
 
-    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: '0.0.0.0/0', target: eniTarget });
+    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: eniTarget });
 
     expect(inputsOf(ReplaceRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', DestinationCidrBlock: '0.0.0.0/0', NetworkInterfaceId: 'eni-b' }]);
     expect(inputsOf(CreateRouteCommand)).toEqual([]);
@@ -726,7 +728,7 @@ describe('Ec2Port.apply', () => {
     );
     ec2.on(CreateRouteCommand).resolves({ Return: true });
 
-    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: '192.168.5.10/32', target: eniTarget });
+    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '192.168.5.10/32' }, target: eniTarget });
 
     expect(inputsOf(CreateRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', DestinationCidrBlock: '192.168.5.10/32', NetworkInterfaceId: 'eni-b' }]);
   });
@@ -735,15 +737,52 @@ describe('Ec2Port.apply', () => {
     ec2.on(ReplaceRouteCommand).rejects(ec2Error('InvalidRoute.NotFound'));
     ec2.on(CreateRouteCommand).resolves({ Return: true });
 
-    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: '192.168.5.10/32', target: eniTarget });
+    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '192.168.5.10/32' }, target: eniTarget });
 
     expect(inputsOf(CreateRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', DestinationCidrBlock: '192.168.5.10/32', NetworkInterfaceId: 'eni-b' }]);
+  });
+
+  it.each([
+    ['an IPv6 CIDR', { kind: 'ipv6', value: '::/0' }, { DestinationIpv6CidrBlock: '::/0' }],
+    ['a NAT64 prefix', { kind: 'ipv6', value: '64:ff9b::/96' }, { DestinationIpv6CidrBlock: '64:ff9b::/96' }],
+    ['a prefix list', { kind: 'prefix-list', value: 'pl-0123456789abcdef0' }, { DestinationPrefixListId: 'pl-0123456789abcdef0' }],
+    ['an IPv4 CIDR', { kind: 'ipv4', value: '10.50.0.0/16' }, { DestinationCidrBlock: '10.50.0.0/16' }],
+  ] as const)('replaces a route to %s with exactly that destination field', async (_name, destination, field) => {
+    ec2.on(ReplaceRouteCommand).resolves({});
+
+    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination, target: eniTarget });
+
+    expect(inputsOf(ReplaceRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', ...field, NetworkInterfaceId: 'eni-b' }]);
+  });
+
+  it('creates a missing IPv6 route with DestinationIpv6CidrBlock when ReplaceRoute finds none', async () => {
+    ec2.on(ReplaceRouteCommand).rejects(
+      new EC2ServiceException({
+        name: 'InvalidParameterValue',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: "There is no route defined for '::/0' in the route table. Use CreateRoute instead.",
+      }),
+    );
+    ec2.on(CreateRouteCommand).resolves({ Return: true });
+
+    await createEc2Port(client).apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: { kind: 'ipv6', value: '::/0' }, target: eniTarget });
+
+    expect(inputsOf(CreateRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', DestinationIpv6CidrBlock: '::/0', NetworkInterfaceId: 'eni-b' }]);
+  });
+
+  it('creates a prefix-list route with DestinationPrefixListId only', async () => {
+    ec2.on(CreateRouteCommand).resolves({ Return: true });
+
+    await createEc2Port(client).apply({ type: 'create-route', routeTableId: 'rtb-1', destination: { kind: 'prefix-list', value: 'pl-1' }, target: eniTarget });
+
+    expect(inputsOf(CreateRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', DestinationPrefixListId: 'pl-1', NetworkInterfaceId: 'eni-b' }]);
   });
 
   it('creates a route', async () => {
     ec2.on(CreateRouteCommand).resolves({ Return: true });
 
-    await createEc2Port(client).apply({ type: 'create-route', routeTableId: 'rtb-1', destination: '0.0.0.0/0', target: eniTarget });
+    await createEc2Port(client).apply({ type: 'create-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: eniTarget });
 
     expect(inputsOf(CreateRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', DestinationCidrBlock: '0.0.0.0/0', NetworkInterfaceId: 'eni-b' }]);
     expect(inputsOf(ReplaceRouteCommand)).toEqual([]);
@@ -753,7 +792,7 @@ describe('Ec2Port.apply', () => {
     ec2.on(CreateRouteCommand).rejects(ec2Error('RouteAlreadyExists'));
     ec2.on(ReplaceRouteCommand).resolves({});
 
-    await createEc2Port(client).apply({ type: 'create-route', routeTableId: 'rtb-1', destination: '0.0.0.0/0', target: eniTarget });
+    await createEc2Port(client).apply({ type: 'create-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: eniTarget });
 
     expect(inputsOf(ReplaceRouteCommand)).toEqual([{ RouteTableId: 'rtb-1', DestinationCidrBlock: '0.0.0.0/0', NetworkInterfaceId: 'eni-b' }]);
   });
@@ -762,7 +801,7 @@ describe('Ec2Port.apply', () => {
     ec2.on(ReplaceRouteCommand).rejects(ec2Error('InvalidParameterValue'));
 
     const error = await createEc2Port(client)
-      .apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: '0.0.0.0/0', target: eniTarget })
+      .apply({ type: 'replace-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: eniTarget })
       .catch((e: unknown) => e);
 
     expect(inputsOf(CreateRouteCommand)).toEqual([]);
@@ -781,7 +820,7 @@ describe('Ec2Port.apply', () => {
     ec2.on(ReplaceRouteCommand).rejects(ec2Error('RequestLimitExceeded', 503));
 
     const error = await createEc2Port(client)
-      .apply({ type: 'create-route', routeTableId: 'rtb-1', destination: '0.0.0.0/0', target: eniTarget })
+      .apply({ type: 'create-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: eniTarget })
       .catch((e: unknown) => e);
 
     expect(error).toMatchObject({ operation: 'ReplaceRoute', code: 'RequestLimitExceeded', retriable: true });
@@ -791,7 +830,7 @@ describe('Ec2Port.apply', () => {
     ec2.on(CreateRouteCommand).rejects(ec2Error('RouteLimitExceeded'));
 
     const error = await createEc2Port(client)
-      .apply({ type: 'create-route', routeTableId: 'rtb-1', destination: '0.0.0.0/0', target: eniTarget })
+      .apply({ type: 'create-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: eniTarget })
       .catch((e: unknown) => e);
 
     expect(inputsOf(ReplaceRouteCommand)).toEqual([]);
@@ -874,7 +913,7 @@ describe('Ec2Port.readBack', () => {
           routeTableId: 'rtb-1',
           vpcId: 'vpc-1',
           tags: {},
-          routes: [{ destination: '0.0.0.0/0', target: { kind: 'eni', networkInterfaceId: 'eni-b' }, state: 'active' }],
+          routes: [{ destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: { kind: 'eni', networkInterfaceId: 'eni-b' }, state: 'active' }],
         },
       ],
       addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10', tags: {}, association: { associationId: 'eipassoc-2', networkInterfaceId: 'eni-b' } }],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyActions, describeAction, isVisible, verifyActions } from '../../shared/core/apply.js';
+import { LEFT_FOR_NEXT_RUN, applyActions, describeAction, isVisible, leftBehindNote, verifyActions } from '../../shared/core/apply.js';
+import { createEc2Pacer } from '../../shared/core/pace.js';
 import type { Action } from '../../shared/core/model.js';
 import type { Ec2Action, Ec2Port, HostPort, HostResult, HostScript, ReadBack, ReadBackQuery } from '../../shared/core/ports.js';
 import { AwsCallError, FailoverError } from '../../shared/errors.js';
@@ -15,7 +16,7 @@ const VIP = '10.0.1.100';
 const target = (eni: string, instanceId: string) => ({ kind: 'eni', networkInterfaceId: eni, instanceId }) as const;
 
 const sdcB: Action = { type: 'disable-source-dest-check', networkInterfaceId: ENI_B, instanceId: B };
-const routeVia = (table: string, eni = ENI_B, id = B): Action => ({ type: 'replace-route', routeTableId: table, destination: '0.0.0.0/0', target: target(eni, id) });
+const routeVia = (table: string, eni = ENI_B, id = B): Action => ({ type: 'replace-route', routeTableId: table, destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: target(eni, id) });
 const assignB: Action = { type: 'assign-private-ip', networkInterfaceId: ENI_B, instanceId: B, ip: VIP };
 const activateB: Action = { type: 'activate-ip', instanceId: B, macAddress: MAC_B, ip: VIP, prefixLength: 24 };
 const deactivateA: Action = { type: 'deactivate-ip', instanceId: A, macAddress: MAC_A, ip: VIP, prefixLength: 24 };
@@ -159,13 +160,83 @@ describe('applyActions', () => {
   });
 });
 
+describe('applyActions: pacing to EC2\'s request bucket', () => {
+  const throttle = () => new AwsCallError('ReplaceRoute', 'RequestLimitExceeded', 'Request limit exceeded.', { retriable: true });
+  const routes = (n: number) => Array.from({ length: n }, (_, i) => routeVia(`rtb-${String(i).padStart(3, '0')}`));
+  const serial = (clock: ReturnType<typeof manualClock>, deadlineMs = 30_000) => ({ deadline: clock.now() + deadlineMs, concurrency: 1 });
+
+  it('spends the burst at once, then one call per refill interval', async () => {
+    const clock = manualClock(0);
+    const e = ec2();
+
+    const reports = await applyActions(routes(52), { ec2: e.port, host: host().port, clock, pacer: createEc2Pacer(0) }, serial(clock));
+
+    expect(reports.every((r) => r.status === 'applied')).toBe(true);
+    expect(clock.sleeps).toEqual([200, 200]);
+  });
+
+  it('shares one bucket across applies through the pacer it is given', async () => {
+    const clock = manualClock(0);
+    const pacer = createEc2Pacer(0);
+    await applyActions(routes(50), { ec2: ec2().port, host: host().port, clock, pacer }, serial(clock));
+
+    await applyActions([routeVia('rtb-next')], { ec2: ec2().port, host: host().port, clock, pacer }, serial(clock));
+
+    expect(clock.sleeps).toEqual([200]);
+  });
+
+  it('leaves for the next run what the bucket does not let start before the deadline, and says so', async () => {
+    const clock = manualClock(0);
+    const e = ec2();
+
+    const reports = await applyActions(routes(53), { ec2: e.port, host: host().port, clock, pacer: createEc2Pacer(0) }, serial(clock, 300));
+
+    expect(reports.filter((r) => r.status === 'applied')).toHaveLength(51);
+    expect(reports.slice(51)).toEqual([
+      { summary: describeAction(routeVia('rtb-051')), status: 'skipped', error: LEFT_FOR_NEXT_RUN },
+      { summary: describeAction(routeVia('rtb-052')), status: 'skipped', error: LEFT_FOR_NEXT_RUN },
+    ]);
+    expect(leftBehindNote(routes(53).slice(51))).toEqual(['left for the next run, the deadline came first: 2 route tables (rtb-051, rtb-052)']);
+  });
+
+  it('retries RequestLimitExceeded past the usual attempts while the deadline allows, and slows the next calls to the refill rate', async () => {
+    const clock = manualClock(0, 0.5);
+    const attemptsAt: number[] = [];
+    const e = ec2((action, attempt) => {
+      attemptsAt.push(clock.now());
+      return action.type === 'replace-route' && action.routeTableId === 'rtb-000' && attempt <= 10 ? throttle() : undefined;
+    });
+    const retries: number[] = [];
+
+    const reports = await applyActions(routes(2), { ec2: e.port, host: host().port, clock, pacer: createEc2Pacer(0) }, { ...serial(clock), onRetry: (_s, _e, attempt) => retries.push(attempt) });
+
+    expect(reports.map((r) => r.status)).toEqual(['applied', 'applied']);
+    expect(retries).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // After each throttle the bucket counts as empty: no retry starts sooner than one refill interval (200 ms) later.
+    const throttled = attemptsAt.slice(0, 11);
+    const gaps = throttled.slice(1).map((at, i) => at - (throttled[i] ?? 0));
+    expect(gaps).toHaveLength(10);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
+  });
+
+  it('leaves for the next run a call EC2 keeps refusing until the deadline', async () => {
+    const clock = manualClock(0, 0.5);
+    const e = ec2(() => throttle());
+
+    const [report] = await applyActions([routeVia('rtb-1')], { ec2: e.port, host: host().port, clock, pacer: createEc2Pacer(0) }, serial(clock, 5_000));
+
+    expect(report).toEqual({ summary: describeAction(routeVia('rtb-1')), status: 'skipped', error: LEFT_FOR_NEXT_RUN });
+    expect(clock.now()).toBeLessThan(5_000);
+  });
+});
+
 describe('describeAction', () => {
   it.each([
     [assignB, `assign ${VIP} to ${ENI_B} (${B})`],
     [activateB, `bring ${VIP} up on ${B}`],
     [deactivateA, `take ${VIP} down on ${A}`],
     [{ type: 'associate-address', allocationId: 'eipalloc-1', target: target(ENI_B, B) } as Action, `associate eipalloc-1 with ${ENI_B} (${B})`],
-    [{ type: 'create-route', routeTableId: 'rtb-1', destination: '100.64.0.1/32', target: target(ENI_B, B) } as Action, `create 100.64.0.1/32 in rtb-1 via ${ENI_B} (${B})`],
+    [{ type: 'create-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '100.64.0.1/32' }, target: target(ENI_B, B) } as Action, `create 100.64.0.1/32 in rtb-1 via ${ENI_B} (${B})`],
     [routeVia('rtb-1'), `replace 0.0.0.0/0 in rtb-1 via ${ENI_B} (${B})`],
     [sdcB, `disable source/dest check on ${ENI_B} (${B})`],
   ])('describes %j', (action, text) => {
@@ -178,7 +249,7 @@ const rtb = (eni: string, state: 'active' | 'blackhole' = 'active') => ({
   routeTableId: 'rtb-1',
   vpcId: 'vpc-1',
   tags: {},
-  routes: [{ destination: '0.0.0.0/0', state, target: { kind: 'eni', networkInterfaceId: eni } as const }],
+  routes: [{ destination: { kind: 'ipv4' as const, value: '0.0.0.0/0' }, state, target: { kind: 'eni', networkInterfaceId: eni } as const }],
 });
 
 describe('isVisible', () => {

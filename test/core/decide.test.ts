@@ -299,8 +299,8 @@ describe('decide: nat groups', () => {
       ['rtb-any', B],
     ]);
     expect(result.actions).toEqual([
-      { type: 'replace-route', routeTableId: 'rtb-a', destination: '0.0.0.0/0', target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
-      { type: 'replace-route', routeTableId: 'rtb-any', destination: '0.0.0.0/0', target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
+      { type: 'replace-route', routeTableId: 'rtb-a', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
+      { type: 'replace-route', routeTableId: 'rtb-any', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
     ]);
   });
 
@@ -319,7 +319,7 @@ describe('decide: nat groups', () => {
     const result = plan(snapshot({ instances: nats({ bSdc: true }), routeTables }));
     expect(result.actions).toEqual([
       { type: 'disable-source-dest-check', networkInterfaceId: eniOf(B), instanceId: B },
-      { type: 'create-route', routeTableId: 'rtb-b', destination: '0.0.0.0/0', target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
+      { type: 'create-route', routeTableId: 'rtb-b', destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
     ]);
   });
 
@@ -416,7 +416,7 @@ describe('decide: overlay groups', () => {
 
     expect(plan(world).actions).toEqual([
       { type: 'disable-source-dest-check', networkInterfaceId: eniOf(B), instanceId: B },
-      { type: 'replace-route', routeTableId: 'rtb-1', destination: '192.168.100.1/32', target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
+      { type: 'replace-route', routeTableId: 'rtb-1', destination: { kind: 'ipv4', value: '192.168.100.1/32' }, target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
     ]);
   });
 
@@ -456,7 +456,7 @@ describe('decide: overlay groups', () => {
     const result = plan(world);
     expect(result.outcome).toBe('change');
     expect(result.actions).toEqual([
-      { type: 'create-route', routeTableId: 'rtb-3', destination: '192.168.100.1/32', target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
+      { type: 'create-route', routeTableId: 'rtb-3', destination: { kind: 'ipv4', value: '192.168.100.1/32' }, target: { kind: 'eni', networkInterfaceId: eniOf(B), instanceId: B } },
     ]);
   });
 });

@@ -65,10 +65,10 @@ describe('slotsOf', () => {
   it.each([
     ['an active route to a member ENI', route('0.0.0.0/0', A), A, false, eniOf(A)],
     ['a blackhole route', route('0.0.0.0/0', A, 'blackhole'), A, true, `${eniOf(A)} (blackhole)`],
-    ['a route to a member instance', { destination: '0.0.0.0/0', state: 'active', target: { kind: 'instance', instanceId: B } } as Route, B, false, B],
+    ['a route to a member instance', { destination: { kind: 'ipv4', value: '0.0.0.0/0' }, state: 'active', target: { kind: 'instance', instanceId: B } } as Route, B, false, B],
     ['a route to a gateway', route('0.0.0.0/0', { other: 'igw-1' }), undefined, false, 'igw-1'],
-    ['a blackhole route to a member ENI no longer attached', { destination: '0.0.0.0/0', state: 'blackhole', target: { kind: 'eni', networkInterfaceId: eniOf(A) } } as Route, A, true, `${eniOf(A)} (blackhole)`],
-    ['a route to another ENI of a member', { destination: '0.0.0.0/0', state: 'active', target: { kind: 'eni', networkInterfaceId: secondEniOf(B), instanceId: B } } as Route, B, false, secondEniOf(B)],
+    ['a blackhole route to a member ENI no longer attached', { destination: { kind: 'ipv4', value: '0.0.0.0/0' }, state: 'blackhole', target: { kind: 'eni', networkInterfaceId: eniOf(A) } } as Route, A, true, `${eniOf(A)} (blackhole)`],
+    ['a route to another ENI of a member', { destination: { kind: 'ipv4', value: '0.0.0.0/0' }, state: 'active', target: { kind: 'eni', networkInterfaceId: secondEniOf(B), instanceId: B } } as Route, B, false, secondEniOf(B)],
     ['no default route', route('10.9.0.0/16', A), undefined, true, 'no 0.0.0.0/0 route'],
   ] as const)('reads a NAT table with %s', (_name, r, holder, broken, pointsAt) => {
     const world = snapshot({

@@ -84,6 +84,19 @@ describe('retry', () => {
     expect(attempts).toEqual([1, 2, 3]);
   });
 
+  it('retries the errors untilDeadline picks past maxAttempts, until the deadline, and the others only maxAttempts times', async () => {
+    const clock = manualClock(0, 0.5);
+    const throttles = failing(...Array.from({ length: 12 }, throttled));
+    const isThrottle = (e: FailoverError) => e instanceof AwsCallError && e.code === 'RequestLimitExceeded';
+
+    await expect(retry(throttles.fn, { clock, deadline: 60_000, maxAttempts: 3, untilDeadline: isThrottle })).resolves.toBe('done');
+    expect(throttles.attempts).toHaveLength(13);
+
+    const servers = failing(...Array.from({ length: 5 }, () => new AwsCallError('ReplaceRoute', 'InternalError', 'oops', { retriable: true })));
+    await expect(retry(servers.fn, { clock, deadline: clock.now() + 60_000, maxAttempts: 3, untilDeadline: isThrottle })).rejects.toThrow('oops');
+    expect(servers.attempts).toEqual([1, 2, 3]);
+  });
+
   it('does not start a wait that would end at or past the deadline', async () => {
     const clock = manualClock(0, 0.5);
     const second = throttled();

@@ -43,6 +43,12 @@
  *   VPC covers the SSM view, test/failover/status-table.test.ts). The probe function is not run here
  *   (its peer probes need commands that really run), so health is EC2 state and status checks.
  *
+ * - A prefix-list route (DestinationPrefixListId) created with a NetworkInterfaceId loses its
+ *   prefix list (DescribeRouteTables shows no destination, ReplaceRoute finds no route). NOT
+ *   EXERCISED: prefix-list routes through a NAT are tested on the in-memory VPC
+ *   (test/failover/nat-routes.scenario.test.ts) and against the SDK mock (test/aws/ec2.test.ts);
+ *   here the NAT table carries IPv4 and IPv6 routes besides its default route, which moto models.
+ *
  * Where moto matches AWS, the product is held to it: ReplaceRoute on a missing route answers
  * InvalidParameterValue ("There is no route defined for …"), as EC2 does, and the EC2 adapter's
  * fallback to CreateRoute is proven against that answer.
@@ -135,6 +141,10 @@ describeMoto('vpc-failover against moto', () => {
     pairs.web = await builder.vipPair(main, 'web', 100);
     pairs.edge = await builder.eipPair(main, 'edge');
     pairs.nat = await builder.natPair('nat');
+    // Routes besides the default one through the AZ-a NAT, which must move with it.
+    for (const destination of [{ DestinationCidrBlock: '10.50.0.0/16' }, { DestinationIpv6CidrBlock: '::/0' }]) {
+      await ec2.send(new CreateRouteCommand({ RouteTableId: pairs.nat.tables[AZ_A], ...destination, NetworkInterfaceId: pairs.nat.a.eniId }));
+    }
     pairs.ovl = await builder.overlayPair(main, 'ovl', '172.16.0.10', 2);
     pairs.webStop = await builder.vipPair(main, 'web-stop', 101);
     pairs.natStop = await builder.natPair('nat-stop');
@@ -234,7 +244,7 @@ describeMoto('vpc-failover against moto', () => {
       await createEc2Port(ec2).apply({
         type: 'replace-route',
         routeTableId: table,
-        destination: '0.0.0.0/0',
+        destination: { kind: 'ipv4', value: '0.0.0.0/0' },
         target: { kind: 'eni', networkInterfaceId: node.eniId, instanceId: node.instanceId },
       });
 
@@ -293,7 +303,7 @@ describeMoto('vpc-failover against moto', () => {
         expect((await networkInterface(ec2, a.eniId)).publicIp).toBeUndefined();
       });
 
-      it("evacuates one NAT (--from): its AZ's table and the 'any' table route through the other NAT", { timeout: INVOKE_TEST_TIMEOUT_MS }, async () => {
+      it("evacuates one NAT (--from): its AZ's table and the 'any' table route through the other NAT, 10.50.0.0/16 and ::/0 included", { timeout: INVOKE_TEST_TIMEOUT_MS }, async () => {
         const { group, a, b, tables } = pairs.nat;
 
         const result = await failover<GroupResult>('failover', group, '--from', a.instanceId);
@@ -305,6 +315,9 @@ describeMoto('vpc-failover against moto', () => {
           [tables[AZ_B]]: { networkInterfaceId: b.eniId, instanceId: b.instanceId, state: 'active' },
           [tables.any]: { networkInterfaceId: b.eniId, instanceId: b.instanceId, state: 'active' },
         });
+        expect(await routesTo(ec2, [tables[AZ_A]], '10.50.0.0/16')).toEqual({ [tables[AZ_A]]: { networkInterfaceId: b.eniId, instanceId: b.instanceId, state: 'active' } });
+        const { RouteTables = [] } = await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tables[AZ_A]] }));
+        expect(RouteTables[0]?.Routes?.find((r) => r.DestinationIpv6CidrBlock === '::/0')).toMatchObject({ NetworkInterfaceId: b.eniId, State: 'active' });
       });
 
       it('routes the overlay address to the standby in every tagged table, turning its source/dest check off first', { timeout: INVOKE_TEST_TIMEOUT_MS }, async () => {

@@ -1,5 +1,5 @@
 /** Plain-data builders for WorldSnapshot, for the pure core's tests. */
-import type { AddressHolder, ElasticIp, Instance, InstanceState, NetworkInterface, Route, RouteTable, StatusChecks, Subnet, WorldSnapshot } from '../../shared/core/model.js';
+import type { AddressHolder, ElasticIp, Instance, InstanceState, NetworkInterface, Route, RouteDestination, RouteTable, StatusChecks, Subnet, WorldSnapshot } from '../../shared/core/model.js';
 
 export const SUBNETS: Subnet[] = [
   { subnetId: 'subnet-a', vpcId: 'vpc-1', cidrBlock: '10.0.1.0/24', availabilityZone: 'eu-west-1a' },
@@ -69,9 +69,10 @@ export function withSecondEni(instance: Instance, o: { az?: 'a' | 'b'; secondary
 
 export const secondEniOf = (id: string) => `eni-${id.slice(2)}-1`;
 
-export function route(destination: string, to: string | { other: string }, state: Route['state'] = 'active'): Route {
+/** A route through a member's primary ENI (by instance ID) or elsewhere; a string destination is an IPv4 CIDR. */
+export function route(destination: string | RouteDestination, to: string | { other: string }, state: Route['state'] = 'active'): Route {
   return {
-    destination,
+    destination: typeof destination === 'string' ? { kind: 'ipv4', value: destination } : destination,
     state,
     target: typeof to === 'string' ? { kind: 'eni', networkInterfaceId: eniOf(to), instanceId: to } : { kind: 'other', description: to.other },
   };
