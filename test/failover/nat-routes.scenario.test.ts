@@ -83,7 +83,7 @@ describe('nat group: many tables within EC2 rate limits', () => {
     const notApplied = journal[1]?.actions.filter((s) => !s.startsWith('applied:')) ?? [];
     expect(leftFirst.every((t) => notApplied.some((s) => s.includes(` in ${t} `)))).toBe(true);
     // The cooldown starts with the run that finished the move.
-    expect((await h.runtime.store.lastMoves([group]))[group]).toBeGreaterThanOrEqual(journal[1]?.at ?? Number.POSITIVE_INFINITY);
+    expect((await h.runtime.store.lastMoves([group]))[group]?.lastMoveAt).toBeGreaterThanOrEqual(journal[1]?.at ?? Number.POSITIVE_INFINITY);
   });
 
   it('retries RequestLimitExceeded from a bucket other tools emptied, and no error surfaces', async () => {
