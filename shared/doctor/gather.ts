@@ -1,0 +1,99 @@
+/**
+ * One read of everything doctor checks: the core's own observe (the same snapshot discovery
+ * sees), then the extra reads, in two concurrent rounds. SSM registration that cannot be read is
+ * reported as such; any other failed read fails doctor with the AWS error, never a guess.
+ */
+import type { CallOptions, Ec2Port } from '../core/ports.js';
+import { TAG } from '../core/tags.js';
+import { isIpv4 } from '../core/validate.js';
+import type { DoctorFacts, SensorPlacement } from './model.js';
+import type { DoctorReadsPort } from './ports.js';
+
+/** The stack's function names: `<service>-<stage>-<function>` (serverless.yml). */
+export const functionName = (stage: string, fn: 'failover' | 'sensor') => `vpc-failover-${stage}-${fn}`;
+
+export interface GatherInput {
+  readonly region: string;
+  readonly stage: string;
+  readonly ec2: Ec2Port;
+  readonly reads: DoctorReadsPort;
+  /** Where the sensor runs, given on the command line: wins over the deployed function's. */
+  readonly sensor?: Omit<SensorPlacement, 'source'>;
+  /** The deployment's vpcIds, given on the command line: wins over the deployed function's. */
+  readonly vpcIds?: readonly string[];
+  /**
+   * Inside the deployed function: it is the deployment, its config says the VPCs and the sensor's
+   * name. Absent (the command line): the stage's functions are looked up by name.
+   */
+  readonly deployment?: { readonly vpcIds?: readonly string[]; readonly sensorFunction?: string };
+}
+
+const splitIds = (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : raw.split(',').map((v) => v.trim()));
+
+async function deploymentOf(input: GatherInput, options: CallOptions): Promise<{ deployed: boolean; vpcIds?: readonly string[]; sensor?: SensorPlacement }> {
+  let deployed = input.deployment !== undefined;
+  let vpcIds = input.deployment?.vpcIds;
+  let sensorFunction = input.deployment?.sensorFunction;
+  if (!input.deployment) {
+    const own = await input.reads.lambdaFunction(functionName(input.stage, 'failover'), options);
+    deployed = own.found;
+    if (own.found) {
+      vpcIds = splitIds(own.environment['VPCF_VPC_IDS']);
+      sensorFunction = own.environment['VPCF_SENSOR_FUNCTION'] ?? functionName(input.stage, 'sensor');
+    }
+  }
+  let sensor: SensorPlacement | undefined;
+  if (input.sensor) sensor = { ...input.sensor, source: 'given' };
+  else if (sensorFunction !== undefined) {
+    const fn = await input.reads.lambdaFunction(sensorFunction, options);
+    if (fn.found && fn.subnetIds.length > 0) sensor = { subnetIds: fn.subnetIds, securityGroupIds: fn.securityGroupIds, source: 'deployed' };
+  }
+  const chosenVpcs = input.vpcIds ?? vpcIds;
+  return { deployed, ...(chosenVpcs ? { vpcIds: chosenVpcs } : {}), ...(sensor ? { sensor } : {}) };
+}
+
+export async function gatherFacts(input: GatherInput, options: CallOptions = {}): Promise<DoctorFacts> {
+  const { reads } = input;
+  const [snapshot, instances, deployment] = await Promise.all([input.ec2.observe(options), reads.instances(options), deploymentOf(input, options)]);
+  const memberVpcs = [...new Set(snapshot.instances.map((i) => i.vpcId).filter((v) => v !== ''))];
+  const sensorSubnetIds = deployment.sensor?.subnetIds ?? [];
+  const firstSubnets = await reads.subnets({ vpcIds: memberVpcs, subnetIds: sensorSubnetIds }, options);
+  const vpcs = [...new Set([...memberVpcs, ...firstSubnets.filter((s) => sensorSubnetIds.includes(s.subnetId)).map((s) => s.vpcId)])];
+  const extraVpcs = vpcs.filter((v) => !memberVpcs.includes(v));
+  const sgIds = [...new Set([...Object.values(instances).flatMap((i) => Object.values(i.eniSecurityGroups).flat()), ...(deployment.sensor?.securityGroupIds ?? [])])];
+  const running = snapshot.instances.filter((i) => i.state === 'running').map((i) => i.instanceId);
+  // Every address a VIP tag names, in every subnet of the instance that carries it.
+  const wanted = snapshot.instances.flatMap((i) => {
+    const vip = i.tags[TAG.vip]?.trim();
+    return vip && isIpv4(vip) ? [...new Set(i.networkInterfaces.map((e) => e.subnetId))].map((subnetId) => ({ ip: vip, subnetId })) : [];
+  });
+  const [routeTables, networkAcls, securityGroups, ipv4PerInterface, addressHolders, moreSubnets, ssm] = await Promise.all([
+    reads.routeTables(vpcs, options),
+    reads.networkAcls(vpcs, options),
+    reads.securityGroups(sgIds, options),
+    reads.ipv4PerInterface([...new Set(Object.values(instances).map((i) => i.instanceType))], options),
+    reads.addressHolders(wanted, options),
+    extraVpcs.length > 0 ? reads.subnets({ vpcIds: extraVpcs, subnetIds: [] }, options) : Promise.resolve([]),
+    reads.pingStatus(running, options).then(
+      (pingStatus) => ({ ok: true as const, pingStatus }),
+      (error: unknown) => ({ ok: false as const, error: (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '' }),
+    ),
+  ]);
+  const subnets = new Map([...firstSubnets, ...moreSubnets].map((s) => [s.subnetId, s]));
+  return {
+    region: input.region,
+    stage: input.stage,
+    snapshot,
+    instances,
+    ssm,
+    securityGroups,
+    networkAcls,
+    routeTables,
+    subnets: [...subnets.values()],
+    ipv4PerInterface,
+    addressHolders,
+    deployed: deployment.deployed,
+    ...(deployment.vpcIds ? { vpcIds: deployment.vpcIds } : {}),
+    ...(deployment.sensor ? { sensor: deployment.sensor } : {}),
+  };
+}
