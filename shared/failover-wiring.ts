@@ -2,7 +2,12 @@
  * The failover function's wiring: the core, and the probe's last verdicts for `status`, read from
  * the state table so that a hung member whose EC2 checks pass does not show as healthy.
  */
+import { createDoctorReads } from './aws/doctor-reads.js';
 import { createProbeStateStore } from './aws/dynamo.js';
+import { diagnose } from './doctor/diagnose.js';
+import { gatherFacts } from './doctor/gather.js';
+import type { DoctorReport } from './doctor/model.js';
+import { renderReport } from './doctor/report.js';
 import type { CallOptions } from './core/ports.js';
 import type { ProbeVerdicts } from './core/status.js';
 import { STATE_MAX_AGE_MS } from './probe/loop.js';
@@ -12,11 +17,14 @@ import { type Runtime, type RuntimeOptions, createRuntime } from './runtime.js';
 export interface FailoverRuntime extends Runtime {
   /** The probe's verdicts when it saved them recently; undefined otherwise, and when they cannot be read. */
   probeVerdicts(options?: CallOptions): Promise<ProbeVerdicts | undefined>;
+  /** doctor, read-only, as this deployment sees the account: its vpcIds, its sensor. */
+  doctor(query: { readonly group?: string; readonly vpc?: string }, options?: CallOptions): Promise<DoctorReport & { readonly text: string }>;
 }
 
-export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort): FailoverRuntime {
+export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, doctor: FailoverRuntime['doctor'] = unavailableDoctor): FailoverRuntime {
   return Object.freeze({
     ...rt,
+    doctor,
     async probeVerdicts(options: CallOptions = {}) {
       // Status without the probe's view is still status: a failed read only leaves it out, and says so.
       const stored = await state.load(options).catch((error: unknown) => {
@@ -28,7 +36,25 @@ export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort): FailoverR
   });
 }
 
+const unavailableDoctor: FailoverRuntime['doctor'] = () => Promise.reject(new Error('doctor is not wired in this runtime'));
+
 export function createFailoverRuntime(options: RuntimeOptions): FailoverRuntime {
   const rt = createRuntime(options);
-  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName));
+  const { ec2, ssm, lambda } = options.clients;
+  const doctor: FailoverRuntime['doctor'] = async (query, call = {}) => {
+    const { config } = rt;
+    const facts = await gatherFacts(
+      {
+        region: await ec2.config.region(),
+        stage: config.stage,
+        ec2: rt.ec2Port,
+        reads: createDoctorReads({ ec2, ssm, ...(lambda ? { lambda } : {}) }),
+        deployment: { ...(config.vpcIds ? { vpcIds: config.vpcIds } : {}), ...(config.probe.sensorFunction ? { sensorFunction: config.probe.sensorFunction } : {}) },
+      },
+      call,
+    );
+    const report = diagnose(facts, { defaults: { cooldownMs: config.cooldownMs, failback: config.failback }, ...(query.group ? { group: query.group } : {}), ...(query.vpc ? { vpcId: query.vpc } : {}) });
+    return { ...report, text: renderReport(report) };
+  };
+  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName), doctor);
 }

@@ -65,7 +65,8 @@ function toRules(permissions: readonly IpPermission[] | undefined): SgRule[] {
   }));
 }
 
-export function createDoctorReads(clients: { readonly ec2: EC2Client; readonly ssm: SSMClient; readonly lambda: LambdaClient }): DoctorReadsPort {
+/** Without a Lambda client, no function is found (a deployment that knows its own config needs none for itself). */
+export function createDoctorReads(clients: { readonly ec2: EC2Client; readonly ssm: SSMClient; readonly lambda?: LambdaClient }): DoctorReadsPort {
   const { ec2, ssm, lambda } = clients;
   const byVpc = (vpcIds: readonly string[]) => chunks(unique(vpcIds), FILTER_VALUES);
   return {
@@ -213,6 +214,7 @@ export function createDoctorReads(clients: { readonly ec2: EC2Client; readonly s
     },
 
     async lambdaFunction(name, options: CallOptions = {}): Promise<FunctionFacts> {
+      if (!lambda) return { found: false };
       try {
         const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }), { abortSignal: options.signal });
         return {
