@@ -1,7 +1,7 @@
 /**
  * The first deploy's command, from what doctor found: the groups' VPCs for `vpcIds`, and for the
- * sensor one private subnet in each AZ where members run (preferring the members' own subnets,
- * where no network ACL stands between the sensor and them).
+ * sensor the subnets it was given, else one private subnet in each AZ where members run (the one
+ * with the most members: no network ACL stands between the sensor and the members of its own subnet).
  */
 import type { Subnet } from '../core/model.js';
 import type { DeployPlan, DoctorFacts } from './model.js';
@@ -24,12 +24,14 @@ export function deployPlan(subjects: readonly Subject[], facts: DoctorFacts): De
     notes.push(`the sensor runs in ${sensorVpcId}; the groups in ${other} need a route from its subnets (VPC peering or a transit gateway), or a stage of their own`);
   }
   const isPrivate = (subnet: Subnet) => !isInternetGateway(routeFor(tableOfSubnet(facts.routeTables, subnet.subnetId, subnet.vpcId)?.routes ?? [], '0.0.0.0'));
-  const memberSubnets = new Set(instances.flatMap((i) => [i.subnetId, ...i.networkInterfaces.map((e) => e.subnetId)]));
+  // How many members each subnet holds: the sensor best sits where most members are.
+  const members = new Map<string, number>();
+  for (const i of instances) members.set(i.subnetId, (members.get(i.subnetId) ?? 0) + 1);
   const azs = [...new Set(instances.filter((i) => i.vpcId === sensorVpcId && i.state === 'running').map((i) => i.availabilityZone))].sort();
-  const sensorSubnetIds: string[] = [];
-  for (const az of azs) {
+  const sensorSubnetIds: string[] = [...(facts.sensor?.subnetIds ?? [])];
+  for (const az of facts.sensor ? [] : azs) {
     const inAz = facts.subnets.filter((s) => s.vpcId === sensorVpcId && s.availabilityZone === az);
-    const rank = (s: Subnet) => (isPrivate(s) ? 0 : 2) + (memberSubnets.has(s.subnetId) ? 0 : 1);
+    const rank = (s: Subnet) => (isPrivate(s) ? 0 : 1_000_000) - (members.get(s.subnetId) ?? 0);
     const [best] = [...inAz].sort((a, b) => rank(a) - rank(b) || a.subnetId.localeCompare(b.subnetId));
     if (!best) continue;
     if (!isPrivate(best)) notes.push(`no private subnet in ${az}: the sensor gets ${best.subnetId}, which routes to an internet gateway (it needs no internet: it only opens TCP connections to the members)`);

@@ -280,16 +280,26 @@ describe('the first deploy\'s command', () => {
     ]);
   });
 
-  it('uses the security groups it was given, and says when only a public subnet is left in an AZ', () => {
+  it('uses the sensor placement it was given', () => {
     const facts = healthyFacts();
     facts.deployed = false;
+
+    const plan = run(facts).deploy;
+
+    expect(plan?.sensorSubnetIds).toEqual([SUBNET.sensor]);
+    expect(plan?.commands).toHaveLength(1);
+    expect(plan?.commands[0]).toContain('--param="sensorSecurityGroupIds=sg-sensor"');
+  });
+
+  it('says when only a public subnet is left in an AZ', () => {
+    const facts = healthyFacts();
+    facts.deployed = false;
+    delete facts.sensor;
     facts.subnets = facts.subnets.filter((s: { subnetId: string }) => s.subnetId !== SUBNET.b);
 
     const plan = run(facts).deploy;
 
     expect(plan?.sensorSubnetIds).toEqual([SUBNET.a, SUBNET.pubB]);
-    expect(plan?.commands).toHaveLength(1);
-    expect(plan?.commands[0]).toContain('--param="sensorSecurityGroupIds=sg-sensor"');
     expect(plan?.notes).toContain('no private subnet in us-east-1b: the sensor gets subnet-pb, which routes to an internet gateway (it needs no internet: it only opens TCP connections to the members)');
   });
 });
