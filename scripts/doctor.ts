@@ -8,6 +8,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createDoctorReads } from '../shared/aws/doctor-reads.js';
 import { createEc2Port } from '../shared/aws/ec2.js';
+import { createSsmHostPort } from '../shared/aws/ssm.js';
+import { systemClock } from '../shared/core/ports.js';
 import { DOCTOR_HELP, parseDoctorArgs } from '../shared/doctor/args.js';
 import { diagnose } from '../shared/doctor/diagnose.js';
 import { gatherFacts } from '../shared/doctor/gather.js';
@@ -29,8 +31,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = { ...(request.region ? { region: request.region } : {}), maxAttempts: 4 };
   const ec2 = new EC2Client(options);
   const region = await ec2.config.region();
-  const reads = createDoctorReads({ ec2, ssm: new SSMClient(options), lambda: new LambdaClient(options) });
+  const ssm = new SSMClient(options);
+  const reads = createDoctorReads({ ec2, ssm, lambda: new LambdaClient(options) });
   process.stderr.write(`doctor: reading ${region} (Describe and Get calls only)\n`);
+  if (request.deep) process.stderr.write("doctor: --deep sends one SSM command to each running member ('command -v ip', one ping to each peer)\n");
   const facts = await gatherFacts({
     region,
     stage: request.stage,
@@ -38,6 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     reads,
     ...(request.sensorSubnetIds && request.sensorSecurityGroupIds ? { sensor: { subnetIds: request.sensorSubnetIds, securityGroupIds: request.sensorSecurityGroupIds } } : {}),
     ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
+    ...(request.deep ? { deep: { host: createSsmHostPort(ssm, { clock: systemClock, comment: 'vpc-failover doctor --deep' }), clock: systemClock, timeoutMs: 40_000 } } : {}),
   });
   const report = diagnose(facts, {
     defaults: DEFAULTS,

@@ -17,6 +17,8 @@ export type DoctorRequest =
       readonly sensorSecurityGroupIds?: readonly string[];
       readonly vpcIds?: readonly string[];
       readonly planDeploy: boolean;
+      /** Send one harmless SSM command per running member. */
+      readonly deep: boolean;
     };
 
 const PATTERNS = {
@@ -29,7 +31,7 @@ const PATTERNS = {
   '--vpc-ids': [/^vpc-[0-9a-f]{8,17}(,vpc-[0-9a-f]{8,17})*$/, 'comma-separated VPC IDs'],
 } as const satisfies Record<string, readonly [RegExp, string]>;
 type Valued = keyof typeof PATTERNS;
-const FLAGS = new Set(['--json', '--plan-deploy', '--help', '-h']);
+const FLAGS = new Set(['--json', '--plan-deploy', '--deep', '--help', '-h']);
 const isValued = (name: string): name is Valued => name in PATTERNS;
 
 export function parseDoctorArgs(argv: readonly string[]): DoctorRequest {
@@ -73,6 +75,7 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorRequest {
     ...(sensorSecurityGroupIds ? { sensorSecurityGroupIds } : {}),
     ...(vpcIds ? { vpcIds } : {}),
     planDeploy: flags.has('--plan-deploy'),
+    deep: flags.has('--deep'),
   };
 }
 
@@ -95,6 +98,8 @@ export const DOCTOR_HELP = [
   '  --sensor-security-groups a  the sensor\'s security groups (with --sensor-subnets)',
   '  --vpc-ids a,b               the deployment\'s vpcIds (default: the deployed function\'s)',
   '  --plan-deploy               print the deploy command even when the stage is deployed',
+  "  --deep                      also send one harmless SSM command to each running member: is 'ip'",
+  '                              there, does one ping reach each peer (it says so in the report)',
   '  --help                      this text',
   '',
   'Exit status: 0 no blocker, 1 a blocker, 2 bad usage or a failed read.',

@@ -8,12 +8,13 @@ import { sensorAccessCheck } from './checks/access.js';
 import { eipCheck, vipCheck } from './checks/addresses.js';
 import { quotaCheck, sourceDestCheck, ssmCheck, stateCheck, tagsCheck, vpcScopeCheck } from './checks/members.js';
 import { natEgressCheck, natTablesCheck, sensorRouteCheck } from './checks/routes.js';
+import { deepCheck } from './deep.js';
 import { deployPlan } from './deploy-plan.js';
 import type { DoctorFacts, DoctorReport, GroupReport } from './model.js';
 import type { Check, Subject } from './subject.js';
 
 /** In report order. */
-const CHECK_ORDER: readonly Check[] = [tagsCheck, vpcScopeCheck, stateCheck, ssmCheck, sourceDestCheck, natTablesCheck, natEgressCheck, vipCheck, eipCheck, quotaCheck, sensorAccessCheck, sensorRouteCheck];
+const CHECK_ORDER: readonly Check[] = [tagsCheck, vpcScopeCheck, stateCheck, ssmCheck, sourceDestCheck, natTablesCheck, natEgressCheck, vipCheck, eipCheck, quotaCheck, sensorAccessCheck, sensorRouteCheck, deepCheck];
 
 export interface DiagnoseOptions {
   /** Only this group. */
@@ -68,6 +69,7 @@ export function diagnose(facts: DoctorFacts, options: DiagnoseOptions): DoctorRe
     region: facts.region,
     stage: facts.stage,
     deployed: facts.deployed,
+    deep: facts.deep !== undefined,
     ...(facts.sensor ? { sensor: facts.sensor } : {}),
     groups,
     blockers: findings.filter((f) => f.severity === 'blocker').length,

@@ -3,10 +3,12 @@
  * sees), then the extra reads, in two concurrent rounds. SSM registration that cannot be read is
  * reported as such; any other failed read fails doctor with the AWS error, never a guess.
  */
-import type { CallOptions, Ec2Port } from '../core/ports.js';
+import type { Instance } from '../core/model.js';
+import type { CallOptions, Clock, Ec2Port, HostPort } from '../core/ports.js';
 import { TAG } from '../core/tags.js';
 import { isIpv4 } from '../core/validate.js';
-import type { DoctorFacts, SensorPlacement } from './model.js';
+import { deepScript, parseDeep } from './deep.js';
+import type { DeepResult, DoctorFacts, SensorPlacement } from './model.js';
 import type { DoctorReadsPort } from './ports.js';
 
 /** The stack's function names: `<service>-<stage>-<function>` (serverless.yml). */
@@ -26,6 +28,26 @@ export interface GatherInput {
    * name. Absent (the command line): the stage's functions are looked up by name.
    */
   readonly deployment?: { readonly vpcIds?: readonly string[]; readonly sensorFunction?: string };
+  /** With --deep: SSM Run Command on the members, and the clock its deadline is set by. */
+  readonly deep?: { readonly host: HostPort; readonly clock: Clock; readonly timeoutMs: number };
+}
+
+/** --deep: one command per running member, naming the other running members of its group as peers. */
+async function runDeep(instances: readonly Instance[], deep: NonNullable<GatherInput['deep']>, options: CallOptions): Promise<Record<string, DeepResult>> {
+  const live = instances.filter((i) => i.state === 'running' && i.tags[TAG.group] !== undefined);
+  const deadline = deep.clock.now() + deep.timeoutMs;
+  const results = await Promise.all(
+    live.map(async (instance): Promise<[string, DeepResult]> => {
+      const peers = live.filter((p) => p.instanceId !== instance.instanceId && p.tags[TAG.group] === instance.tags[TAG.group] && isIpv4(p.privateIp)).map((p) => p.privateIp);
+      try {
+        const [result] = await deep.host.run([instance.instanceId], deepScript(peers), deadline, options);
+        return [instance.instanceId, result ? parseDeep(result, peers) : { status: 'no-answer', why: 'no result' }];
+      } catch (error) {
+        return [instance.instanceId, { status: 'no-answer', why: (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '' }];
+      }
+    }),
+  );
+  return Object.fromEntries(results);
 }
 
 const splitIds = (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : raw.split(',').map((v) => v.trim()));
@@ -95,5 +117,6 @@ export async function gatherFacts(input: GatherInput, options: CallOptions = {})
     deployed: deployment.deployed,
     ...(deployment.vpcIds ? { vpcIds: deployment.vpcIds } : {}),
     ...(deployment.sensor ? { sensor: deployment.sensor } : {}),
+    ...(input.deep ? { deep: await runDeep(snapshot.instances, input.deep, options) } : {}),
   };
 }

@@ -83,6 +83,11 @@ export interface SensorPlacement {
   readonly source: 'deployed' | 'given';
 }
 
+/** What one member's `--deep` command found (shared/doctor/deep.ts). */
+export type DeepResult =
+  | { readonly status: 'answered'; readonly ip: boolean; readonly peers: Readonly<Record<string, boolean>> }
+  | { readonly status: 'no-answer'; readonly why: string };
+
 /** Every fact the checks look at. A read that failed leaves its `error` instead of guessing. */
 export interface DoctorFacts {
   readonly region: string;
@@ -104,6 +109,8 @@ export interface DoctorFacts {
   /** Whether the stage's functions exist. False: doctor also prints the first deploy's command. */
   readonly deployed: boolean;
   readonly stage: string;
+  /** With --deep: what each running member's command found. */
+  readonly deep?: Readonly<Record<string, DeepResult>>;
 }
 
 export type Severity = 'ok' | 'warning' | 'blocker';
@@ -121,6 +128,7 @@ export const CHECKS = [
   'quota',
   'sensor-access',
   'sensor-route',
+  'deep',
 ] as const;
 export type CheckId = (typeof CHECKS)[number];
 
@@ -155,6 +163,8 @@ export interface DoctorReport {
   readonly stage: string;
   readonly deployed: boolean;
   readonly sensor?: SensorPlacement;
+  /** Whether --deep sent a command to the members. */
+  readonly deep: boolean;
   readonly groups: readonly GroupReport[];
   readonly blockers: number;
   readonly warnings: number;

@@ -27,6 +27,7 @@ export function renderReport(report: DoctorReport): string {
     : 'sensor not known yet';
   out.push(`vpc-failover doctor: ${report.region}, stage ${report.stage}, ${report.deployed ? 'deployed' : 'not deployed'}; ${sensor}`);
   out.push('read-only: nothing was changed');
+  if (report.deep) out.push("--deep: one SSM command (AWS-RunShellScript: 'command -v ip', one ping to each peer) was sent to each running member");
   const width = 14;
   for (const group of report.groups) {
     out.push('');

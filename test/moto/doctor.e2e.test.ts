@@ -11,6 +11,9 @@
  *   request with aws-sdk-client-mock (test/doctor/reads.test.ts).
  * - moto stores network ACLs and security groups but evaluates neither: doctor evaluates them
  *   itself, and what it reads here is what it evaluates (test/doctor/net.test.ts holds the rules).
+ * - SSM SendCommand reports Success with an empty output and runs nothing. ASSERTED AROUND: --deep
+ *   is checked for what it sends (ListCommands); its reading of answers is tested in
+ *   test/doctor/deep.test.ts.
  * - moto has no Lambda functions of the stage: doctor sees no deployment, so every run also prints
  *   the first deploy's command, which one test asserts.
  */
@@ -19,6 +22,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { AssignPrivateIpAddressesCommand, AssociateAddressCommand, CreateNetworkInterfaceCommand, DeleteRouteCommand, EC2Client, ModifyNetworkInterfaceAttributeCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { DoctorReport, Finding } from '../../shared/doctor/model.js';
 import { type Children, killAll, sweepStaleTempDirs } from './support/children.js';
@@ -243,6 +247,27 @@ describeMoto('doctor against moto', () => {
 
     expect(findings(r, 'web')).toContainEqual(expect.objectContaining({ check: 'sensor-route', severity: 'blocker', detail: expect.stringContaining(`the sensor's subnet ${w.natSensor.subnetId} (${w.nat.vpc.vpcId}) has no route to ${w.web.a.instanceId}`), fix: expect.stringContaining('peer the VPCs') }));
     expect(code).toBe(1);
+  });
+
+  it('--deep sends one command per running member, naming its peers, and says so', async () => {
+    const run = await doctor('--group', 'web', '--deep', '--json');
+    const r = JSON.parse(run.stdout) as DoctorReport;
+    const { Commands = [] } = await new SSMClient(clientConfig(moto.endpoint)).send(new ListCommandsCommand({}));
+    const sent = Commands.filter((c) => c.Comment === 'vpc-failover doctor --deep');
+
+    expect(run.stderr).toContain("doctor: --deep sends one SSM command to each running member ('command -v ip', one ping to each peer)");
+    expect(r.deep).toBe(true);
+    expect(sent.map((c) => [c.InstanceIds, c.DocumentName, c.Parameters?.['commands']?.[1]]).sort()).toEqual(
+      [
+        [[w.web.a.instanceId], 'AWS-RunShellScript', `if ping -c 1 -W 1 ${w.web.b.privateIp} >/dev/null 2>&1; then echo "vpcf-deep peer=${w.web.b.privateIp} ok"; else echo "vpcf-deep peer=${w.web.b.privateIp} fail"; fi`],
+        [[w.web.b.instanceId], 'AWS-RunShellScript', `if ping -c 1 -W 1 ${w.web.a.privateIp} >/dev/null 2>&1; then echo "vpcf-deep peer=${w.web.a.privateIp} ok"; else echo "vpcf-deep peer=${w.web.a.privateIp} fail"; fi`],
+      ].sort(),
+    );
+    // moto reports Success with an empty output and runs nothing: no report, so no verdict.
+    expect(findings(r, 'web').filter((f) => f.check === 'deep').map((f) => f.detail)).toEqual([
+      `${w.web.a.instanceId}: the --deep command got no answer: its output has no report`,
+      `${w.web.b.instanceId}: the --deep command got no answer: its output has no report`,
+    ]);
   });
 
   it('writes a report of a world with several problems, for people (VPCF_DOCTOR_SAMPLE)', async () => {

@@ -34,7 +34,7 @@ export async function harness(
   const { runtime, log, tableName } = await runtimeFor(world, clock, db, { env });
   // doctor's reads (security groups, network ACLs, SSM registration) are beyond the in-memory VPC:
   // the handler's routing is checked here, the checks in test/doctor and on moto.
-  const doctor: FailoverRuntime['doctor'] = async (query) => ({ region: 'sim', stage: 'test', deployed: true, groups: [], blockers: 0, warnings: 0, text: `doctor ${JSON.stringify(query)}` });
+  const doctor: FailoverRuntime['doctor'] = async (query) => ({ region: 'sim', stage: 'test', deployed: true, deep: false, groups: [], blockers: 0, warnings: 0, text: `doctor ${JSON.stringify(query)}` });
   const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(db.client, tableName), doctor));
   const store = createDynamoStore(db.client, tableName);
   return {
