@@ -18,6 +18,17 @@ import { exitCodeOf, renderReport } from '../shared/doctor/report.js';
 /** The discovery defaults of a deployment with default params (serverless.yml). */
 const DEFAULTS = { cooldownMs: 60_000, failback: { vip: 'manual', eip: 'manual', overlay: 'manual', nat: 'auto' } } as const;
 
+/** --deep runs on the members doctor reports on (--group, --vpc), with 40 s for the answers. */
+function deepOptions(request: { readonly group?: string; readonly vpcId?: string }, ssm: SSMClient) {
+  return {
+    host: createSsmHostPort(ssm, { clock: systemClock, comment: 'vpc-failover doctor --deep' }),
+    clock: systemClock,
+    timeoutMs: 40_000,
+    ...(request.group ? { group: request.group } : {}),
+    ...(request.vpcId ? { vpcId: request.vpcId } : {}),
+  };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const request = parseDoctorArgs(argv);
   if (request.kind === 'help') {
@@ -42,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
     reads,
     ...(request.sensorSubnetIds && request.sensorSecurityGroupIds ? { sensor: { subnetIds: request.sensorSubnetIds, securityGroupIds: request.sensorSecurityGroupIds } } : {}),
     ...(request.vpcIds ? { vpcIds: request.vpcIds } : {}),
-    ...(request.deep ? { deep: { host: createSsmHostPort(ssm, { clock: systemClock, comment: 'vpc-failover doctor --deep' }), clock: systemClock, timeoutMs: 40_000 } } : {}),
+    ...(request.deep ? { deep: deepOptions(request, ssm) } : {}),
   });
   const report = diagnose(facts, {
     defaults: DEFAULTS,

@@ -29,12 +29,21 @@ export interface GatherInput {
    */
   readonly deployment?: { readonly vpcIds?: readonly string[]; readonly sensorFunction?: string };
   /** With --deep: SSM Run Command on the members, and the clock its deadline is set by. */
-  readonly deep?: { readonly host: HostPort; readonly clock: Clock; readonly timeoutMs: number };
+  readonly deep?: {
+    readonly host: HostPort;
+    readonly clock: Clock;
+    readonly timeoutMs: number;
+    /** Only the members of this group, or in this VPC (doctor's --group, --vpc). */
+    readonly group?: string;
+    readonly vpcId?: string;
+  };
 }
 
 /** --deep: one command per running member, naming the other running members of its group as peers. */
 async function runDeep(instances: readonly Instance[], deep: NonNullable<GatherInput['deep']>, options: CallOptions): Promise<Record<string, DeepResult>> {
-  const live = instances.filter((i) => i.state === 'running' && i.tags[TAG.group] !== undefined);
+  const live = instances.filter(
+    (i) => i.state === 'running' && i.tags[TAG.group] !== undefined && (deep.group === undefined || i.tags[TAG.group] === deep.group) && (deep.vpcId === undefined || i.vpcId === deep.vpcId),
+  );
   const deadline = deep.clock.now() + deep.timeoutMs;
   const results = await Promise.all(
     live.map(async (instance): Promise<[string, DeepResult]> => {
