@@ -41,7 +41,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const options = { ...(request.region ? { region: request.region } : {}), maxAttempts: 4 };
   const ec2 = new EC2Client(options);
-  const region = await ec2.config.region();
+  const region = await ec2.config.region().catch(() => undefined);
+  if (!region) {
+    process.stderr.write('doctor: no Region: give --region, or set AWS_REGION or a region in the AWS profile\n');
+    return 2;
+  }
   const ssm = new SSMClient(options);
   const reads = createDoctorReads({ ec2, ssm, lambda: new LambdaClient(options) });
   process.stderr.write(`doctor: reading ${region} (Describe and Get calls only)\n`);
