@@ -69,10 +69,12 @@ async function main(argv: readonly string[]): Promise<number> {
   return exitCodeOf(report);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`doctor: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  },
-);
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`doctor: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    },
+  );
+}
