@@ -69,12 +69,10 @@ async function main(argv: readonly string[]): Promise<number> {
   return exitCodeOf(report);
 }
 
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`doctor: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(2);
-    },
-  );
-}
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`doctor: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);
