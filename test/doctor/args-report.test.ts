@@ -8,12 +8,12 @@ import { DEFAULTS, ID, changeInstance, healthyFacts } from './support/facts.js';
 
 describe('doctor options', () => {
   it('checks every group of the default stage when given nothing', () => {
-    expect(parseDoctorArgs([])).toEqual({ kind: 'run', json: false, stage: 'dev', planDeploy: false });
+    expect(parseDoctorArgs([])).toEqual({ kind: 'run', json: false, stage: 'dev', planDeploy: false, deep: false });
   });
 
   it('takes every option, in both forms', () => {
     expect(
-      parseDoctorArgs(['--vpc', 'vpc-0123456789abcdef0', '--group=web', '--json', '--region', 'eu-west-1', '--stage=prod', '--sensor-subnets', 'subnet-0123456789abcdef0,subnet-0fedcba9876543210', '--sensor-security-groups', 'sg-0123456789abcdef0', '--vpc-ids=vpc-0123456789abcdef0', '--plan-deploy']),
+      parseDoctorArgs(['--vpc', 'vpc-0123456789abcdef0', '--group=web', '--json', '--region', 'eu-west-1', '--stage=prod', '--sensor-subnets', 'subnet-0123456789abcdef0,subnet-0fedcba9876543210', '--sensor-security-groups', 'sg-0123456789abcdef0', '--vpc-ids=vpc-0123456789abcdef0', '--plan-deploy', '--deep']),
     ).toEqual({
       kind: 'run',
       vpcId: 'vpc-0123456789abcdef0',
@@ -25,6 +25,7 @@ describe('doctor options', () => {
       sensorSecurityGroupIds: ['sg-0123456789abcdef0'],
       vpcIds: ['vpc-0123456789abcdef0'],
       planDeploy: true,
+      deep: true,
     });
   });
 
@@ -33,7 +34,7 @@ describe('doctor options', () => {
     [['--group', 'web tier'], "--group must be a group name (1 to 64 of A-Z a-z 0-9 _ . : -), got 'web tier'"],
     [['--region', 'moon'], "--region must be a Region name such as eu-west-1, got 'moon'"],
     [['--sensor-subnets', 'subnet-0123456789abcdef0'], '--sensor-subnets and --sensor-security-groups go together'],
-    [['--deep'], "unknown option '--deep' (see --help)"],
+    [['--deeper'], "unknown option '--deeper' (see --help)"],
     [['web'], "unexpected argument 'web' (see --help)"],
     [['--group'], '--group needs a value'],
     [['--json=yes'], '--json takes no value'],
