@@ -8,7 +8,8 @@ import type { CallOptions, Clock, Ec2Port, HostPort } from '../core/ports.js';
 import { TAG } from '../core/tags.js';
 import { isIpv4 } from '../core/validate.js';
 import { deepScript, parseDeep } from './deep.js';
-import type { DeepResult, DoctorFacts, SensorPlacement } from './model.js';
+import { AwsCallError } from '../errors.js';
+import type { DeepResult, DoctorFacts, OptionalRead, SensorPlacement } from './model.js';
 import type { DoctorReadsPort } from './ports.js';
 
 /** The stack's function names: `<service>-<stage>-<function>` (serverless.yml). */
@@ -98,12 +99,20 @@ export async function gatherFacts(input: GatherInput, options: CallOptions = {})
     const vip = i.tags[TAG.vip]?.trim();
     return vip && isIpv4(vip) ? [...new Set(i.networkInterfaces.map((e) => e.subnetId))].map((subnetId) => ({ ip: vip, subnetId })) : [];
   });
+  const unread: Partial<Record<OptionalRead, string>> = {};
+  /** A read whose failure leaves its checks at "not read" (an AWS error only: a bug still throws). */
+  const optional = <T>(name: OptionalRead, read: Promise<T>, empty: T): Promise<T> =>
+    read.catch((error: unknown) => {
+      if (!(error instanceof AwsCallError)) throw error;
+      unread[name] = error.message.split('\n')[0] ?? '';
+      return empty;
+    });
   const [routeTables, networkAcls, securityGroups, ipv4PerInterface, addressHolders, moreSubnets, ssm] = await Promise.all([
     reads.routeTables(vpcs, options),
-    reads.networkAcls(vpcs, options),
-    reads.securityGroups(sgIds, options),
-    reads.ipv4PerInterface([...new Set(Object.values(instances).map((i) => i.instanceType))], options),
-    reads.addressHolders(wanted, options),
+    optional('networkAcls', reads.networkAcls(vpcs, options), []),
+    optional('securityGroups', reads.securityGroups(sgIds, options), []),
+    optional('instanceTypes', reads.ipv4PerInterface([...new Set(Object.values(instances).map((i) => i.instanceType))], options), {}),
+    optional('addressHolders', reads.addressHolders(wanted, options), []),
     extraVpcs.length > 0 ? reads.subnets({ vpcIds: extraVpcs, subnetIds: [] }, options) : Promise.resolve([]),
     reads.pingStatus(running, options).then(
       (pingStatus) => ({ ok: true as const, pingStatus }),
@@ -126,6 +135,7 @@ export async function gatherFacts(input: GatherInput, options: CallOptions = {})
     deployed: deployment.deployed,
     ...(deployment.vpcIds ? { vpcIds: deployment.vpcIds } : {}),
     ...(deployment.sensor ? { sensor: deployment.sensor } : {}),
+    ...(Object.keys(unread).length > 0 ? { unread } : {}),
     ...(input.deep ? { deep: await runDeep(snapshot.instances, input.deep, options) } : {}),
   };
 }

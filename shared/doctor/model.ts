@@ -88,6 +88,9 @@ export type DeepResult =
   | { readonly status: 'answered'; readonly ip: boolean; readonly peers: Readonly<Record<string, boolean>> }
   | { readonly status: 'no-answer'; readonly why: string };
 
+/** The reads doctor can do without: each leaves its checks at "not read". */
+export type OptionalRead = 'securityGroups' | 'networkAcls' | 'instanceTypes' | 'addressHolders';
+
 /** Every fact the checks look at. A read that failed leaves its `error` instead of guessing. */
 export interface DoctorFacts {
   readonly region: string;
@@ -109,6 +112,11 @@ export interface DoctorFacts {
   /** Whether the stage's functions exist. False: doctor also prints the first deploy's command. */
   readonly deployed: boolean;
   readonly stage: string;
+  /**
+   * Reads that failed (AccessDenied, say), with the error. Their checks say "not read" instead of
+   * judging from facts that are missing: a group never looks closed because it could not be read.
+   */
+  readonly unread?: Readonly<Partial<Record<OptionalRead, string>>>;
   /** With --deep: what each running member's command found. */
   readonly deep?: Readonly<Record<string, DeepResult>>;
 }

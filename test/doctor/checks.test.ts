@@ -201,6 +201,18 @@ const ROWS: readonly Row[] = [
     expected: { check: 'sensor-access', severity: 'warning', detail: /no member has failover:ports/, fix: /Key=failover:ports,Value=22/ },
   },
   {
+    title: 'sensor-access: security groups that could not be read are not judged',
+    breakIt: (f) => { f.securityGroups = []; f.unread = { securityGroups: 'DescribeSecurityGroups failed (UnauthorizedOperation): not authorized' }; },
+    group: 'pub',
+    expected: { check: 'sensor-access', severity: 'warning', detail: /^security groups not read, not checked: DescribeSecurityGroups failed \(UnauthorizedOperation\)/, fix: /ec2:DescribeSecurityGroups/ },
+  },
+  {
+    title: 'vip: interfaces that could not be read leave a warning, not a verdict',
+    breakIt: (f) => { f.addressHolders = []; f.unread = { addressHolders: 'DescribeNetworkInterfaces failed (UnauthorizedOperation)' }; },
+    group: 'web',
+    expected: { check: 'vip', severity: 'warning', detail: /the subnet's interfaces not read/, fix: /ec2:DescribeNetworkInterfaces/ },
+  },
+  {
     title: 'sensor-route: the sensor sits in another VPC with no route to the members',
     breakIt: (f) => {
       f.subnets.push({ subnetId: 'subnet-far', vpcId: 'vpc-0000000000000000f', cidrBlock: '172.16.0.0/24', availabilityZone: 'us-east-1a' });

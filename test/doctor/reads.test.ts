@@ -14,6 +14,7 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   EC2Client,
+  EC2ServiceException,
 } from '@aws-sdk/client-ec2';
 import { GetFunctionConfigurationCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { DescribeInstanceInformationCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
@@ -181,6 +182,17 @@ describe('gathering the facts', () => {
     expect(facts.deployed).toBe(false);
     expect(facts.sensor).toBeUndefined();
     expect(facts.vpcIds).toBeUndefined();
+  });
+
+  it('leaves a read it may not make as "not read", naming the error, and goes on', async () => {
+    emptyAccount();
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: ids[0], State: { Name: 'running' }, VpcId: 'vpc-1', Tags: [{ Key: 'failover:group', Value: 'web' }], NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-1' }] }] }] }] });
+    ec2.on(DescribeSecurityGroupsCommand).rejects(new EC2ServiceException({ name: 'UnauthorizedOperation', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'You are not authorized to perform this operation.' }));
+
+    const facts = await gatherFacts({ region: 'us-east-1', stage: 'dev', ec2: createEc2Port(clients.ec2), reads: reads(), deployment: {} });
+
+    expect(facts.unread).toEqual({ securityGroups: 'DescribeSecurityGroups failed (UnauthorizedOperation): You are not authorized to perform this operation.' });
+    expect(facts.securityGroups).toEqual([]);
   });
 
   it('reports SSM registration it could not read as a reason, not as "not registered"', async () => {

@@ -103,6 +103,10 @@ export const sensorAccessCheck: Check = (subject, facts) => {
   }
   const sensorSgs = facts.securityGroups.filter((g) => sensor.securityGroupIds.includes(g.groupId));
   const findings = new Map<string, Finding>();
+  const { securityGroups: sgUnread, networkAcls: aclUnread } = facts.unread ?? {};
+  for (const [what, why, action] of [['security groups', sgUnread, 'ec2:DescribeSecurityGroups'], ['network ACLs', aclUnread, 'ec2:DescribeNetworkAcls']] as const) {
+    if (why !== undefined) findings.set(what, { check: 'sensor-access', severity: 'warning', detail: `${what} not read, not checked: ${why}`, fix: `allow ${action} to whoever runs doctor, and run it again` });
+  }
   for (const subnetId of sensor.subnetIds) {
     const subnet = facts.subnets.find((s) => s.subnetId === subnetId);
     const range = subnet && rangeOf(subnet.cidrBlock);
@@ -113,7 +117,9 @@ export const sensorAccessCheck: Check = (subject, facts) => {
       if (!eni) continue;
       const ip = eni.privateIps.find((p) => p.primary)?.address ?? instance.privateIp;
       for (const port of portsOf(subject, instance.instanceId)) {
-        for (const f of [...sgFindings(facts, sensorSgs, side, instance, eni, port), ...aclFindings(facts, side, { instance, ip, subnetId: eni.subnetId }, port)]) {
+        const sg = sgUnread === undefined ? sgFindings(facts, sensorSgs, side, instance, eni, port) : [];
+        const acl = aclUnread === undefined ? aclFindings(facts, side, { instance, ip, subnetId: eni.subnetId }, port) : [];
+        for (const f of [...sg, ...acl]) {
           findings.set(`${f.detail}|${f.fix ?? ''}`, f);
         }
       }

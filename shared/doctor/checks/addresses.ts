@@ -28,6 +28,10 @@ export const vipCheck: Check = (subject, facts, all) => {
     findings.push({ check: 'vip', severity: 'blocker', detail: `group ${other.name} claims ${vip} too: each would take it from the other`, fix: `give one of the groups another failover:vip` });
   }
   const memberEnis = new Set(group.members.map((m) => m.eni.networkInterfaceId));
+  const unread = facts.unread?.addressHolders;
+  if (unread !== undefined) {
+    findings.push({ check: 'vip', severity: 'warning', detail: `the subnet's interfaces not read, so an ENI outside the group holding ${vip} would go unseen: ${unread}`, fix: 'allow ec2:DescribeNetworkInterfaces to whoever runs doctor, and run it again' });
+  }
   for (const holder of facts.addressHolders.filter((h) => h.ip === vip && !memberEnis.has(h.networkInterfaceId))) {
     const what = `${holder.networkInterfaceId}${holder.instanceId ? ` (${holder.instanceId})` : ''}${holder.description ? ` "${holder.description}"` : ''}`;
     findings.push({
@@ -42,7 +46,7 @@ export const vipCheck: Check = (subject, facts, all) => {
     });
   }
   const holders = group.members.filter((m) => m.eni.privateIps.some((ip) => ip.address === vip));
-  if (holders.length === 0 && findings.length === 0) {
+  if (holders.length === 0 && findings.every((f) => f.severity !== 'blocker')) {
     const [best] = [...group.members].sort((a, b) => a.priority - b.priority);
     findings.push({
       check: 'vip',

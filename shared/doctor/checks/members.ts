@@ -110,7 +110,8 @@ export const quotaCheck: Check = (subject, facts) => {
     const holds = member.eni.privateIps.some((ip) => ip.address === group.vip);
     const needed = member.eni.privateIps.length + (holds ? 0 : 1);
     if (limit === undefined) {
-      findings.push({ check: 'quota', severity: 'warning', detail: `${member.instance.instanceId}: the private-IP limit of ${type ?? 'its instance type'} is unknown`, fix: `aws ec2 describe-instance-types --instance-types ${type ?? '…'} --query 'InstanceTypes[].NetworkInfo.Ipv4AddressesPerInterface'` });
+      const why = facts.unread?.instanceTypes;
+      findings.push({ check: 'quota', severity: 'warning', detail: `${member.instance.instanceId}: the private-IP limit of ${type ?? 'its instance type'} is unknown${why ? `: ${why}` : ''}`, fix: `aws ec2 describe-instance-types --instance-types ${type ?? '…'} --query 'InstanceTypes[].NetworkInfo.Ipv4AddressesPerInterface'` });
     } else if (needed > limit) {
       findings.push({
         check: 'quota',

@@ -62,6 +62,9 @@ export const natEgressCheck: Check = (subject, facts) => {
   const privateCidrs = facts.subnets
     .filter((s) => group.tables.some((t) => facts.routeTables.find((f) => f.routeTableId === t.table.routeTableId)?.subnetIds.includes(s.subnetId)))
     .map((s) => s.cidrBlock);
+  if (facts.unread?.securityGroups !== undefined) {
+    findings.push({ check: 'nat-egress', severity: 'warning', detail: `the NATs' security groups not read, not checked: ${facts.unread.securityGroups}`, fix: 'allow ec2:DescribeSecurityGroups to whoever runs doctor, and run it again' });
+  }
   for (const instance of running(subject)) {
     const eni = memberEni(subject, instance);
     const table = tableOfSubnet(facts.routeTables, eni?.subnetId ?? instance.subnetId, instance.vpcId);
@@ -75,13 +78,13 @@ export const natEgressCheck: Check = (subject, facts) => {
     }
     const sgIds = (eni && facts.instances[instance.instanceId]?.eniSecurityGroups[eni.networkInterfaceId]) ?? [];
     const sgs = facts.securityGroups.filter((g) => sgIds.includes(g.groupId));
-    for (const cidr of privateCidrs) {
+    for (const cidr of facts.unread?.securityGroups === undefined ? privateCidrs : []) {
       const range = rangeOf(cidr);
       if (range && !groupsAdmit(sgs, 'ingress', 443, { groupIds: [], range })) {
         findings.push({ check: 'nat-egress', severity: 'warning', detail: `${instance.instanceId}'s security groups (${sgIds.join(', ') || 'none'}) do not let ${cidr} in (checked on tcp 443): that subnet's traffic stops at the NAT`, fix: `aws ec2 authorize-security-group-ingress --group-id ${sgIds[0] ?? 'sg-…'} --protocol -1 --cidr ${cidr}` });
       }
     }
-    if (sgs.length > 0 && !groupsAdmit(sgs, 'egress', 443, { groupIds: [], range: { first: 0, last: 2 ** 32 - 1 } })) {
+    if (facts.unread?.securityGroups === undefined && sgs.length > 0 && !groupsAdmit(sgs, 'egress', 443, { groupIds: [], range: { first: 0, last: 2 ** 32 - 1 } })) {
       findings.push({ check: 'nat-egress', severity: 'warning', detail: `${instance.instanceId}'s security groups do not let it out to 0.0.0.0/0 (checked on tcp 443)`, fix: `aws ec2 authorize-security-group-egress --group-id ${sgIds[0] ?? 'sg-…'} --ip-permissions IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]` });
     }
   }
