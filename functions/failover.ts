@@ -1,6 +1,7 @@
 /**
- * Manual invoke: status, forced failover (or its dry-run plan), failback. Status shows the probe's
- * last verdicts (from the state table) beside EC2's view, when recent, and SSM's view of each member.
+ * Manual invoke: status, forced failover (or its dry-run plan), failback, doctor (read-only). Status
+ * shows the probe's last verdicts (from the state table) beside EC2's view, when recent, and SSM's
+ * view of each member.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -18,6 +19,7 @@ export const FailoverPayload = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('status'), group: z.optional(group) }),
   z.strictObject({ action: z.literal('failover'), ...common, to: z.optional(instanceId), from: z.optional(instanceId) }),
   z.strictObject({ action: z.literal('failback'), ...common }),
+  z.strictObject({ action: z.literal('doctor'), group: z.optional(group), vpc: z.optional(z.string().check(z.regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC ID (vpc-…)'))) }),
 ]);
 export type FailoverPayload = z.infer<typeof FailoverPayload>;
 
@@ -27,6 +29,7 @@ export function createHandler(runtime: (context: Context) => FailoverRuntime) {
     const payload = parseInput(FailoverPayload, event);
     const engine = rt.engine(`failover:${context.awsRequestId}`);
     const { deadline, signal, settle } = budgetOf(context, rt.clock);
+    if (payload.action === 'doctor') return rt.doctor(payload, { signal });
     if (payload.action === 'status') {
       const probes = await rt.probeVerdicts({ signal });
       return engine.status(payload.group, deadline, { signal, ...(probes ? { probes } : {}), ...(rt.agents ? { agents: rt.agents } : {}) });

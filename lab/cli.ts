@@ -3,13 +3,15 @@
  * machine, with real packets measuring each outage. See `npm run lab -- --help`.
  *
  * Progress goes to stderr; results to stdout (one JSON document with --json). Exit status: 0 every
- * outcome right, 1 an outcome wrong, 2 bad usage, 3 this machine cannot run the lab.
+ * outcome right, 1 an outcome wrong, 2 bad usage, 3 this machine cannot run the lab. Run as root on
+ * a Debian-family system, it first installs the packages of the tools it lacks (lab/install.ts).
  */
 import { randomInt } from 'node:crypto';
 import type { Log } from '../shared/core/engine.js';
 import { prng } from '../sim/prng.js';
 import { type DynaliteHandle, startDynalite } from '../sim/dynalite.js';
-import { checkHost } from './host.js';
+import { INSTALL_COMMAND, checkHost } from './host.js';
+import { hasApt, installPlan, runInstall } from './install.js';
 import { sweepStaleNamespaces } from './netns.js';
 import { helpText, parseLabArgs } from './options.js';
 import { jsonDocument, textReport } from './report.js';
@@ -45,7 +47,20 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`lab: ${request.message}. See: npm run lab -- --help\n`);
     return 2;
   }
-  const host = checkHost(LAB_TOOLS);
+  let host = checkHost(LAB_TOOLS);
+  if (!host.ok) {
+    const plan = installPlan({ missing: host.missingTools, root: process.getuid?.() === 0, apt: hasApt(), allowed: request.install });
+    if (plan.kind === 'install') {
+      process.stderr.write(`lab: ${plan.announce}\n`);
+      try {
+        runInstall(plan);
+      } catch (error) {
+        process.stderr.write(`lab: the install failed (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); try: ${INSTALL_COMMAND}\n`);
+        return 3;
+      }
+      host = checkHost(LAB_TOOLS);
+    }
+  }
   if (!host.ok) {
     process.stderr.write(`lab: this machine cannot run the lab: ${host.reason}\n`);
     return 3;

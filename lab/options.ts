@@ -17,6 +17,8 @@ export type LabRequest =
       readonly verbose: boolean;
       /** Seeds the fault timing; undefined: a fresh seed per run. */
       readonly seed: number | undefined;
+      /** Whether missing Debian packages may be installed (root, apt); `--no-install` says no. */
+      readonly install: boolean;
     };
 
 export interface ScenarioCatalog {
@@ -29,7 +31,7 @@ export interface ScenarioCatalog {
 export const MAX_TRIALS = 1_000;
 
 const VALUED = new Set(['--scenario', '--trials', '--seed']);
-const FLAGS = new Set(['--json', '--verbose', '--help', '-h']);
+const FLAGS = new Set(['--json', '--verbose', '--no-install', '--help', '-h']);
 
 function wholeNumber(option: string, raw: string, min: number, max: number): number | string {
   if (!/^\d+$/.test(raw)) return `${option} must be a whole number, not '${raw}'`;
@@ -70,7 +72,7 @@ export function parseLabArgs(argv: readonly string[], catalog: ScenarioCatalog):
   if (typeof trials === 'string') return { kind: 'error', message: trials };
   const seed = values.has('--seed') ? wholeNumber('--seed', values.get('--seed') ?? '', 0, 2 ** 32 - 1) : undefined;
   if (typeof seed === 'string') return { kind: 'error', message: seed };
-  return { kind: 'run', scenarios: scenario === undefined ? [...catalog.defaults] : [scenario], trials, json: flags.has('--json'), verbose: flags.has('--verbose'), seed };
+  return { kind: 'run', scenarios: scenario === undefined ? [...catalog.defaults] : [scenario], trials, json: flags.has('--json'), verbose: flags.has('--verbose'), seed, install: !flags.has('--no-install') };
 }
 
 /** `--help`: usage, options and the scenarios with what each shows. */
@@ -81,7 +83,8 @@ export function helpText(scenarios: readonly { readonly name: string; readonly s
     '',
     'Fails a VIP and a NAT over with the real controller on this machine: network namespaces stand in',
     'for the VPC, an in-memory EC2/SSM stands in for the AWS APIs, and clients measure the outage with',
-    'real packets. Needs Linux and root; leaves nothing behind.',
+    'real packets. Needs Linux and root; leaves nothing behind. As root with apt, it installs the',
+    'Debian packages of any tool it lacks first (iproute2, iputils-ping, nftables, netcat-openbsd, …).',
     '',
     'Options:',
     '  --scenario NAME  run one scenario (default: every scenario marked *)',
@@ -89,6 +92,8 @@ export function helpText(scenarios: readonly { readonly name: string; readonly s
     '  --json           print one JSON document on stdout (progress stays on stderr)',
     '  --seed N         seed for the moment each fault is injected (default: random)',
     "  --verbose        also print the controller's log to stderr",
+    '  --no-install     never install missing packages (by default, run as root on Debian or Ubuntu,',
+    '                   the lab installs the tools it lacks with apt-get, and says which)',
     '  --help           this text',
     '',
     'Scenarios:',

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Operator front end for the deployed `failover` function: status, forced failover, failback.
+# Operator front end for the deployed `failover` function: status, forced failover, failback, doctor.
 #
 #   scripts/failover.sh status [group] [--json]
 #   scripts/failover.sh failover <group> [--to i-…] [--from i-…] [--dry-run] [--reason "…"]
 #   scripts/failover.sh failback <group> [--dry-run] [--reason "…"]
+#   scripts/failover.sh doctor [group] [--vpc vpc-…] [--json]    read-only; exit 1 on a blocker
 #
 # Options (anywhere after the command):
 #   --stage <name>     serverless stage (default: dev)
 #   --region <name>    AWS region (default: the one serverless.yml resolves)
 #   --local            run `serverless invoke local` instead of invoking the deployed function
 #   --print            print the JSON payload and exit, invoking nothing
-#   --json             status: print the function's JSON answer instead of the table
+#   --json             status, doctor: print the function's JSON answer instead of the table
 #
 # Every value is validated here before it reaches the payload, and the payload is built by a
 # JSON encoder (node's JSON.stringify), never by string concatenation, so a reason with quotes or
@@ -18,7 +19,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -37,17 +38,18 @@ group_re='^[A-Za-z0-9_.:-]{1,64}$'
 instance_re='^i-[0-9a-f]{8}([0-9a-f]{9})?$'
 stage_re='^[A-Za-z0-9-]{1,32}$'
 region_re='^[a-z]{2}(-[a-z]+)+-[0-9]$'
+vpc_re='^vpc-[0-9a-f]{8,17}$'
 
 [[ $# -ge 1 ]] || usage
 action="$1"
 shift
 case "$action" in
-  status | failover | failback) ;;
+  status | failover | failback | doctor) ;;
   -h | --help | help) usage ;;
-  *) die "unknown command '$action' (status, failover or failback)" ;;
+  *) die "unknown command '$action' (status, failover, failback or doctor)" ;;
 esac
 
-group="" to="" from="" reason="" dry_run=false has_reason=false
+group="" to="" from="" reason="" dry_run=false has_reason=false vpc=""
 stage="" region="" local_invoke=false print_only=false json=false
 
 need_value() {
@@ -58,6 +60,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --to) need_value "$@"; to="$2"; shift 2 ;;
     --from) need_value "$@"; from="$2"; shift 2 ;;
+    --vpc) need_value "$@"; vpc="$2"; shift 2 ;;
     --reason) need_value "$@"; reason="$2"; has_reason=true; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --stage) need_value "$@"; stage="$2"; shift 2 ;;
@@ -77,15 +80,17 @@ done
 
 if [[ -n "$group" ]]; then
   [[ "$group" =~ $group_re ]] || die "group must be 1 to 64 of A-Z a-z 0-9 _ . : - (got '$group')"
-elif [[ "$action" != status ]]; then
+elif [[ "$action" != status && "$action" != doctor ]]; then
   die "$action needs a group"
 fi
-[[ "$json" == false || "$action" == status ]] || die "--json only applies to status (failover and failback answer in JSON)"
+[[ "$json" == false || "$action" == status || "$action" == doctor ]] || die "--json only applies to status and doctor (failover and failback answer in JSON)"
+[[ -z "$vpc" || "$action" == doctor ]] || die "--vpc only applies to doctor"
+[[ -z "$vpc" || "$vpc" =~ $vpc_re ]] || die "--vpc must be a VPC ID (vpc-…), got '$vpc'"
 if [[ "$action" != failover ]]; then
   [[ -z "$to" && -z "$from" ]] || die "--to and --from only apply to failover"
 fi
-if [[ "$action" == status ]]; then
-  [[ "$dry_run" == false && "$has_reason" == false ]] || die "--dry-run and --reason do not apply to status"
+if [[ "$action" == status || "$action" == doctor ]]; then
+  [[ "$dry_run" == false && "$has_reason" == false ]] || die "--dry-run and --reason do not apply to $action"
 fi
 [[ -z "$to" || "$to" =~ $instance_re ]] || die "--to must be an instance ID (i-…), got '$to'"
 [[ -z "$from" || "$from" =~ $instance_re ]] || die "--from must be an instance ID (i-…), got '$from'"
@@ -95,7 +100,7 @@ fi
 # Values travel as argv, so nothing here is ever parsed as code.
 payload="$(
   "$node" -e '
-    const [action, group, to, from, dryRun, hasReason, reason] = process.argv.slice(1);
+    const [action, group, to, from, dryRun, hasReason, reason, vpc] = process.argv.slice(1);
     if (hasReason === "true" && (reason.length < 1 || reason.length > 500)) {
       process.stderr.write("failover.sh: --reason must be 1 to 500 characters\n");
       process.exit(2);
@@ -104,10 +109,11 @@ payload="$(
     if (group) payload.group = group;
     if (to) payload.to = to;
     if (from) payload.from = from;
+    if (vpc) payload.vpc = vpc;
     if (dryRun === "true") payload.dryRun = true;
     if (hasReason === "true") payload.reason = reason;
     process.stdout.write(JSON.stringify(payload));
-  ' -- "$action" "$group" "$to" "$from" "$dry_run" "$has_reason" "$reason"
+  ' -- "$action" "$group" "$to" "$from" "$dry_run" "$has_reason" "$reason" "$vpc"
 )" || exit 2
 
 if [[ "$print_only" == true ]]; then
@@ -130,6 +136,25 @@ invoke() {
     npx serverless "${args[@]}"
   fi
 }
+if [[ "$action" == doctor ]]; then
+  # The function's report carries its own table (`text`); a blocker makes the exit status 1.
+  answer="$(invoke)" || {
+    code=$?
+    printf '%s\n' "$answer"
+    exit "$code"
+  }
+  printf '%s\n' "$answer" | "$node" -e '
+    let raw = "";
+    process.stdin.on("data", (c) => (raw += c)).on("end", () => {
+      let report;
+      try { report = JSON.parse(raw); } catch { process.stdout.write(raw); process.exit(2); }
+      if (typeof report.blockers !== "number") { process.stdout.write(raw); process.exit(2); }
+      process.stdout.write(process.argv[1] === "true" ? raw : `${report.text}\n`);
+      process.exit(report.blockers > 0 ? 1 : 0);
+    });
+  ' -- "$json"
+  exit
+fi
 if [[ "$action" != status || "$json" == true ]]; then
   invoke
   exit

@@ -3,8 +3,13 @@
  * the state table so that a hung member whose EC2 checks pass does not show as healthy, and the
  * members' SSM agents, so that a group whose members SSM cannot reach says so.
  */
+import { createDoctorReads } from './aws/doctor-reads.js';
 import { createProbeStateStore } from './aws/dynamo.js';
 import { createSsmAgentPort } from './aws/ssm.js';
+import { diagnose } from './doctor/diagnose.js';
+import { gatherFacts } from './doctor/gather.js';
+import type { DoctorReport } from './doctor/model.js';
+import { renderReport } from './doctor/report.js';
 import type { CallOptions, SsmAgentPort } from './core/ports.js';
 import type { ProbeVerdicts } from './core/status.js';
 import { STATE_MAX_AGE_MS } from './probe/loop.js';
@@ -16,12 +21,15 @@ export interface FailoverRuntime extends Runtime {
   probeVerdicts(options?: CallOptions): Promise<ProbeVerdicts | undefined>;
   /** The members' SSM agents (ssm:DescribeInstanceInformation), for status; absent: status says nothing of SSM. */
   readonly agents?: SsmAgentPort;
+  /** doctor, read-only, as this deployment sees the account: its vpcIds, its sensor. */
+  doctor(query: { readonly group?: string; readonly vpc?: string }, options?: CallOptions): Promise<DoctorReport & { readonly text: string }>;
 }
 
-export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, agents?: SsmAgentPort): FailoverRuntime {
+export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, agents?: SsmAgentPort, doctor: FailoverRuntime['doctor'] = unavailableDoctor): FailoverRuntime {
   return Object.freeze({
     ...rt,
     ...(agents ? { agents } : {}),
+    doctor,
     async probeVerdicts(options: CallOptions = {}) {
       // Status without the probe's view is still status: a failed read only leaves it out, and says so.
       const stored = await state.load(options).catch((error: unknown) => {
@@ -33,7 +41,29 @@ export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, agents?: S
   });
 }
 
+const unavailableDoctor: FailoverRuntime['doctor'] = () => Promise.reject(new Error('doctor is not wired in this runtime'));
+
 export function createFailoverRuntime(options: RuntimeOptions): FailoverRuntime {
   const rt = createRuntime(options);
-  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName), createSsmAgentPort(options.clients.ssm));
+  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName), createSsmAgentPort(options.clients.ssm), deployedDoctor(rt, options.clients));
+}
+
+/** doctor as the deployed function runs it: this deployment's vpcIds, Region and sensor. */
+function deployedDoctor(rt: Runtime, { ec2, ssm, lambda }: RuntimeOptions['clients']): FailoverRuntime['doctor'] {
+  return async (query, call = {}) => {
+    const { config } = rt;
+    const facts = await gatherFacts(
+      {
+        region: await ec2.config.region(),
+        stage: config.stage,
+        ec2: rt.ec2Port,
+        reads: createDoctorReads({ ec2, ssm, ...(lambda ? { lambda } : {}) }),
+        deployment: { ...(config.vpcIds ? { vpcIds: config.vpcIds } : {}), ...(config.probe.sensorFunction ? { sensorFunction: config.probe.sensorFunction } : {}) },
+      },
+      call,
+    );
+    const defaults = { cooldownMs: config.cooldownMs, failback: config.failback, ...(config.region ? { region: config.region } : {}) };
+    const report = diagnose(facts, { defaults, ...(query.group ? { group: query.group } : {}), ...(query.vpc ? { vpcId: query.vpc } : {}) });
+    return { ...report, text: renderReport(report) };
+  };
 }

@@ -587,7 +587,8 @@ function toRoute(raw: Ec2Route): Route | undefined {
   };
 }
 
-function toRouteTable(raw: Ec2RouteTable): RouteTable | undefined {
+/** A DescribeRouteTables table in the core's model (IPv4 CIDR routes only). */
+export function toRouteTable(raw: Ec2RouteTable): RouteTable | undefined {
   if (!raw.RouteTableId) return undefined;
   return {
     routeTableId: raw.RouteTableId,

@@ -11,14 +11,17 @@ export {
   CreateRouteCommand,
   DescribeAddressesCommand,
   DescribeInstanceStatusCommand,
+  DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
+  DescribeNetworkAclsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeSpotInstanceRequestsCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   EC2Client,
   ModifyNetworkInterfaceAttributeCommand,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
-export { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+export { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 export { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';

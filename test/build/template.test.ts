@@ -116,19 +116,30 @@ describe('IAM of the packaged template, as CloudFormation resolves it', () => {
     expect([actions(replace), replace.Resource, replace.Condition]).toEqual([['autoscaling:TerminateInstanceInAutoScalingGroup'], ASG_ARN, TAGGED_AS_MEMBER]);
   });
 
-  it.each(MOVERS)('%s: may tell Spot one-time from persistent and see Auto Scaling membership, on every resource (Describe calls have no resource-level permissions)', (role) => {
+  it.each(MOVERS)('%s: may tell Spot one-time from persistent, on every resource (Describe calls have no resource-level permissions)', (role) => {
     const observe = statement(role, 'Observe');
 
     expect(observe.Resource).toBe('*');
-    expect(actions(observe)).toEqual(expect.arrayContaining(['ec2:DescribeSpotInstanceRequests', 'autoscaling:DescribeAutoScalingInstances', 'ec2:DescribeInstances']));
+    expect(actions(observe)).toEqual(expect.arrayContaining(['ec2:DescribeSpotInstanceRequests', 'ec2:DescribeInstances']));
     expect(actions(observe).every((a) => READ_ONLY.test(a))).toBe(true);
+    // Auto Scaling membership is the instance's aws:autoscaling:groupName tag, which only Auto Scaling sets.
+    expect(statementsOf(role).flatMap(actions)).not.toContain('autoscaling:DescribeAutoScalingInstances');
   });
 
-  it('lets the probe and the failover function ask whether SSM reaches the members, and no other', () => {
+  it('lets only the failover function read what doctor needs beyond the core: security groups, network ACLs, instance types, the sensor’s configuration', () => {
+    const reads = statement('FailoverRole', 'DoctorReadsTheVpc');
+    const sensor = statement('FailoverRole', 'DoctorReadsTheSensorPlacement');
+
+    expect([actions(reads).sort(), reads.Resource, reads.Condition]).toEqual([['ec2:DescribeInstanceTypes', 'ec2:DescribeNetworkAcls', 'ec2:DescribeSecurityGroups'], '*', undefined]);
+    expect([actions(sensor), sensor.Resource]).toEqual([['lambda:GetFunctionConfiguration'], 'arn:aws:lambda:us-east-1:123456789012:function:vpc-failover-dev-sensor']);
+    for (const role of ['OnEventRole', 'ProbeRole', 'SensorRole']) expect(statementsOf(role).flatMap(actions).filter((a) => a === 'lambda:GetFunctionConfiguration' || a === 'ec2:DescribeSecurityGroups')).toEqual([]);
+  });
+
+  it('lets the failover function (status, doctor) ask whether SSM reaches the members, and no other', () => {
     const asks = (role: string) => statementsOf(role).filter((s) => actions(s).includes('ssm:DescribeInstanceInformation'));
 
-    for (const role of ['FailoverRole', 'ProbeRole']) expect(asks(role).map((s) => [s.Sid, s.Resource, s.Condition])).toEqual([['SsmReachOfMembers', '*', undefined]]);
-    for (const role of ['OnEventRole', 'SensorRole']) expect(asks(role)).toEqual([]);
+    expect(asks('FailoverRole').map((s) => [s.Sid, s.Resource, s.Condition])).toEqual([['SsmReachOfMembers', '*', undefined]]);
+    for (const role of ['OnEventRole', 'ProbeRole', 'SensorRole']) expect(asks(role)).toEqual([]);
   });
 
   it('gives the sensor exactly the EC2 actions of the AWS managed VPC access policy, and nothing else but its logs', () => {

@@ -29,6 +29,7 @@ const files = readdirSync(fixtures).filter((f) => f.endsWith('.json')).sort();
 /** The field each bad fixture must be refused for. */
 const BAD: Record<string, string> = {
   'bad-action.json': 'action',
+  'bad-doctor-vpc.json': 'vpc',
   'bad-dry-run.json': 'dryRun',
   'bad-failback-to.json': 'to',
   'bad-group.json': 'group',
@@ -79,8 +80,18 @@ describe('manual payload fixtures', () => {
         expect(world.calls).toEqual([]);
       } else {
         expect(outcome).toHaveProperty('result');
-        if (payload['action'] === 'status' || payload['dryRun'] === true) expect(world.mutations()).toEqual([]);
+        if (payload['action'] === 'status' || payload['action'] === 'doctor' || payload['dryRun'] === true) expect(world.mutations()).toEqual([]);
       }
+    });
+
+    it('hands a doctor payload, with its group and VPC, to the runtime\'s doctor', async () => {
+      const clock = manualClock();
+      const { world } = buildVipPair({ worldOptions: { clock }, group: 'web' });
+      const h = await harness(world, clock, db);
+
+      const result = await h.invoke(load('doctor-group.json'));
+
+      expect(result).toMatchObject({ text: 'doctor {"action":"doctor","group":"web","vpc":"vpc-0123456789abcdef0"}' });
     });
   });
 });
@@ -110,6 +121,8 @@ describe('scripts/failover.sh', () => {
     [['failover', 'web', '--dry-run', '--print'], 'failover-dry-run.json'],
     [['failback', 'web', '--print'], 'failback.json'],
     [['failback', 'web', '--dry-run', '--print'], 'failback-dry-run.json'],
+    [['doctor', '--print'], 'doctor-all.json'],
+    [['doctor', 'web', '--vpc', 'vpc-0123456789abcdef0', '--print'], 'doctor-group.json'],
   ])('builds the payload of %j as in %s', async (args, fixture) => {
     const { code, stdout } = await failoverSh(args);
     expect(code).toBe(0);
@@ -130,6 +143,9 @@ describe('scripts/failover.sh', () => {
     [['status', '--stage', 'prod;rm', '--print'], /--stage must be/],
     [['status', '--region', 'moon', '--print'], /--region must be/],
     [['failover', 'web', '--to'], /--to needs a value/],
+    [['doctor', '--vpc', 'vpc-1;reboot', '--print'], /--vpc must be a VPC ID/],
+    [['status', '--vpc', 'vpc-0123456789abcdef0', '--print'], /--vpc only applies to doctor/],
+    [['doctor', '--dry-run', '--print'], /do not apply to doctor/],
   ])('refuses %j with exit 2 and says why', async (args, message) => {
     const { code, stdout, stderr } = await failoverSh(args);
     expect(code).toBe(2);
@@ -165,6 +181,18 @@ describe('scripts/failover.sh', () => {
       const { code, stdout } = await failoverSh(['failover', 'web', '--to', ID, '--stage', 'prod', '--region', 'eu-west-1'], env());
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toEqual(['serverless', 'invoke', '-f', 'failover', '--data', JSON.stringify({ action: 'failover', group: 'web', to: ID }), '--stage', 'prod', '--region', 'eu-west-1']);
+    });
+
+    it('prints the deployed doctor\'s table and exits 1 when it reports a blocker', async () => {
+      const report = { blockers: 1, warnings: 0, groups: [], text: 'group web\n  ssm  BLOCKER  i-… is not registered with SSM' };
+      writeFileSync(join(bin, 'npx'), `#!/usr/bin/env bash\nprintf '%s' '${JSON.stringify(report)}'\n`);
+      const table = await failoverSh(['doctor'], env());
+      const json = await failoverSh(['doctor', '--json'], env());
+      writeFileSync(join(bin, 'npx'), '#!/usr/bin/env bash\nnode -e \'process.stdout.write(JSON.stringify(process.argv.slice(1)))\' -- "$@"\n');
+
+      expect(table).toMatchObject({ code: 1, stdout: `${report.text}\n` });
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toEqual(report);
     });
 
     it('invokes locally, never waiting forever, with --local', async () => {

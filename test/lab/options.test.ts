@@ -8,7 +8,7 @@ describe('lab options', () => {
   it('runs every default scenario once, for people, when given nothing', () => {
     const request = parseLabArgs([], catalog);
 
-    expect(request).toEqual({ kind: 'run', scenarios: ['vip-silent', 'nat-dead'], trials: 1, json: false, verbose: false, seed: undefined });
+    expect(request).toEqual({ kind: 'run', scenarios: ['vip-silent', 'nat-dead'], trials: 1, json: false, verbose: false, seed: undefined, install: true });
   });
 
   it.each([
@@ -19,6 +19,11 @@ describe('lab options', () => {
     const request = parseLabArgs(argv, catalog);
 
     expect(request).toMatchObject({ kind: 'run', scenarios: ['flaky'], trials: 20, json: true });
+  });
+
+  it('takes --no-install, which keeps the lab from installing missing packages', () => {
+    expect(parseLabArgs(['--no-install'], catalog)).toMatchObject({ kind: 'run', install: false });
+    expect(parseLabArgs(['--no-install=yes'], catalog)).toEqual({ kind: 'error', message: '--no-install takes no value' });
   });
 
   it('takes a seed and --verbose', () => {

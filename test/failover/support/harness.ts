@@ -4,7 +4,7 @@
  */
 import { createDynamoStore, createProbeStateStore } from '../../../shared/aws/dynamo.js';
 import { createSsmAgentPort } from '../../../shared/aws/ssm.js';
-import { withProbeVerdicts } from '../../../shared/failover-wiring.js';
+import { type FailoverRuntime, withProbeVerdicts } from '../../../shared/failover-wiring.js';
 import type { JournalEntry } from '../../../shared/core/ports.js';
 import type { Runtime } from '../../../shared/runtime.js';
 import { createHandler } from '../../../functions/failover.js';
@@ -33,7 +33,10 @@ export async function harness(
   env: Record<string, string> = {},
 ): Promise<Harness> {
   const { runtime, log, tableName } = await runtimeFor(world, clock, db, { env });
-  const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(db.client, tableName), createSsmAgentPort(world.clients().ssm)));
+  // doctor's reads (security groups, network ACLs, SSM registration) are beyond the in-memory VPC:
+  // the handler's routing is checked here, the checks in test/doctor and on moto.
+  const doctor: FailoverRuntime['doctor'] = async (query) => ({ region: 'sim', stage: 'test', deployed: true, deep: false, groups: [], blockers: 0, warnings: 0, text: `doctor ${JSON.stringify(query)}` });
+  const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(db.client, tableName), createSsmAgentPort(world.clients().ssm), doctor));
   const store = createDynamoStore(db.client, tableName);
   return {
     runtime,
