@@ -6,7 +6,6 @@ import {
   DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
   DescribeNetworkAclsCommand,
-  DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -18,7 +17,7 @@ import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/cli
 import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Subnet } from '../core/model.js';
 import type { CallOptions } from '../core/ports.js';
-import type { AclEntry, AddressHolder, InstanceFacts, NetworkAclFacts, RouteTableFacts, SecurityGroupFacts, SgRule } from '../doctor/model.js';
+import type { AclEntry, InstanceFacts, NetworkAclFacts, RouteTableFacts, SecurityGroupFacts, SgRule } from '../doctor/model.js';
 import type { DoctorReadsPort, FunctionFacts } from '../doctor/ports.js';
 import { DEFAULT_GROUP_TAG_KEY, tagsToRecord, toRouteTable } from './ec2.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
@@ -184,33 +183,6 @@ export function createDoctorReads(clients: { readonly ec2: EC2Client; readonly s
         }
       }
       return limits;
-    },
-
-    async addressHolders(wanted, options: CallOptions = {}) {
-      if (wanted.length === 0) return [];
-      // By subnet, then by address here: the addresses.private-ip-address filter is documented,
-      // but one read of the subnet also shows an address on an ENI that is not attached.
-      const ips = new Set(wanted.map((w) => w.ip));
-      const result = await Promise.all(
-        chunks(unique(wanted.map((w) => w.subnetId)), FILTER_VALUES).map((chunk) =>
-          pages('DescribeNetworkInterfaces', (token) =>
-            ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'subnet-id', Values: chunk }], MaxResults: 1000, ...withToken(token) }), { abortSignal: options.signal }),
-          ),
-        ),
-      );
-      return result.flat().flatMap((p) => p.NetworkInterfaces ?? []).flatMap((eni) =>
-        (eni.PrivateIpAddresses ?? []).flatMap((ip): AddressHolder[] =>
-          eni.NetworkInterfaceId && ip.PrivateIpAddress && ips.has(ip.PrivateIpAddress)
-            ? [{
-                ip: ip.PrivateIpAddress,
-                networkInterfaceId: eni.NetworkInterfaceId,
-                ...(eni.Attachment?.InstanceId ? { instanceId: eni.Attachment.InstanceId } : {}),
-                ...(eni.Description ? { description: eni.Description } : {}),
-                primary: ip.Primary === true,
-              }]
-            : [],
-        ),
-      );
     },
 
     async lambdaFunction(name, options: CallOptions = {}): Promise<FunctionFacts> {

@@ -1,6 +1,6 @@
 /**
  * One read of everything doctor checks: the core's own observe (the same snapshot discovery
- * sees), then the extra reads, in two concurrent rounds. SSM registration that cannot be read is
+ * sees, with the ENIs that hold a watched VIP: doctor does not read them again), then the extra reads, in two concurrent rounds. SSM registration that cannot be read is
  * reported as such; any other failed read fails doctor with the AWS error, never a guess.
  */
 import type { Instance } from '../core/model.js';
@@ -94,11 +94,6 @@ export async function gatherFacts(input: GatherInput, options: CallOptions = {})
   const extraVpcs = vpcs.filter((v) => !memberVpcs.includes(v));
   const sgIds = [...new Set([...Object.values(instances).flatMap((i) => Object.values(i.eniSecurityGroups).flat()), ...(deployment.sensor?.securityGroupIds ?? [])])];
   const running = snapshot.instances.filter((i) => i.state === 'running').map((i) => i.instanceId);
-  // Every address a VIP tag names, in every subnet of the instance that carries it.
-  const wanted = snapshot.instances.flatMap((i) => {
-    const vip = i.tags[TAG.vip]?.trim();
-    return vip && isIpv4(vip) ? [...new Set(i.networkInterfaces.map((e) => e.subnetId))].map((subnetId) => ({ ip: vip, subnetId })) : [];
-  });
   const unread: Partial<Record<OptionalRead, string>> = {};
   /** A read whose failure leaves its checks at "not read" (an AWS error only: a bug still throws). */
   const optional = <T>(name: OptionalRead, read: Promise<T>, empty: T): Promise<T> =>
@@ -107,12 +102,11 @@ export async function gatherFacts(input: GatherInput, options: CallOptions = {})
       unread[name] = error.message.split('\n')[0] ?? '';
       return empty;
     });
-  const [routeTables, networkAcls, securityGroups, ipv4PerInterface, addressHolders, moreSubnets, ssm] = await Promise.all([
+  const [routeTables, networkAcls, securityGroups, ipv4PerInterface, moreSubnets, ssm] = await Promise.all([
     reads.routeTables(vpcs, options),
     optional('networkAcls', reads.networkAcls(vpcs, options), []),
     optional('securityGroups', reads.securityGroups(sgIds, options), []),
     optional('instanceTypes', reads.ipv4PerInterface([...new Set(Object.values(instances).map((i) => i.instanceType))], options), {}),
-    optional('addressHolders', reads.addressHolders(wanted, options), []),
     extraVpcs.length > 0 ? reads.subnets({ vpcIds: extraVpcs, subnetIds: [] }, options) : Promise.resolve([]),
     reads.pingStatus(running, options).then(
       (pingStatus) => ({ ok: true as const, pingStatus }),
@@ -131,7 +125,6 @@ export async function gatherFacts(input: GatherInput, options: CallOptions = {})
     routeTables,
     subnets: [...subnets.values()],
     ipv4PerInterface,
-    addressHolders,
     deployed: deployment.deployed,
     ...(deployment.vpcIds ? { vpcIds: deployment.vpcIds } : {}),
     ...(deployment.sensor ? { sensor: deployment.sensor } : {}),

@@ -66,16 +66,6 @@ export interface InstanceFacts {
   readonly eniSecurityGroups: Readonly<Record<string, readonly string[]>>;
 }
 
-/** An ENI that holds an address a group claims (DescribeNetworkInterfaces, addresses.private-ip-address). */
-export interface AddressHolder {
-  readonly ip: string;
-  readonly networkInterfaceId: string;
-  readonly instanceId?: string;
-  readonly description?: string;
-  /** The ENI's primary private IP: it can never be moved. */
-  readonly primary: boolean;
-}
-
 /** Where the sensor runs: from the deployed function, or given on the command line. */
 export interface SensorPlacement {
   readonly subnetIds: readonly string[];
@@ -89,11 +79,16 @@ export type DeepResult =
   | { readonly status: 'no-answer'; readonly why: string };
 
 /** The reads doctor can do without: each leaves its checks at "not read". */
-export type OptionalRead = 'securityGroups' | 'networkAcls' | 'instanceTypes' | 'addressHolders';
+export type OptionalRead = 'securityGroups' | 'networkAcls' | 'instanceTypes';
 
 /** Every fact the checks look at. A read that failed leaves its `error` instead of guessing. */
 export interface DoctorFacts {
   readonly region: string;
+  /**
+   * The core's own observe: what discovery sees, the ENIs that hold a watched VIP
+   * (`addressHolders`) and the Elastic IPs' tags included, so doctor judges ownership as the
+   * core does and never reads the same interfaces twice.
+   */
   readonly snapshot: WorldSnapshot;
   readonly instances: Readonly<Record<string, InstanceFacts>>;
   /** SSM registration (PingStatus) per instance ID, or why it could not be read. */
@@ -105,7 +100,6 @@ export interface DoctorFacts {
   readonly subnets: readonly Subnet[];
   /** Ipv4AddressesPerInterface per instance type. */
   readonly ipv4PerInterface: Readonly<Record<string, number>>;
-  readonly addressHolders: readonly AddressHolder[];
   readonly sensor?: SensorPlacement;
   /** The deployment's vpcIds, when a deployment was found or they were given. */
   readonly vpcIds?: readonly string[];

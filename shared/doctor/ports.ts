@@ -4,7 +4,7 @@
  */
 import type { Subnet } from '../core/model.js';
 import type { CallOptions } from '../core/ports.js';
-import type { AddressHolder, InstanceFacts, NetworkAclFacts, RouteTableFacts, SecurityGroupFacts } from './model.js';
+import type { InstanceFacts, NetworkAclFacts, RouteTableFacts, SecurityGroupFacts } from './model.js';
 
 /** A Lambda function's configuration, or that it does not exist. */
 export type FunctionFacts =
@@ -28,8 +28,6 @@ export interface DoctorReadsPort {
   subnets(query: { readonly vpcIds: readonly string[]; readonly subnetIds: readonly string[] }, options?: CallOptions): Promise<readonly Subnet[]>;
   /** Ipv4AddressesPerInterface per instance type. */
   ipv4PerInterface(instanceTypes: readonly string[], options?: CallOptions): Promise<Readonly<Record<string, number>>>;
-  /** Every ENI in these subnets that holds one of these addresses. */
-  addressHolders(wanted: readonly { readonly ip: string; readonly subnetId: string }[], options?: CallOptions): Promise<readonly AddressHolder[]>;
   /** The configuration of a Lambda function (the deployment's own, or its sensor's). */
   lambdaFunction(name: string, options?: CallOptions): Promise<FunctionFacts>;
 }

@@ -7,7 +7,7 @@ import type { Instance } from '../../shared/core/model.js';
 import { diagnose } from '../../shared/doctor/diagnose.js';
 import type { DoctorFacts, Finding } from '../../shared/doctor/model.js';
 import { exitCodeOf } from '../../shared/doctor/report.js';
-import { DEFAULTS, type Draft, ENI, ID, SUBNET, VIP, VPC, changeInstance, healthyFacts } from './support/facts.js';
+import { ALLOCATION, DEFAULTS, type Draft, ENI, ID, SUBNET, VIP, VPC, changeInstance, healthyFacts } from './support/facts.js';
 
 const run = (facts: Draft, options: { group?: string; vpcId?: string } = {}) => diagnose(facts as DoctorFacts, { defaults: DEFAULTS, ...options });
 const findingsOf = (facts: Draft, group: string) => run(facts).groups.find((g) => g.name === group)?.findings ?? [];
@@ -19,6 +19,16 @@ const withTag = (key: string, value: string | undefined) => (i: Instance): Insta
   else tags[key] = value;
   return { ...i, tags };
 };
+/** An ENI outside every group that holds the VIP, as observe reads it. */
+const stranger = (primary: boolean) => ({
+  networkInterfaceId: 'eni-stranger',
+  vpcId: VPC,
+  subnetId: SUBNET.a,
+  description: 'EKS pod',
+  interfaceType: 'branch',
+  requesterManaged: false,
+  privateIps: primary ? [{ address: VIP, primary: true }] : [{ address: '10.0.1.77', primary: true }, { address: VIP, primary: false }],
+});
 const eni0 = (i: Instance) => i.networkInterfaces[0]!;
 const withEni = (change: (e: Instance['networkInterfaces'][number]) => Instance['networkInterfaces'][number]) => (i: Instance): Instance => ({ ...i, networkInterfaces: [change(eni0(i))] });
 
@@ -127,13 +137,22 @@ const ROWS: readonly Row[] = [
     expected: { check: 'nat-egress', severity: 'blocker', detail: /i-000000000000000b3 has no public IPv4/, fix: /associate-address/ },
   },
   {
-    title: 'vip: another ENI outside the group holds the VIP',
+    title: 'vip: another ENI outside the group holds the VIP (discovery\'s words, doctor\'s fix)',
     breakIt: (f) => {
       changeInstance(f, ID.webA, withEni((e) => ({ ...e, privateIps: e.privateIps.slice(0, 1) })));
-      f.addressHolders = [{ ip: VIP, networkInterfaceId: 'eni-stranger', description: 'EKS pod', primary: false }];
+      f.snapshot.addressHolders = [stranger(false)];
     },
     group: 'web',
-    expected: { check: 'vip', severity: 'blocker', detail: /held by eni-stranger "EKS pod", outside the group/, fix: /unassign-private-ip-addresses --network-interface-id eni-stranger --private-ip-addresses 10\.0\.1\.100/ },
+    expected: { check: 'vip', severity: 'blocker', detail: /^VIP 10\.0\.1\.100 is held by eni-stranger \(attached to no instance; interface type branch; 'EKS pod'\), outside web: an address held outside the group is never taken/, fix: /^if it is not in use there: aws ec2 unassign-private-ip-addresses --network-interface-id eni-stranger --private-ip-addresses 10\.0\.1\.100; else aws ec2 create-tags --resources i-000000000000000a1 i-000000000000000b1 --tags Key=failover:vip/ },
+  },
+  {
+    title: 'vip: the VIP is the primary address of an ENI outside the group',
+    breakIt: (f) => {
+      changeInstance(f, ID.webA, withEni((e) => ({ ...e, privateIps: e.privateIps.slice(0, 1) })));
+      f.snapshot.addressHolders = [stranger(true)];
+    },
+    group: 'web',
+    expected: { check: 'vip', severity: 'blocker', detail: /held by eni-stranger \(.*its primary address\), outside web/, fix: /^10\.0\.1\.100 is eni-stranger's primary address and can never move: aws ec2 create-tags --resources i-000000000000000a1 i-000000000000000b1 --tags Key=failover:vip,Value=/ },
   },
   {
     title: 'vip: the VIP is an address AWS reserves',
@@ -147,7 +166,7 @@ const ROWS: readonly Row[] = [
     title: 'vip: no member holds it yet',
     breakIt: (f) => {
       changeInstance(f, ID.webA, withEni((e) => ({ ...e, privateIps: e.privateIps.slice(0, 1) })));
-      f.addressHolders = [];
+      f.snapshot.addressHolders = [];
     },
     group: 'web',
     expected: { check: 'vip', severity: 'warning', detail: /no member holds 10\.0\.1\.100/, fix: /assign-private-ip-addresses --network-interface-id eni-0a1/ },
@@ -156,13 +175,37 @@ const ROWS: readonly Row[] = [
     title: 'eip: associated with an instance outside the group',
     breakIt: (f) => { f.snapshot.addresses[0].association = { associationId: 'eipassoc-9', networkInterfaceId: 'eni-other', instanceId: 'i-0000000000000ffff' }; },
     group: 'pub',
-    expected: { check: 'eip', severity: 'blocker', detail: /associated with eni-other, outside the group/, fix: /disassociate-address --association-id eipassoc-9/ },
+    expected: { check: 'eip', severity: 'blocker', detail: /^Elastic IP eipalloc-00000000000000001 \(203\.0\.113\.10\) is associated with eni-other \(instance i-0000000000000ffff\), outside pub: an address held outside the group is never taken/, fix: /^if it is not in use there: aws ec2 disassociate-address --association-id eipassoc-9;/ },
+  },
+  {
+    title: 'eip: the Elastic IP does not carry failover:group itself',
+    breakIt: (f) => { f.snapshot.addresses[0].tags = {}; },
+    group: 'pub',
+    expected: { check: 'eip', severity: 'blocker', detail: /^Elastic IP eipalloc-00000000000000001 \(203\.0\.113\.10\) does not carry the tag failover:group=pub/, fix: /^if the address belongs to pub: aws ec2 create-tags --resources eipalloc-00000000000000001 --tags Key=failover:group,Value=pub \(EC2 console → Elastic IPs/ },
+  },
+  {
+    title: 'eip: the Elastic IP is tagged for another group',
+    breakIt: (f) => { f.snapshot.addresses[0].tags = { 'failover:group': 'other' }; },
+    group: 'pub',
+    expected: { check: 'eip', severity: 'blocker', detail: /is tagged failover:group=other, not pub/, fix: /create-tags --resources eipalloc-00000000000000001 --tags Key=failover:group,Value=pub .*; else aws ec2 create-tags --resources i-000000000000000a2 i-000000000000000b2 --tags Key=failover:eip,/ },
+  },
+  {
+    title: 'tags: failover:eip is not an allocation ID (the validator\'s words)',
+    breakIt: (f) => { for (const key of [ID.pubA, ID.pubB]) changeInstance(f, key, withTag('failover:eip', 'eipalloc-1')); },
+    group: 'pub',
+    expected: { check: 'tags', severity: 'blocker', detail: /tag failover:eip must be an allocation ID \(eipalloc- and 8 or 17 hex digits\), got 'eipalloc-1'/, fix: /create-tags --resources/ },
+  },
+  {
+    title: 'tags: a policy tag on one member only (discovery\'s words)',
+    breakIt: (f) => changeInstance(f, ID.pubA, withTag('failover:cooldown', '120')),
+    group: 'pub',
+    expected: { check: 'tags', severity: 'blocker', detail: /tag failover:cooldown is on .* but not on .*: a policy tag must carry the same value on every member/, fix: /create-tags --resources/ },
   },
   {
     title: 'eip: not found in this Region (discovery\'s words)',
     breakIt: (f) => { f.snapshot.addresses = []; },
     group: 'pub',
-    expected: { check: 'tags', severity: 'blocker', detail: /Elastic IP eipalloc-1 not found in this region/ },
+    expected: { check: 'tags', severity: 'blocker', detail: /Elastic IP eipalloc-00000000000000001 not found in this region/ },
   },
   {
     title: 'quota: the standby\'s ENI has no room for the VIP',
@@ -207,12 +250,6 @@ const ROWS: readonly Row[] = [
     expected: { check: 'sensor-access', severity: 'warning', detail: /^security groups not read, not checked: DescribeSecurityGroups failed \(UnauthorizedOperation\)/, fix: /ec2:DescribeSecurityGroups/ },
   },
   {
-    title: 'vip: interfaces that could not be read leave a warning, not a verdict',
-    breakIt: (f) => { f.addressHolders = []; f.unread = { addressHolders: 'DescribeNetworkInterfaces failed (UnauthorizedOperation)' }; },
-    group: 'web',
-    expected: { check: 'vip', severity: 'warning', detail: /the subnet's interfaces not read/, fix: /ec2:DescribeNetworkInterfaces/ },
-  },
-  {
     title: 'sensor-route: the sensor sits in another VPC with no route to the members',
     breakIt: (f) => {
       f.subnets.push({ subnetId: 'subnet-far', vpcId: 'vpc-0000000000000000f', cidrBlock: '172.16.0.0/24', availabilityZone: 'us-east-1a' });
@@ -241,8 +278,31 @@ describe('doctor finds what would stop a failover', () => {
     const facts = healthyFacts();
     changeInstance(facts, ID.pubA, (i) => ({ ...withTag('failover:kind', 'vip')(withTag('failover:vip', VIP)(i)), tags: { ...i.tags, 'failover:group': 'web2', 'failover:kind': 'vip', 'failover:vip': VIP } }));
 
-    expect(findingsOf(facts, 'web')).toContainEqual(expect.objectContaining({ check: 'vip', severity: 'blocker', detail: 'group web2 claims 10.0.1.100 too: each would take it from the other' }));
-    expect(findingsOf(facts, 'web2')).toContainEqual(expect.objectContaining({ check: 'vip', severity: 'blocker', detail: 'group web claims 10.0.1.100 too: each would take it from the other' }));
+    expect(findingsOf(facts, 'web')).toContainEqual({ check: 'vip', severity: 'blocker', detail: `VIP 10.0.1.100 in ${VPC} is also claimed by group web2: two groups never share an address; give each group its own`, fix: expect.stringMatching(/^give one of the groups another failover:vip: aws ec2 create-tags --resources i-000000000000000a1 i-000000000000000b1 /) });
+    expect(findingsOf(facts, 'web2')).toContainEqual({ check: 'vip', severity: 'blocker', detail: `VIP 10.0.1.100 in ${VPC} is also claimed by group web: two groups never share an address; give each group its own`, fix: expect.stringMatching(/^give one of the groups another failover:vip/) });
+  });
+
+  it('names two groups that claim one Elastic IP, in both', () => {
+    const facts = healthyFacts();
+    changeInstance(facts, ID.webB, (i) => ({ ...i, tags: { ...i.tags, 'failover:group': 'pub2', 'failover:kind': 'eip', 'failover:eip': ALLOCATION } }));
+
+    for (const [group, other] of [['pub', 'pub2'], ['pub2', 'pub']] as const) {
+      expect(findingsOf(facts, group)).toContainEqual(expect.objectContaining({ check: 'eip', severity: 'blocker', detail: `Elastic IP ${ALLOCATION} is also claimed by group ${other}: two groups never share an address; give each group its own` }));
+    }
+  });
+
+  it('agrees with discovery: a group it refuses for an address gets one blocker row per problem, no ok row, and no copy under tags', () => {
+    const facts = healthyFacts();
+    changeInstance(facts, ID.webA, withEni((e) => ({ ...e, privateIps: e.privateIps.slice(0, 1) })));
+    facts.snapshot.addressHolders = [stranger(false)];
+    facts.snapshot.addresses[0].tags = {};
+
+    for (const [group, check] of [['web', 'vip'], ['pub', 'eip']] as const) {
+      const findings = findingsOf(facts, group);
+      expect(findings.filter((f) => f.check === check).map((f) => f.severity)).toEqual(['blocker']);
+      expect(findings.filter((f) => f.check === 'tags')).toEqual([expect.objectContaining({ severity: 'ok' })]);
+    }
+    expect(run(facts).blockers).toBe(2);
   });
 
   it('still checks the members of a group whose tags are wrong', () => {

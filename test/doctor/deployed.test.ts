@@ -33,7 +33,7 @@ const member = (id: string, vpc: string) => ({
   VpcId: vpc,
   SubnetId: 'subnet-1',
   PrivateIpAddress: '10.0.1.10',
-  Tags: [{ Key: 'failover:group', Value: 'edge' }, { Key: 'failover:kind', Value: 'eip' }, { Key: 'failover:eip', Value: 'eipalloc-1' }],
+  Tags: [{ Key: 'failover:group', Value: 'edge' }, { Key: 'failover:kind', Value: 'eip' }, { Key: 'failover:eip', Value: 'eipalloc-00000000000000001' }],
   NetworkInterfaces: [{ NetworkInterfaceId: `eni-${id}`, SubnetId: 'subnet-1', Attachment: { DeviceIndex: 0 }, PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.10', Primary: true }] }],
 });
 
@@ -44,7 +44,7 @@ beforeEach(() => {
   for (const command of [DescribeInstanceStatusCommand, DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeSecurityGroupsCommand, DescribeNetworkAclsCommand, DescribeInstanceTypesCommand, DescribeNetworkInterfacesCommand] as const) {
     ec2.on(command as never).resolves({});
   }
-  ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', PublicIp: '203.0.113.1' }] });
+  ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-00000000000000001', PublicIp: '203.0.113.1', Tags: [{ Key: 'failover:group', Value: 'edge' }] }] });
   ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [member('i-0000000000000000a', 'vpc-00000000000000002'), member('i-0000000000000000b', 'vpc-00000000000000002')] }] });
   ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
 });

@@ -124,20 +124,6 @@ describe('doctor reads', () => {
     expect(ec2.commandCalls(DescribeInstanceTypesCommand)[0]?.args[0].input).toEqual({ InstanceTypes: ['t3.micro'] });
   });
 
-  it('finds every ENI of the subnet that holds a claimed address, primary or secondary', async () => {
-    ec2.on(DescribeNetworkInterfacesCommand).resolves({
-      NetworkInterfaces: [
-        { NetworkInterfaceId: 'eni-1', Description: 'appliance', PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.9', Primary: true }, { PrivateIpAddress: '10.0.1.100', Primary: false }] },
-        { NetworkInterfaceId: 'eni-2', Attachment: { InstanceId: 'i-1' }, PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.10', Primary: true }] },
-      ],
-    });
-
-    const holders = await reads().addressHolders([{ ip: '10.0.1.100', subnetId: 'subnet-a' }]);
-
-    expect(ec2.commandCalls(DescribeNetworkInterfacesCommand)[0]?.args[0].input).toEqual({ Filters: [{ Name: 'subnet-id', Values: ['subnet-a'] }], MaxResults: 1000 });
-    expect(holders).toEqual([{ ip: '10.0.1.100', networkInterfaceId: 'eni-1', description: 'appliance', primary: false }]);
-  });
-
   it('reads the tagged instances\' type, profile, public IP and security groups per ENI', async () => {
     ec2.on(DescribeInstancesCommand).resolves({
       Reservations: [{ Instances: [{ InstanceId: 'i-1', InstanceType: 't3.large', IamInstanceProfile: { Arn: 'arn:aws:iam::1:instance-profile/p' }, PublicIpAddress: '198.51.100.1', NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', Groups: [{ GroupId: 'sg-1' }] }] }] }],
@@ -204,5 +190,30 @@ describe('gathering the facts', () => {
 
     expect(facts.ssm).toEqual({ ok: false, error: 'DescribeInstanceInformation failed (AccessDeniedException): not authorized to perform ssm:DescribeInstanceInformation' });
     expect(lambda.calls()).toHaveLength(0);
+  });
+  it('takes the ENIs that hold a VIP from the core\'s observe, one DescribeNetworkInterfaces by address, and reads them no second time', async () => {
+    emptyAccount();
+    const vipTags = [{ Key: 'failover:group', Value: 'web' }, { Key: 'failover:kind', Value: 'vip' }, { Key: 'failover:vip', Value: '10.0.1.100' }];
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: ids[0], State: { Name: 'running' }, VpcId: 'vpc-1', SubnetId: 'subnet-a', Tags: vipTags, NetworkInterfaces: [{ NetworkInterfaceId: 'eni-1', SubnetId: 'subnet-a', Attachment: { DeviceIndex: 0 } }] }] }] });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [{ NetworkInterfaceId: 'eni-pod', VpcId: 'vpc-1', SubnetId: 'subnet-a', InterfaceType: 'branch', Description: 'EKS pod', RequesterManaged: false, PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.9', Primary: true }, { PrivateIpAddress: '10.0.1.100', Primary: false }] }],
+    });
+
+    const facts = await gatherFacts({ region: 'us-east-1', stage: 'dev', ec2: createEc2Port(clients.ec2), reads: reads(), deployment: {} });
+
+    expect(ec2.commandCalls(DescribeNetworkInterfacesCommand).map((c) => c.args[0].input)).toEqual([{ Filters: [{ Name: 'addresses.private-ip-address', Values: ['10.0.1.100'] }], MaxResults: expect.any(Number) }]);
+    expect(facts.snapshot.addressHolders).toEqual([expect.objectContaining({ networkInterfaceId: 'eni-pod', subnetId: 'subnet-a', description: 'EKS pod', interfaceType: 'branch' })]);
+    expect(facts).not.toHaveProperty('addressHolders');
+  });
+
+  it('fails with the AWS error when the interfaces that may hold a VIP cannot be read: discovery cannot judge ownership without them', async () => {
+    emptyAccount();
+    const vipTags = [{ Key: 'failover:group', Value: 'web' }, { Key: 'failover:kind', Value: 'vip' }, { Key: 'failover:vip', Value: '10.0.1.100' }];
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: ids[0], State: { Name: 'running' }, VpcId: 'vpc-1', Tags: vipTags, NetworkInterfaces: [] }] }] });
+    ec2.on(DescribeNetworkInterfacesCommand).rejects(new EC2ServiceException({ name: 'UnauthorizedOperation', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'You are not authorized to perform this operation.' }));
+
+    const gathering = gatherFacts({ region: 'us-east-1', stage: 'dev', ec2: createEc2Port(clients.ec2), reads: reads(), deployment: {} });
+
+    await expect(gathering).rejects.toThrow(/DescribeNetworkInterfaces failed \(UnauthorizedOperation\)/);
   });
 });

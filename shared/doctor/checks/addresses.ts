@@ -1,10 +1,15 @@
 /**
- * The addresses a group moves: a VIP inside its subnet's usable range, held by a member, and
- * claimed by no other group or ENI; an Elastic IP associated with a member or with nothing.
+ * The addresses a group moves. Whether the group owns its address (nobody outside holds it, no
+ * other group claims it, an Elastic IP carries the group's own tag) is discovery's verdict
+ * (shared/core/ownership.ts): doctor reports discovery's problem as discovery words it, as a
+ * blocker, and adds the command that fixes it. What discovery does not judge (an address AWS
+ * reserves, an address no member holds yet) doctor checks itself, on the groups discovery kept.
  */
+import type { Instance } from '../../core/model.js';
+import { TAG } from '../../core/tags.js';
 import { ipv4ToInt, parseCidr } from '../../core/validate.js';
-import type { Finding } from '../model.js';
-import { type Check, ok } from '../subject.js';
+import type { DoctorFacts, Finding } from '../model.js';
+import { type Check, type Subject, ok } from '../subject.js';
 
 /** AWS reserves the first four addresses of every subnet and the last one. */
 function reservedInSubnet(cidr: string, ip: string): boolean {
@@ -15,38 +20,65 @@ function reservedInSubnet(cidr: string, ip: string): boolean {
   return offset < 4 || offset === size - 1;
 }
 
-export const vipCheck: Check = (subject, facts, all) => {
+/** The phrases ownership's problems carry (shared/core/ownership.ts), one per kind of refusal. */
+const HELD_OUTSIDE = 'an address held outside the group is never taken';
+const OWN_TAG = 'an Elastic IP is used only by the group its own tag names';
+const SHARED = 'two groups never share an address';
+
+/** Whether a discovery problem is an ownership refusal, reported by the vip or eip check. */
+export function isOwnershipProblem(problem: string): boolean {
+  return problem.includes(HELD_OUTSIDE) || problem.includes(OWN_TAG) || problem.includes(SHARED);
+}
+
+const tagOf = (instances: readonly Instance[], key: string) => instances.map((i) => i.tags[key]?.trim()).find((v) => v !== undefined && v !== '');
+const EIP_TAG_CONSOLE = 'EC2 console → Elastic IPs → select the address → Tags → Manage tags';
+
+/** The command that fixes one ownership refusal of a vip group. */
+function vipFix(subject: Subject, problem: string, facts: DoctorFacts): string {
+  const vip = tagOf(subject.instances, TAG.vip) ?? '<address>';
+  const members = subject.instances.map((i) => i.instanceId).join(' ');
+  const retag = `aws ec2 create-tags --resources ${members} --tags Key=${TAG.vip},Value=<an address nobody holds>`;
+  if (problem.includes(SHARED)) return `give one of the groups another ${TAG.vip}: ${retag}`;
+  const holder = facts.snapshot.addressHolders.find((h) => problem.includes(h.networkInterfaceId));
+  const primary = holder?.privateIps.some((ip) => ip.address === vip && ip.primary) === true;
+  if (!holder || primary) return `${holder ? `${vip} is ${holder.networkInterfaceId}'s primary address and can never move: ` : ''}${retag}`;
+  return `if it is not in use there: aws ec2 unassign-private-ip-addresses --network-interface-id ${holder.networkInterfaceId} --private-ip-addresses ${vip}; else ${retag}`;
+}
+
+/** The command that fixes one ownership refusal of an eip group. */
+function eipFix(subject: Subject, problem: string, facts: DoctorFacts): string {
+  const allocationId = tagOf(subject.instances, TAG.eip) ?? 'eipalloc-…';
+  const members = subject.instances.map((i) => i.instanceId).join(' ');
+  const retag = `aws ec2 create-tags --resources ${members} --tags Key=${TAG.eip},Value=<an allocation of ${subject.name}'s own>`;
+  if (problem.includes(SHARED)) return `give one of the groups another ${TAG.eip}: ${retag}`;
+  if (problem.includes(OWN_TAG)) {
+    return `if the address belongs to ${subject.name}: aws ec2 create-tags --resources ${allocationId} --tags Key=${TAG.group},Value=${subject.name} (${EIP_TAG_CONSOLE}); else ${retag}`;
+  }
+  const association = facts.snapshot.addresses.find((a) => a.allocationId === allocationId)?.association;
+  return `if it is not in use there: aws ec2 disassociate-address --association-id ${association?.associationId ?? 'eipassoc-…'}; else ${retag}`;
+}
+
+/** Discovery refused the group for an address it does not own: its words, doctor's fix. */
+function ownershipFindings(subject: Subject, facts: DoctorFacts, kind: 'vip' | 'eip'): Finding[] {
+  if (subject.group || subject.kind !== kind) return [];
+  return subject.problems.filter(isOwnershipProblem).map((problem): Finding => ({
+    check: kind,
+    severity: 'blocker',
+    detail: problem,
+    fix: kind === 'vip' ? vipFix(subject, problem, facts) : eipFix(subject, problem, facts),
+  }));
+}
+
+export const vipCheck: Check = (subject, facts) => {
   const group = subject.group;
-  if (group?.kind !== 'vip') return [];
+  if (group?.kind !== 'vip') return ownershipFindings(subject, facts, 'vip');
   const findings: Finding[] = [];
   const { vip, subnet } = group;
   if (reservedInSubnet(subnet.cidrBlock, vip)) {
     findings.push({ check: 'vip', severity: 'blocker', detail: `${vip} is one of the addresses AWS reserves in ${subnet.subnetId} (${subnet.cidrBlock}): the first four and the last`, fix: `choose another address in ${subnet.cidrBlock} and retag: aws ec2 create-tags --resources <members> --tags Key=failover:vip,Value=<address>` });
   }
-  const others = all.filter((s) => s.name !== subject.name && s.group?.kind === 'vip' && s.group.vip === vip && s.group.subnet.vpcId === subnet.vpcId);
-  for (const other of others) {
-    findings.push({ check: 'vip', severity: 'blocker', detail: `group ${other.name} claims ${vip} too: each would take it from the other`, fix: `give one of the groups another failover:vip` });
-  }
-  const memberEnis = new Set(group.members.map((m) => m.eni.networkInterfaceId));
-  const unread = facts.unread?.addressHolders;
-  if (unread !== undefined) {
-    findings.push({ check: 'vip', severity: 'warning', detail: `the subnet's interfaces not read, so an ENI outside the group holding ${vip} would go unseen: ${unread}`, fix: 'allow ec2:DescribeNetworkInterfaces to whoever runs doctor, and run it again' });
-  }
-  for (const holder of facts.addressHolders.filter((h) => h.ip === vip && !memberEnis.has(h.networkInterfaceId))) {
-    const what = `${holder.networkInterfaceId}${holder.instanceId ? ` (${holder.instanceId})` : ''}${holder.description ? ` "${holder.description}"` : ''}`;
-    findings.push({
-      check: 'vip',
-      severity: 'blocker',
-      detail: holder.primary
-        ? `${vip} is the primary address of ${what}, outside the group: it can never move`
-        : `${vip} is held by ${what}, outside the group: a failover would take it away from it`,
-      fix: holder.primary
-        ? 'choose another failover:vip'
-        : `if it is not in use there: aws ec2 unassign-private-ip-addresses --network-interface-id ${holder.networkInterfaceId} --private-ip-addresses ${vip}; else choose another failover:vip`,
-    });
-  }
   const holders = group.members.filter((m) => m.eni.privateIps.some((ip) => ip.address === vip));
-  if (holders.length === 0 && findings.every((f) => f.severity !== 'blocker')) {
+  if (holders.length === 0 && findings.length === 0) {
     const [best] = [...group.members].sort((a, b) => a.priority - b.priority);
     findings.push({
       check: 'vip',
@@ -56,30 +88,16 @@ export const vipCheck: Check = (subject, facts, all) => {
     });
   }
   if (findings.length > 0) return findings;
-  return [ok('vip', `${vip} in ${subnet.subnetId} (${subnet.cidrBlock}), held by ${holders.map((h) => h.instance.instanceId).join(', ')}`)];
+  return [ok('vip', `${vip} in ${subnet.subnetId} (${subnet.cidrBlock}), held by ${holders.map((h) => h.instance.instanceId).join(', ')}, and by nobody outside ${subject.name}`)];
 };
 
-export const eipCheck: Check = (subject, facts, all) => {
+export const eipCheck: Check = (subject, facts) => {
   const group = subject.group;
-  if (group?.kind !== 'eip') return [];
-  const findings: Finding[] = [];
+  if (group?.kind !== 'eip') return ownershipFindings(subject, facts, 'eip');
   const { address } = group;
-  for (const other of all.filter((s) => s.name !== subject.name && s.group?.kind === 'eip' && s.group.allocationId === group.allocationId)) {
-    findings.push({ check: 'eip', severity: 'blocker', detail: `group ${other.name} claims ${group.allocationId} too`, fix: 'give one of the groups another failover:eip' });
-  }
   const association = address.association;
-  const memberEnis = new Set(group.members.map((m) => m.eni.networkInterfaceId));
-  const memberIds = new Set(group.members.map((m) => m.instance.instanceId));
   if (!association) {
-    findings.push({ check: 'eip', severity: 'warning', detail: `${address.publicIp} (${group.allocationId}) is associated with nothing: the core associates it at its first reconcile` , fix: `to place it now: aws ec2 associate-address --allocation-id ${group.allocationId} --network-interface-id <a member's ENI>` });
-  } else if (!(association.networkInterfaceId && memberEnis.has(association.networkInterfaceId)) && !(association.instanceId && memberIds.has(association.instanceId))) {
-    const where = association.networkInterfaceId ?? association.instanceId ?? association.associationId;
-    findings.push({
-      check: 'eip',
-      severity: 'blocker',
-      detail: `${address.publicIp} (${group.allocationId}) is associated with ${where}, outside the group: a failover would take it away from it`,
-      fix: `if it is not in use there: aws ec2 disassociate-address --association-id ${association.associationId}; else tag the group with another allocation`,
-    });
+    return [{ check: 'eip', severity: 'warning', detail: `${address.publicIp} (${group.allocationId}) is associated with nothing: the core associates it at its first reconcile`, fix: `to place it now: aws ec2 associate-address --allocation-id ${group.allocationId} --network-interface-id <a member's ENI>` }];
   }
-  return findings.length > 0 ? findings : [ok('eip', `${address.publicIp} in ${facts.region}, on ${association?.instanceId ?? association?.networkInterfaceId}`)];
+  return [ok('eip', `${address.publicIp} (${group.allocationId}, tagged ${TAG.group}=${subject.name}) in ${facts.region}, on ${association.instanceId ?? association.networkInterfaceId}`)];
 };

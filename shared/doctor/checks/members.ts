@@ -5,11 +5,13 @@
  */
 import type { Finding } from '../model.js';
 import { type Check, memberEni, ok, running } from '../subject.js';
+import { isOwnershipProblem } from './addresses.js';
 
 const TAG_FIX = 'EC2 console → Instances → select the instance → Tags → Manage tags; or: aws ec2 create-tags --resources i-… --tags Key=failover:…,Value=…';
 
 export const tagsCheck: Check = (subject) => {
-  const own = subject.problems.filter((p) => !subject.scopeProblems.includes(p));
+  // An address the group does not own is the vip or eip check's blocker, with its own fix.
+  const own = subject.problems.filter((p) => !subject.scopeProblems.includes(p) && !isOwnershipProblem(p));
   if (own.length === 0) return [ok('tags', `${subject.kind ?? 'group'} of ${subject.instances.length} member(s), tags agree`)];
   return own.map((problem): Finding => ({ check: 'tags', severity: 'blocker', detail: problem, fix: TAG_FIX }));
 };

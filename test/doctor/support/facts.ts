@@ -1,6 +1,7 @@
 /**
  * A VPC where every doctor check passes, as plain facts: a vip pair (web), an eip pair (pub) and a
- * nat pair (nat) in one VPC, the sensor in a subnet of its own. Each test takes a fresh copy and
+ * nat pair (nat) in one VPC, the sensor in a subnet of its own. Every address is its group's own:
+ * the Elastic IP carries failover:group=pub, and no ENI outside web holds the VIP. Each test takes a fresh copy and
  * breaks one thing.
  */
 import type { Instance, RouteTable } from '../../../shared/core/model.js';
@@ -13,6 +14,8 @@ export const id = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
 export const ID = { webA: id(0xa1), webB: id(0xb1), pubA: id(0xa2), pubB: id(0xb2), natA: id(0xa3), natB: id(0xb3) } as const;
 export const ENI = { webA: 'eni-0a1', webB: 'eni-0b1', pubA: 'eni-0a2', pubB: 'eni-0b2', natA: 'eni-0a3', natB: 'eni-0b3' } as const;
 export const VIP = '10.0.1.100';
+/** pub's Elastic IP: an allocation ID as EC2 issues them (eipalloc- and 17 hex digits). */
+export const ALLOCATION = 'eipalloc-00000000000000001';
 export const SUBNET = { a: 'subnet-a1', b: 'subnet-b1', pubA: 'subnet-pa', pubB: 'subnet-pb', sensor: 'subnet-sa' } as const;
 
 /** The facts' shape with everything writable, for tests that break one thing. */
@@ -45,7 +48,7 @@ const local = route('10.0.0.0/16', { kind: 'other', description: 'local' });
 
 export function healthyFacts(): Draft {
   const web = { 'failover:group': 'web', 'failover:kind': 'vip', 'failover:vip': VIP };
-  const pub = { 'failover:group': 'pub', 'failover:kind': 'eip', 'failover:eip': 'eipalloc-1' };
+  const pub = { 'failover:group': 'pub', 'failover:kind': 'eip', 'failover:eip': ALLOCATION };
   const nat = { 'failover:group': 'nat', 'failover:kind': 'nat' };
   const instances = [
     member('webA', SUBNET.a, AZ_A, '10.0.1.10', { ...web, 'failover:priority': '1', 'failover:ports': '22,80' }, { vip: true }),
@@ -76,8 +79,10 @@ export function healthyFacts(): Draft {
       instances,
       statusChecks: Object.fromEntries(instances.map((i) => [i.instanceId, 'ok'])),
       routeTables: tagged,
-      addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10', association: { associationId: 'eipassoc-1', networkInterfaceId: ENI.pubA, instanceId: ID.pubA, privateIp: '10.0.1.20' } }],
+      addresses: [{ allocationId: ALLOCATION, publicIp: '203.0.113.10', tags: { 'failover:group': 'pub' }, association: { associationId: 'eipassoc-1', networkInterfaceId: ENI.pubA, instanceId: ID.pubA, privateIp: '10.0.1.20' } }],
       subnets: subnets.slice(0, 4),
+      // The ENIs that hold the VIP, as observe reads them: only web's own.
+      addressHolders: [{ networkInterfaceId: ENI.webA, instanceId: ID.webA, vpcId: VPC, subnetId: SUBNET.a, description: '', interfaceType: 'interface', requesterManaged: false, privateIps: instances[0]!.networkInterfaces[0]!.privateIps }],
     },
     instances: Object.fromEntries(
       instances.map((i) => [
@@ -115,7 +120,6 @@ export function healthyFacts(): Draft {
     ],
     subnets,
     ipv4PerInterface: { 't3.large': 12 },
-    addressHolders: [{ ip: VIP, networkInterfaceId: ENI.webA, instanceId: ID.webA, primary: false }],
   };
 }
 
