@@ -68,4 +68,34 @@ describe('doctor in the failover function', () => {
     expect(report.text).toContain('group edge (eip, vpc-00000000000000002)');
     expect(ec2.calls().map((c) => c.args[0].constructor.name).filter((name) => !name.startsWith('Describe'))).toEqual([]);
   });
+  it('judges a VIP held outside the group from the core\'s own observe, with one read of the interfaces', async () => {
+    const vipMember = (id: string, ip: string) => ({
+      ...member(id, 'vpc-00000000000000001'),
+      PrivateIpAddress: ip,
+      Tags: [{ Key: 'failover:group', Value: 'web' }, { Key: 'failover:kind', Value: 'vip' }, { Key: 'failover:vip', Value: '10.0.1.100' }],
+      NetworkInterfaces: [{ NetworkInterfaceId: `eni-${id}`, SubnetId: 'subnet-1', Attachment: { DeviceIndex: 0 }, PrivateIpAddresses: [{ PrivateIpAddress: ip, Primary: true }] }],
+    });
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [vipMember('i-0000000000000000a', '10.0.1.10'), vipMember('i-0000000000000000b', '10.0.1.11')] }] });
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-1', VpcId: 'vpc-00000000000000001', CidrBlock: '10.0.1.0/24', AvailabilityZone: 'eu-west-1a' }] });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [{ NetworkInterfaceId: 'eni-appliance', VpcId: 'vpc-00000000000000001', SubnetId: 'subnet-1', InterfaceType: 'interface', Description: 'appliance', PrivateIpAddresses: [{ PrivateIpAddress: '10.0.1.9', Primary: true }, { PrivateIpAddress: '10.0.1.100', Primary: false }] }],
+    });
+    lambda.on(GetFunctionConfigurationCommand).resolves({ VpcConfig: { SubnetIds: ['subnet-s'], SecurityGroupIds: ['sg-s'] } });
+    const rt = createFailoverRuntime({
+      env: { VPCF_TABLE_NAME: 'vpc-failover-prod', VPCF_STAGE: 'prod', VPCF_VPC_IDS: 'vpc-00000000000000001', VPCF_SENSOR_FUNCTION: 'vpc-failover-prod-sensor' },
+      clients: { ec2: new EC2Client(region), ssm: new SSMClient(region), dynamodb: new DynamoDBClient(region), lambda: new LambdaClient(region) },
+      log: memoryLog(),
+    });
+
+    const report = await rt.doctor({ group: 'web' });
+
+    expect(ec2.commandCalls(DescribeNetworkInterfacesCommand).map((c) => c.args[0].input.Filters)).toEqual([[{ Name: 'addresses.private-ip-address', Values: ['10.0.1.100'] }]]);
+    expect(report.groups[0]?.findings).toContainEqual({
+      check: 'vip',
+      severity: 'blocker',
+      detail: expect.stringMatching(/^VIP 10\.0\.1\.100 is held by eni-appliance \(attached to no instance; interface type interface; 'appliance'\), outside web: an address held outside the group is never taken/),
+      fix: expect.stringContaining('aws ec2 unassign-private-ip-addresses --network-interface-id eni-appliance --private-ip-addresses 10.0.1.100'),
+    });
+    expect(report.blockers).toBeGreaterThan(0);
+  });
 });

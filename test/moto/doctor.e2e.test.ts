@@ -187,7 +187,7 @@ describeMoto('doctor against moto', () => {
       check: 'vip',
       severity: 'blocker',
       detail: expect.stringMatching(new RegExp(`^VIP ${pair.vip.replaceAll('.', '\\.')} is held by ${stranger} \\(attached to no instance; .*'appliance'\\), outside vip-bad: an address held outside the group is never taken`)),
-      fix: `if it is not in use there: aws ec2 unassign-private-ip-addresses --network-interface-id ${stranger} --private-ip-addresses ${pair.vip}; else aws ec2 create-tags --resources ${pair.a.instanceId} ${pair.b.instanceId} --tags Key=failover:vip,Value=<an address nobody holds>`,
+      fix: `if it is not in use there: aws ec2 unassign-private-ip-addresses --network-interface-id ${stranger} --private-ip-addresses ${pair.vip}; else aws ec2 create-tags --resources ${[pair.a.instanceId, pair.b.instanceId].sort().join(' ')} --tags Key=failover:vip,Value=<an address nobody holds>`,
     });
     expect(findings(r, 'vip-bad').filter((f) => f.check === 'tags')).toEqual([expect.objectContaining({ severity: 'ok' })]);
     expect(code).toBe(1);
