@@ -12,6 +12,7 @@ export {
   DescribeAddressesCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
+  DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeSpotInstanceRequestsCommand,
