@@ -153,7 +153,7 @@ describe('the status table', () => {
       { natGatewayId: regional, state: 'pending', mode: 'regional' },
     ]);
     expect(text).toMatch(new RegExp(`\\n {2}\\* +${zonal} +available +${nat.azs.a} +- +serving +- +NAT gateway \\(zonal\\), last resort`));
-    expect(text).toMatch(new RegExp(`\\n {4}${regional} +pending +regional +- +not serving +- +NAT gateway \\(regional\\), last resort`));
+    expect(text).toMatch(new RegExp(`\\n {5}${regional} +pending +regional +- +not serving +- +NAT gateway \\(regional\\), last resort`));
   });
 
   it('says a group has no SSM path when the NAT its members reach SSM through is dead, and which member lacks it', async () => {
