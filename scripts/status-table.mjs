@@ -15,7 +15,8 @@ import { pathToFileURL } from 'node:url';
  * @typedef {{ instanceId: string, state: string, availabilityZone: string, priority?: number, health: string, why: string, ssm?: string, newcomer?: boolean }} Member
  * @typedef {{ scope: string, holder?: string, pointsAt: string, broken: boolean }} Holder
  * @typedef {{ at: number, trigger: string, kind?: string, reason: string, from?: string, to?: string, outcome: string, durationMs: number, error?: string, step?: string }} Entry
- * @typedef {{ group: string, kind: string, members: readonly Member[], holders: readonly Holder[], problems: readonly string[], newcomers?: readonly string[], lastMoveAt?: string, journal: readonly Entry[] }} GroupStatus
+ * @typedef {{ natGatewayId: string, state: string, mode: string, availabilityZone?: string }} Gateway
+ * @typedef {{ group: string, kind: string, members: readonly Member[], gateways?: readonly Gateway[], holders: readonly Holder[], problems: readonly string[], newcomers?: readonly string[], lastMoveAt?: string, journal: readonly Entry[] }} GroupStatus
  * @typedef {{ observedAt: string, probedAt?: string, ssmUnread?: string, groups: readonly GroupStatus[] }} StatusReport
  */
 
@@ -130,6 +131,17 @@ export function formatStatus(report) {
           m.health,
           ...(ssm ? [m.ssm ?? '-'] : []),
           m.why,
+        ]),
+        // A NAT gateway is the group's last resort: its health is its state, never probed.
+        ...(group.gateways ?? []).map((g) => [
+          holders.has(g.natGatewayId) ? '*' : '',
+          g.natGatewayId,
+          g.state,
+          g.availabilityZone ?? (g.mode === 'regional' ? 'regional' : '-'),
+          '-',
+          g.state === 'available' ? 'serving' : 'not serving',
+          ...(ssm ? ['-'] : []),
+          `NAT gateway (${g.mode}), last resort`,
         ]),
       ]).map((line) => `  ${line}`),
     );

@@ -137,6 +137,18 @@ export type RouteTargetRec =
   | { readonly kind: 'gateway'; readonly gatewayId: string }
   | { readonly kind: 'nat-gateway'; readonly natGatewayId: string };
 
+/** A NAT gateway: zonal (in one subnet) or regional (no subnet, one ID for every AZ of its VPC). */
+export interface NatGatewayRec {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly mode: 'zonal' | 'regional';
+  readonly connectivity: 'public' | 'private';
+  /** Zonal only. */
+  readonly subnetId?: string;
+  state: 'pending' | 'available' | 'deleting' | 'deleted' | 'failed';
+  tags: Tags;
+}
+
 export interface RouteRec {
   /** The CIDR or prefix-list ID as EC2 shows it. */
   readonly destination: string;
@@ -248,6 +260,7 @@ export class WorldCore extends ChangeFeed {
   readonly enis = new Map<string, EniRec>();
   readonly routeTables = new Map<string, RtbRec>();
   readonly eips = new Map<string, EipRec>();
+  readonly natGateways = new Map<string, NatGatewayRec>();
   readonly invocations = new Map<string, InvocationRec>();
   /** Instance state changes an API call asked for, each done at its time by `settle()`. */
   readonly transitions: { readonly instanceId: string; readonly at: number; readonly apply: () => void }[] = [];
@@ -472,6 +485,11 @@ export class WorldCore extends ChangeFeed {
 
   /** A route to an ENI whose instance is not running, or that is detached or gone, is a blackhole. */
   routeState(route: RouteRec): 'active' | 'blackhole' {
+    // A route to a NAT gateway that is gone (deleted, failed) is a blackhole, as EC2 shows it.
+    if (route.target.kind === 'nat-gateway') {
+      const state = this.natGateways.get(route.target.natGatewayId)?.state;
+      return state === 'deleted' || state === 'failed' ? 'blackhole' : 'active';
+    }
     if (route.target.kind !== 'eni') return 'active';
     const eni = this.enis.get(route.target.networkInterfaceId);
     if (!eni?.attachment) return 'blackhole';

@@ -648,6 +648,11 @@ function routeTargetFrom(world: WorldModel, table: RtbRec, input: CreateRouteCom
   } else if (input.GatewayId !== undefined) {
     return { kind: 'gateway', gatewayId: input.GatewayId };
   } else if (input.NatGatewayId !== undefined) {
+    const gateway = world.natGateways.get(input.NatGatewayId);
+    if (!gateway) throw ec2Error('InvalidNatGatewayID.NotFound', `The natGateway ID '${input.NatGatewayId}' does not exist`);
+    if (gateway.vpcId !== table.vpcId) throw ec2Error('InvalidParameterValue', `route table ${table.id} and NAT gateway ${gateway.id} belong to different networks`);
+    // A NAT gateway translates IPv4, and IPv6 only to NAT64's 64:ff9b::/96: the world refuses any other IPv6 route to one.
+    if (input.DestinationIpv6CidrBlock !== undefined && input.DestinationIpv6CidrBlock !== '64:ff9b::/96') throw ec2Error('InvalidParameterValue', `NAT gateway ${gateway.id} cannot route ${input.DestinationIpv6CidrBlock}`);
     return { kind: 'nat-gateway', natGatewayId: input.NatGatewayId };
   }
   if (!eni) throw ec2Error('MissingParameter', 'No route target');

@@ -20,6 +20,7 @@ import {
   DescribeAddressesCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
+  DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeSpotInstanceRequestsCommand,
@@ -44,6 +45,7 @@ import * as ec2 from './ec2.js';
 import type { WorldService } from './errors.js';
 import { serviceError, timeoutError } from './errors.js';
 import { WorldModel } from './model.js';
+import { type NatGatewayOptions, addNatGateway, describeNatGateways, setNatGatewayState } from './nat-gateways.js';
 import { describeInstanceInformation } from './ssm-agents.js';
 import { describeSpotInstanceRequests } from './spot.js';
 import { Ec2Throttle } from './throttle.js';
@@ -168,6 +170,7 @@ const ROUTES: Readonly<Record<WorldService, readonly Route[]>> = {
     route(DescribeAddressesCommand, 'DescribeAddresses', ec2.describeAddresses),
     route(DescribeSubnetsCommand, 'DescribeSubnets', ec2.describeSubnets),
     route(DescribeNetworkInterfacesCommand, 'DescribeNetworkInterfaces', ec2.describeNetworkInterfaces),
+    route(DescribeNatGatewaysCommand, 'DescribeNatGateways', describeNatGateways),
     route(AssignPrivateIpAddressesCommand, 'AssignPrivateIpAddresses', ec2.assignPrivateIpAddresses),
     route(UnassignPrivateIpAddressesCommand, 'UnassignPrivateIpAddresses', ec2.unassignPrivateIpAddresses),
     route(AssociateAddressCommand, 'AssociateAddress', ec2.associateAddress),
@@ -243,6 +246,16 @@ export class VpcWorld extends WorldModel {
 
   constructor(options: VpcWorldOptions = {}) {
     super(options);
+  }
+
+  /** Creates a NAT gateway: zonal in `subnet`, or regional in `vpc`; available unless told otherwise. */
+  addNatGateway(options: NatGatewayOptions): string {
+    return addNatGateway(this, options);
+  }
+
+  /** Moves a NAT gateway to a state: `failed` or `deleted` blackholes the routes to it. */
+  setNatGatewayState(id: string, state: 'pending' | 'available' | 'deleting' | 'deleted' | 'failed'): void {
+    setNatGatewayState(this, id, state);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   DescribeAddressesCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
+  DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
@@ -22,6 +23,7 @@ import {
   type Instance as Ec2Instance,
   type InstanceNetworkInterface,
   type InstanceStatus,
+  type NatGateway as Ec2NatGateway,
   type NetworkInterface as Ec2NetworkInterface,
   type Route as Ec2Route,
   type RouteTable as Ec2RouteTable,
@@ -34,6 +36,7 @@ import type {
   ElasticIp,
   Instance,
   InstanceState,
+  NatGateway,
   NetworkInterface,
   Route,
   RouteDestination,
@@ -68,7 +71,7 @@ export const DEFAULT_GROUP_TAG_KEY = 'failover:group';
 export const DEFAULT_ROUTE_TABLE_TAG_KEYS: readonly string[] = ['NATAZ', 'failover:overlay'];
 
 /** Page sizes: the maxima the EC2 API reference allows for each call. */
-const PAGE_SIZE = { instances: 1000, routeTables: 100, subnets: 1000, networkInterfaces: 1000 } as const;
+const PAGE_SIZE = { instances: 1000, routeTables: 100, subnets: 1000, networkInterfaces: 1000, natGateways: 1000 } as const;
 /** DescribeInstanceStatus takes at most 100 explicit instance IDs per call. */
 const STATUS_IDS_PER_CALL = 100;
 /** EC2 takes at most 200 filter values in one call (FilterLimitExceeded beyond). */
@@ -79,7 +82,7 @@ const FILTER_VALUES_PER_CALL = 200;
  * (the only ones DescribeInstanceStatus reports), their subnets, and the VIPs their vip groups claim.
  */
 export interface ObserveMemory {
-  last?: Enrollment & { readonly running: ReadonlySet<string>; readonly subnetIds: ReadonlySet<string>; readonly vips: ReadonlySet<string> };
+  last?: Enrollment & { readonly running: ReadonlySet<string>; readonly subnetIds: ReadonlySet<string>; readonly vips: ReadonlySet<string>; readonly nat?: boolean };
 }
 
 export const newObserveMemory = (): ObserveMemory => ({});
@@ -214,6 +217,26 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     return pages.flat().flatMap((page) => page.NetworkInterfaces ?? []);
   }
 
+  /**
+   * The NAT gateways tagged with the group tag key, every group's in one call (a `tag-key` filter
+   * with one value), and the subnets of the zonal ones, which give their AZ. Only a nat group needs it.
+   */
+  async function describeNatGateways(send: CallOptions): Promise<{ gateways: Ec2NatGateway[]; subnets: Ec2Subnet[] }> {
+    const pages = await paginate('DescribeNatGateways', (nextToken) =>
+      client.send(
+        new DescribeNatGatewaysCommand({
+          Filter: [{ Name: 'tag-key', Values: [groupTagKey] }],
+          MaxResults: PAGE_SIZE.natGateways,
+          ...withToken(nextToken),
+        }),
+        { abortSignal: send.signal },
+      ),
+    );
+    const gateways = pages.flatMap((page) => page.NatGateways ?? []);
+    const subnetIds = [...new Set(gateways.flatMap((g) => (g.AvailabilityMode !== 'regional' && g.SubnetId ? [g.SubnetId] : [])))];
+    return { gateways, subnets: subnetIds.length > 0 ? await describeSubnets(subnetIds, send) : [] };
+  }
+
   async function describeAddresses(send: CallOptions): Promise<Address[]> {
     // DescribeAddresses has no pagination: one call returns every Elastic IP in the region.
     const output = await call('DescribeAddresses', {}, () => client.send(new DescribeAddressesCommand({}), { abortSignal: send.signal }));
@@ -226,6 +249,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     const running = new Set<string>();
     const subnetIds = new Set<string>();
     const vips = new Set<string>();
+    let nat = false;
     for (const instance of raw) {
       if (!instance.InstanceId) continue;
       const tags = tagsToRecord(instance.Tags);
@@ -233,11 +257,12 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
       // Only well-formed addresses: a tag value reaches a filter, where * and ? are wildcards.
       const vip = tags[TAG.vip]?.trim() ?? '';
       if (tags[TAG.kind]?.trim() === 'vip' && isIpv4(vip)) vips.add(vip);
+      if (tags[TAG.kind]?.trim() === 'nat') nat = true;
       if (instance.State?.Name === 'running') running.add(instance.InstanceId);
       for (const eni of instance.NetworkInterfaces ?? []) if (eni.SubnetId) subnetIds.add(eni.SubnetId);
       if (instance.SubnetId) subnetIds.add(instance.SubnetId);
     }
-    memory.last = { at, groups, running, subnetIds, vips };
+    memory.last = { at, groups, running, subnetIds, vips, nat };
   }
 
   async function enrollment(maxAgeMs: number, send: CallOptions = {}): Promise<Enrollment> {
@@ -257,34 +282,40 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
     const observedAt = clock.now();
     const known = memory.last;
     try {
-      const [rawInstances, rawRouteTables, rawAddresses, firstStatus, firstSubnets, firstHolders] = await Promise.all([
+      const [rawInstances, rawRouteTables, rawAddresses, firstStatus, firstSubnets, firstHolders, firstGateways] = await Promise.all([
         describeInstances(send),
         describeRouteTables(send),
         describeAddresses(send),
         known ? describeInstanceStatus([...known.running], send) : undefined,
         known ? describeSubnets([...known.subnetIds], send) : undefined,
         known && known.vips.size > 0 ? describeAddressHolders([...known.vips], send) : undefined,
+        known?.nat ? describeNatGateways(send) : undefined,
       ]);
       remember(rawInstances, observedAt);
-      const now = memory.last ?? { at: observedAt, groups: new Map(), running: new Set<string>(), subnetIds: new Set<string>(), vips: new Set<string>() };
+      const now = memory.last ?? { at: observedAt, groups: new Map(), running: new Set<string>(), subnetIds: new Set<string>(), vips: new Set<string>(), nat: false };
       // What the batch could not cover (the first read here, or members that are new since): one more round.
       const statusCovered = firstStatus?.covered ?? new Set<string>();
       const subnetsCovered = known?.subnetIds ?? new Set<string>();
       const vipsCovered = firstHolders ? (known?.vips ?? new Set<string>()) : new Set<string>();
-      const [moreStatus, moreSubnets, moreHolders] = await Promise.all([
+      const [moreStatus, moreSubnets, moreHolders, moreGateways] = await Promise.all([
         describeInstanceStatus([...now.running].filter((id) => !statusCovered.has(id)), send),
         describeSubnets([...now.subnetIds].filter((id) => !subnetsCovered.has(id)), send),
         describeAddressHolders([...now.vips].filter((vip) => !vipsCovered.has(vip)), send),
+        !firstGateways && now.nat ? describeNatGateways(send) : undefined,
       ]);
       const instances = rawInstances.map(toInstance).filter((instance) => instance !== undefined);
+      const subnets = [...(firstSubnets ?? []), ...moreSubnets].map(toSubnet).filter((subnet) => subnet !== undefined);
+      const gateways = firstGateways ?? moreGateways;
+      const gatewaySubnets = (gateways?.subnets ?? []).map(toSubnet).filter((subnet) => subnet !== undefined);
       return {
         observedAt,
         instances,
         statusChecks: foldStatusChecks(instances, [...(firstStatus?.statuses ?? []), ...moreStatus.statuses]),
         routeTables: rawRouteTables.map(toRouteTable).filter((table) => table !== undefined),
         addresses: rawAddresses.map(toElasticIp).filter((address) => address !== undefined),
-        subnets: [...(firstSubnets ?? []), ...moreSubnets].map(toSubnet).filter((subnet) => subnet !== undefined),
+        subnets,
         addressHolders: toAddressHolders([...(firstHolders ?? []), ...moreHolders]),
+        ...(gateways ? { natGateways: gateways.gateways.map((g) => toNatGateway(g, gatewaySubnets)).filter((g) => g !== undefined) } : {}),
       };
     } catch (error) {
       if (!(error instanceof AwsCallError)) throw error;
@@ -301,7 +332,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
       new ReplaceRouteCommand({
         RouteTableId: routeTableId,
         ...destinationFields(destination),
-        NetworkInterfaceId: target.networkInterfaceId,
+        ...targetFields(target),
       }),
       { abortSignal: send.signal },
     );
@@ -312,7 +343,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
       new CreateRouteCommand({
         RouteTableId: routeTableId,
         ...destinationFields(destination),
-        NetworkInterfaceId: target.networkInterfaceId,
+        ...targetFields(target),
       }),
       { abortSignal: send.signal },
     );
@@ -363,8 +394,7 @@ export function createEc2Port(client: EC2Client, options: Ec2PortOptions = {}): 
         const context = {
           routeTableId,
           destination: destination.value,
-          networkInterfaceId: target.networkInterfaceId,
-          instanceId: target.instanceId,
+          ...(target.kind === 'nat-gateway' ? { natGatewayId: target.natGatewayId } : { networkInterfaceId: target.networkInterfaceId, instanceId: target.instanceId }),
         };
         // The plan was made from a snapshot; the route may have appeared or vanished since, so
         // each call falls back to the other on exactly the error that says so.
@@ -543,9 +573,9 @@ function toRouteTarget(raw: Ec2Route): RouteTarget {
       : { kind: 'eni', networkInterfaceId: raw.NetworkInterfaceId };
   }
   if (raw.InstanceId) return { kind: 'instance', instanceId: raw.InstanceId };
+  if (raw.NatGatewayId) return { kind: 'nat-gateway', natGatewayId: raw.NatGatewayId };
   const description =
     raw.GatewayId ??
-    raw.NatGatewayId ??
     raw.TransitGatewayId ??
     raw.VpcPeeringConnectionId ??
     raw.EgressOnlyInternetGatewayId ??
@@ -575,6 +605,42 @@ export function destinationFields(destination: RouteDestination): { DestinationC
     case 'prefix-list':
       return { DestinationPrefixListId: destination.value };
   }
+}
+
+/** ReplaceRoute and CreateRoute take exactly one target field: the ENI, or the NAT gateway. */
+export function targetFields(target: SwitchTarget): { NetworkInterfaceId: string } | { NatGatewayId: string } {
+  switch (target.kind) {
+    case 'eni':
+    case 'eni-private-ip':
+      return { NetworkInterfaceId: target.networkInterfaceId };
+    case 'nat-gateway':
+      return { NatGatewayId: target.natGatewayId };
+  }
+}
+
+const NAT_GATEWAY_STATES: readonly NatGateway['state'][] = ['pending', 'available', 'deleting', 'deleted', 'failed'];
+
+/**
+ * A NAT gateway as the core sees it. Zonal or regional by `AvailabilityMode` (absent: zonal, as
+ * every gateway made before regional ones existed); its AZ from its subnet, when that was read.
+ * A state EC2 adds later is read as `failed`: never a target.
+ */
+export function toNatGateway(raw: Ec2NatGateway, subnets: readonly Subnet[]): NatGateway | undefined {
+  if (!raw.NatGatewayId) return undefined;
+  const state = NAT_GATEWAY_STATES.find((s) => s === raw.State) ?? 'failed';
+  const mode = raw.AvailabilityMode === 'regional' ? 'regional' : 'zonal';
+  const subnetId = mode === 'zonal' ? raw.SubnetId : undefined;
+  const availabilityZone = subnetId === undefined ? undefined : subnets.find((s) => s.subnetId === subnetId)?.availabilityZone;
+  return {
+    natGatewayId: raw.NatGatewayId,
+    state,
+    vpcId: raw.VpcId ?? '',
+    mode,
+    connectivity: raw.ConnectivityType === 'private' ? 'private' : 'public',
+    ...(subnetId === undefined ? {} : { subnetId }),
+    ...(availabilityZone === undefined ? {} : { availabilityZone }),
+    tags: tagsToRecord(raw.Tags),
+  };
 }
 
 function toRoute(raw: Ec2Route): Route | undefined {

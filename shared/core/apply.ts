@@ -7,7 +7,7 @@ import type { Action } from './model.js';
 import { type Ec2Pacer, createEc2Pacer, isThrottling } from './pace.js';
 import type { Clock, Ec2Action, Ec2Port, HostAction, HostPort, ReadBack } from './ports.js';
 import { mapLimit, retry } from './retry.js';
-import { destinationText, sameDestination } from './routes.js';
+import { destinationText, reaches, sameDestination, targetText } from './routes.js';
 import { activateIpScript, deactivateIpScript } from './scripts.js';
 
 export interface ActionReport {
@@ -57,7 +57,7 @@ export function describeAction(action: Action): string {
       return `associate ${action.allocationId} with ${action.target.networkInterfaceId} (${action.target.instanceId})`;
     case 'replace-route':
     case 'create-route':
-      return `${action.type === 'create-route' ? 'create' : 'replace'} ${destinationText(action.destination)} in ${action.routeTableId} via ${action.target.networkInterfaceId} (${action.target.instanceId})`;
+      return `${action.type === 'create-route' ? 'create' : 'replace'} ${destinationText(action.destination)} in ${action.routeTableId} via ${targetText(action.target)}`;
     case 'disable-source-dest-check':
       return `disable source/dest check on ${action.networkInterfaceId} (${action.instanceId})`;
     case 'reboot-instance':
@@ -83,7 +83,7 @@ export function leftBehindNote(actions: readonly Action[]): string[] {
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const isHost = (a: Action): a is HostAction => a.type === 'activate-ip' || a.type === 'deactivate-ip';
 const targetEni = (a: Action): string | undefined =>
-  a.type === 'assign-private-ip' || a.type === 'disable-source-dest-check' ? a.networkInterfaceId : 'target' in a ? a.target.networkInterfaceId : undefined;
+  a.type === 'assign-private-ip' || a.type === 'disable-source-dest-check' ? a.networkInterfaceId : 'target' in a && a.target.kind !== 'nat-gateway' ? a.target.networkInterfaceId : undefined;
 
 /**
  * One EC2 mutation, paced to EC2's bucket and retried against the deadline. `left`: the bucket did
@@ -195,7 +195,7 @@ export function isVisible(action: Action, view: ReadBack): boolean {
     case 'replace-route':
     case 'create-route': {
       const route = view.routeTables.find((t) => t.routeTableId === action.routeTableId)?.routes.find((r) => sameDestination(r.destination, action.destination));
-      return route?.target.kind === 'eni' && route.target.networkInterfaceId === action.target.networkInterfaceId && route.state === 'active';
+      return route !== undefined && reaches(route.target, action.target) && route.state === 'active';
     }
     default:
       return true;

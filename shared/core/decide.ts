@@ -5,8 +5,9 @@
 import type { Group, Member, NatGroup, VipGroup } from './groups.js';
 import type { Assessment, HealthMap } from './health.js';
 import { type Slot, groupHolder, slotsOf } from './holders.js';
-import type { Action, GroupKind, OsReport, Route, RouteDestination, SourceRouting, SwitchTarget } from './model.js';
-import { DEFAULT_IPV4_ROUTE, carries, destinationText, orderRouteActions, routesVia, sameDestination, switchRank } from './routes.js';
+import type { Action, GroupKind, NatGateway, OsReport, Route, RouteDestination, SourceRouting, SwitchTarget } from './model.js';
+import { describeGateway, gatewayTier, isServing, rankGateways } from './nat-gateways.js';
+import { DEFAULT_IPV4_ROUTE, carries, destinationText, orderRouteActions, routesVia, routesViaGateway, sameDestination, switchRank } from './routes.js';
 import { isConfirmed } from './roster.js';
 import { parseCidr, subnetRouterIp } from './validate.js';
 
@@ -169,13 +170,23 @@ function choose(slot: Pick<Slot, 'holder' | 'broken'>, ctx: Context): Choice {
 
 const eniTarget = (m: Member): SwitchTarget => ({ kind: 'eni', networkInterfaceId: m.eni.networkInterfaceId, instanceId: idOf(m) });
 
-function routeActions(slot: Slot, to: Member, destination: RouteDestination): Action[] {
+/** A NAT table's choice may also be its last resort, one of the group's NAT gateways. */
+type NatChoice = Choice | { readonly kind: 'gateway'; readonly to: NatGateway; readonly reason: string };
+
+/** Where a NAT table's routes go or stay: an instance member or a NAT gateway. Never told apart by ID. */
+type Endpoint = { readonly kind: 'instance'; readonly member: Member } | { readonly kind: 'nat-gateway'; readonly gateway: NatGateway };
+
+const endpointId = (e: Endpoint): string => (e.kind === 'instance' ? idOf(e.member) : e.gateway.natGatewayId);
+const switchTargetOf = (e: Endpoint): SwitchTarget => (e.kind === 'instance' ? eniTarget(e.member) : { kind: 'nat-gateway', natGatewayId: e.gateway.natGatewayId });
+const sameEndpoint = (a: Endpoint | undefined, b: Endpoint | undefined): boolean => a !== undefined && b !== undefined && endpointId(a) === endpointId(b);
+
+function routeActions(slot: Slot, to: Endpoint, destination: RouteDestination): Action[] {
   return [
     {
       type: slot.route ? 'replace-route' : 'create-route',
       routeTableId: slot.scope,
       destination,
-      target: eniTarget(to),
+      target: switchTargetOf(to),
     },
   ];
 }
@@ -186,69 +197,131 @@ function leavingMembers(members: readonly Member[], health: HealthMap, intent: I
   return new Set(members.filter((m) => health[idOf(m)]?.verdict === 'unhealthy' || idOf(m) === named));
 }
 
+/** What a table's default route points at now, if it is one of the group's. */
+const holderOf = (slot: Slot): Endpoint | undefined =>
+  slot.holder ? { kind: 'instance', member: slot.holder } : slot.gateway ? { kind: 'nat-gateway', gateway: slot.gateway } : undefined;
+
+/**
+ * The last resort for a table no NAT instance can serve: the best serving gateway for its AZ, or
+ * the refusal as it was. Only where traffic would otherwise go nowhere (reconcile, evacuate, a
+ * failover away from an instance); an operator's `to` or failback names instances only.
+ */
+function lastResort(slot: Slot, choice: Choice, ctx: Context, gateways: readonly NatGateway[], exclude?: NatGateway): NatChoice {
+  if (choice.kind !== 'refuse' || ctx.intent.type === 'failback' || (ctx.intent.type === 'failover' && ctx.intent.to !== undefined)) return choice;
+  const az = slot.az ?? 'any';
+  const [best] = rankGateways(gateways, az).filter((g) => g !== exclude);
+  if (!best) return gateways.length > 0 ? { ...choice, reason: `${choice.reason}; no NAT gateway of the group is available (${gateways.map((g) => `${g.natGatewayId}: ${g.state}`).join(', ')})` } : choice;
+  return { kind: 'gateway', to: best, reason: `${choice.reason}; last resort: ${describeGateway(best, az)}` };
+}
+
+/**
+ * A table on one of the group's gateways goes back to an instance as a failback does: to a healthy
+ * confirmed member, under the group's failback policy and cooldown. A gateway that no longer
+ * serves is left at once, for an instance or a better gateway.
+ */
+function fromGateway(slot: Slot, gateway: NatGateway, ctx: Context, gateways: readonly NatGateway[]): NatChoice {
+  const az = slot.az ?? 'any';
+  const id = gateway.natGatewayId;
+  if (!isServing(gateway) || slot.broken) {
+    const why = slot.broken ? `${id} is a blackhole` : `${id} is ${gateway.state}`;
+    return lastResort(slot, moveOrRefuse(ctx, new Set(), why), ctx, gateways, gateway);
+  }
+  if (ctx.intent.type !== 'reconcile') return choose({ broken: false }, ctx);
+  const best = bestConfirmed(ctx);
+  if (best) {
+    if (!ctx.autoFailback) return { kind: 'keep', reason: `on the last resort ${id}; failback to ${idOf(best)} is possible; policy is manual` };
+    if (ctx.inCooldown) return { kind: 'keep', reason: `on the last resort ${id}; failback to ${idOf(best)} waits for the cooldown` };
+    return { kind: 'move', to: best, reason: `${idOf(best)} is healthy again: back from the last resort ${id}` };
+  }
+  const [top] = rankGateways(gateways, az);
+  if (top && top !== gateway && gatewayTier(top, az) < gatewayTier(gateway, az)) return { kind: 'gateway', to: top, reason: `${describeGateway(top, az)} serves ${az} better than ${id}` };
+  return { kind: 'keep', reason: `${id} (last resort) serves it; no confirmed NAT instance is healthy${newcomerNote(ctx, undefined)}` };
+}
+
+function chooseNat(slot: Slot, ctx: Context, gateways: readonly NatGateway[]): NatChoice {
+  if (slot.gateway) return fromGateway(slot, slot.gateway, ctx, gateways);
+  return lastResort(slot, choose(slot, ctx), ctx, gateways);
+}
+
 /**
  * The routes of one NAT table, other than its default route, that go with a move to `to`: every
  * route through a member that is leaving (or through the table's old holder, or a blackhole
- * through a member). A route through anything else (an endpoint, a peering, a transit gateway, a
+ * through a member), and, when the table goes to an instance, every route still on one of the
+ * group's gateways. A route through anything else (an endpoint, a peering, a transit gateway, a
  * member that stays) is never touched. Routes the target cannot carry stay, named in `stay`.
  */
-function routesThatFollow(slot: Slot, members: readonly Member[], leaving: ReadonlySet<Member>, to: Member): { follow: { route: Route; from: Member }[]; stay: string[] } {
-  const follow: { route: Route; from: Member }[] = [];
+function routesThatFollow(slot: Slot, group: NatGroup, leaving: ReadonlySet<Member>, to: Endpoint): { follow: { route: Route; from: Endpoint }[]; stay: string[] } {
+  const follow: { route: Route; from: Endpoint }[] = [];
   const stay: string[] = [];
+  const holder = holderOf(slot);
   for (const route of slot.table?.routes ?? []) {
     if (sameDestination(route.destination, DEFAULT_IPV4_ROUTE)) continue;
-    const from = members.find((m) => routesVia(route, m));
-    if (!from || from === to || !(from === slot.holder || leaving.has(from) || route.state === 'blackhole')) continue;
-    if (carries(eniTarget(to), route.destination)) follow.push({ route, from });
-    else stay.push(`${slot.scope}: ${destinationText(route.destination)} stays on ${idOf(from)}`);
+    const member = group.members.find((m) => routesVia(route, m));
+    const gateway = member ? undefined : (group.gateways ?? []).find((g) => routesViaGateway(route, g));
+    const from: Endpoint | undefined = member ? { kind: 'instance', member } : gateway ? { kind: 'nat-gateway', gateway } : undefined;
+    if (!from || sameEndpoint(from, to)) continue;
+    const goes = sameEndpoint(from, holder) || (member !== undefined && leaving.has(member)) || route.state === 'blackhole' || (gateway !== undefined && to.kind === 'instance');
+    if (!goes) continue;
+    if (carries(switchTargetOf(to), route.destination)) follow.push({ route, from });
+    else stay.push(`${slot.scope}: ${destinationText(route.destination)} stays on ${endpointId(from)}`);
   }
   return { follow, stay };
 }
 
-/** Where a NAT table goes: the member its default route moves to, or the healthy one it stays on. */
-function natTableTarget(slot: Slot, choice: Choice, health: HealthMap): Member | undefined {
-  if (choice.kind === 'move') return choice.to;
-  const holder = slot.holder;
-  return choice.kind === 'keep' && holder && !slot.broken && health[idOf(holder)]?.verdict === 'healthy' ? holder : undefined;
+/** Where a NAT table goes: where its default route moves to, or the healthy instance or serving gateway it stays on. */
+function natTableTarget(slot: Slot, choice: NatChoice, health: HealthMap): Endpoint | undefined {
+  if (choice.kind === 'move') return { kind: 'instance', member: choice.to };
+  if (choice.kind === 'gateway') return { kind: 'nat-gateway', gateway: choice.to };
+  if (choice.kind !== 'keep' || slot.broken) return undefined;
+  if (slot.holder && health[idOf(slot.holder)]?.verdict === 'healthy') return { kind: 'instance', member: slot.holder };
+  return slot.gateway && isServing(slot.gateway) ? { kind: 'nat-gateway', gateway: slot.gateway } : undefined;
 }
 
+const choiceTo = (to: Endpoint, reason: string): NatChoice => (to.kind === 'instance' ? { kind: 'move', to: to.member, reason } : { kind: 'gateway', to: to.gateway, reason });
+const moving = (choice: NatChoice): boolean => choice.kind === 'move' || choice.kind === 'gateway';
+const why = (from: Endpoint, health: HealthMap): string => (from.kind === 'instance' ? (health[idOf(from.member)] ?? UNSEEN).why : `NAT gateway ${from.gateway.state}`);
+
 /** One move per member a table's other routes leave, besides the default route's own move. */
-function followMoves(slot: Slot, choice: Choice, follow: readonly { route: Route; from: Member }[], to: Member, health: HealthMap): { slot: Slot; choice: Choice }[] {
-  const froms = [...new Set(follow.map((f) => f.from))].filter((from) => choice.kind !== 'move' || from !== slot.holder);
+function followMoves(slot: Slot, choice: NatChoice, follow: readonly { route: Route; from: Endpoint }[], to: Endpoint, health: HealthMap): { slot: Slot; choice: NatChoice }[] {
+  const holder = holderOf(slot);
+  const froms = [...new Map(follow.map((f) => [endpointId(f.from), f.from])).values()].filter((from) => !moving(choice) || !sameEndpoint(from, holder));
   return froms.map((from) => {
-    const what = follow.filter((f) => f.from === from).map((f) => destinationText(f.route.destination));
-    const reason = `${what.join(', ')} still ${what.length > 1 ? 'point' : 'points'} at ${idOf(from)} (${(health[idOf(from)] ?? UNSEEN).why})`;
-    return { slot: { ...slot, holder: from }, choice: { kind: 'move', to, reason } };
+    const what = follow.filter((f) => sameEndpoint(f.from, from)).map((f) => destinationText(f.route.destination));
+    const reason = `${what.join(', ')} still ${what.length > 1 ? 'point' : 'points'} at ${endpointId(from)} (${why(from, health)})`;
+    const base: Slot = { scope: slot.scope, broken: slot.broken, pointsAt: slot.pointsAt };
+    return { slot: from.kind === 'instance' ? { ...base, holder: from.member } : { ...base, gateway: from.gateway }, choice: choiceTo(to, reason) };
   });
 }
 
 /**
- * A NAT group, table by table: the default route decides where the table goes (`choose`), and every
+ * A NAT group, table by table: the default route decides where the table goes (`chooseNat`), and every
  * other route through the member it leaves goes with it. A table whose default route stays on a
  * healthy member still has its other routes through a leaving member moved there: that finishes a
  * move an earlier run could not complete (its deadline came first), so no cooldown holds it.
+ * When no instance can serve a table, it goes to the group's best NAT gateway for its AZ.
  * Route actions are ordered so the failed AZ's own tables switch first.
  */
 function planNat(group: NatGroup, slots: readonly Slot[], base: Omit<Context, 'tier'>): Plan {
   const leaving = leavingMembers(group.members, base.health, base.intent);
-  const choices: { slot: Slot; choice: Choice }[] = [];
+  const gateways = group.gateways ?? [];
+  const choices: { slot: Slot; choice: NatChoice }[] = [];
   const routes: Action[] = [];
   const targets: Member[] = [];
   const stays: string[] = [];
   const rank = new Map<string, number>();
   for (const slot of slots) {
-    const choice = choose(slot, { ...base, tier: (m) => (slot.az === 'any' || m.instance.availabilityZone === slot.az ? 0 : 1) });
+    const choice = chooseNat(slot, { ...base, tier: (m) => (slot.az === 'any' || m.instance.availabilityZone === slot.az ? 0 : 1) }, gateways);
     const to = natTableTarget(slot, choice, base.health);
-    const { follow, stay } = to ? routesThatFollow(slot, group.members, leaving, to) : { follow: [], stay: [] };
+    const { follow, stay } = to ? routesThatFollow(slot, group, leaving, to) : { follow: [], stay: [] };
     stays.push(...stay);
-    if (choice.kind === 'move' || follow.length === 0) choices.push({ slot, choice });
-    if (choice.kind === 'move') routes.push(...routeActions(slot, choice.to, DEFAULT_IPV4_ROUTE));
+    if (moving(choice) || follow.length === 0) choices.push({ slot, choice });
+    if (to && moving(choice)) routes.push(...routeActions(slot, to, DEFAULT_IPV4_ROUTE));
     if (to && follow.length > 0) {
       choices.push(...followMoves(slot, choice, follow, to, base.health));
-      routes.push(...follow.map(({ route }) => ({ type: 'replace-route', routeTableId: slot.scope, destination: route.destination, target: eniTarget(to) }) as const));
+      routes.push(...follow.map(({ route }) => ({ type: 'replace-route', routeTableId: slot.scope, destination: route.destination, target: switchTargetOf(to) }) as const));
     }
-    if (to && (choice.kind === 'move' || follow.length > 0)) targets.push(to);
-    const leftAz = slot.holder && slot.holder !== to ? slot.holder.instance.availabilityZone : [...leaving][0]?.instance.availabilityZone;
+    if (to?.kind === 'instance' && (moving(choice) || follow.length > 0)) targets.push(to.member);
+    const leftAz = slot.holder && !sameEndpoint(holderOf(slot), to) ? slot.holder.instance.availabilityZone : [...leaving][0]?.instance.availabilityZone;
     rank.set(slot.scope, switchRank(slot.az ?? 'any', leftAz));
   }
   const plan = summarize(group, choices, orderRouteActions([...forwardingPrereqs(targets), ...routes], (id) => rank.get(id) ?? 2));
@@ -263,9 +336,12 @@ function forwardingPrereqs(targets: readonly Member[]): Action[] {
     .map((m) => ({ type: 'disable-source-dest-check', networkInterfaceId: m.eni.networkInterfaceId, instanceId: idOf(m) }) as const);
 }
 
-function summarize(group: Group, choices: readonly { slot: Slot; choice: Choice }[], actions: Action[], repairs: readonly Repair[] = []): Plan {
+function summarize(group: Group, choices: readonly { slot: Slot; choice: NatChoice }[], actions: Action[], repairs: readonly Repair[] = []): Plan {
+  const fromOf = (slot: Slot) => (slot.holder ? { from: idOf(slot.holder) } : slot.gateway ? { from: slot.gateway.natGatewayId } : {});
   const moves = choices.flatMap(({ slot, choice }) =>
-    choice.kind === 'move' ? [{ scope: slot.scope, ...(slot.holder ? { from: idOf(slot.holder) } : {}), to: idOf(choice.to), reason: choice.reason }] : [],
+    choice.kind === 'move' || choice.kind === 'gateway'
+      ? [{ scope: slot.scope, ...fromOf(slot), to: choice.kind === 'move' ? idOf(choice.to) : choice.to.natGatewayId, reason: choice.reason }]
+      : [],
   );
   const refusals = choices.filter(({ choice }) => choice.kind === 'refuse');
   const reasons = choices.map(({ slot, choice }) => (choices.length > 1 ? `${slot.scope}: ${choice.reason}` : choice.reason));
@@ -344,7 +420,7 @@ export function decide(input: DecideInput): Plan {
     const choice = choose({ broken: !holder, ...(holder ? { holder } : {}) }, ctx);
     const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? holder : undefined;
     const behind = target ? slots.filter((s) => s.holder !== target || s.broken) : [];
-    const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, target, { kind: 'ipv4', value: group.cidr }))] : [];
+    const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, { kind: 'instance', member: target }, { kind: 'ipv4', value: group.cidr }))] : [];
     const groupSlot: Slot = { scope: group.cidr, broken: !holder, pointsAt: holder ? idOf(holder) : 'nothing', ...(holder ? { holder } : {}) };
     if (choice.kind !== 'move' && target && behind.length > 0) {
       const repair = { kind: 'move', to: target, reason: `repair ${behind.length} of ${slots.length} tables that do not point at ${idOf(target)}` } as const;

@@ -2,7 +2,7 @@
  * Discovery: turns one snapshot into HA groups, purely from tags. A group whose tags disagree
  * is returned as misconfigured, with every problem named, and is never moved.
  */
-import type { ElasticIp, FailbackPolicy, GroupKind, Instance, NetworkInterface, RouteTable, Subnet, WorldSnapshot } from './model.js';
+import type { ElasticIp, FailbackPolicy, GroupKind, Instance, NatGateway, NetworkInterface, RouteTable, Subnet, WorldSnapshot } from './model.js';
 import { type Parsed, type RemediationPolicy, checkProbeBudget, parseAllocationId, parseCooldown, parseFailback, parseGroupName, parseNatAz, parseOverlayIp, parsePorts, parsePriority, parseRemediation, parseVip } from './tag-rules.js';
 import { enforceOwnership } from './ownership.js';
 import { TAG } from './tags.js';
@@ -51,6 +51,13 @@ export interface NatGroup extends GroupBase {
   readonly kind: 'nat';
   readonly vpcId: string;
   readonly tables: readonly NatTable[];
+  /**
+   * NAT gateways tagged `failover:group=<group>`: the last resort when no NAT instance can serve a
+   * table, never probed, never remediated, never on the roster (nat-gateways.ts). Absent: none.
+   */
+  readonly gateways?: readonly NatGateway[];
+  /** Tagged gateways left out (another VPC, private): named in status; the group still moves. */
+  readonly gatewayProblems?: readonly string[];
 }
 export interface OverlayGroup extends GroupBase {
   readonly kind: 'overlay';
@@ -212,7 +219,7 @@ export function discover(world: WorldSnapshot, defaults: DiscoveryDefaults): Dis
     return false;
   });
   const owned = enforceOwnership(groups, world);
-  return { groups: owned.kept, misconfigured: [...misconfigured, ...owned.refused] };
+  return attachGateways(owned.kept, [...misconfigured, ...owned.refused], world);
 }
 
 function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, defaults: DiscoveryDefaults): Group | MisconfiguredGroup {
@@ -287,4 +294,40 @@ function buildGroup(name: string, instances: Instance[], world: WorldSnapshot, d
       return { name, kind, members, policy, cidr, tables };
     }
   }
+}
+
+/**
+ * Hands each tagged gateway to the nat group its `failover:group` tag names. A gateway tagged for a
+ * group that is not a nat group (or that no instance makes) is reported as a problem of that name;
+ * one outside the group's VPC, or a private one (it reaches no internet), is left out and named in
+ * the group's `gatewayProblems`: the group itself still moves between its instances.
+ */
+function attachGateways(groups: readonly Group[], misconfigured: readonly MisconfiguredGroup[], world: WorldSnapshot): { groups: Group[]; misconfigured: MisconfiguredGroup[] } {
+  const tagged = (world.natGateways ?? []).filter((g) => (g.tags[TAG.group]?.trim() ?? '') !== '');
+  const extra: MisconfiguredGroup[] = [];
+  const joined = new Map<string, { gateways: NatGateway[]; problems: string[] }>();
+  for (const gateway of [...tagged].sort((a, b) => a.natGatewayId.localeCompare(b.natGatewayId))) {
+    const name = gateway.tags[TAG.group]?.trim() ?? '';
+    const id = gateway.natGatewayId;
+    const group = groups.find((g) => g.name === name);
+    if (!group || group.kind !== 'nat') {
+      const kind = group?.kind ?? misconfigured.find((m) => m.name === name)?.kind;
+      const why = kind === undefined ? `no instance makes a group '${name}'` : kind === 'nat' ? `nat group '${name}' is misconfigured` : `'${name}' is a ${kind} group`;
+      if (kind === 'nat') continue; // the group is refused anyway; its own problems say why
+      extra.push({ name, instanceIds: [], problems: [`NAT gateway ${id} is tagged ${TAG.group}=${name}, but ${why}: a NAT gateway joins only a nat group`] });
+      continue;
+    }
+    const entry = joined.get(name) ?? { gateways: [], problems: [] };
+    joined.set(name, entry);
+    if (gateway.vpcId !== group.vpcId) entry.problems.push(`NAT gateway ${id} is in ${gateway.vpcId}, not in the group's VPC ${group.vpcId}: never a target`);
+    else if (gateway.connectivity === 'private') entry.problems.push(`NAT gateway ${id} is a private NAT gateway, which reaches no internet: never a target`);
+    else entry.gateways.push(gateway);
+  }
+  const withGateways = groups.map((g): Group => {
+    const entry = g.kind === 'nat' ? joined.get(g.name) : undefined;
+    if (!entry || g.kind !== 'nat') return g;
+    const nat: NatGroup = { ...g, gateways: entry.gateways, ...(entry.problems.length > 0 ? { gatewayProblems: entry.problems } : {}) };
+    return nat;
+  });
+  return { groups: withGateways, misconfigured: [...misconfigured, ...extra] };
 }

@@ -3,7 +3,7 @@
  * or one route table's route. Status and decide() both read holders through here.
  */
 import type { Group, Member } from './groups.js';
-import type { Route, RouteDestination, RouteTable } from './model.js';
+import type { NatGateway, Route, RouteDestination, RouteTable } from './model.js';
 import { DEFAULT_IPV4_ROUTE, destinationText, sameDestination } from './routes.js';
 
 export interface Slot {
@@ -11,6 +11,8 @@ export interface Slot {
   readonly scope: string;
   /** The member the slot points at; undefined when it points nowhere or outside the group. */
   readonly holder?: Member;
+  /** A nat group's table that points at one of the group's NAT gateways (its last resort): that gateway. */
+  readonly gateway?: NatGateway;
   /** The slot points at a dead target (a blackhole route) or at nothing. */
   readonly broken: boolean;
   /** The route as found (a NAT table's default route), for choosing ReplaceRoute over CreateRoute. */
@@ -26,6 +28,7 @@ const byInstance = (members: readonly Member[], id: string | undefined) => membe
 const byEni = (members: readonly Member[], id: string | undefined) => members.find((m) => m.eni.networkInterfaceId === id);
 
 function routeSlot(group: Group, table: RouteTable, destination: RouteDestination, az?: string): Slot {
+  const gateways = group.kind === 'nat' ? (group.gateways ?? []) : [];
   const route = table.routes.find((r) => sameDestination(r.destination, destination));
   const base = { scope: table.routeTableId, table, ...(az === undefined ? {} : { az }) };
   if (!route) return { ...base, broken: true, pointsAt: `no ${destinationText(destination)} route` };
@@ -36,13 +39,21 @@ function routeSlot(group: Group, table: RouteTable, destination: RouteDestinatio
       : target.kind === 'instance'
         ? byInstance(group.members, target.instanceId)
         : undefined;
+  const gateway = target.kind === 'nat-gateway' ? gateways.find((g) => g.natGatewayId === target.natGatewayId) : undefined;
   const pointsAt =
-    target.kind === 'eni' ? target.networkInterfaceId : target.kind === 'instance' ? target.instanceId : target.description;
+    target.kind === 'eni'
+      ? target.networkInterfaceId
+      : target.kind === 'instance'
+        ? target.instanceId
+        : target.kind === 'nat-gateway'
+          ? `${target.natGatewayId}${gateway ? ` (NAT gateway, ${gateway.state})` : ''}`
+          : target.description;
   return {
     ...base,
     route,
     broken: route.state === 'blackhole',
     ...(holder ? { holder } : {}),
+    ...(gateway ? { gateway } : {}),
     pointsAt: route.state === 'blackhole' ? `${pointsAt} (blackhole)` : pointsAt,
   };
 }

@@ -66,6 +66,8 @@ export interface Instance {
 export type RouteTarget =
   | { readonly kind: 'eni'; readonly networkInterfaceId: string; readonly instanceId?: string }
   | { readonly kind: 'instance'; readonly instanceId: string }
+  /** DescribeRouteTables' `NatGatewayId`. */
+  | { readonly kind: 'nat-gateway'; readonly natGatewayId: string }
   | { readonly kind: 'other'; readonly description: string };
 
 /**
@@ -130,6 +132,28 @@ export interface AddressHolder {
   readonly privateIps: readonly PrivateIp[];
 }
 
+/** DescribeNatGateways' `State`: only `available` forwards. */
+export type NatGatewayState = 'pending' | 'available' | 'deleting' | 'deleted' | 'failed';
+
+/**
+ * A NAT gateway tagged `failover:group`, as DescribeNatGateways reports it. A zonal one lives in one
+ * subnet (its AZ is that subnet's); a regional one (`AvailabilityMode: regional`) has no subnet and
+ * serves every AZ of its VPC under one ID.
+ */
+export interface NatGateway {
+  readonly natGatewayId: string;
+  readonly state: NatGatewayState;
+  readonly vpcId: string;
+  readonly mode: 'zonal' | 'regional';
+  /** `private` gateways reach no internet: never an egress target. */
+  readonly connectivity: 'public' | 'private';
+  /** Zonal only. */
+  readonly subnetId?: string;
+  /** Zonal only, from its subnet; absent when the subnet was not read. */
+  readonly availabilityZone?: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
 /** One consistent-enough read of everything the groups need, made in a single batch. */
 export interface WorldSnapshot {
   readonly observedAt: number;
@@ -143,6 +167,8 @@ export interface WorldSnapshot {
    * (read with one DescribeNetworkInterfaces for all groups; empty when there is no vip group).
    */
   readonly addressHolders: readonly AddressHolder[];
+  /** NAT gateways tagged `failover:group` (read only when a nat group exists; absent: none read). */
+  readonly natGateways?: readonly NatGateway[];
 }
 
 export type GroupKind = 'vip' | 'eip' | 'nat' | 'overlay';
@@ -178,7 +204,9 @@ export type Verdict = 'healthy' | 'unhealthy' | 'unknown';
 /** Where a group's traffic should go: an ENI, or for Elastic IPs an ENI and one of its private IPs. */
 export type SwitchTarget =
   | { readonly kind: 'eni'; readonly networkInterfaceId: string; readonly instanceId: string }
-  | { readonly kind: 'eni-private-ip'; readonly networkInterfaceId: string; readonly instanceId: string; readonly privateIp: string };
+  | { readonly kind: 'eni-private-ip'; readonly networkInterfaceId: string; readonly instanceId: string; readonly privateIp: string }
+  /** A NAT group's last resort: sent as `NatGatewayId` in ReplaceRoute/CreateRoute. */
+  | { readonly kind: 'nat-gateway'; readonly natGatewayId: string };
 
 /** One concrete change. Every action is idempotent: applying it to a world already in that state succeeds. */
 export type Action =
@@ -210,7 +238,7 @@ export type Action =
   | {
       readonly type: 'associate-address';
       readonly allocationId: string;
-      readonly target: SwitchTarget;
+      readonly target: Extract<SwitchTarget, { kind: 'eni' | 'eni-private-ip' }>;
     }
   | {
       readonly type: 'replace-route' | 'create-route';

@@ -14,6 +14,7 @@ import { newcomersOf } from './roster.js';
 
 export interface HolderView {
   readonly scope: string;
+  /** The member instance, or for a nat group on its last resort the NAT gateway. */
   readonly holder?: string;
   readonly pointsAt: string;
   readonly broken: boolean;
@@ -32,6 +33,15 @@ export interface MemberView {
   readonly newcomer?: true;
 }
 
+/** A nat group's NAT gateway: a last-resort member, healthy when its state is `available`. */
+export interface GatewayView {
+  readonly natGatewayId: string;
+  readonly state: string;
+  readonly mode: 'zonal' | 'regional';
+  /** Zonal gateways only. */
+  readonly availabilityZone?: string;
+}
+
 export interface GroupStatus {
   readonly group: string;
   readonly kind: Group['kind'] | 'unknown';
@@ -40,6 +50,8 @@ export interface GroupStatus {
   readonly holders: readonly HolderView[];
   /** Empty for a group that can be moved. */
   readonly problems: readonly string[];
+  /** A nat group's NAT gateways (its last resort); absent when it has none. */
+  readonly gateways?: readonly GatewayView[];
   /** Members not confirmed yet (see MemberView.newcomer); absent when there are none. */
   readonly newcomers?: readonly string[];
   readonly lastMoveAt?: string;
@@ -64,7 +76,18 @@ export interface ProbeVerdicts {
 
 /** Where each slot of the group points now. */
 export const holdersOf = (group: Group): HolderView[] =>
-  slotsOf(group).map((s) => ({ scope: s.scope, pointsAt: s.pointsAt, broken: s.broken, ...(s.holder ? { holder: s.holder.instance.instanceId } : {}) }));
+  slotsOf(group).map((s) => {
+    const holder = s.holder?.instance.instanceId ?? s.gateway?.natGatewayId;
+    return { scope: s.scope, pointsAt: s.pointsAt, broken: s.broken, ...(holder === undefined ? {} : { holder }) };
+  });
+
+/** A nat group's gateways as status shows them. */
+function gatewaysOf(group: Group): { gateways?: GatewayView[] } {
+  if (group.kind !== 'nat' || !group.gateways || group.gateways.length === 0) return {};
+  return {
+    gateways: group.gateways.map((g) => ({ natGatewayId: g.natGatewayId, state: g.state, mode: g.mode, ...(g.availabilityZone === undefined ? {} : { availabilityZone: g.availabilityZone }) })),
+  };
+}
 
 /** Names of the groups a status request covers: all of them, or the one asked for. */
 export const statusNames = ({ groups, misconfigured }: Discovery, name: string | undefined): string[] =>
@@ -108,7 +131,8 @@ export function buildStatus(
         policy: g.policy,
         members: g.members.map((m) => member(m.instance.instanceId, m.priority, newcomers.includes(m.instance.instanceId))),
         holders: holdersOf(g),
-        problems: ssmProblems(g.members.map((m) => m.instance.instanceId), agents),
+        ...gatewaysOf(g),
+        problems: [...(g.kind === 'nat' ? (g.gatewayProblems ?? []) : []), ...ssmProblems(g.members.map((m) => m.instance.instanceId), agents)],
         ...(newcomers.length > 0 ? { newcomers } : {}),
         ...common(g.name),
       };

@@ -5,6 +5,7 @@ import {
   DescribeAddressesCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
+  DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
@@ -58,6 +59,7 @@ function emptyWorld(): void {
   ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
   ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] });
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
+  ec2.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
 }
 
 /** An instance of a vip group naming `vip`. */
@@ -432,7 +434,7 @@ describe('Ec2Port.observe', () => {
           },
           { destination: { kind: 'ipv4', value: '192.168.5.10/32' }, target: { kind: 'eni', networkInterfaceId: 'eni-loose' }, state: 'active' },
           { destination: { kind: 'ipv4', value: '192.168.6.0/24' }, target: { kind: 'instance', instanceId: 'i-0000000000000000b' }, state: 'blackhole' },
-          { destination: { kind: 'ipv4', value: '172.16.0.0/12' }, target: { kind: 'other', description: 'nat-123' }, state: 'active' },
+          { destination: { kind: 'ipv4', value: '172.16.0.0/12' }, target: { kind: 'nat-gateway', natGatewayId: 'nat-123' }, state: 'active' },
           { destination: { kind: 'ipv4', value: '100.64.0.0/10' }, target: { kind: 'other', description: 'tgw-1' }, state: 'active' },
           { destination: { kind: 'ipv6', value: '::/0' }, target: { kind: 'other', description: 'igw-1' }, state: 'active' },
           { destination: { kind: 'prefix-list', value: 'pl-1' }, target: { kind: 'other', description: 'vpce-1' }, state: 'active' },
@@ -657,7 +659,7 @@ describe('Ec2Port.enrollment', () => {
 
     expect(ec2.calls().map((c) => (c.args[0] as object).constructor.name)).toEqual(['DescribeInstancesCommand']);
     expect(inputsOf(DescribeInstancesCommand)).toEqual([{ Filters: [{ Name: 'tag-key', Values: ['failover:group'] }], MaxResults: 1000 }]);
-    expect(enrollment).toEqual({ at: now, groups: expect.any(Map), running: expect.any(Set), subnetIds: expect.any(Set), vips: expect.any(Set) });
+    expect(enrollment).toEqual({ at: now, groups: expect.any(Map), running: expect.any(Set), subnetIds: expect.any(Set), vips: expect.any(Set), nat: false });
     expect([...enrollment.groups.keys()]).toEqual(['i-0000000000000000a', 'i-0000000000000000b']);
   });
 

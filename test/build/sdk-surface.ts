@@ -14,6 +14,7 @@ export {
   DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
   DescribeNetworkAclsCommand,
+  DescribeNatGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeSpotInstanceRequestsCommand,

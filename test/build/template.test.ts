@@ -120,7 +120,7 @@ describe('IAM of the packaged template, as CloudFormation resolves it', () => {
     const observe = statement(role, 'Observe');
 
     expect(observe.Resource).toBe('*');
-    expect(actions(observe)).toEqual(expect.arrayContaining(['ec2:DescribeSpotInstanceRequests', 'ec2:DescribeInstances']));
+    expect(actions(observe)).toEqual(expect.arrayContaining(['ec2:DescribeSpotInstanceRequests', 'ec2:DescribeInstances', 'ec2:DescribeNatGateways']));
     expect(actions(observe).every((a) => READ_ONLY.test(a))).toBe(true);
     // Auto Scaling membership is the instance's aws:autoscaling:groupName tag, which only Auto Scaling sets.
     expect(statementsOf(role).flatMap(actions)).not.toContain('autoscaling:DescribeAutoScalingInstances');

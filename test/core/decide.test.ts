@@ -390,7 +390,7 @@ describe('decide: overlay groups', () => {
       instances: instances('stopped'),
       routeTables: [table('rtb-1', ov, [route('192.168.100.1/32', A, 'blackhole')]), table('rtb-2', ov, [route('192.168.100.1/32', A, 'blackhole')])],
     });
-    expect(plan(world).actions.map((a) => ('routeTableId' in a ? [a.type, a.routeTableId, a.target.networkInterfaceId] : []))).toEqual([
+    expect(plan(world).actions.map((a) => ('routeTableId' in a ? [a.type, a.routeTableId, (a.target.kind === 'nat-gateway' ? a.target.natGatewayId : a.target.networkInterfaceId)] : []))).toEqual([
       ['replace-route', 'rtb-1', eniOf(B)],
       ['replace-route', 'rtb-2', eniOf(B)],
     ]);

@@ -134,6 +134,28 @@ describe('the status table', () => {
     expect(text).toMatch(/\n {2}problem: i-[0-9a-f]+: tag failover:priority .*'first'/);
   });
 
+  it('lists a nat group\'s NAT gateways as last-resort members with their state, zonal or regional, marking the one that serves', async () => {
+    const clock = manualClock();
+    const world = new VpcWorld({ clock });
+    const nat = buildNatPair({ world, group: 'egress' });
+    const zonal = world.addNatGateway({ subnet: nat.publicSubnets.a, tags: { 'failover:group': 'egress' } });
+    const regional = world.addNatGateway({ vpc: nat.vpcId, tags: { 'failover:group': 'egress' }, state: 'pending' });
+    world.stop(nat.a.instanceId);
+    world.stop(nat.b.instanceId);
+    const h = await harness(world, clock, db);
+    await h.runtime.engine('run-1').run({ intent: { type: 'reconcile' }, trigger: 'schedule', deadline: clock.now() + 30_000 });
+
+    const report = (await h.invoke({ action: 'status', group: 'egress' })) as StatusReport;
+    const text = formatStatus(report);
+
+    expect(report.groups[0]?.gateways).toEqual([
+      { natGatewayId: zonal, state: 'available', mode: 'zonal', availabilityZone: nat.azs.a },
+      { natGatewayId: regional, state: 'pending', mode: 'regional' },
+    ]);
+    expect(text).toMatch(new RegExp(`\\n {2}\\* +${zonal} +available +${nat.azs.a} +- +serving +- +NAT gateway \\(zonal\\), last resort`));
+    expect(text).toMatch(new RegExp(`\\n {5}${regional} +pending +regional +- +not serving +- +NAT gateway \\(regional\\), last resort`));
+  });
+
   it('says a group has no SSM path when the NAT its members reach SSM through is dead, and which member lacks it', async () => {
     const clock = manualClock();
     const world = new VpcWorld({ clock });
