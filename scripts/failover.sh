@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Operator front end for the deployed `failover` function: status, forced failover, failback.
+# Operator front end for the deployed `failover` function: status, forced failover, failback, drill.
 #
 #   scripts/failover.sh status [group] [--json]
 #   scripts/failover.sh failover <group> [--to i-…] [--from i-…] [--dry-run] [--reason "…"]
 #   scripts/failover.sh failback <group> [--dry-run] [--reason "…"]
+#   scripts/failover.sh drill <group> [--back-after 60s] [--stay] [--json]
 #
 # Options (anywhere after the command):
 #   --stage <name>     serverless stage (default: dev)
 #   --region <name>    AWS region (default: the one serverless.yml resolves)
 #   --local            run `serverless invoke local` instead of invoking the deployed function
 #   --print            print the JSON payload and exit, invoking nothing
-#   --json             status: print the function's JSON answer instead of the table
+#   --json             status, drill: print the function's JSON answer instead of the table
 #
 # Every value is validated here before it reaches the payload, and the payload is built by a
 # JSON encoder (node's JSON.stringify), never by string concatenation, so a reason with quotes or
@@ -18,7 +19,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -42,13 +43,14 @@ region_re='^[a-z]{2}(-[a-z]+)+-[0-9]$'
 action="$1"
 shift
 case "$action" in
-  status | failover | failback) ;;
+  status | failover | failback | drill) ;;
   -h | --help | help) usage ;;
-  *) die "unknown command '$action' (status, failover or failback)" ;;
+  *) die "unknown command '$action' (status, failover, failback or drill)" ;;
 esac
 
 group="" to="" from="" reason="" dry_run=false has_reason=false
 stage="" region="" local_invoke=false print_only=false json=false
+back_after="" stay=false
 
 need_value() {
   [[ $# -ge 2 ]] || die "$1 needs a value"
@@ -60,6 +62,8 @@ while [[ $# -gt 0 ]]; do
     --from) need_value "$@"; from="$2"; shift 2 ;;
     --reason) need_value "$@"; reason="$2"; has_reason=true; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
+    --back-after) need_value "$@"; back_after="$2"; shift 2 ;;
+    --stay) stay=true; shift ;;
     --stage) need_value "$@"; stage="$2"; shift 2 ;;
     --region) need_value "$@"; region="$2"; shift 2 ;;
     --local) local_invoke=true; shift ;;
@@ -80,7 +84,25 @@ if [[ -n "$group" ]]; then
 elif [[ "$action" != status ]]; then
   die "$action needs a group"
 fi
-[[ "$json" == false || "$action" == status ]] || die "--json only applies to status (failover and failback answer in JSON)"
+[[ "$json" == false || "$action" == status || "$action" == drill ]] || die "--json only applies to status and drill (failover and failback answer in JSON)"
+if [[ "$action" != drill ]]; then
+  [[ -z "$back_after" && "$stay" == false ]] || die "--back-after and --stay only apply to drill"
+else
+  [[ "$dry_run" == false && "$has_reason" == false ]] || die "--dry-run and --reason do not apply to drill"
+  [[ -z "$back_after" || "$stay" == false ]] || die "--back-after and --stay exclude each other"
+fi
+# --back-after: seconds, as 90, 90s or 2m; the function allows up to 180 s.
+back_after_seconds=""
+if [[ -n "$back_after" ]]; then
+  if [[ "$back_after" =~ ^([0-9]{1,4})s?$ ]]; then
+    back_after_seconds="$((10#${BASH_REMATCH[1]}))"
+  elif [[ "$back_after" =~ ^([0-9]{1,2})m$ ]]; then
+    back_after_seconds="$((10#${BASH_REMATCH[1]} * 60))"
+  else
+    die "--back-after must be seconds such as 60s or 90, or minutes such as 2m (got '$back_after')"
+  fi
+  ((back_after_seconds <= 180)) || die "--back-after must be at most 180s (got '$back_after')"
+fi
 if [[ "$action" != failover ]]; then
   [[ -z "$to" && -z "$from" ]] || die "--to and --from only apply to failover"
 fi
@@ -95,7 +117,7 @@ fi
 # Values travel as argv, so nothing here is ever parsed as code.
 payload="$(
   "$node" -e '
-    const [action, group, to, from, dryRun, hasReason, reason] = process.argv.slice(1);
+    const [action, group, to, from, dryRun, hasReason, reason, backAfter, stay] = process.argv.slice(1);
     if (hasReason === "true" && (reason.length < 1 || reason.length > 500)) {
       process.stderr.write("failover.sh: --reason must be 1 to 500 characters\n");
       process.exit(2);
@@ -106,8 +128,10 @@ payload="$(
     if (from) payload.from = from;
     if (dryRun === "true") payload.dryRun = true;
     if (hasReason === "true") payload.reason = reason;
+    if (backAfter) payload.backAfterSeconds = Number(backAfter);
+    if (stay === "true") payload.stay = true;
     process.stdout.write(JSON.stringify(payload));
-  ' -- "$action" "$group" "$to" "$from" "$dry_run" "$has_reason" "$reason"
+  ' -- "$action" "$group" "$to" "$from" "$dry_run" "$has_reason" "$reason" "$back_after_seconds" "$stay"
 )" || exit 2
 
 if [[ "$print_only" == true ]]; then
@@ -130,14 +154,16 @@ invoke() {
     npx serverless "${args[@]}"
   fi
 }
-if [[ "$action" != status || "$json" == true ]]; then
+if [[ ( "$action" != status && "$action" != drill ) || "$json" == true ]]; then
   invoke
   exit
 fi
-# The table for people; an answer that is not a status report is printed as it came, and fails.
+# The table (status) or the figures (drill) for people; any other answer is printed as it came, and fails.
+printer="$root/scripts/status-table.mjs"
+[[ "$action" != drill ]] || printer="$root/scripts/drill-report.mjs"
 answer="$(invoke)" || {
   code=$?
   printf '%s\n' "$answer"
   exit "$code"
 }
-printf '%s\n' "$answer" | "$node" "$root/scripts/status-table.mjs"
+printf '%s\n' "$answer" | "$node" "$printer"

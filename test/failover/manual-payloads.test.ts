@@ -29,6 +29,7 @@ const files = readdirSync(fixtures).filter((f) => f.endsWith('.json')).sort();
 /** The field each bad fixture must be refused for. */
 const BAD: Record<string, string> = {
   'bad-action.json': 'action',
+  'bad-drill-back-after.json': 'backAfterSeconds',
   'bad-dry-run.json': 'dryRun',
   'bad-failback-to.json': 'to',
   'bad-group.json': 'group',
@@ -110,6 +111,10 @@ describe('scripts/failover.sh', () => {
     [['failover', 'web', '--dry-run', '--print'], 'failover-dry-run.json'],
     [['failback', 'web', '--print'], 'failback.json'],
     [['failback', 'web', '--dry-run', '--print'], 'failback-dry-run.json'],
+    [['drill', 'web', '--print'], 'drill.json'],
+    [['drill', 'web', '--back-after', '90s', '--print'], 'drill-back-after.json'],
+    [['drill', 'web', '--back-after', '90', '--print'], 'drill-back-after.json'],
+    [['drill', 'web', '--stay', '--print'], 'drill-stay.json'],
   ])('builds the payload of %j as in %s', async (args, fixture) => {
     const { code, stdout } = await failoverSh(args);
     expect(code).toBe(0);
@@ -130,6 +135,12 @@ describe('scripts/failover.sh', () => {
     [['status', '--stage', 'prod;rm', '--print'], /--stage must be/],
     [['status', '--region', 'moon', '--print'], /--region must be/],
     [['failover', 'web', '--to'], /--to needs a value/],
+    [['drill', '--print'], /drill needs a group/],
+    [['drill', 'web', '--back-after', '5h', '--print'], /--back-after must be seconds/],
+    [['drill', 'web', '--back-after', '4m', '--print'], /--back-after must be at most 180s/],
+    [['drill', 'web', '--back-after', '60s', '--stay', '--print'], /exclude each other/],
+    [['failover', 'web', '--stay', '--print'], /only apply to drill/],
+    [['drill', 'web', '--dry-run', '--print'], /do not apply to drill/],
   ])('refuses %j with exit 2 and says why', async (args, message) => {
     const { code, stdout, stderr } = await failoverSh(args);
     expect(code).toBe(2);
