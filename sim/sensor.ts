@@ -68,6 +68,8 @@ export function addressDataPlane(world: VpcWorld, clock: Clock, options: { laten
     },
     async reach(target) {
       checks += 1;
+      // As the sensor function: a target its schema refuses is never probed.
+      if (checkSensorTargets([{ id: target.id, ip: target.ip, ports: [...target.ports] }]).refused.length > 0) return 'unknown';
       const holder = world.vipHolder(target.ip);
       const ok = holder !== undefined && world.isReachable(holder) && world.osIps(holder).includes(target.ip);
       await clock.sleep(ok ? (options.latencyMs ?? 30) : (options.timeoutMs ?? 1_000));

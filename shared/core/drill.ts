@@ -50,16 +50,19 @@ export interface DrillRequest {
 /** Time a leg may take: the engine's verification, a lease wait, and the wait for the address to answer. */
 const legBudgetMs = (deps: EngineDeps) => 2 * deps.settings.verifyTimeoutMs + deps.settings.leaseTtlMs;
 
+/** The sensor's name for the address it checks: a probe id (lower-case letters, digits, dashes), as the sensor's schema requires. */
+const DRILL_TARGET_ID = 'drill';
+
 const SWITCHES = new Set(['assign-private-ip', 'associate-address', 'replace-route', 'create-route']);
 
 /** What the sensor can check for a group: the VIP or overlay address on the group's ports. */
 function targetOf(group: Group): { target?: SamplerTarget; measured: string } {
   const ports = group.members[0]?.ports ?? [];
   if (ports.length === 0) return { measured: 'nothing: the group has no failover:ports for the sensor to connect to' };
-  if (group.kind === 'vip') return { target: { id: `drill:${group.name}`, ip: group.vip, ports }, measured: `TCP to ${group.vip} on ${ports.join(',')} from the sensor` };
+  if (group.kind === 'vip') return { target: { id: DRILL_TARGET_ID, ip: group.vip, ports }, measured: `TCP to ${group.vip} on ${ports.join(',')} from the sensor` };
   if (group.kind === 'overlay' && group.cidr.endsWith('/32')) {
     const ip = group.cidr.slice(0, -3);
-    return { target: { id: `drill:${group.name}`, ip, ports }, measured: `TCP to ${ip} on ${ports.join(',')} from the sensor (answers only where the sensor's subnets use the group's route tables)` };
+    return { target: { id: DRILL_TARGET_ID, ip, ports }, measured: `TCP to ${ip} on ${ports.join(',')} from the sensor (answers only where the sensor's subnets use the group's route tables)` };
   }
   if (group.kind === 'eip') return { measured: "nothing: an Elastic IP is reached from outside the VPC, which the sensor is not; the legs give the switch time and EC2's verification" };
   if (group.kind === 'nat') return { measured: "nothing: a NAT's egress is reached from the private subnets, which the sensor cannot stand in for; the legs give the switch time and EC2's verification" };
