@@ -149,7 +149,7 @@ export async function runDrill(deps: DrillDeps, request: DrillRequest): Promise<
 
   // --- the legs ---
   const { target, measured } = targetOf(group);
-  const runLeg = async (name: DrillLeg['leg'], to: string | undefined, lease?: LeaseGrant): Promise<{ figures: DrillLeg; result?: GroupResult; answered: boolean }> => {
+  const runLeg = async (name: DrillLeg['leg'], to: string | undefined, lease?: LeaseGrant): Promise<{ figures: DrillLeg; result?: GroupResult; answered: boolean; unchecked: boolean }> => {
     const legStart = clock.now();
     delete leg.switchedAt;
     const sampler = target && deps.sensor ? startSampler(deps.sensor, target, clock, DRILL_CHECK_INTERVAL_MS) : undefined;
@@ -185,20 +185,35 @@ export async function runDrill(deps: DrillDeps, request: DrillRequest): Promise<
       ...(answeredAt !== undefined ? { answeredMs: answeredAt - legStart } : {}),
       ...(sampler ? { maxGapMs: longestGap(checks, clock.now()), checks: { answered: checks.filter((c) => c.result === 'ok').length, failed: checks.filter((c) => c.result === 'fail').length } } : {}),
     };
-    return { figures, ...(result ? { result } : {}), answered: !sampler || answeredAt !== undefined };
+    const unchecked = sampler !== undefined && checks.length > 0 && checks.every((c) => c.result === 'unknown');
+    return { figures, ...(result ? { result } : {}), answered: !sampler || answeredAt !== undefined, unchecked };
   };
 
-  const failedWhy = (r: { result?: GroupResult; answered: boolean }): string | undefined =>
-    r.result?.outcome !== 'changed' ? `${r.result?.outcome ?? 'failed'}: ${r.result?.reason ?? 'no result'}` : r.answered ? undefined : `the address did not answer from inside the VPC within ${legBudgetMs(deps.engine) / 1000} s`;
+  const failedWhy = (r: { result?: GroupResult; answered: boolean; unchecked: boolean }): string | undefined =>
+    r.result?.outcome !== 'changed'
+      ? `ended ${r.result?.outcome ?? 'failed'}: ${r.result?.reason ?? 'no result'}`
+      : r.answered
+        ? undefined
+        : r.unchecked
+          ? 'switched, but the sensor could not check the address (is it deployed in the VPC, and let in on the ports?)'
+          : `switched, but the address did not answer from inside the VPC within ${legBudgetMs(deps.engine) / 1000} s`;
+
+  const holderNow = async (): Promise<string | undefined> => {
+    const now = await engine.observe(request.deadline, call).then((w) => engine.discover(w).groups.find((g) => g.name === group.name));
+    return now ? groupHolder(now)?.instance.instanceId : undefined;
+  };
 
   const abort = async (legs: DrillLeg[], why: string, standby?: string): Promise<DrillReport> => {
-    const now = await engine.observe(request.deadline, call).then((w) => engine.discover(w).groups.find((g) => g.name === group.name));
-    const on = now ? groupHolder(now)?.instance.instanceId : undefined;
-    if (on === holder) return finish(report({ outcome: 'aborted', summary: `aborted: ${why}; the group is on ${holder}, where it started`, from: holder, ...(standby ? { to: standby } : {}), endsOn: holder, measured, legs }));
+    const common = { outcome: 'aborted' as const, from: holder, ...(standby ? { to: standby } : {}), measured, legs };
+    const on = await holderNow();
+    if (on === holder) return finish(report({ ...common, summary: `aborted: ${why}; the group is on ${holder}, where it started`, endsOn: holder }));
     const back = await runLeg('put-back', holder);
     legs.push(back.figures);
-    const put = back.result?.outcome === 'changed' ? `put back on ${holder}` : `NOT put back on ${holder} (${back.result?.outcome ?? 'failed'}: ${back.result?.reason ?? 'no result'}); it is on ${on ?? 'no member'}`;
-    return finish(report({ outcome: 'aborted', summary: `aborted: ${why}; ${put}`, from: holder, ...(standby ? { to: standby } : {}), endsOn: back.result?.outcome === 'changed' ? holder : (on ?? 'none'), measured, legs }));
+    // Where the group is now, whatever the put-back's verification said.
+    const after = await holderNow();
+    const how = back.result?.outcome === 'changed' ? '' : ` (${back.result?.outcome ?? 'failed'}: ${back.result?.reason ?? 'no result'})`;
+    const put = after === holder ? `put back on ${holder}${how}` : `NOT put back on ${holder}${how}; it is on ${after ?? 'no member'}`;
+    return finish(report({ ...common, summary: `aborted: ${why}; ${put}`, endsOn: after ?? 'none' }));
   };
 
   const out = await runLeg('out', undefined, grant);

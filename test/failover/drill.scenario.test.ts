@@ -8,7 +8,8 @@ import { createSsmHostPort } from '../../shared/aws/ssm.js';
 import { type DrillRequest, runDrill } from '../../shared/core/drill.js';
 import { drillOutageMs } from '../../shared/core/drill-record.js';
 import type { EngineDeps } from '../../shared/core/engine.js';
-import type { Notice } from '../../shared/core/ports.js';
+import type { DataPlanePort, Notice } from '../../shared/core/ports.js';
+import { AwsCallError } from '../../shared/errors.js';
 import type { ProbeVerdicts } from '../../shared/core/status.js';
 import { addressDataPlane } from '../../sim/sensor.js';
 import { simClock } from '../../sim/sim-clock.js';
@@ -16,7 +17,7 @@ import { VpcWorld, buildVipPair } from '../../sim/world.js';
 import { type MemoryLog, memoryLog } from '../support/harness.js';
 import { memoryStore } from '../support/memory-store.js';
 
-function setup(options: { firing?: string[]; verdicts?: 'healthy' | 'standby-down' | 'none' } = {}) {
+function setup(options: { firing?: string[]; verdicts?: 'healthy' | 'standby-down' | 'none'; sensorDown?: boolean } = {}) {
   const clock = simClock();
   const world = new VpcWorld({ clock, pageSize: 1000, assignDelayMs: 300, ssm: { executionDelayMs: 400 } });
   const pair = buildVipPair({ world, ports: '443' });
@@ -47,7 +48,8 @@ function setup(options: { firing?: string[]; verdicts?: 'healthy' | 'standby-dow
       noticePrefix: 'vpc-failover test',
     },
   };
-  const sensor = addressDataPlane(world, clock);
+  const address = addressDataPlane(world, clock);
+  const sensor: DataPlanePort = options.sensorDown ? { reach: () => Promise.reject(new AwsCallError('Invoke', 'ResourceNotFoundException', 'no sensor function')) } : address;
   const mode = options.verdicts ?? 'healthy';
   const probes = async (): Promise<ProbeVerdicts | undefined> =>
     mode === 'none' ? undefined : { verdicts: { [pair.a.instanceId]: 'healthy', [pair.b.instanceId]: mode === 'healthy' ? 'healthy' : 'unhealthy' }, reasons: { [pair.b.instanceId]: 'no TCP on 443 from the VPC' }, savedAt: clock.now() };
@@ -60,7 +62,7 @@ function setup(options: { firing?: string[]; verdicts?: 'healthy' | 'standby-dow
   };
   const drill = (request: Partial<DrillRequest> = {}) =>
     clock.drive(runDrill({ engine: { ...engine, dataPlane: sensor }, probes, alarms, alarmPrefix: 'vpc-failover-test-', sensor }, { group: pair.group, deadline: clock.now() + 290_000, ...request }));
-  return { clock, world, pair, store, notices, log, sensor, prefixes, drill };
+  return { clock, world, pair, store, notices, log, prefixes, drill };
 }
 
 describe('drill', () => {
@@ -172,10 +174,21 @@ describe('drill', () => {
     const report = await drill();
 
     expect(report.outcome).toBe('aborted');
-    expect(report.summary).toMatch(new RegExp(`^aborted: the move out (failed|partial): .*UnauthorizedOperation.*; the group is on ${pair.a.instanceId}, where it started$`));
+    expect(report.summary).toMatch(new RegExp(`^aborted: the move out ended (failed|partial): .*UnauthorizedOperation.*; the group is on ${pair.a.instanceId}, where it started$`));
     expect(world.vipHolder(pair.vip)).toBe(pair.a.instanceId);
     expect(store.entries.find((e) => e.kind === 'drill')).toMatchObject({ outcome: 'failed' });
     expect(notices.at(-1)?.subject).toMatch(/drill aborted/);
+  });
+
+  it('says so and puts the group back when the sensor cannot check the address at all, rather than report no outage', async () => {
+    const { pair, world, drill } = setup({ sensorDown: true });
+
+    const report = await drill();
+
+    expect(report.outcome).toBe('aborted');
+    // The engine's own check of the moved VIP goes through the same sensor: the move itself is partial.
+    expect(report.summary).toMatch(new RegExp(`^aborted: the move out ended partial: .*could not check that ${pair.vip.replaceAll('.', '\\.')} answers on 443; put back on ${pair.a.instanceId} \\(partial: .*\\)$`));
+    expect(world.vipHolder(pair.vip)).toBe(pair.a.instanceId);
   });
 
   it('puts the group back when the move out switched but the address never answered on the standby', async () => {
@@ -187,7 +200,7 @@ describe('drill', () => {
 
     expect(report.outcome).toBe('aborted');
     expect(report.legs.map((l) => l.leg)).toEqual(['out', 'put-back']);
-    expect(report.summary).toMatch(new RegExp(`put back on ${pair.a.instanceId}$`));
+    expect(report.summary).toMatch(new RegExp(`^aborted: the move out ended partial: .*; put back on ${pair.a.instanceId}$`));
     expect(world.vipHolder(pair.vip)).toBe(pair.a.instanceId);
   });
 });
