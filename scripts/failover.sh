@@ -146,6 +146,9 @@ if [[ -n "$stage" ]]; then args+=(--stage "$stage"); fi
 if [[ -n "$region" ]]; then args+=(--region "$region"); fi
 
 cd "$root"
+# A drill answers after both legs and the stay (up to the function's 300 s): the framework's client
+# would give up after 120 s of silence (AWS_CLIENT_TIMEOUT, ms) and leave the drill's figures unread.
+if [[ "$action" == drill && -z "${AWS_CLIENT_TIMEOUT:-}" ]]; then export AWS_CLIENT_TIMEOUT=330000; fi
 invoke() {
   if [[ "$local_invoke" == true ]]; then
     # invoke local bundles first and can hang on a stale build; never wait forever.
