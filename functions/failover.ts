@@ -1,14 +1,16 @@
 /**
- * Manual invoke: status, forced failover (or its dry-run plan), failback, doctor (read-only). Status
- * shows the probe's last verdicts (from the state table) beside EC2's view, when recent, and SSM's
- * view of each member.
+ * Manual invoke: status, forced failover (or its dry-run plan), failback, doctor (read-only), drill.
+ * Status shows the probe's last verdicts (from the state table) beside EC2's view, when recent, and
+ * SSM's view of each member.
  */
 import middy from '@middy/core';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { type FailoverRuntime, createFailoverRuntime } from '../shared/failover-wiring.js';
+import { MAX_BACK_AFTER_SECONDS, drillAction } from '../shared/drill-action.js';
 import { parseInput } from '../shared/input.js';
-import { budgetOf, createCoreClients, lazy } from '../shared/runtime.js';
+import { budgetOf, clientOptions, createCoreClients, lazy } from '../shared/runtime.js';
 import { isInstanceId } from '../shared/core/validate.js';
 
 const group = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a group name (1 to 64 of A-Z a-z 0-9 _ . : -)'));
@@ -20,6 +22,7 @@ export const FailoverPayload = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('failover'), ...common, to: z.optional(instanceId), from: z.optional(instanceId) }),
   z.strictObject({ action: z.literal('failback'), ...common }),
   z.strictObject({ action: z.literal('doctor'), group: z.optional(group), vpc: z.optional(z.string().check(z.regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC ID (vpc-…)'))) }),
+  z.strictObject({ action: z.literal('drill'), group, backAfterSeconds: z.optional(z.int().check(z.minimum(0), z.maximum(MAX_BACK_AFTER_SECONDS))), stay: z.optional(z.boolean()) }),
 ]);
 export type FailoverPayload = z.infer<typeof FailoverPayload>;
 
@@ -28,12 +31,14 @@ export function createHandler(runtime: (context: Context) => FailoverRuntime) {
     const rt = runtime(context);
     const payload = parseInput(FailoverPayload, event);
     const engine = rt.engine(`failover:${context.awsRequestId}`);
-    const { deadline, signal, settle } = budgetOf(context, rt.clock);
+    const budget = budgetOf(context, rt.clock);
+    const { deadline, signal, settle } = budget;
     if (payload.action === 'doctor') return rt.doctor(payload, { signal });
     if (payload.action === 'status') {
       const probes = await rt.probeVerdicts({ signal });
       return engine.status(payload.group, deadline, { signal, ...(probes ? { probes } : {}), ...(rt.agents ? { agents: rt.agents } : {}) });
     }
+    if (payload.action === 'drill') return drillAction(rt, payload, `drill:${context.awsRequestId}`, budget);
 
     const { from, to } = payload.action === 'failover' ? payload : {};
     const [result] = await engine.run({
@@ -51,4 +56,4 @@ export function createHandler(runtime: (context: Context) => FailoverRuntime) {
   });
 }
 
-export const handler = createHandler(lazy((context: Context) => createFailoverRuntime({ env: process.env, clients: createCoreClients(), functionArn: context.invokedFunctionArn })));
+export const handler = createHandler(lazy((context: Context) => createFailoverRuntime({ env: process.env, clients: createCoreClients(), functionArn: context.invokedFunctionArn }, new CloudWatchClient(clientOptions))));

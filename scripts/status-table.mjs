@@ -16,7 +16,8 @@ import { pathToFileURL } from 'node:url';
  * @typedef {{ scope: string, holder?: string, pointsAt: string, broken: boolean }} Holder
  * @typedef {{ at: number, trigger: string, kind?: string, reason: string, from?: string, to?: string, outcome: string, durationMs: number, error?: string, step?: string }} Entry
  * @typedef {{ natGatewayId: string, state: string, mode: string, availabilityZone?: string }} Gateway
- * @typedef {{ group: string, kind: string, members: readonly Member[], gateways?: readonly Gateway[], holders: readonly Holder[], problems: readonly string[], newcomers?: readonly string[], lastMoveAt?: string, journal: readonly Entry[] }} GroupStatus
+ * @typedef {{ group: string, kind: string, members: readonly Member[], gateways?: readonly Gateway[], holders: readonly Holder[], problems: readonly string[], newcomers?: readonly string[], lastMoveAt?: string, lastDrill?: LastDrill, journal: readonly Entry[] }} GroupStatus
+ * @typedef {{ at: string, outcome: string, outageMs?: number, summary: string }} LastDrill
  * @typedef {{ observedAt: string, probedAt?: string, ssmUnread?: string, groups: readonly GroupStatus[] }} StatusReport
  */
 
@@ -151,6 +152,11 @@ export function formatStatus(report) {
     else out.push('  last move: none recorded');
     const other = group.journal.find((e) => e.kind === 'repair' || e.kind === 'remediation');
     if (other && (!lastMove || other.at > lastMove.at)) out.push(`  since: ${describeEntry(other, observedMs)}`);
+    if (group.lastDrill) {
+      const d = group.lastDrill;
+      const outage = d.outageMs === undefined ? 'no outage measured' : `outage ${duration(d.outageMs)}`;
+      out.push(`  last drill: ${utc(Date.parse(d.at))}  ${d.outcome === 'applied' ? 'passed' : 'FAILED'}, ${outage}: ${d.summary}`);
+    }
     for (const problem of group.problems) out.push(`  problem: ${problem}`);
     // A newcomer is no failback target and never remediated until a person confirms it.
     if (group.newcomers?.length) out.push(`  newcomers (+): ${group.newcomers.join(', ')}: not confirmed; run 'failback' on this group to confirm every current member`);

@@ -3,6 +3,8 @@
  * the state table so that a hung member whose EC2 checks pass does not show as healthy, and the
  * members' SSM agents, so that a group whose members SSM cannot reach says so.
  */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { createAlarmPort } from './aws/cloudwatch.js';
 import { createDoctorReads } from './aws/doctor-reads.js';
 import { createProbeStateStore } from './aws/dynamo.js';
 import { createSsmAgentPort } from './aws/ssm.js';
@@ -10,7 +12,7 @@ import { diagnose } from './doctor/diagnose.js';
 import { gatherFacts } from './doctor/gather.js';
 import type { DoctorReport } from './doctor/model.js';
 import { renderReport } from './doctor/report.js';
-import type { CallOptions, SsmAgentPort } from './core/ports.js';
+import type { AlarmPort, CallOptions, SsmAgentPort } from './core/ports.js';
 import type { ProbeVerdicts } from './core/status.js';
 import { STATE_MAX_AGE_MS } from './probe/loop.js';
 import { type ProbeStatePort, probeView } from './probe/memory.js';
@@ -21,14 +23,24 @@ export interface FailoverRuntime extends Runtime {
   probeVerdicts(options?: CallOptions): Promise<ProbeVerdicts | undefined>;
   /** The members' SSM agents (ssm:DescribeInstanceInformation), for status; absent: status says nothing of SSM. */
   readonly agents?: SsmAgentPort;
+  /** This deployment's alarms (cloudwatch:DescribeAlarms), for a drill's preflight; absent: a drill refuses. */
+  readonly alarms?: AlarmPort;
   /** doctor, read-only, as this deployment sees the account: its vpcIds, its sensor. */
   doctor(query: { readonly group?: string; readonly vpc?: string }, options?: CallOptions): Promise<DoctorReport & { readonly text: string }>;
 }
 
-export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, agents?: SsmAgentPort, doctor: FailoverRuntime['doctor'] = unavailableDoctor): FailoverRuntime {
+/** What the failover function reads beyond the core; each is optional, and a test wires only what it exercises. */
+export interface FailoverExtras {
+  readonly agents?: SsmAgentPort;
+  readonly alarms?: AlarmPort;
+  readonly doctor?: FailoverRuntime['doctor'];
+}
+
+export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, { agents, alarms, doctor = unavailableDoctor }: FailoverExtras = {}): FailoverRuntime {
   return Object.freeze({
     ...rt,
     ...(agents ? { agents } : {}),
+    ...(alarms ? { alarms } : {}),
     doctor,
     async probeVerdicts(options: CallOptions = {}) {
       // Status without the probe's view is still status: a failed read only leaves it out, and says so.
@@ -43,9 +55,13 @@ export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, agents?: S
 
 const unavailableDoctor: FailoverRuntime['doctor'] = () => Promise.reject(new Error('doctor is not wired in this runtime'));
 
-export function createFailoverRuntime(options: RuntimeOptions): FailoverRuntime {
+export function createFailoverRuntime(options: RuntimeOptions, cloudwatch?: CloudWatchClient): FailoverRuntime {
   const rt = createRuntime(options);
-  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName), createSsmAgentPort(options.clients.ssm), deployedDoctor(rt, options.clients));
+  return withProbeVerdicts(rt, createProbeStateStore(options.clients.dynamodb, rt.config.tableName), {
+    agents: createSsmAgentPort(options.clients.ssm),
+    ...(cloudwatch ? { alarms: createAlarmPort(cloudwatch) } : {}),
+    doctor: deployedDoctor(rt, options.clients),
+  });
 }
 
 /** doctor as the deployed function runs it: this deployment's vpcIds, Region and sensor. */

@@ -20,7 +20,7 @@ import { createRemediationPort } from './aws/remediation.js';
 import { createSnsNotifier, topicArnOf } from './aws/sns.js';
 import { createSsmHostPort } from './aws/ssm.js';
 import { type Config, loadConfig } from './config.js';
-import { FailoverEngine, type Log } from './core/engine.js';
+import { type EngineDeps, FailoverEngine, type Log } from './core/engine.js';
 import { guardedNotifier } from './core/notice.js';
 import { createEc2Pacer } from './core/pace.js';
 import { DEFAULT_REMEDIATION } from './core/remediate.js';
@@ -59,6 +59,8 @@ export interface Runtime {
   readonly sensor?: SensorPort;
   /** A fresh engine per invocation: the lease owner is the request ID. */
   engine(owner: string): FailoverEngine;
+  /** What `engine(owner)` is built from, for callers that build on the engine (a drill). */
+  engineDeps(owner: string): EngineDeps;
 }
 
 /** SDK retries stay short: the core retries throttling itself, against the invocation's deadline. */
@@ -109,6 +111,34 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const remediation = clients.autoscaling ? createRemediationPort({ ec2: clients.ec2, autoscaling: clients.autoscaling }) : undefined;
   // One per execution environment: its runs spend the same account bucket one after another.
   const pacer = createEc2Pacer(clock.now());
+  const engineDeps = (owner: string): EngineDeps => ({
+    ec2,
+    host,
+    lease: store,
+    journal: store,
+    clock,
+    log,
+    metrics,
+    pacer,
+    ...(dataPlane ? { dataPlane } : {}),
+    ...(notifier ? { notifier } : {}),
+    ...(remediation ? { remediation } : {}),
+    settings: {
+      owner,
+      cooldownMs: config.cooldownMs,
+      failback: config.failback,
+      ...(config.vpcIds ? { vpcIds: config.vpcIds } : {}),
+      ...(config.region ? { region: config.region } : {}),
+      leaseTtlMs: config.leaseTtlMs,
+      applyConcurrency: config.applyConcurrency,
+      verifyIntervalMs: 500,
+      verifyTimeoutMs: config.verifyTimeoutMs,
+      journalLimit: 20,
+      noticePrefix: `vpc-failover ${config.stage}`,
+      remediation: { ...DEFAULT_REMEDIATION, intervalMs: config.remediateIntervalMs },
+    },
+  });
+
   return Object.freeze({
     config,
     clock,
@@ -118,34 +148,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     store,
     metrics,
     ...(sensor ? { sensor } : {}),
-    engine: (owner: string) =>
-      new FailoverEngine({
-        ec2,
-        host,
-        lease: store,
-        journal: store,
-        clock,
-        log,
-        metrics,
-        pacer,
-        ...(dataPlane ? { dataPlane } : {}),
-        ...(notifier ? { notifier } : {}),
-        ...(remediation ? { remediation } : {}),
-        settings: {
-          owner,
-          cooldownMs: config.cooldownMs,
-          failback: config.failback,
-          ...(config.vpcIds ? { vpcIds: config.vpcIds } : {}),
-          ...(config.region ? { region: config.region } : {}),
-          leaseTtlMs: config.leaseTtlMs,
-          applyConcurrency: config.applyConcurrency,
-          verifyIntervalMs: 500,
-          verifyTimeoutMs: config.verifyTimeoutMs,
-          journalLimit: 20,
-          noticePrefix: `vpc-failover ${config.stage}`,
-          remediation: { ...DEFAULT_REMEDIATION, intervalMs: config.remediateIntervalMs },
-        },
-      }),
+    engine: (owner: string) => new FailoverEngine(engineDeps(owner)),
+    engineDeps,
   });
 }
 

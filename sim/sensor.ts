@@ -4,7 +4,7 @@
  * timeout, as a dropped SYN does. Each target is checked as the sensor function checks it: one past
  * the schema is refused by name and the others are probed.
  */
-import type { Clock } from '../shared/core/ports.js';
+import type { Clock, DataPlanePort } from '../shared/core/ports.js';
 import type { SensorPort, SensorRequest, SensorResponse } from '../shared/probe/ports.js';
 import { checkSensorTargets } from '../shared/probe/sensor-schema.js';
 import type { VpcWorld } from './world.js';
@@ -53,4 +53,27 @@ export function worldSensor(world: VpcWorld, clock: Clock, options: WorldSensorO
     },
   };
   return sensor;
+}
+
+/**
+ * The sensor as a drill uses it: TCP to an address, which answers iff EC2 delivers the address to
+ * an instance (the ENI that holds it now), that instance is reachable, and its OS has the address
+ * up. A check that gets no answer takes the whole connect timeout, as a dropped SYN does.
+ */
+export function addressDataPlane(world: VpcWorld, clock: Clock, options: { latencyMs?: number; timeoutMs?: number } = {}): DataPlanePort & { readonly checks: number } {
+  let checks = 0;
+  return {
+    get checks() {
+      return checks;
+    },
+    async reach(target) {
+      checks += 1;
+      // As the sensor function: a target its schema refuses is never probed.
+      if (checkSensorTargets([{ id: target.id, ip: target.ip, ports: [...target.ports] }]).refused.length > 0) return 'unknown';
+      const holder = world.vipHolder(target.ip);
+      const ok = holder !== undefined && world.isReachable(holder) && world.osIps(holder).includes(target.ip);
+      await clock.sleep(ok ? (options.latencyMs ?? 30) : (options.timeoutMs ?? 1_000));
+      return ok ? 'ok' : 'fail';
+    },
+  };
 }

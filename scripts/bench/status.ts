@@ -31,7 +31,7 @@ export async function run(): Promise<string> {
       const world = new VpcWorld({ clock, pageSize: 1000 });
       for (let i = 0; i < groups; i++) buildHaWorld(KINDS[i % KINDS.length] ?? 'vip', { world, group: `g${i}` });
       const runtime = createRuntime({ env: { VPCF_TABLE_NAME: dynamo.tableName }, clients: { ...world.clients(), dynamodb: dynamo.client }, clock, log: quiet });
-      const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(dynamo.client, dynamo.tableName), createSsmAgentPort(world.clients().ssm)));
+      const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(dynamo.client, dynamo.tableName), { agents: createSsmAgentPort(world.clients().ssm) }));
       const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
       world.clearCalls();

@@ -34,6 +34,7 @@ import {
   type LeaseGrant,
   type LeasePort,
   type LeaseUpdate,
+  type DrillLeg,
   type RemediationStep,
 } from '../core/ports.js';
 import { isAwsErrorCode, toAwsCallError } from './translate.js';
@@ -149,11 +150,48 @@ function toJournalEntry(item: Item): JournalEntry | undefined {
     outcome: outcome as JournalEntry['outcome'],
     durationMs: readNum(item, 'durationMs') ?? 0,
     ...(error === undefined ? {} : { error }),
-    ...(kind === 'move' || kind === 'repair' || kind === 'remediation' ? { kind } : {}),
+    ...(kind === 'move' || kind === 'repair' || kind === 'remediation' || kind === 'drill' ? { kind } : {}),
     ...(step !== undefined && STEPS.has(step) ? { step: step as RemediationStep } : {}),
     ...(item['members'] === undefined ? {} : { members: readStrList(item, 'members') }),
     ...(item['newcomers'] === undefined ? {} : { newcomers: readStrList(item, 'newcomers') }),
+    ...legsOf(readStr(item, 'drillLegs')),
   };
+}
+
+const LEGS: ReadonlySet<string> = new Set<DrillLeg['leg']>(['out', 'back', 'put-back']);
+
+/** A drill's legs, stored as JSON text: only what has the shape of a leg is read back. */
+function legsOf(text: string | undefined): { legs?: DrillLeg[] } {
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (!Array.isArray(parsed)) return {};
+  const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+  const textOf = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const legs = parsed.flatMap((raw: unknown): DrillLeg[] => {
+    if (typeof raw !== 'object' || raw === null) return [];
+    const r = raw as Record<string, unknown>;
+    const leg = textOf(r['leg']);
+    const outcome = textOf(r['outcome']);
+    if (leg === undefined || !LEGS.has(leg) || outcome === undefined) return [];
+    const checks = r['checks'] as Record<string, unknown> | undefined;
+    const answered = number(checks?.['answered']);
+    const failed = number(checks?.['failed']);
+    const fields = { from: textOf(r['from']), to: textOf(r['to']), switchMs: number(r['switchMs']), answeredMs: number(r['answeredMs']), maxGapMs: number(r['maxGapMs']) };
+    return [
+      {
+        leg: leg as DrillLeg['leg'],
+        outcome,
+        ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+        ...(answered !== undefined && failed !== undefined ? { checks: { answered, failed } } : {}),
+      },
+    ];
+  });
+  return { legs };
 }
 
 // --- the store ---------------------------------------------------------------------------------
@@ -337,6 +375,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
     if (entry.step !== undefined) item['remediationStep'] = str(entry.step);
     if (entry.members !== undefined) item['members'] = strList(entry.members);
     if (entry.newcomers !== undefined) item['newcomers'] = strList(entry.newcomers);
+    if (entry.legs !== undefined) item['drillLegs'] = str(JSON.stringify(entry.legs));
     try {
       await client.send(new PutItemCommand({ TableName: tableName, Item: item }), { abortSignal: call.signal });
     } catch (error) {

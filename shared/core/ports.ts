@@ -150,8 +150,8 @@ export interface JournalEntry {
   readonly group: string;
   readonly at: number;
   readonly trigger: Trigger;
-  /** A move of traffic (absent: entries written before there were other kinds), an OS-side repair, or remediation of a failed node. */
-  readonly kind?: 'move' | 'repair' | 'remediation';
+  /** A move of traffic (absent: entries written before there were other kinds), an OS-side repair, remediation of a failed node, or a drill (its legs' moves are journaled as moves too). */
+  readonly kind?: 'move' | 'repair' | 'remediation' | 'drill';
   readonly reason: string;
   readonly from?: string;
   readonly to?: string;
@@ -164,6 +164,28 @@ export interface JournalEntry {
   /** Moves: the group's members (instance IDs) when it moved; `newcomers`: those of them not confirmed. */
   readonly members?: readonly string[];
   readonly newcomers?: readonly string[];
+  /** Drill entries: each leg's figures. */
+  readonly legs?: readonly DrillLeg[];
+}
+
+/**
+ * One leg of a drill: a planned move (`out`), the move back (`back`), or the move that put the group
+ * back after a failed leg (`put-back`). Times are ms from the leg's start; absent when it never happened.
+ */
+export interface DrillLeg {
+  readonly leg: 'out' | 'back' | 'put-back';
+  readonly from?: string;
+  readonly to?: string;
+  /** The engine's outcome of the move (`changed`, `partial`, `refused`, ...). */
+  readonly outcome: string;
+  /** Until the switch call (AssignPrivateIpAddresses, AssociateAddress, ReplaceRoute) returned. */
+  readonly switchMs?: number;
+  /** Until the sensor first reached the address after the switch call returned. */
+  readonly answeredMs?: number;
+  /** The longest stretch the sensor saw the address not answer: from a failed check to the next answered one. */
+  readonly maxGapMs?: number;
+  /** Sensor checks made during the leg (answered, failed). */
+  readonly checks?: { readonly answered: number; readonly failed: number };
 }
 
 /** One step of remediating a failed member. `started` confirms a stop-start done: running and passing. */
@@ -209,6 +231,12 @@ export interface NotifierPort {
 export interface DataPlanePort {
   /** `ok`: every port answered; `fail`: some port did not; `unknown`: could not try. */
   reach(target: { readonly id: string; readonly ip: string; readonly ports: readonly number[] }, options?: CallOptions): Promise<'ok' | 'fail' | 'unknown'>;
+}
+
+/** This deployment's CloudWatch alarms (DescribeAlarms). */
+export interface AlarmPort {
+  /** Names of the metric and composite alarms whose name starts with `prefix` and whose state is ALARM. Throws AwsCallError. */
+  firing(prefix: string, options?: CallOptions): Promise<readonly string[]>;
 }
 
 export type MetricUnit = 'Count' | 'Milliseconds' | 'None';

@@ -11,6 +11,7 @@ import { slotsOf } from './holders.js';
 import type { Verdict, WorldSnapshot } from './model.js';
 import type { CallOptions, GroupHistory, JournalEntry, JournalPort, LeasePort, SsmAgentPort, SsmPing } from './ports.js';
 import { newcomersOf } from './roster.js';
+import { drillOutageMs } from './drill-record.js';
 
 export interface HolderView {
   readonly scope: string;
@@ -55,7 +56,17 @@ export interface GroupStatus {
   /** Members not confirmed yet (see MemberView.newcomer); absent when there are none. */
   readonly newcomers?: readonly string[];
   readonly lastMoveAt?: string;
+  /** The newest drill in the recent journal: when, how it ended, and its outage (the longest gap the sensor saw). */
+  readonly lastDrill?: LastDrill;
   readonly journal: readonly JournalEntry[];
+}
+
+export interface LastDrill {
+  readonly at: string;
+  /** `applied`: out and back (or stayed on request); `failed`: aborted (see `summary`). */
+  readonly outcome: JournalEntry['outcome'];
+  readonly outageMs?: number;
+  readonly summary: string;
 }
 
 export interface StatusReport {
@@ -120,7 +131,13 @@ export function buildStatus(
   };
   const common = (group: string) => {
     const at = histories[group]?.lastMoveAt;
-    return { ...(at === undefined ? {} : { lastMoveAt: new Date(at).toISOString() }), journal: entries.filter((e) => e.group === group) };
+    const drill = entries.find((e) => e.group === group && e.kind === 'drill');
+    const outageMs = drill?.legs ? drillOutageMs(drill.legs) : undefined;
+    return {
+      ...(at === undefined ? {} : { lastMoveAt: new Date(at).toISOString() }),
+      ...(drill ? { lastDrill: { at: new Date(drill.at).toISOString(), outcome: drill.outcome, ...(outageMs === undefined ? {} : { outageMs }), summary: drill.reason } } : {}),
+      journal: entries.filter((e) => e.group === group),
+    };
   };
   const views: GroupStatus[] = [
     ...groups.map((g) => {

@@ -240,6 +240,19 @@ describe('DynamoStore journal', () => {
     ]);
   });
 
+  it('keeps a drill’s legs with its entry, and reads back only what has the shape of a leg', async () => {
+    const group = freshGroup('drill');
+    const legs = [
+      { leg: 'out' as const, from: 'i-0aaaaaaaaaaaaaaaa', to: 'i-0bbbbbbbbbbbbbbbb', outcome: 'changed', switchMs: 240, answeredMs: 600, maxGapMs: 400, checks: { answered: 3, failed: 2 } },
+      { leg: 'back' as const, from: 'i-0bbbbbbbbbbbbbbbb', to: 'i-0aaaaaaaaaaaaaaaa', outcome: 'changed', switchMs: 250 },
+    ];
+    await store().record(entry(group, T0, { trigger: 'manual', kind: 'drill', legs }));
+
+    const [read] = await store().recent(group, 1);
+
+    expect(read).toMatchObject({ kind: 'drill', legs });
+  });
+
   it('does not mix lease items into the journal', async () => {
     const group = freshGroup('lease-and-journal');
     await store().tryAcquire(group, 'owner-a', TTL, T0);

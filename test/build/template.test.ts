@@ -6,7 +6,7 @@
  * a dashboard over what the functions write.
  *
  * Two packages: serverless.yml's defaults, and the params of test/setup/package.ts (two VPCs, a
- * reserved concurrency for the probe, an email subscription).
+ * reserved concurrency for the probe, an email subscription, a drill schedule, the FIS experiment).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -222,11 +222,102 @@ describe('the probe function', () => {
     expect(resources['ProbeLambdaFunction']?.Properties['LoggingConfig']).toBeUndefined();
   });
 
+  it('creates the sensor’s own security group when no group is given: TCP out to the private ranges only, nothing in, in the first of vpcIds', () => {
+    expect(resources['SensorLambdaFunction']?.Properties['VpcConfig']).toEqual({ SecurityGroupIds: ['{{SensorSecurityGroup}}'], SubnetIds: ['subnet-SET-sensorSubnetIds'] });
+    const group = resources['SensorSecurityGroup'];
+    expect(group?.Type).toBe('AWS::EC2::SecurityGroup');
+    // The placeholder: a deploy without vpcIds fails at this resource, before any function exists.
+    expect(group?.Properties['VpcId']).toBe('vpc-SET-vpcIds');
+    expect(group?.Properties).not.toHaveProperty('SecurityGroupIngress');
+    expect(group?.Properties['SecurityGroupEgress']).toEqual(
+      ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].map((cidr) => ({ IpProtocol: 'tcp', FromPort: 1, ToPort: 65535, CidrIp: cidr, Description: `members in ${cidr}` })),
+    );
+    expect(resources).toHaveProperty('SensorSecurityGroup');
+    expect(deployed).not.toHaveProperty('SensorSecurityGroup');
+  });
+
   it('puts the sensor in the subnets and security groups of the comma-separated params', () => {
     expect(deployed['SensorLambdaFunction']?.Properties['VpcConfig']).toEqual({
       SecurityGroupIds: ['sg-0123456789abcdef0'],
       SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
     });
+  });
+});
+
+describe('drills', () => {
+  it('gives the failover function the time of a whole drill, and no asynchronous retry of a scheduled one', () => {
+    expect(resources['FailoverLambdaFunction']?.Properties['Timeout']).toBe(300);
+    expect(resources['FailoverLambdaEvConf']?.Properties).toMatchObject({ MaximumRetryAttempts: 0 });
+  });
+
+  it('lets the failover function read only this stage’s alarms, for a drill’s preflight', () => {
+    expect(statement('FailoverRole', 'AlarmsOfThisStageForDrills')).toEqual({
+      Sid: 'AlarmsOfThisStageForDrills',
+      Effect: 'Allow',
+      Action: 'cloudwatch:DescribeAlarms',
+      Resource: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:vpc-failover-dev-*',
+    });
+    for (const role of ['OnEventRole', 'ProbeRole', 'SensorRole']) expect(statementsOf(role).flatMap(actions)).not.toContain('cloudwatch:DescribeAlarms');
+  });
+
+  it('schedules no drill by default', () => {
+    const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties['ScheduleExpression'] !== undefined);
+    // The probe's minute is the only schedule.
+    expect(schedules.map((r) => r.Properties['ScheduleExpression'])).toEqual(['rate(1 minute)']);
+    expect(resources).not.toHaveProperty('DrillScheduleRule');
+    expect(resources).not.toHaveProperty('DrillSchedulePermission');
+  });
+
+  it('invokes the failover function with a drill on the drillGroup at the drillSchedule, and lets only that rule invoke it', () => {
+    expect(deployed['DrillScheduleRule']?.Properties).toEqual({
+      Name: 'vpc-failover-dev-drill',
+      Description: 'A failover drill on web (docs/operations.md, Drills)',
+      ScheduleExpression: 'cron(0 10 ? * TUE *)',
+      State: 'ENABLED',
+      Targets: [{ Id: 'failover-drill', Arn: '{{FailoverLambdaFunction.Arn}}', Input: '{"action":"drill","group":"web"}' }],
+    });
+    expect(JSON.parse((deployed['DrillScheduleRule']?.Properties['Targets'] as { Input: string }[])[0]?.Input ?? '')).toEqual({ action: 'drill', group: 'web' });
+    expect(deployed['DrillSchedulePermission']?.Properties).toEqual({
+      FunctionName: '{{FailoverLambdaFunction.Arn}}',
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      SourceArn: '{{DrillScheduleRule.Arn}}',
+    });
+  });
+
+  it('has no FIS experiment by default', () => {
+    expect(resources).not.toHaveProperty('FisExperimentTemplate');
+    expect(resources).not.toHaveProperty('FisRole');
+  });
+
+  it('stops one running member of fisGroup with FIS, starts it again after fisStartAfter, and stops the experiment on this stage’s alarms', () => {
+    expect(deployed['FisExperimentTemplate']?.Properties).toEqual({
+      Description: 'vpc-failover dev - stop one running member of web, start it after PT5M',
+      RoleArn: '{{FisRole.Arn}}',
+      Targets: {
+        GroupMember: { ResourceType: 'aws:ec2:instance', ResourceTags: { 'failover:group': 'web' }, Filters: [{ Path: 'State.Name', Values: ['running'] }], SelectionMode: 'COUNT(1)' },
+      },
+      Actions: {
+        StopOneMember: { ActionId: 'aws:ec2:stop-instances', Description: 'Stop one member; FIS starts it again after the duration', Parameters: { startInstancesAfterDuration: 'PT5M' }, Targets: { Instances: 'GroupMember' } },
+      },
+      StopConditions: ['NoHealthyMemberAlarm', 'ProbeHeartbeatAlarm', 'FailedMoveAlarm', 'FunctionErrorsAlarm', 'ProbeThrottledAlarm'].map((a) => ({ Source: 'aws:cloudwatch:alarm', Value: `{{${a}.Arn}}` })),
+      Tags: { Name: 'vpc-failover-dev-stop-one-member' },
+    });
+  });
+
+  it('lets FIS stop and start only instances tagged with fisGroup, and assume its role only for this account', () => {
+    const role = deployed['FisRole']?.Properties as { AssumeRolePolicyDocument: { Statement: unknown[] } };
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'fis.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } },
+    ]);
+    expect(statement('FisRole', 'StopAndStartMembersOfTheGroup', deployed)).toEqual({
+      Sid: 'StopAndStartMembersOfTheGroup',
+      Effect: 'Allow',
+      Action: ['ec2:StopInstances', 'ec2:StartInstances'],
+      Resource: `${ARN}:instance/*`,
+      Condition: { StringEquals: { 'aws:ResourceTag/failover:group': 'web' } },
+    });
+    expect(statementsOf('FisRole', deployed).flatMap(actions).sort()).toEqual(['ec2:DescribeInstances', 'ec2:StartInstances', 'ec2:StopInstances']);
   });
 });
 
@@ -295,6 +386,7 @@ describe('notifications, alarms and the dashboard', () => {
       'Throttles',
       'Duration (p50, ms)',
       'Moves that failed, notices not sent',
+      'Drills: result and outage (longest gap the sensor saw, ms)',
     ]);
     expect(dashboard.widgets[0]?.properties.alarms).toEqual(
       ['NoHealthyMemberAlarm', 'ProbeHeartbeatAlarm', 'FailedMoveAlarm', 'EventsDeadLetterAlarm', 'FunctionErrorsAlarm', 'ProbeThrottledAlarm'].map((a) => `{{${a}.Arn}}`),

@@ -22,6 +22,8 @@ describe('failover payload', () => {
     [{ action: 'status', group: 'web' }],
     [{ action: 'failover', group: 'web', to: ID, from: 'i-0123abcd', dryRun: true, reason: 'maintenance' }],
     [{ action: 'failback', group: 'web.tier:1_a-b', dryRun: false }],
+    [{ action: 'drill', group: 'web' }],
+    [{ action: 'drill', group: 'web', backAfterSeconds: 180, stay: false }],
   ])('accepts %j unchanged', (payload) => {
     expect(parseInput(FailoverPayload, payload)).toEqual(payload);
   });
@@ -38,6 +40,12 @@ describe('failover payload', () => {
     ['a group of 65 characters', { action: 'failback', group: 'g'.repeat(65) }, 'group'],
     ['no group', { action: 'failback' }, 'group'],
     ['dryRun as a string', { action: 'failover', group: 'web', dryRun: 'true' }, 'dryRun'],
+    ['a drill without a group', { action: 'drill' }, 'group'],
+    ['a drill back after more than 180 s', { action: 'drill', group: 'web', backAfterSeconds: 181 }, 'backAfterSeconds'],
+    ['a drill back after a fraction of a second', { action: 'drill', group: 'web', backAfterSeconds: 1.5 }, 'backAfterSeconds'],
+    ['a drill back after a negative time', { action: 'drill', group: 'web', backAfterSeconds: -1 }, 'backAfterSeconds'],
+    ['stay as a string', { action: 'drill', group: 'web', stay: 'yes' }, 'stay'],
+    ['a reason on a drill', { action: 'drill', group: 'web', reason: 'game day' }, 'reason'],
     ['an empty reason', { action: 'failover', group: 'web', reason: '' }, 'reason'],
     ['a reason over 500 characters', { action: 'failover', group: 'web', reason: 'x'.repeat(501) }, 'reason'],
     ['an array', [], 'payload'],

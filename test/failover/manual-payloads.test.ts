@@ -30,6 +30,7 @@ const files = readdirSync(fixtures).filter((f) => f.endsWith('.json')).sort();
 const BAD: Record<string, string> = {
   'bad-action.json': 'action',
   'bad-doctor-vpc.json': 'vpc',
+  'bad-drill-back-after.json': 'backAfterSeconds',
   'bad-dry-run.json': 'dryRun',
   'bad-failback-to.json': 'to',
   'bad-group.json': 'group',
@@ -123,6 +124,10 @@ describe('scripts/failover.sh', () => {
     [['failback', 'web', '--dry-run', '--print'], 'failback-dry-run.json'],
     [['doctor', '--print'], 'doctor-all.json'],
     [['doctor', 'web', '--vpc', 'vpc-0123456789abcdef0', '--print'], 'doctor-group.json'],
+    [['drill', 'web', '--print'], 'drill.json'],
+    [['drill', 'web', '--back-after', '90s', '--print'], 'drill-back-after.json'],
+    [['drill', 'web', '--back-after', '90', '--print'], 'drill-back-after.json'],
+    [['drill', 'web', '--stay', '--print'], 'drill-stay.json'],
   ])('builds the payload of %j as in %s', async (args, fixture) => {
     const { code, stdout } = await failoverSh(args);
     expect(code).toBe(0);
@@ -146,6 +151,12 @@ describe('scripts/failover.sh', () => {
     [['doctor', '--vpc', 'vpc-1;reboot', '--print'], /--vpc must be a VPC ID/],
     [['status', '--vpc', 'vpc-0123456789abcdef0', '--print'], /--vpc only applies to doctor/],
     [['doctor', '--dry-run', '--print'], /do not apply to doctor/],
+    [['drill', '--print'], /drill needs a group/],
+    [['drill', 'web', '--back-after', '5h', '--print'], /--back-after must be seconds/],
+    [['drill', 'web', '--back-after', '4m', '--print'], /--back-after must be at most 180s/],
+    [['drill', 'web', '--back-after', '60s', '--stay', '--print'], /exclude each other/],
+    [['failover', 'web', '--stay', '--print'], /only apply to drill/],
+    [['drill', 'web', '--dry-run', '--print'], /do not apply to drill/],
   ])('refuses %j with exit 2 and says why', async (args, message) => {
     const { code, stdout, stderr } = await failoverSh(args);
     expect(code).toBe(2);

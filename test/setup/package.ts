@@ -23,13 +23,17 @@ declare module 'vitest' {
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** The params of the second package: two VPCs, a reserved concurrency for the probe, subscriptions. */
+/** The params of the second package: two VPCs, a reserved concurrency for the probe, subscriptions, a drill schedule and the FIS experiment. */
 export const PACKAGE_PARAMS: Readonly<Record<string, string>> = {
   vpcIds: 'vpc-a,vpc-b',
   probeReservedConcurrency: '1',
   notifyEmail: 'ops@example.com',
   sensorSubnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
   sensorSecurityGroupIds: 'sg-0123456789abcdef0',
+  drillSchedule: 'cron(0 10 ? * TUE *)',
+  drillGroup: 'web',
+  fisExperiment: 'on',
+  fisGroup: 'web',
 };
 
 async function packageInto(params: Readonly<Record<string, string>>): Promise<string> {

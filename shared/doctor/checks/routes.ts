@@ -3,6 +3,7 @@
  * subnets' routes to the members.
  */
 import { DEFAULT_ROUTE } from '../../core/groups.js';
+import type { RouteTarget } from '../../core/model.js';
 import type { Finding } from '../model.js';
 import { groupsAdmit, isInternetGateway, rangeOf, routeFor, tableOfSubnet } from '../net.js';
 import { type Check, memberEni, ok, running } from '../subject.js';
@@ -28,9 +29,13 @@ export const natTablesCheck: Check = (subject, facts) => {
       findings.push({ check: 'nat-tables', severity: 'warning', detail: `${id} (NATAZ=${az}): ${DEFAULT_ROUTE} is a blackhole; the core replaces it at its first reconcile` });
     } else {
       const target = route.target;
-      const inGroup = (target.kind === 'eni' && memberEnis.has(target.networkInterfaceId)) || (target.kind === 'instance' && memberIds.has(target.instanceId));
+      const gatewayIds = new Set((group.gateways ?? []).map((g) => g.natGatewayId));
+      const inGroup =
+        (target.kind === 'eni' && memberEnis.has(target.networkInterfaceId)) ||
+        (target.kind === 'instance' && memberIds.has(target.instanceId)) ||
+        (target.kind === 'nat-gateway' && gatewayIds.has(target.natGatewayId));
       if (!inGroup) {
-        const what = target.kind === 'other' ? target.description : target.kind === 'eni' ? target.networkInterfaceId : target.instanceId;
+        const what = routeTargetText(target);
         findings.push({ check: 'nat-tables', severity: 'warning', detail: `${id} (NATAZ=${az}): ${DEFAULT_ROUTE} goes to ${what}, outside the group; the tag hands the route to vpc-failover, which replaces it`, fix: 'untag the table if it should keep its route' });
       }
     }
@@ -70,7 +75,7 @@ export const natEgressCheck: Check = (subject, facts) => {
     const table = tableOfSubnet(facts.routeTables, eni?.subnetId ?? instance.subnetId, instance.vpcId);
     const route = table && routeFor(table.routes, '0.0.0.0');
     if (!isInternetGateway(route)) {
-      const where = route ? (route.target.kind === 'other' ? route.target.description : route.target.kind === 'eni' ? route.target.networkInterfaceId : route.target.instanceId) : 'nothing';
+      const where = route ? routeTargetText(route.target) : 'nothing';
       findings.push({ check: 'nat-egress', severity: 'blocker', detail: `${instance.instanceId}'s subnet ${instance.subnetId} sends ${DEFAULT_ROUTE} to ${where}, not an internet gateway`, fix: `aws ec2 create-route --route-table-id ${table?.routeTableId ?? 'rtb-…'} --destination-cidr-block ${DEFAULT_ROUTE} --gateway-id igw-… (or move the NAT to a public subnet)` });
     }
     if (facts.instances[instance.instanceId]?.publicIp === undefined) {
@@ -119,3 +124,17 @@ export const sensorRouteCheck: Check = (subject, facts) => {
   }
   return findings.length > 0 ? findings : [ok('sensor-route', `the sensor's subnets (${sensor.subnetIds.join(', ')}) route to every member`)];
 };
+
+/** Where a route goes, for people: the ID EC2 shows for it. */
+function routeTargetText(target: RouteTarget): string {
+  switch (target.kind) {
+    case 'other':
+      return target.description;
+    case 'eni':
+      return target.networkInterfaceId;
+    case 'instance':
+      return target.instanceId;
+    case 'nat-gateway':
+      return target.natGatewayId;
+  }
+}

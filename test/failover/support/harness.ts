@@ -36,7 +36,7 @@ export async function harness(
   // doctor's reads (security groups, network ACLs, SSM registration) are beyond the in-memory VPC:
   // the handler's routing is checked here, the checks in test/doctor and on moto.
   const doctor: FailoverRuntime['doctor'] = async (query) => ({ region: 'sim', stage: 'test', deployed: true, deep: false, groups: [], blockers: 0, warnings: 0, text: `doctor ${JSON.stringify(query)}` });
-  const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(db.client, tableName), createSsmAgentPort(world.clients().ssm), doctor));
+  const handler = createHandler(() => withProbeVerdicts(runtime, createProbeStateStore(db.client, tableName), { agents: createSsmAgentPort(world.clients().ssm), doctor }));
   const store = createDynamoStore(db.client, tableName);
   return {
     runtime,
