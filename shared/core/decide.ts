@@ -340,9 +340,12 @@ export function decide(input: DecideInput): Plan {
   if (group.kind === 'overlay') {
     // The tables should agree; after a partial failure they may not. The most common healthy-looking
     // target is the group's holder, and every table converges on whatever the group decides.
-    const holder = groupHolder(group, slots);
+    const verdictRank = (m: Member) => ({ healthy: 0, unknown: 1, unhealthy: 2 })[health[idOf(m)]?.verdict ?? 'unknown'];
+    const holder = groupHolder(group, slots, verdictRank);
     const choice = choose({ broken: !holder, ...(holder ? { holder } : {}) }, ctx);
-    const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? holder : undefined;
+    // A split is never repaired towards a member judged unhealthy: tables that left it stay where they are.
+    const keepTarget = holder && health[idOf(holder)]?.verdict !== 'unhealthy' ? holder : undefined;
+    const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? keepTarget : undefined;
     const behind = target ? slots.filter((s) => s.holder !== target || s.broken) : [];
     const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, target, { kind: 'ipv4', value: group.cidr }))] : [];
     const groupSlot: Slot = { scope: group.cidr, broken: !holder, pointsAt: holder ? idOf(holder) : 'nothing', ...(holder ? { holder } : {}) };
