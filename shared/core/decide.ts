@@ -151,9 +151,12 @@ function choose(slot: Pick<Slot, 'holder' | 'broken'>, ctx: Context): Choice {
         return moveOrRefuse(ctx, new Set(holderId ? [holderId] : []), why);
       }
       if (health?.verdict === 'unknown') return { kind: 'keep', reason: `${holderId} health unknown (${health.why}); not moving on missing evidence` };
+      // The cooldown holds back moves for preference (failback), never a move away from a holder
+      // judged unhealthy to a healthy member. Flapping between two flaky members stays bounded:
+      // the probe's hysteresis (fall 2, rise 3) must judge the other member healthy again before
+      // it is a target, and a move only ever goes towards a member judged healthy.
       if (health?.verdict === 'unhealthy') {
-        if (ctx.inCooldown) return { kind: 'keep', reason: `${holderId} is unhealthy (${health.why}), but the group is in its cooldown` };
-        return moveOrRefuse(ctx, new Set([idOf(holder)]), `${holderId} is unhealthy (${health.why})`);
+        return moveOrRefuse(ctx, new Set([idOf(holder)]), `${holderId} is unhealthy (${health.why})${ctx.inCooldown ? ', moved although the group is in its cooldown' : ''}`);
       }
       // Failback only ever goes to a confirmed member; off a newcomer (taken as a last resort) it goes to any confirmed one.
       const best = bestConfirmed(ctx);

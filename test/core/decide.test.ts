@@ -102,10 +102,23 @@ describe('decide: vip groups', () => {
     expect(result.reason).toContain('no other member is healthy');
   });
 
-  it('holds still during the cooldown while the holder is only unhealthy', () => {
+  it('moves away from a holder judged unhealthy to a healthy member even during the cooldown', () => {
     const result = plan(vipPair({ holder: 'B', status: { [B]: 'impaired' } }), { now: 100_000, lastMoveAt: 70_000 });
-    expect(result.outcome).toBe('none');
+    expect(result.moves).toEqual([expect.objectContaining({ from: B, to: A })]);
     expect(result.reason).toContain('cooldown');
+  });
+
+  it('refuses, moving nothing, when a holder judged unhealthy in the cooldown has no healthy member to go to', () => {
+    const result = plan(vipPair({ holder: 'B', status: { [A]: 'impaired', [B]: 'impaired' } }), { now: 100_000, lastMoveAt: 70_000 });
+    expect(result).toMatchObject({ outcome: 'refused', moves: [], actions: [] });
+    expect(result.reason).toContain('no other member is healthy');
+  });
+
+  // A NAT on a lossy link was judged healthy, failed back to, judged unhealthy 4 s later, and kept
+  // for the whole cooldown while the other member was healthy.
+  it('one-holder: leaves a holder judged unhealthy within the cooldown when another member is healthy', () => {
+    const result = plan(vipPair(), { probes: { [A]: 'unhealthy', [B]: 'healthy' }, now: 1_000_000, lastMoveAt: 1_000_000 - 10_000 });
+    expect(result.moves).toEqual([expect.objectContaining({ from: A, to: B })]);
   });
 
   it('moves during the cooldown when the holder is definitely gone', () => {
