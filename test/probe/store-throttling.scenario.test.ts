@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../shared/errors.js';
-import type { NatPair } from '../../sim/world.js';
+import type { NatPair, VipPair } from '../../sim/world.js';
 import { probeHarness } from './support/harness.js';
 
 const throttled = (operation: string) => new AwsCallError(operation, 'ThrottlingException', 'Rate of requests exceeds the allowed throughput', { retriable: true });
@@ -36,7 +36,50 @@ async function moveUnderFailingRelease(failures: number) {
   return { failed, movedAt, gaps: back.map((c) => c.at - movedAt) };
 }
 
+/** VIP holder A hangs and is stop-started while the journal write of its stop fails `failures` times. */
+async function stopStartUnderFailingJournal(failures: number) {
+  const h = probeHarness({ tags: { 'failover:remediate': 'stop-start' }, cooldownMs: 0 });
+  const { a } = h.pairs[0] as VipPair;
+  const record = h.store.record.bind(h.store);
+  let failed = 0;
+  h.store.record = async (entry, options) => {
+    if (entry.kind === 'remediation' && entry.step === 'stop' && entry.outcome === 'applied' && failed < failures) {
+      failed += 1;
+      throw throttled('PutItem');
+    }
+    return record(entry, options);
+  };
+  await h.run(10_000);
+  h.world.hang(a.instanceId);
+
+  await h.run(57_000);
+  for (let run = 0; run < 10 && h.world.instances.get(a.instanceId)?.state !== 'running'; run++) {
+    await h.clock.drive(h.clock.sleep(3_000));
+    await h.run(57_000);
+  }
+  return { h, a, failed };
+}
+
 describe('the probe under DynamoDB throttling', () => {
+  // The journal write of a remediation stop was throttled and not retried; a stop-start is
+  // carried on from the journal alone, so no later run started the node: it stayed stopped.
+  it('nothing-lost: a remediation stop whose journal write is throttled is still started again', async () => {
+    const { h, a, failed } = await stopStartUnderFailingJournal(1);
+
+    expect(failed).toBe(1);
+    expect(h.world.count('StopInstances')).toBeGreaterThan(0);
+    expect(h.world.instances.get(a.instanceId)?.state).toBe('running');
+  });
+
+  it('nothing-lost: a node is never stopped when the journal cannot record the stop', async () => {
+    const { h, a, failed } = await stopStartUnderFailingJournal(Number.POSITIVE_INFINITY);
+
+    expect(failed).toBeGreaterThan(1);
+    expect(h.world.count('StopInstances')).toBe(0);
+    expect(h.world.instances.get(a.instanceId)?.state).toBe('running');
+    expect(h.store.entries).toContainEqual(expect.objectContaining({ kind: 'remediation', step: 'stop', outcome: 'failed', error: expect.stringContaining('not stopped') }));
+  });
+
   // A throttled release lost the move's time; a new invocation knows the cooldown from the lease
   // item alone, and failed back 41 s after the move.
   it('no-ping-pong: a move whose lease release is throttled still starts the cooldown for the next run', async () => {
