@@ -1,7 +1,7 @@
 /**
  * Manual invoke: status, forced failover (or its dry-run plan), failback, doctor (read-only). Status
  * shows the probe's last verdicts (from the state table) beside EC2's view, when recent, and SSM's
- * view of each member.
+ * view of each member; failover and failback take the same recent verdicts as health input.
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -36,7 +36,10 @@ export function createHandler(runtime: (context: Context) => FailoverRuntime) {
     }
 
     const { from, to } = payload.action === 'failover' ? payload : {};
+    // The probe's fresh verdicts are health input, as for status: a hung member passes EC2's checks.
+    const probes = await rt.probeVerdicts({ signal });
     const [result] = await engine.run({
+      ...(probes ? { probes: probes.verdicts, probeReasons: probes.reasons } : {}),
       intent: payload.action === 'failback' ? { type: 'failback' } : { type: 'failover', ...(from ? { from } : {}), ...(to ? { to } : {}) },
       trigger: 'manual',
       group: payload.group,
