@@ -1,7 +1,7 @@
 /**
  * Manual invoke: status, forced failover (or its dry-run plan), failback, doctor (read-only), drill.
  * Status shows the probe's last verdicts (from the state table) beside EC2's view, when recent, and
- * SSM's view of each member.
+ * SSM's view of each member; failover and failback take the same recent verdicts as health input.
  */
 import middy from '@middy/core';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -41,7 +41,10 @@ export function createHandler(runtime: (context: Context) => FailoverRuntime) {
     if (payload.action === 'drill') return drillAction(rt, payload, `drill:${context.awsRequestId}`, budget);
 
     const { from, to } = payload.action === 'failover' ? payload : {};
+    // The probe's fresh verdicts are health input, as for status: a hung member passes EC2's checks.
+    const probes = await rt.probeVerdicts({ signal });
     const [result] = await engine.run({
+      ...(probes ? { probes: probes.verdicts, probeReasons: probes.reasons } : {}),
       intent: payload.action === 'failback' ? { type: 'failback' } : { type: 'failover', ...(from ? { from } : {}), ...(to ? { to } : {}) },
       trigger: 'manual',
       group: payload.group,

@@ -1,6 +1,6 @@
 /**
- * The failover function's wiring: the core, and for `status` the probe's last verdicts, read from
- * the state table so that a hung member whose EC2 checks pass does not show as healthy, and the
+ * The failover function's wiring: the core, and the probe's last verdicts (for status, failover and
+ * failback), read from the state table so that a hung member whose EC2 checks pass is not taken for healthy, and the
  * members' SSM agents, so that a group whose members SSM cannot reach says so.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -43,9 +43,9 @@ export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, { agents, 
     ...(alarms ? { alarms } : {}),
     doctor,
     async probeVerdicts(options: CallOptions = {}) {
-      // Status without the probe's view is still status: a failed read only leaves it out, and says so.
+      // Without the probe's view the decision and status stand on EC2's: a failed read only leaves it out, and says so.
       const stored = await state.load(options).catch((error: unknown) => {
-        rt.log.warn('probe verdicts not read; status shows EC2 only', { error: String(error) });
+        rt.log.warn('probe verdicts not read; health from EC2 only', { error: String(error) });
         return undefined;
       });
       return probeView(stored, rt.clock.now(), STATE_MAX_AGE_MS);

@@ -152,9 +152,12 @@ function choose(slot: Pick<Slot, 'holder' | 'broken'>, ctx: Context): Choice {
         return moveOrRefuse(ctx, new Set(holderId ? [holderId] : []), why);
       }
       if (health?.verdict === 'unknown') return { kind: 'keep', reason: `${holderId} health unknown (${health.why}); not moving on missing evidence` };
+      // The cooldown holds back moves for preference (failback), never a move away from a holder
+      // judged unhealthy to a healthy member. Flapping between two flaky members stays bounded:
+      // the probe's hysteresis (fall 2, rise 3) must judge the other member healthy again before
+      // it is a target, and a move only ever goes towards a member judged healthy.
       if (health?.verdict === 'unhealthy') {
-        if (ctx.inCooldown) return { kind: 'keep', reason: `${holderId} is unhealthy (${health.why}), but the group is in its cooldown` };
-        return moveOrRefuse(ctx, new Set([idOf(holder)]), `${holderId} is unhealthy (${health.why})`);
+        return moveOrRefuse(ctx, new Set([idOf(holder)]), `${holderId} is unhealthy (${health.why})${ctx.inCooldown ? ', moved although the group is in its cooldown' : ''}`);
       }
       // Failback only ever goes to a confirmed member; off a newcomer (taken as a last resort) it goes to any confirmed one.
       const best = bestConfirmed(ctx);
@@ -416,9 +419,12 @@ export function decide(input: DecideInput): Plan {
   if (group.kind === 'overlay') {
     // The tables should agree; after a partial failure they may not. The most common healthy-looking
     // target is the group's holder, and every table converges on whatever the group decides.
-    const holder = groupHolder(group, slots);
+    const verdictRank = (m: Member) => ({ healthy: 0, unknown: 1, unhealthy: 2 })[health[idOf(m)]?.verdict ?? 'unknown'];
+    const holder = groupHolder(group, slots, verdictRank);
     const choice = choose({ broken: !holder, ...(holder ? { holder } : {}) }, ctx);
-    const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? holder : undefined;
+    // A split is never repaired towards a member judged unhealthy: tables that left it stay where they are.
+    const keepTarget = holder && health[idOf(holder)]?.verdict !== 'unhealthy' ? holder : undefined;
+    const target = choice.kind === 'move' ? choice.to : choice.kind === 'keep' ? keepTarget : undefined;
     const behind = target ? slots.filter((s) => s.holder !== target || s.broken) : [];
     const actions = target ? [...forwardingPrereqs([target]), ...behind.flatMap((s) => routeActions(s, { kind: 'instance', member: target }, { kind: 'ipv4', value: group.cidr }))] : [];
     const groupSlot: Slot = { scope: group.cidr, broken: !holder, pointsAt: holder ? idOf(holder) : 'nothing', ...(holder ? { holder } : {}) };

@@ -121,6 +121,8 @@ export interface GroupResult {
 }
 
 const LEASE_POLL_MS = 250;
+/** Journal entries read for the group's newest move when the lease item may lack it. */
+const JOURNAL_MOVES_READ = 10;
 /** Time kept back from the lease's expiry for journaling and release. */
 const LEASE_MARGIN_MS = 3_000;
 /** Attempts to reach a moved VIP on its ports before the move counts as not verified. */
@@ -320,7 +322,8 @@ export class FailoverEngine {
     const acquired = early ? { grant: early, waited: false } : await this.acquire(initial.name, request.deadline, call);
     if (!acquired) return result(initial, { outcome: 'busy', reason: 'another decider held the lease until the deadline', plan: tentative });
     const { grant, waited } = acquired;
-    if (grant.lastMoveAt !== undefined) this.lastMoveSeen.set(initial.name, grant.lastMoveAt);
+    // The larger of the two: a release that failed after this engine's own move left the lease item behind.
+    if (grant.lastMoveAt !== undefined) this.seeMove(initial.name, grant.lastMoveAt);
     let [movedAt, roster]: [number | undefined, readonly string[] | undefined] = [undefined, undefined];
     try {
       // Someone may have acted since we looked: look again before acting on a stale picture.
@@ -333,7 +336,8 @@ export class FailoverEngine {
         group = again;
         groupHealth = assessHealth(fresh, request.probes, request.probeReasons);
       }
-      const plan = decideAt(group, groupHealth, grant.lastMoveAt, grant.roster);
+      const lastMoveAt = await this.lastMoveFor(group, grant, (at) => decideAt(group, groupHealth, at, grant.roster), call);
+      const plan = decideAt(group, groupHealth, lastMoveAt, grant.roster);
       // The roster this decision stands on is recorded with the release (see roster.ts).
       const decided = rosterFor(group, grant.roster, confirmation);
       if (!sameMembers(decided, grant.roster)) roster = decided;
@@ -385,8 +389,36 @@ export class FailoverEngine {
       });
       return this.tell(journalKey === undefined ? done : { ...done, journalKey }, settle);
     } finally {
-      await lease.release(grant, clock.now(), { ...(movedAt === undefined ? {} : { movedAt }), ...(roster === undefined ? {} : { roster }) }, settle).catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
+      const update = { ...(movedAt === undefined ? {} : { movedAt }), ...(roster === undefined ? {} : { roster }) };
+      // It carries the move's time (the next cooldown): retried while the lease is ours; conditional on the lease token, so idempotent.
+      const released = retry(() => lease.release(grant, clock.now(), update, settle), { clock, deadline: grant.expiresAt, ...settle });
+      await released.catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
     }
+  }
+
+  private seeMove(group: string, at: number): void {
+    this.lastMoveSeen.set(group, Math.max(at, this.lastMoveSeen.get(group) ?? 0));
+  }
+
+  /**
+   * The last move under the lease: the lease item's, or this engine's own if newer (a failed release). A plan a cooldown
+   * would hold back (a failback) is checked against the journal's newest move too, which outlives a lost release; other plans cost no read.
+   */
+  private async lastMoveFor(group: Group, grant: LeaseGrant, plan: (lastMoveAt: number | undefined) => Plan, call: CallOptions): Promise<number | undefined> {
+    const { clock, journal, log } = this.deps;
+    const known = this.lastMoveSeen.get(group.name) ?? grant.lastMoveAt;
+    const now = clock.now();
+    if (known !== undefined && now - known < group.policy.cooldownMs) return known;
+    if (plan(known).outcome !== 'change' || plan(now).outcome === 'change') return known;
+    const entries = await journal.recent(group.name, JOURNAL_MOVES_READ, call).catch((error: unknown) => {
+      log.warn('journal not read for the last move; the lease item stands alone', { group: group.name, error: String(error) });
+      return [];
+    });
+    const moved = entries.filter((e) => (e.kind === undefined || e.kind === 'move') && e.outcome !== 'failed' && e.to !== undefined).map((e) => e.at);
+    const newest = Math.max(known ?? Number.NEGATIVE_INFINITY, ...moved);
+    if (!Number.isFinite(newest)) return known;
+    this.seeMove(group.name, newest);
+    return newest;
   }
 
   /**

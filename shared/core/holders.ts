@@ -87,11 +87,13 @@ export function slotsOf(group: Group): Slot[] {
 
 /**
  * The member a single-holder group (vip, eip, overlay) points at. Overlay tables should agree; after a
- * partial failure they may not, and the most common working target counts as the holder.
+ * partial failure they may not, and the most common working target counts as the holder. A tie goes
+ * to the member `rank` puts first (decide passes the health: a healthy member before one judged
+ * unhealthy, so a split is never settled onto the failed side), then to priority and ID.
  */
-export function groupHolder(group: Group, slots: readonly Slot[] = slotsOf(group)): Member | undefined {
+export function groupHolder(group: Group, slots: readonly Slot[] = slotsOf(group), rank: (member: Member) => number = () => 0): Member | undefined {
   const counts = new Map<Member, number>();
   for (const s of slots) if (s.holder && !s.broken) counts.set(s.holder, (counts.get(s.holder) ?? 0) + 1);
   const id = (m: Member) => m.instance.instanceId;
-  return [...counts].sort(([a, x], [b, y]) => y - x || a.priority - b.priority || id(a).localeCompare(id(b)))[0]?.[0];
+  return [...counts].sort(([a, x], [b, y]) => y - x || rank(a) - rank(b) || a.priority - b.priority || id(a).localeCompare(id(b)))[0]?.[0];
 }

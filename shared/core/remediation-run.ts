@@ -77,6 +77,9 @@ export async function runRemediation(deps: RemediationRunDeps, request: Remediat
   return results;
 }
 
+/** Why a stop is not sent when its journal entry cannot be written. */
+const STOP_NOT_JOURNALED = 'not stopped: its journal entry could not be written, and a stop-start is carried on from the journal alone';
+
 async function carryOut(deps: RemediationRunDeps, plan: RemediationPlan, request: RemediationRunRequest): Promise<RemediationResult> {
   const { clock, log, journal, ec2 } = deps;
   const { call, settle } = request;
@@ -84,7 +87,36 @@ async function carryOut(deps: RemediationRunDeps, plan: RemediationPlan, request
   let outcome: RemediationResult['outcome'] = plan.step === 'give-up' ? (plan.leftStopped ? 'failed' : 'gave-up') : 'applied';
   let error: string | undefined = plan.leftStopped?.detail;
   const action = plan.action;
-  if (action && action.type !== 'activate-ip' && action.type !== 'deactivate-ip') {
+  const entryOf = (): JournalEntry => ({
+    group: plan.group,
+    at: clock.now(),
+    trigger: 'probe',
+    kind: 'remediation',
+    ...(plan.step === 'give-up' ? {} : { step: plan.step }),
+    from: plan.instanceId,
+    reason: error && !plan.leftStopped ? `${plan.reason}; ${error}` : plan.reason,
+    actions: action ? [`${outcome === 'applied' ? 'applied' : 'failed'}: ${describeAction(action)}`] : [],
+    outcome: outcome === 'applied' ? 'applied' : 'failed',
+    durationMs: clock.now() - started,
+    ...(error ? { error } : {}),
+  });
+  // Retried on throttling within the run: a stop-start is carried on from these entries alone.
+  const record = (entry: JournalEntry) =>
+    retry(() => journal.record(entry, settle), { clock, deadline: request.deadline, ...settle }).catch((e: unknown) => {
+      log.error('journal write failed', { group: plan.group, error: String(e) });
+      return undefined;
+    });
+  // A stop is journaled before it is sent: a node this remediation stopped must be one the journal
+  // knows of, or no later run starts it again. Written after, a lost entry left it stopped for good;
+  // written first, a lost entry costs only this run's stop (the next run tries again), and a stop
+  // that then fails is journaled as failed, which ends the stop-start.
+  let journalKey: string | undefined;
+  const ahead = plan.step === 'stop';
+  if (ahead) {
+    journalKey = await record(entryOf());
+    if (journalKey === undefined) [outcome, error] = ['failed', STOP_NOT_JOURNALED];
+  }
+  if (action && action.type !== 'activate-ip' && action.type !== 'deactivate-ip' && !(ahead && journalKey === undefined)) {
     const send = () => {
       if (action.type !== 'terminate-instance') return ec2.apply(action, call);
       if (!deps.remediation) throw new RefusedError('this function has no Auto Scaling client to replace the instance with', { context: { instanceId: action.instanceId } });
@@ -100,23 +132,7 @@ async function carryOut(deps: RemediationRunDeps, plan: RemediationPlan, request
     );
   }
   (outcome === 'failed' ? log.error.bind(log) : log.warn.bind(log))('remediation', { group: plan.group, instanceId: plan.instanceId, step: plan.step, outcome, reason: plan.reason, ...(plan.fallback ? { fallback: plan.fallback.to } : {}), error });
-  const entry: JournalEntry = {
-    group: plan.group,
-    at: clock.now(),
-    trigger: 'probe',
-    kind: 'remediation',
-    ...(plan.step === 'give-up' ? {} : { step: plan.step }),
-    from: plan.instanceId,
-    reason: error && !plan.leftStopped ? `${plan.reason}; ${error}` : plan.reason,
-    actions: action ? [`${outcome === 'applied' ? 'applied' : 'failed'}: ${describeAction(action)}`] : [],
-    outcome: outcome === 'applied' ? 'applied' : 'failed',
-    durationMs: clock.now() - started,
-    ...(error ? { error } : {}),
-  };
-  const journalKey = await journal.record(entry, settle).catch((e: unknown) => {
-    log.error('journal write failed', { group: plan.group, error: String(e) });
-    return undefined;
-  });
+  if (!ahead || outcome === 'failed') journalKey = (await record(entryOf())) ?? journalKey;
   const result: RemediationResult = { ...plan, outcome, ...(error ? { error } : {}), ...(journalKey ? { journalKey } : {}) };
   if (deps.notifier) await deps.notifier.notify(remediationNotice(result, deps.noticePrefix), settle);
   return result;

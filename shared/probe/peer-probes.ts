@@ -211,16 +211,17 @@ export class PeerProbes {
       states.set(id, after);
       if (after.verdict === 'unhealthy' && before.verdict !== 'unhealthy') turned = true;
     }
-    for (const [id, result] of reading.egress) {
-      const next = judge(noteEgress(states.get(id) ?? initialState, result, settings), settings);
-      states.set(id, next);
+    // A node's two forwarding checks of one sweep are noted together, then judged: a NAT back from
+    // down is judged on the whole sweep, never on its egress alone (verdicts.ts).
+    for (const id of new Set([...reading.egress.keys(), ...reading.forwarding.keys()])) {
+      const [egress, forwarding] = [reading.egress.get(id), reading.forwarding.get(id)];
+      let next = states.get(id) ?? initialState;
+      if (egress !== undefined) next = noteEgress(next, egress, settings, sentAt);
+      if (forwarding !== undefined) next = noteForwarding(next, forwarding, settings, sentAt);
+      states.set(id, judge(next, settings));
       // A failed forwarding check is checked again at once rather than at the next sweep.
-      if ((result === 'fail' && !next.egressDown) || (result === 'ok' && next.egressDown)) this.recheck = true;
-    }
-    for (const [id, result] of reading.forwarding) {
-      const next = judge(noteForwarding(states.get(id) ?? initialState, result, settings), settings);
-      states.set(id, next);
-      if ((result === 'fail' && !next.forwardingDown) || (result === 'ok' && next.forwardingDown)) this.recheck = true;
+      if ((egress === 'fail' && !next.egressDown) || (egress === 'ok' && next.egressDown)) this.recheck = true;
+      if ((forwarding === 'fail' && !next.forwardingDown) || (forwarding === 'ok' && next.forwardingDown)) this.recheck = true;
     }
     for (const [id, addresses] of reading.addresses) {
       const known = memory.os.get(id);

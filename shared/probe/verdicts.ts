@@ -11,6 +11,9 @@
  *   unhealthy on their own, `rise` successes clear that. There are two, counted apart: egress (it
  *   reaches out itself) and its forwarding configuration (ip_forward and a MASQUERADE/SNAT rule).
  * - `unknown` rounds (a lost sensor call, an SSM outage) change no counter.
+ * - A NAT judged down that answers again is a failback target (healthy) only once a forwarding
+ *   check sent since its return passed, with none failing since: its forwarding may have broken
+ *   while it was down. Until then it is `unknown`, never a target. Detection (fall) is unchanged.
  */
 import type { Verdict } from '../core/model.js';
 
@@ -47,6 +50,12 @@ export interface NodeState {
   readonly forwardingBad: number;
   /** Same rule for its forwarding configuration (ip_forward, a MASQUERADE/SNAT rule). */
   readonly forwardingDown: boolean;
+  /** The node has forwarding checks (a NAT member): set by the first one noted. */
+  readonly nat?: boolean;
+  /** Start of the round a node judged unhealthy answered again; cleared once it is healthy or fails again. */
+  readonly returnedAt?: number;
+  /** When the newest passing forwarding check (egress or configuration) was sent. */
+  readonly forwardingOkAt?: number;
   /** Why the verdict is what it is, for logs and status. */
   readonly why: string;
 }
@@ -82,20 +91,25 @@ function streak(s: Streak, result: 'ok' | 'fail', t: Thresholds): Streak {
 }
 
 /** Records the result of the node's own egress check (NAT members only). */
-export function noteEgress(state: NodeState, result: Observation, t: Thresholds): NodeState {
-  if (result === 'unknown') return state;
+export function noteEgress(state: NodeState, result: Observation, t: Thresholds, sentAt?: number): NodeState {
+  if (result === 'unknown') return state.nat ? state : { ...state, nat: true };
   const next = streak({ good: state.egressGood, bad: state.egressBad, down: state.egressDown }, result, t);
-  return { ...state, egressGood: next.good, egressBad: next.bad, egressDown: next.down };
+  return { ...state, nat: true, egressGood: next.good, egressBad: next.bad, egressDown: next.down, ...passedAt(state, result, sentAt) };
+}
+
+/** A passing forwarding check's send time, kept as the newest. */
+function passedAt(state: NodeState, result: 'ok' | 'fail', sentAt: number | undefined): Partial<NodeState> {
+  return result === 'ok' && sentAt !== undefined ? { forwardingOkAt: Math.max(sentAt, state.forwardingOkAt ?? sentAt) } : {};
 }
 
 /**
  * Records the node's forwarding-configuration check (NAT members only). `unknown` (tools missing or
  * refused, no line) changes nothing, so a NAT whose tools cannot tell is never moved for it.
  */
-export function noteForwarding(state: NodeState, result: Observation, t: Thresholds): NodeState {
-  if (result === 'unknown') return state;
+export function noteForwarding(state: NodeState, result: Observation, t: Thresholds, sentAt?: number): NodeState {
+  if (result === 'unknown') return state.nat ? state : { ...state, nat: true };
   const next = streak({ good: state.forwardingGood, bad: state.forwardingBad, down: state.forwardingDown }, result, t);
-  return { ...state, forwardingGood: next.good, forwardingBad: next.bad, forwardingDown: next.down };
+  return { ...state, nat: true, forwardingGood: next.good, forwardingBad: next.bad, forwardingDown: next.down, ...passedAt(state, result, sentAt) };
 }
 
 /** Whether the peers confirmed the current failure streak. */
@@ -106,8 +120,8 @@ export function peersConfirm(s: NodeState): boolean {
 /** Folds one round of the sensor into the node's state and recomputes its verdict; `failure` says what failed. */
 export function step(state: NodeState, sensor: Observation, roundStart: number, t: Thresholds, failure?: string): NodeState {
   let s: NodeState = state;
-  if (sensor === 'ok') s = { ...s, good: s.good + 1, bad: 0, failingSince: undefined, failure: undefined };
-  else if (sensor === 'fail') s = { ...s, bad: s.bad + 1, good: 0, failingSince: s.failingSince ?? roundStart, ...(failure === undefined ? {} : { failure }) };
+  if (sensor === 'ok') s = { ...s, good: s.good + 1, bad: 0, failingSince: undefined, failure: undefined, returnedAt: s.returnedAt ?? (s.verdict === 'unhealthy' ? roundStart : undefined) };
+  else if (sensor === 'fail') s = { ...s, bad: s.bad + 1, good: 0, failingSince: s.failingSince ?? roundStart, returnedAt: undefined, ...(failure === undefined ? {} : { failure }) };
   return judge(s, t);
 }
 
@@ -127,10 +141,18 @@ export function judge(s: NodeState, t: Thresholds): NodeState {
   }
   if (s.good > 0 && s.bad === 0) {
     // A node nobody judged yet is healthy at its first good round; one that was not healthy needs `rise`.
-    if (s.verdict === undefined || s.verdict === 'healthy' || s.good >= t.rise) return { ...s, verdict: 'healthy', why: 'answering' };
+    if (s.verdict === undefined || s.verdict === 'healthy' || s.good >= t.rise) return backInService(s);
     return { ...s, why: `answering again (${s.good} of ${t.rise} rounds)` };
   }
   return s;
+}
+
+/** A node answering (again): healthy, unless it is a NAT back from down whose forwarding is not checked since. */
+function backInService(s: NodeState): NodeState {
+  if (!s.nat || s.returnedAt === undefined) return { ...s, verdict: 'healthy', why: 'answering' };
+  const checked = s.forwardingOkAt !== undefined && s.forwardingOkAt >= s.returnedAt && s.egressBad === 0 && s.forwardingBad === 0;
+  if (checked) return { ...s, verdict: 'healthy', returnedAt: undefined, why: 'answering, and forwarding again' };
+  return { ...s, verdict: 'unknown', why: 'answering again; no forwarding check has passed since it came back' };
 }
 
 /** Verdicts the engine should see: nodes never judged are left out (the core falls back to EC2 status). */

@@ -102,10 +102,23 @@ describe('decide: vip groups', () => {
     expect(result.reason).toContain('no other member is healthy');
   });
 
-  it('holds still during the cooldown while the holder is only unhealthy', () => {
+  it('moves away from a holder judged unhealthy to a healthy member even during the cooldown', () => {
     const result = plan(vipPair({ holder: 'B', status: { [B]: 'impaired' } }), { now: 100_000, lastMoveAt: 70_000 });
-    expect(result.outcome).toBe('none');
+    expect(result.moves).toEqual([expect.objectContaining({ from: B, to: A })]);
     expect(result.reason).toContain('cooldown');
+  });
+
+  it('refuses, moving nothing, when a holder judged unhealthy in the cooldown has no healthy member to go to', () => {
+    const result = plan(vipPair({ holder: 'B', status: { [A]: 'impaired', [B]: 'impaired' } }), { now: 100_000, lastMoveAt: 70_000 });
+    expect(result).toMatchObject({ outcome: 'refused', moves: [], actions: [] });
+    expect(result.reason).toContain('no other member is healthy');
+  });
+
+  // A NAT on a lossy link was judged healthy, failed back to, judged unhealthy 4 s later, and kept
+  // for the whole cooldown while the other member was healthy.
+  it('one-holder: leaves a holder judged unhealthy within the cooldown when another member is healthy', () => {
+    const result = plan(vipPair(), { probes: { [A]: 'unhealthy', [B]: 'healthy' }, now: 1_000_000, lastMoveAt: 1_000_000 - 10_000 });
+    expect(result.moves).toEqual([expect.objectContaining({ from: A, to: B })]);
   });
 
   it('moves during the cooldown when the holder is definitely gone', () => {
@@ -446,6 +459,34 @@ describe('decide: overlay groups', () => {
     });
 
     expect(plan(world)).toMatchObject({ outcome: 'refused', moves: [], actions: [], reason: expect.stringContaining('no other member is healthy') });
+  });
+
+  // A move cut short by EC2 throttling leaves one table on each member; in the cooldown that move
+  // started, a tie broken by priority alone made the failed member the holder, and the repair
+  // pointed the moved table back at it.
+  it('never-worse: a split overlay group in its cooldown is never repaired towards the member judged unhealthy', () => {
+    const world = snapshot({
+      instances: instances(),
+      routeTables: [table('rtb-1', ov, [route('192.168.100.1/32', A)]), table('rtb-2', ov, [route('192.168.100.1/32', B)])],
+    });
+
+    const result = plan(world, { probes: { [A]: 'unhealthy', [B]: 'healthy' }, now: 1_000_000, lastMoveAt: 1_000_000 - 13_000 });
+
+    expect(result.actions.filter((a) => 'target' in a && 'instanceId' in a.target && a.target.instanceId === A)).toEqual([]);
+    expect(result.moves).toEqual([expect.objectContaining({ scope: 'rtb-1', from: A, to: B })]);
+  });
+
+  it('never-worse: a split overlay group is not repaired towards a member judged unhealthy that holds most of it, when the move away is not allowed', () => {
+    const C3 = node({ id: C, az: 'b', tags: tags('3'), sourceDestCheck: false });
+    const world = snapshot({
+      instances: [...instances(), C3],
+      routeTables: [table('rtb-1', ov, [route('192.168.100.1/32', A)]), table('rtb-2', ov, [route('192.168.100.1/32', A)]), table('rtb-3', ov, [route('192.168.100.1/32', B)])],
+    });
+
+    // An evacuation of a member that holds none of it keeps the group where it is: no repair onto A.
+    const result = plan(world, { intent: { type: 'evacuate', instanceId: C }, probes: { [A]: 'unhealthy', [B]: 'healthy' } });
+
+    expect(result.actions).toEqual([]);
   });
 
   it('converges tables left split by a partial failure onto the healthy holder', () => {

@@ -158,13 +158,13 @@ describe('FailoverEngine.run', () => {
     expect(store.calls.release).toBe(1);
   });
 
-  it('takes the lease once, not on every call, while a cooldown holds an unhealthy holder', async () => {
-    const { engine, store, world, a, b, vip, clock, deadline } = setup();
+  it('takes the lease once, not on every call, while a cooldown holds back a due failback', async () => {
+    const auto = { 'failover:failback': 'auto' };
+    const { engine, store, world, a, b, vip, clock, deadline } = setup({}, { tagsA: auto, tagsB: auto });
     world.impair(a.instanceId);
     await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
     expect(world.vipHolder(vip)).toBe(b.instanceId);
     world.setStatus(a.instanceId, { instance: 'ok', system: 'ok' });
-    world.impair(b.instanceId);
     const leasesAfterMove = store.calls.tryAcquire;
 
     clock.advance(10_000);

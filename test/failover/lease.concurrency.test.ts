@@ -126,14 +126,14 @@ describe('the lease across invocations', () => {
     expect(world.vipHolder(vip)).toBe(b.instanceId);
   });
 
-  it('honours the cooldown a move recorded in the lease item: an unhealthy (not gone) holder stays until it ends', async () => {
+  it('honours the cooldown a move recorded in the lease item: a due failback waits until it ends', async () => {
     const clock = manualClock();
-    const { world, a, b, vip, group } = buildVipPair({ worldOptions: { clock } });
+    const auto = { 'failover:failback': 'auto' };
+    const { world, a, b, vip, group } = buildVipPair({ worldOptions: { clock }, tagsA: auto, tagsB: auto });
     const h = await harness(world, clock, db, { VPCF_COOLDOWN_SECONDS: '300' });
     world.stop(a.instanceId);
     await h.invoke({ action: 'failover', group });
     world.start(a.instanceId, { status: 'ok' });
-    world.impair(b.instanceId);
     world.clearCalls();
     const reconcile = () => h.runtime.engine(`schedule-${clock.now()}`).run({ intent: { type: 'reconcile' }, trigger: 'schedule', deadline: clock.now() + 30_000 });
 

@@ -46,6 +46,48 @@ describe('NAT forwarding-configuration check', () => {
     expect(tables()).toEqual({ a: b, b, any: b });
   });
 
+  // A NAT crashed, its tables moved, and its forwarding broke while it was down; once it answered
+  // again its TCP checks made it healthy, and the automatic failback pointed its AZ's table at it
+  // before any forwarding check had run since its return.
+  it('never-worse: a NAT is not failed back to before its forwarding check passed again', async () => {
+    const { h, a, b, tables } = natHarness({ sweepMs: 30_000 });
+    await h.run(10_000);
+    h.world.hang(a);
+    h.probes.natConfig(a, { ipForward: false, natRule: 'yes' });
+    await h.run(MINUTE);
+    await h.run(MINUTE);
+    expect(tables()).toEqual({ a: b, b, any: b });
+
+    // It comes back while SSM is throttled: its TCP checks pass `rise` times, and no forwarding
+    // check runs on it until SSM answers again.
+    const ssm = h.world.faults.inject({ operation: 'SendCommand', error: 'ThrottlingException' });
+    h.world.unhang(a);
+    await h.run(MINUTE);
+    ssm.remove();
+    await h.run(MINUTE);
+
+    const eniA = (h.pairs[0] as NatPair).a.networkInterfaceId;
+    const failbacks = h.world.calls.filter((c) => c.operation === 'ReplaceRoute' && c.input['NetworkInterfaceId'] === eniA);
+    expect(failbacks).toEqual([]);
+    expect(tables()).toEqual({ a: b, b, any: b });
+  });
+
+  it('fails a NAT back once it answers again and its forwarding check passed since', async () => {
+    const { h, a, b, tables } = natHarness({ sweepMs: 30_000 });
+    await h.run(10_000);
+    h.world.hang(a);
+    await h.run(MINUTE);
+    await h.run(MINUTE);
+    expect(tables()).toEqual({ a: b, b, any: b });
+
+    h.world.unhang(a);
+    await h.run(MINUTE);
+    await h.run(MINUTE);
+
+    // Its own AZ's table comes back; the `any` table has no preference between them and stays.
+    expect(tables()).toEqual({ a, b, any: b });
+  });
+
   it('never moves a NAT because its tools cannot tell, over several minutes', async () => {
     const { h, a, b, tables } = natHarness();
     h.probes.natConfig(a, { ipForward: true, natRule: 'unsupported' });

@@ -84,7 +84,9 @@ describe('probe loop', () => {
     expect(ec2Mutations(h)).toEqual([]);
   });
 
-  it('moves a flapping group at most once per cooldown', async () => {
+  // The cooldown holds back failback, never a move away from a holder judged unhealthy: a flapping
+  // holder is left at once, and failed back to at most once per cooldown.
+  it('fails a flapping group back at most once per cooldown, and leaves the flapping holder whenever it fails', async () => {
     const h = probeHarness({ tags: { 'failover:failback': 'auto' }, cooldownMs: 60_000 });
     const { a } = vipOf(h);
     for (let minute = 0; minute < 5; minute += 1) {
@@ -96,9 +98,15 @@ describe('probe loop', () => {
     }
 
     // OS-side repairs (the VIP taken down on a node that comes back with it) are not moves.
-    const moves = h.store.entries.filter((e) => e.outcome === 'applied' && e.kind !== 'repair').map((e) => e.at);
+    const moves = h.store.entries.filter((e) => e.outcome === 'applied' && e.kind !== 'repair').sort((x, y) => x.at - y.at);
     expect(moves.length).toBeGreaterThanOrEqual(2);
-    for (let i = 1; i < moves.length; i += 1) expect((moves[i] ?? 0) - (moves[i - 1] ?? 0)).toBeGreaterThanOrEqual(60_000);
+    for (let i = 1; i < moves.length; i += 1) {
+      const move = moves[i]!;
+      if (move.to === a.instanceId) expect(move.at - moves[i - 1]!.at).toBeGreaterThanOrEqual(60_000);
+      else expect(move.reason).toContain('unhealthy');
+    }
+    // Bounded: one failback per cooldown, and one move away after each.
+    expect(moves.length).toBeLessThanOrEqual(2 * 5 + 1);
   });
 
   it('does not move when SSM is out, even if the holder stops answering the sensor', async () => {

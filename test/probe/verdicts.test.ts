@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type NodeState, type Observation, combinePeers, combinePorts, initialState, judge, noteEgress, noteForwarding, notePeers, step, verdictsOf } from '../../shared/probe/verdicts.js';
 
 const T = { fall: 2, rise: 3 };
-type Event = Observation | { peers: Observation } | { egress: Observation } | { forwarding: Observation };
+type Event = Observation | { peers: Observation } | { egress: Observation } | { forwarding: Observation } | { sweep: { egress: Observation; forwarding: Observation } };
 
 /** Replays sensor rounds (one every 2 s) and peer/egress/forwarding reports; returns the verdict after each event. */
 function replay(events: readonly Event[], start: NodeState = initialState): (string | undefined)[] {
@@ -14,10 +14,12 @@ function replay(events: readonly Event[], start: NodeState = initialState): (str
       s = step(s, e, t, T);
     } else if ('peers' in e) {
       s = judge(notePeers(s, { verdict: e.peers, sentAt: t + 1_000 }), T);
+    } else if ('sweep' in e) {
+      s = judge(noteForwarding(noteEgress(s, e.sweep.egress, T, t + 1_000), e.sweep.forwarding, T, t + 1_000), T);
     } else if ('egress' in e) {
-      s = judge(noteEgress(s, e.egress, T), T);
+      s = judge(noteEgress(s, e.egress, T, t + 1_000), T);
     } else {
-      s = judge(noteForwarding(s, e.forwarding, T), T);
+      s = judge(noteForwarding(s, e.forwarding, T, t + 1_000), T);
     }
     return s.verdict;
   });
@@ -128,6 +130,41 @@ describe('verdicts', () => {
   it('keeps the newer of two peer opinions', () => {
     const s = notePeers(notePeers(initialState, { verdict: 'ok', sentAt: 5 }), { verdict: 'fail', sentAt: 4 });
     expect(s.peer).toEqual({ verdict: 'ok', sentAt: 5 });
+  });
+});
+
+describe('a NAT back from down', () => {
+  /** A NAT that forwarded, then was judged down (fall failures the peers confirm). */
+  const down: Event[] = [{ forwarding: 'ok' }, 'ok', 'fail', { peers: 'fail' }, 'fail'];
+
+  // A NAT that came back was judged healthy on its TCP checks alone and failed back to before any
+  // forwarding check ran since its return; the next sweep found it not forwarding.
+  it('never-worse: a NAT judged down is no failback target until a forwarding check since its return passed', () => {
+    const verdicts = replay([...down, 'ok', 'ok', 'ok', 'ok', { forwarding: 'ok' }]);
+
+    expect(verdicts.slice(down.length - 1)).toEqual(['unhealthy', 'unhealthy', 'unhealthy', 'unknown', 'unknown', 'healthy']);
+  });
+
+  it('never-worse: a NAT back from down whose forwarding check fails since its return is never a target, and is down after fall', () => {
+    const verdicts = replay([...down, 'ok', 'ok', 'ok', { sweep: { egress: 'ok', forwarding: 'fail' } }, { sweep: { egress: 'ok', forwarding: 'fail' } }]);
+
+    expect(verdicts.slice(-3)).toEqual(['unknown', 'unknown', 'unhealthy']);
+  });
+
+  it('does not count a forwarding check that passed before the NAT answered again', () => {
+    const verdicts = replay([...down, { forwarding: 'ok' }, 'ok', 'ok', 'ok']);
+
+    expect(verdicts.at(-1)).toBe('unknown');
+  });
+
+  it('judges a member without forwarding checks healthy after rise good rounds, as before', () => {
+    const verdicts = replay(['ok', 'fail', { peers: 'fail' }, 'fail', 'ok', 'ok', 'ok']);
+
+    expect(verdicts.slice(-3)).toEqual(['unhealthy', 'unhealthy', 'healthy']);
+  });
+
+  it('keeps the detection path: a NAT answering TCP but failing its forwarding check fall times is down', () => {
+    expect(replay(['ok', { forwarding: 'fail' }, { forwarding: 'fail' }]).at(-1)).toBe('unhealthy');
   });
 });
 
