@@ -167,7 +167,7 @@ export function sendCommand(world: WorldModel, input: SendCommandCommandInput): 
       comment: input.Comment ?? '',
       commands: [...commands],
       sentAt,
-      dueAt: sentAt + world.options.ssm.executionDelayMs,
+      dueAt: sentAt + world.options.ssm.executionDelayMs + (world.impairments.ssmDelayMs.get(instanceId) ?? 0),
       deliveryDeadline: sentAt + timeoutSeconds * 1000,
       executionTimeoutMs: executionTimeout * 1000,
       polls: 0,
@@ -225,7 +225,7 @@ export function deliverInvocation(
     invocation.result = undeliverable(invocation.dueAt);
     return;
   }
-  if (instance.hung) {
+  if (instance.hung || world.impairments.ssmUndeliverable.has(instance.id)) {
     if (now >= invocation.deliveryDeadline) {
       invocation.result = { status: 'TimedOut', details: 'DeliveryTimedOut', responseCode: -1, stdout: '', stderr: '', endAt: invocation.deliveryDeadline };
     }
