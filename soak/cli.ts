@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- --hours 24 --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--max-wall-seconds T]`
+ * `npm run soak -- --hours 24 --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--max-wall-seconds T] [--out report.json]`
  *
  * Runs the production functions over the in-memory VPC for `hours` simulated hours per seed with
  * the seed's random fault schedule, checks the invariants, and prints the report. A failing seed is
@@ -8,13 +8,14 @@
  */
 import { parseArgs } from 'node:util';
 import { startDynalite } from '../sim/dynalite.js';
-import { buildReport, formatReport } from './report.js';
+import { writeFileSync } from 'node:fs';
+import { type SeedDigest, buildReport, digest, formatReport } from './report.js';
 import { runSoak } from './run.js';
 import { type ScheduledFault, buildSchedule, describeFault } from './schedule.js';
 import { shrink } from './shrink.js';
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run soak -- --hours H --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--max-wall-seconds T]\n`);
+  process.stderr.write(`${message}\nusage: npm run soak -- --hours H --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--max-wall-seconds T] [--out report.json]\n`);
   process.exit(2);
 }
 
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'no-shrink': { type: 'boolean', default: false },
       'max-wall-seconds': { type: 'string' },
+      out: { type: 'string' },
     },
     strict: true,
   });
@@ -49,14 +51,16 @@ async function main(): Promise<void> {
   const db = await startDynalite();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = Date.now();
-  const runs = [];
+  const runs: SeedDigest[] = [];
   try {
     for (let seed = first; seed < first + count && Date.now() - started < maxWallMs; seed += 1) {
       const full = buildSchedule({ seed, hours });
       const schedule = only ? full.filter((f) => only.includes(f.id)) : full;
       const result = await runSoak({ seed, hours, schedule, db });
       log(`seed ${seed}: ${hours} h, ${schedule.length} faults, ${result.violations.length} violation(s), ${(result.wallMs / 1000).toFixed(1)} s`);
-      runs.push({ seed, hours, result });
+      runs.push(digest(seed, hours, result));
+      // Written after every seed, so a long soak that is stopped keeps what it ran.
+      if (values.out) writeFileSync(values.out, `${JSON.stringify(buildReport(runs), null, 2)}\n`);
       if (result.violations.length > 0 && !values['no-shrink']) await shrinkSeed(seed, hours, schedule, result.violations[0]?.invariant ?? '', db, log);
     }
   } finally {

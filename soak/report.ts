@@ -29,6 +29,8 @@ export interface SoakReport {
   readonly worstConvergenceMs: number | null;
   /** Invocations killed by their timeout (not by a fault): each loses its warm state. */
   readonly timeouts: number;
+  /** Invocations killed by an injected fault. */
+  readonly killedByFault: number;
 }
 
 const add = (into: Record<string, number>, key: string, n = 1) => void (into[key] = (into[key] ?? 0) + n);
@@ -42,27 +44,29 @@ function merge(into: Record<string, { eligibleMs: number; servedMs: number }>, k
 const finish = (all: Record<string, { eligibleMs: number; servedMs: number }>): Record<string, Availability> =>
   Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)).map(([k, a]) => [k, { ...a, share: a.eligibleMs === 0 ? 1 : a.servedMs / a.eligibleMs }]));
 
-/** Folds the runs (one per seed) into one report. */
-export function buildReport(runs: readonly { readonly seed: number; readonly hours: number; readonly result: RunResult }[]): SoakReport {
-  const faultsByKind: Record<string, number> = {};
+/** What the report keeps of one run: the trace itself is dropped, so long soaks stay small. */
+export interface SeedDigest {
+  readonly summary: SeedSummary;
+  readonly injected: Readonly<Record<string, number>>;
+  readonly movesByGroupKind: Readonly<Record<string, number>>;
+  readonly byGroupKind: Readonly<Record<string, Availability>>;
+  readonly byFaultKind: Readonly<Record<string, Availability>>;
+  readonly timeouts: number;
+  readonly killedByFault: number;
+}
+
+/** The digest of one run (one seed). */
+export function digest(seed: number, hours: number, result: RunResult): SeedDigest {
+  const { trace } = result;
+  const moves = movesOf(trace);
   const movesByGroupKind: Record<string, number> = {};
+  for (const move of moves) add(movesByGroupKind, trace.groups[move.group]?.kind ?? 'unknown');
+  const avail = availability(trace);
   const byGroupKind: Record<string, { eligibleMs: number; servedMs: number }> = {};
-  const byFaultKind: Record<string, { eligibleMs: number; servedMs: number }> = {};
-  const seeds: SeedSummary[] = [];
-  let worst: number | null = 0;
-  let timeouts = 0;
-  for (const { seed, hours, result } of runs) {
-    const { trace } = result;
-    for (const [kind, n] of Object.entries(result.injected)) add(faultsByKind, kind, n);
-    const moves = movesOf(trace);
-    for (const move of moves) add(movesByGroupKind, trace.groups[move.group]?.kind ?? 'unknown');
-    const avail = availability(trace);
-    for (const [group, a] of Object.entries(avail.byGroup)) merge(byGroupKind, trace.groups[group]?.kind ?? group, a);
-    for (const [kind, a] of Object.entries(avail.byFault)) merge(byFaultKind, kind, a);
-    const conv = convergenceMs(trace);
-    worst = conv === undefined || worst === null ? null : Math.max(worst, conv);
-    timeouts += trace.invocations.filter((i) => i.killed === 'timeout').length;
-    seeds.push({
+  for (const [group, a] of Object.entries(avail.byGroup)) merge(byGroupKind, trace.groups[group]?.kind ?? group, a);
+  const conv = convergenceMs(trace);
+  return {
+    summary: {
       seed,
       hours,
       wallMs: result.wallMs,
@@ -70,10 +74,34 @@ export function buildReport(runs: readonly { readonly seed: number; readonly hou
       moves: moves.length,
       convergenceMs: conv ?? null,
       violations: result.violations.map((v) => formatViolation(v, trace.startAt)),
-    });
+    },
+    injected: result.injected,
+    movesByGroupKind,
+    byGroupKind: finish(byGroupKind),
+    byFaultKind: avail.byFault,
+    timeouts: trace.invocations.filter((i) => i.killed === 'timeout').length,
+    killedByFault: trace.invocations.filter((i) => i.killed === 'fault').length,
+  };
+}
+
+/** Folds the digests (one per seed) into one report. */
+export function buildReport(digests: readonly SeedDigest[]): SoakReport {
+  const faultsByKind: Record<string, number> = {};
+  const movesByGroupKind: Record<string, number> = {};
+  const byGroupKind: Record<string, { eligibleMs: number; servedMs: number }> = {};
+  const byFaultKind: Record<string, { eligibleMs: number; servedMs: number }> = {};
+  let worst: number | null = 0;
+  for (const d of digests) {
+    for (const [kind, n] of Object.entries(d.injected)) add(faultsByKind, kind, n);
+    for (const [kind, n] of Object.entries(d.movesByGroupKind)) add(movesByGroupKind, kind, n);
+    for (const [kind, a] of Object.entries(d.byGroupKind)) merge(byGroupKind, kind, a);
+    for (const [kind, a] of Object.entries(d.byFaultKind)) merge(byFaultKind, kind, a);
+    const conv = d.summary.convergenceMs;
+    worst = conv === null || worst === null ? null : Math.max(worst, conv);
   }
-  const simulatedHours = runs.reduce((sum, r) => sum + r.hours, 0);
-  const wallMs = runs.reduce((sum, r) => sum + r.result.wallMs, 0);
+  const seeds = digests.map((d) => d.summary);
+  const simulatedHours = seeds.reduce((sum, s) => sum + s.hours, 0);
+  const wallMs = seeds.reduce((sum, s) => sum + s.wallMs, 0);
   return {
     seeds,
     simulatedHours,
@@ -85,7 +113,8 @@ export function buildReport(runs: readonly { readonly seed: number; readonly hou
     availabilityByFaultKind: finish(byFaultKind),
     violations: seeds.reduce((sum, s) => sum + s.violations.length, 0),
     worstConvergenceMs: worst,
-    timeouts,
+    timeouts: digests.reduce((sum, d) => sum + d.timeouts, 0),
+    killedByFault: digests.reduce((sum, d) => sum + d.killedByFault, 0),
   };
 }
 
@@ -100,7 +129,7 @@ export function formatReport(report: SoakReport): string {
     `availability per group kind (while a member is healthy): ${Object.entries(report.availabilityByGroupKind).map(([k, a]) => `${k} ${pct(a)}`).join(', ')}`,
     `availability per fault kind (groups it touched, while it lasted): ${Object.entries(report.availabilityByFaultKind).map(([k, a]) => `${k} ${pct(a)}`).join(', ')}`,
     `worst convergence after the last fault: ${report.worstConvergenceMs === null ? 'never converged' : `${(report.worstConvergenceMs / 1000).toFixed(0)} s`}`,
-    `invocations killed by their timeout: ${report.timeouts}`,
+    `invocations killed by a fault: ${report.killedByFault}; by their timeout: ${report.timeouts}`,
     `violations: ${report.violations}`,
   ];
   for (const seed of report.seeds) for (const v of seed.violations) lines.push(`  seed ${seed.seed}: ${v}`);
