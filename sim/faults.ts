@@ -224,18 +224,24 @@ export class FaultPlane {
         return () => {
           if (world.instances.get(id)?.state === 'running' && !this.has('node-hang', id) && !this.has('node-crash', id)) world.unhang(id);
         };
-      case 'node-crash':
+      case 'node-crash': {
         world.hang(id);
         world.impair(id, 'instance');
+        // A reboot (remediation's, say) clears the crash: the OS is back and its status check passes again.
+        const rebooted = world.onChange((change) => {
+          if (change.kind === 'reboot' && change.instanceId === id && change.phase === 'up') world.setStatus(id, { instance: 'ok' });
+        });
         return () => {
+          rebooted();
           const rec = world.instances.get(id);
-          if (rec?.state !== 'running' || this.has('node-hang', id) || this.has('node-crash', id)) return;
+          if (rec?.state !== 'running' || !rec.hung || this.has('node-hang', id) || this.has('node-crash', id)) return;
           // It comes back as from a reboot: only what DHCP gives it.
           world.unhang(id);
           world.bootOs(rec);
           world.setStatus(id, { instance: 'ok' });
           world.emitChange({ kind: 'reboot', instanceId: id, phase: 'up' });
         };
+      }
       case 'node-stop':
         if (instance.state !== 'running' && instance.state !== 'pending') return () => undefined;
         stopInstances(world, { ...ids, Force: true });
