@@ -21,7 +21,10 @@ export interface Violation {
 
 /** The bounds, in simulated ms (and the availability share). */
 export const BOUNDS = Object.freeze({
-  /** One holder: a slot may point at a member the probe judged unhealthy (while another is judged and truly healthy) this long: detection (30 s) plus a round (3 s). */
+  /**
+   * One holder: a slot may point at a member the probe judged unhealthy, while another member is
+   * judged healthy, truly healthy and passes EC2's status checks, this long: detection (30 s) plus a round (3 s).
+   */
   oneHolderMs: 33_000,
   /** One holder: a VIP may be up in two reachable OSes this long after the convergence window. */
   splitBrainMs: 60_000,
@@ -122,7 +125,7 @@ export function checkOneHolder(trace: Trace): Violation[] {
       const s = list[i] as Sample;
       const dt = step(list, i);
       s.targets.forEach((target, slot) => {
-        const other = s.members.some((m) => m !== target && judged(index, m, s.at) === 'healthy' && s.healthy.includes(m));
+        const other = s.members.some((m) => m !== target && judged(index, m, s.at) === 'healthy' && (s.ready ?? s.healthy).includes(m));
         const bad = target !== undefined && judged(index, target, s.at) === 'unhealthy' && other;
         const acc = stale.get(slot) ?? { ms: 0, flagged: false };
         if (!bad) stale.set(slot, { ms: 0, flagged: false });

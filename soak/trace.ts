@@ -63,6 +63,8 @@ export interface Sample {
   readonly targets: readonly (string | undefined)[];
   /** Members that are truly healthy: running, answering, forwarding (NAT). */
   readonly healthy: readonly string[];
+  /** Healthy members that EC2 also reports ok (status checks passed): those the core can move to. Absent: the same as `healthy`. */
+  readonly ready?: readonly string[];
   /** Every member now. */
   readonly members: readonly string[];
   /** VIP groups: the reachable instances that have the VIP up in their OS. */

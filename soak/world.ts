@@ -125,10 +125,14 @@ export class SoakWorld {
     return GROUPS.map((group) => {
       const members = this.members(group);
       const healthy = members.filter((id) => this.healthy(id, plane));
+      const ready = healthy.filter((id) => {
+        const rec = this.world.instances.get(id);
+        return rec?.instanceCheck === 'ok' && rec.systemCheck === 'ok';
+      });
       const targets = this.targets(group);
       const osUp = group === 'vip-0' ? members.filter((id) => this.world.isReachable(id) && this.world.osIps(id).includes(this.vip.vip)) : undefined;
       const served = targets.every((t) => t !== undefined && healthy.includes(t)) && (osUp === undefined || osUp.includes(targets[0] ?? ''));
-      return { at, group, targets, healthy, members, ...(osUp ? { osUp } : {}), served };
+      return { at, group, targets, healthy, ready, members, ...(osUp ? { osUp } : {}), served };
     });
   }
 
