@@ -33,4 +33,22 @@ describe('soak regressions', () => {
     const towardA = plan.actions.filter((a) => 'target' in a && a.target.instanceId === A);
     expect(towardA).toEqual([]);
   });
+
+  // Seed 501, 6 simulated hours (npm run soak -- --hours 6 --seed 501 --no-shrink, +03:29:38 and
+  // +02:23:18 before the status-check fix of the harness): nat-0/b on a link losing 29 % of its
+  // probes was judged healthy again, the AZ-b table failed back to it (NAT failback is automatic),
+  // it was judged unhealthy 4 s later, and the table stayed on it for the whole cooldown (60 s,
+  // over the 33 s bound) while nat-0/a was healthy: decide keeps an unhealthy holder in the
+  // cooldown, where the no-ping-pong rule exempts a move away from a member that failed.
+  it.fails('one-holder: a holder judged unhealthy is left within the cooldown when another member is healthy', () => {
+    const VIP = '10.0.1.100';
+    const tags = (priority: string) => ({ 'failover:group': 'web', 'failover:kind': 'vip', 'failover:vip': VIP, 'failover:priority': priority });
+    const world = snapshot({ instances: [node({ id: A, tags: tags('1'), secondary: [VIP] }), node({ id: B, tags: tags('2') })] });
+    const { groups } = discover(world, DEFAULTS);
+    const now = 1_000_000;
+
+    const plan = decide({ group: groups[0]!, health: assessHealth(world, { [A]: 'unhealthy', [B]: 'healthy' }), intent: { type: 'reconcile' }, now, lastMoveAt: now - 10_000 });
+
+    expect(plan.moves).toEqual([expect.objectContaining({ from: A, to: B })]);
+  });
 });
