@@ -46,6 +46,8 @@ export class Environment {
   dead: 'fault' | 'timeout' | undefined;
   current: InvocationRec | undefined;
   private calls = 0;
+  /** DynamoDB requests under way: the client is destroyed once a dead environment has none. */
+  private inflight = 0;
   private kill: { atCall: number; applied: boolean } | undefined;
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
@@ -72,11 +74,15 @@ export class Environment {
         const fault = deps.plane.dynamoFault(operation);
         if (fault) throw fault;
         let output: Awaited<ReturnType<typeof next>>;
+        this.inflight += 1;
         try {
           output = await deps.clock.external(next(args));
         } catch (error) {
           if (this.dead) return never();
           throw error;
+        } finally {
+          this.inflight -= 1;
+          if (this.dead && this.inflight === 0) this.dynamodb.destroy();
         }
         if (this.dead) return never();
         deps.recorder.dynamo(this.current, operation, args.input as Record<string, unknown>);
@@ -105,7 +111,8 @@ export class Environment {
     if (this.dead) return;
     this.dead = why;
     if (this.current && this.current.end === undefined) this.current.killed = why;
-    this.dynamodb.destroy();
+    // Destroying it under a request would reset that request's socket.
+    if (this.inflight === 0) this.dynamodb.destroy();
   }
 
   /** Counts a call; false when the environment is (now) dead. A kill that lets the call through dies after it. */
