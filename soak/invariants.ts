@@ -251,13 +251,16 @@ export function checkNothingLost(trace: Trace): Violation[] {
       if (!journaled) out.push({ invariant: 'nothing-lost', at: first.at, group, message: `${invocation.id} changed ${group} (${first.operation} on ${first.target ?? '?'}) and journaled nothing` });
     }
   }
-  for (const m of trace.mutations) {
-    if (!m.applied || m.operation !== 'StopInstances' || m.target === undefined) continue;
-    const state = trace.finalStates[m.target];
-    const givenUp = trace.journal.some((e) => e.kind === 'remediation' && e.from === m.target && e.outcome === 'failed' && e.at >= m.at);
-    if (state !== 'running' && state !== 'terminated' && !givenUp) {
+  // The last stop the functions made of each instance must be followed by a start, or be given up.
+  const lastStop = new Map<string, MutationRec>();
+  for (const m of trace.mutations) if (m.applied && m.operation === 'StopInstances' && m.target !== undefined) lastStop.set(m.target, m);
+  for (const [target, m] of lastStop) {
+    const state = trace.finalStates[target];
+    const started = trace.mutations.some((s) => s.applied && s.operation === 'StartInstances' && s.target === target && s.at >= m.at);
+    const givenUp = trace.journal.some((e) => e.kind === 'remediation' && e.from === target && e.outcome === 'failed' && e.at >= m.at);
+    if (state !== 'running' && state !== 'terminated' && !started && !givenUp) {
       const killed = byId.get(m.invocation)?.killed;
-      out.push({ invariant: 'nothing-lost', at: m.at, group: m.group, message: `${m.target} was stopped by ${m.invocation}${killed ? ` (killed: ${killed})` : ''} and is still ${state ?? 'unknown'} at the end, neither started again nor given up` });
+      out.push({ invariant: 'nothing-lost', at: m.at, group: m.group, message: `${target} was stopped by ${m.invocation}${killed ? ` (killed: ${killed})` : ''} and is still ${state ?? 'unknown'} at the end, neither started again nor given up` });
     }
   }
   return out;
