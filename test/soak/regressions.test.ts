@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decide } from '../../shared/core/decide.js';
 import { discover } from '../../shared/core/groups.js';
 import { assessHealth } from '../../shared/core/health.js';
-import type { VipPair } from '../../sim/world.js';
+import type { NatPair, VipPair } from '../../sim/world.js';
 import { probeHarness } from '../probe/support/harness.js';
 import { DEFAULTS, node, route, snapshot, table } from '../support/snapshot.js';
 
@@ -82,5 +82,36 @@ describe('soak regressions', () => {
 
     expect(throttled).toBe(1);
     expect(h.world.instances.get(a.instanceId)?.state).toBe('running');
+  });
+
+  // Seed 507, 6 simulated hours (npm run soak -- --hours 6 --seed 507 --no-shrink, +01:18:03):
+  // nat-0/a was rebooted by someone else, the tables moved to nat-0/b, and 41 s later the next probe
+  // run failed them back to nat-0/a, inside the 60 s cooldown: DynamoDB throttled 79 % of the calls,
+  // the lease release that carries the move's time (lastMoveAt) failed, and a new invocation knows
+  // the cooldown from the lease item alone.
+  it.fails('no-ping-pong: a move whose lease release fails still starts the cooldown for the next run', async () => {
+    const h = probeHarness({ kind: 'nat', cooldownMs: 60_000 });
+    const { a } = h.pairs[0] as NatPair;
+    await h.run(10_000);
+    const release = h.store.release.bind(h.store);
+    let failed = 0;
+    h.store.release = async (grant, now, movedAt, options) => {
+      if (movedAt !== undefined && failed === 0) {
+        failed += 1;
+        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
+      }
+      return release(grant, now, movedAt, options);
+    };
+    h.world.hang(a.instanceId);
+    await h.run(20_000);
+    const movedAt = h.world.calls.find((c) => c.operation === 'ReplaceRoute')?.at ?? Number.NaN;
+
+    h.world.unhang(a.instanceId);
+    await h.run(20_000);
+    await h.run(20_000);
+
+    const back = h.world.calls.filter((c) => c.operation === 'ReplaceRoute' && c.input['NetworkInterfaceId'] === a.networkInterfaceId);
+    expect(failed).toBe(1);
+    expect(back.map((c) => c.at - movedAt).filter((gap) => gap < 60_000)).toEqual([]);
   });
 });
