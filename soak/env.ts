@@ -36,6 +36,8 @@ export interface EnvDeps {
   readonly plane: FaultPlane;
   readonly sensor: WorldSensor;
   readonly dynamoEndpoint: string;
+  /** The DynamoDB client's request handler, shared. */
+  readonly dynamoHandler: DynamoDBClient['config']['requestHandler'];
   readonly recorder: Recorder;
 }
 
@@ -46,8 +48,6 @@ export class Environment {
   dead: 'fault' | 'timeout' | undefined;
   current: InvocationRec | undefined;
   private calls = 0;
-  /** DynamoDB requests under way: the client is destroyed once a dead environment has none. */
-  private inflight = 0;
   private kill: { atCall: number; applied: boolean } | undefined;
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
@@ -66,7 +66,9 @@ export class Environment {
     serveFrom(this.ec2, (operation, input) => this.world('ec2', operation, input));
     serveFrom(this.ssm, (operation, input) => this.world('ssm', operation, input));
     serveFrom(this.autoscaling, (operation, input) => this.world('autoscaling', operation, input));
-    this.dynamodb = new DynamoDBClient({ ...CONFIG, endpoint: deps.dynamoEndpoint, maxAttempts: 1 });
+    // One HTTP handler (and its sockets) for every environment: never destroyed with one, since
+    // destroying a client under a request resets that request's socket.
+    this.dynamodb = new DynamoDBClient({ ...CONFIG, endpoint: deps.dynamoEndpoint, maxAttempts: 1, requestHandler: deps.dynamoHandler });
     this.dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
@@ -74,15 +76,11 @@ export class Environment {
         const fault = deps.plane.dynamoFault(operation);
         if (fault) throw fault;
         let output: Awaited<ReturnType<typeof next>>;
-        this.inflight += 1;
         try {
           output = await deps.clock.external(next(args));
         } catch (error) {
           if (this.dead) return never();
           throw error;
-        } finally {
-          this.inflight -= 1;
-          if (this.dead && this.inflight === 0) this.dynamodb.destroy();
         }
         if (this.dead) return never();
         deps.recorder.dynamo(this.current, operation, args.input as Record<string, unknown>);
@@ -111,8 +109,6 @@ export class Environment {
     if (this.dead) return;
     this.dead = why;
     if (this.current && this.current.end === undefined) this.current.killed = why;
-    // Destroying it under a request would reset that request's socket.
-    if (this.inflight === 0) this.dynamodb.destroy();
   }
 
   /** Counts a call; false when the environment is (now) dead. A kill that lets the call through dies after it. */

@@ -100,7 +100,7 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
     },
   };
 
-  const deps = { world, clock, plane, sensor, dynamoEndpoint: options.db.endpoint, recorder };
+  const deps = { world, clock, plane, sensor, dynamoEndpoint: options.db.endpoint, dynamoHandler: options.db.client.config.requestHandler, recorder };
   const common = { VPCF_TABLE_NAME: tableName, VPCF_VPC_IDS: [...world.vpcs.keys()].join(',') };
   // The sim answers the egress check from its own state: nothing is sent to this documentation address.
   const probeEnv = { ...common, VPCF_SENSOR_FUNCTION: 'vpc-failover-soak-sensor', VPCF_EGRESS_ENDPOINTS: '192.0.2.10:443' };
