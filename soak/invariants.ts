@@ -191,23 +191,29 @@ interface Move {
   readonly group: string;
   readonly invocation: InvocationRec | undefined;
   readonly froms: readonly string[];
+  /** Where it pointed its slots. */
+  readonly tos: readonly string[];
 }
 
 /** Applied switches, one move per invocation and group. */
 export function movesOf(trace: Trace): Move[] {
   const byId = new Map(trace.invocations.map((i) => [i.id, i]));
-  const moves = new Map<string, { at: number; group: string; invocation: InvocationRec | undefined; froms: Set<string> }>();
+  const moves = new Map<string, { at: number; group: string; invocation: InvocationRec | undefined; froms: Set<string>; tos: Set<string> }>();
   for (const m of [...trace.mutations].sort((a, b) => a.at - b.at)) {
     if (!m.applied || !SWITCHES.has(m.operation) || m.group === undefined) continue;
     const key = `${m.invocation}|${m.group}`;
-    const move = moves.get(key) ?? { at: m.at, group: m.group, invocation: byId.get(m.invocation), froms: new Set<string>() };
+    const move = moves.get(key) ?? { at: m.at, group: m.group, invocation: byId.get(m.invocation), froms: new Set<string>(), tos: new Set<string>() };
     if (m.from !== undefined && m.from !== m.target) move.froms.add(m.from);
+    if (m.target !== undefined) move.tos.add(m.target);
     moves.set(key, move);
   }
-  return [...moves.values()].map((m) => ({ ...m, froms: [...m.froms] })).sort((a, b) => a.at - b.at);
+  return [...moves.values()].map((m) => ({ ...m, froms: [...m.froms], tos: [...m.tos] })).sort((a, b) => a.at - b.at);
 }
 
-/** 3. No ping-pong: two moves of a group within the cooldown only when the second leaves a failed member (or a person asked). */
+/**
+ * 3. No ping-pong: two moves of a group within the cooldown only when the second leaves a failed
+ * member, finishes the first (same targets), or a person asked.
+ */
 export function checkNoPingPong(trace: Trace): Violation[] {
   const index = indexOf(trace);
   const out: Violation[] = [];
@@ -217,6 +223,8 @@ export function checkNoPingPong(trace: Trace): Violation[] {
     last.set(move.group, move);
     if (!previous || move.at - previous.at >= BOUNDS.cooldownMs) continue;
     if (move.invocation?.fn === 'failover' || move.froms.length === 0) continue;
+    // Finishing what the last move began (it was cut short: a kill, a throttled call) goes the same way: no ping-pong.
+    if (move.tos.every((to) => previous.tos.includes(to))) continue;
     const failed = move.froms.every((id) => trulyHealthy(index, id, move.at) === false || judged(index, id, move.at) === 'unhealthy');
     if (failed) continue;
     out.push({

@@ -3,16 +3,27 @@
  * marked `it.fails` reproduces a bug not fixed yet: it turns red (and must lose its `.fails`) once
  * the fix lands.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../../shared/core/decide.js';
 import { discover } from '../../shared/core/groups.js';
 import { assessHealth } from '../../shared/core/health.js';
+import { type DynaliteHandle, startDynalite } from '../../sim/dynalite.js';
 import type { NatPair, VipPair } from '../../sim/world.js';
+import { runSoak } from '../../soak/run.js';
+import type { ScheduledFault } from '../../soak/schedule.js';
 import { probeHarness } from '../probe/support/harness.js';
 import { DEFAULTS, node, route, snapshot, table } from '../support/snapshot.js';
 
 const A = 'i-0000000000000001a';
 const B = 'i-0000000000000002b';
+
+let db: DynaliteHandle;
+beforeAll(async () => {
+  db = await startDynalite('vpcf-soak-regressions');
+});
+afterAll(async () => {
+  await db.stop();
+});
 
 describe('soak regressions', () => {
   // Seed 1, 2 simulated hours (npm run soak -- --hours 2 --seed 1): EC2 throttling made the move
@@ -113,5 +124,21 @@ describe('soak regressions', () => {
     const back = h.world.calls.filter((c) => c.operation === 'ReplaceRoute' && c.input['NetworkInterfaceId'] === a.networkInterfaceId);
     expect(failed).toBe(1);
     expect(back.map((c) => c.at - movedAt).filter((gap) => gap < 60_000)).toEqual([]);
+  });
+
+  // Seed 506, 6 simulated hours (npm run soak -- --hours 6 --seed 506 --no-shrink, +05:09:47): a
+  // person asked for a failover of overlay-0 57 s after the probe had judged its standby down (hung),
+  // and the failover function moved both tables onto it: it decides from EC2's view alone (a hung
+  // instance still passes its status checks), without the probe's verdicts it has in the table.
+  it.fails('never-worse: a manual failover does not move traffic onto a member the probe judged down', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [
+      // The Elastic IP group: no remediation, which would stop the hung standby first.
+      { id: 0, at: 600_000, durationMs: 600_000, seed: 1, fault: { kind: 'node-hang', node: 'eip-0/b' } },
+      { id: 1, at: 720_000, durationMs: 0, seed: 2, fault: { kind: 'manual-failover', group: 'eip-0' } },
+    ];
+
+    const { violations } = await runSoak({ seed: 506, hours: 0.5, schedule, db });
+
+    expect(violations.filter((v) => v.invariant === 'never-worse')).toEqual([]);
   });
 });
