@@ -173,8 +173,10 @@ export function checkNeverWorse(trace: Trace): Violation[] {
       const list = index.byGroup.get(m.group) ?? [];
       const window = list.filter((s) => s.at >= m.at - BOUNDS.neverWorseMs && s.at <= m.at);
       const downAll = window.length >= 2 && window.every((s) => s.members.includes(m.target as string) && !s.healthy.includes(m.target as string));
+      // Between two broken members no move is worse: only count it when a healthy one was there to pick.
+      const better = latestAt(list, m.at)?.healthy.some((id) => id !== m.target) ?? false;
       const coversBound = window.length > 0 && (window[0]?.at ?? m.at) <= m.at - BOUNDS.neverWorseMs + 10_000;
-      if (downAll && coversBound) out.push({ invariant: 'never-worse', at: m.at, group: m.group, message: `${m.operation} (${m.invocation}) pointed ${m.slot ?? '?'} at ${m.target}, down for the last ${BOUNDS.neverWorseMs / 1000} s` });
+      if (downAll && coversBound && better) out.push({ invariant: 'never-worse', at: m.at, group: m.group, message: `${m.operation} (${m.invocation}) pointed ${m.slot ?? '?'} at ${m.target}, down for the last ${BOUNDS.neverWorseMs / 1000} s` });
     }
     // Remediation fences a member nothing points at any more, outside the lease (shared/core/remediate.ts): only moves need it.
     if (SWITCHES.has(m.operation)) {

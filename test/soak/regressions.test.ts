@@ -141,4 +141,20 @@ describe('soak regressions', () => {
 
     expect(violations.filter((v) => v.invariant === 'never-worse')).toEqual([]);
   });
+
+  // Seed 505, 6 simulated hours (npm run soak -- --hours 6 --seed 505 --no-shrink, +02:00:12):
+  // nat-0/a crashed, the tables moved to nat-0/b; while it was down its forwarding broke. 10 s
+  // after it came back, its TCP checks passed, it was judged healthy, and the automatic NAT
+  // failback pointed its AZ's table at it before any forwarding check had run since its return; the
+  // next sweep found it not forwarding, and the cooldown kept the table on it (one-holder follows).
+  it.fails('never-worse: a NAT is not failed back to before its forwarding check passed again', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [
+      { id: 0, at: 600_000, durationMs: 300_000, seed: 1, fault: { kind: 'node-crash', node: 'nat-0/a' } },
+      { id: 1, at: 720_000, durationMs: 480_000, seed: 2, fault: { kind: 'nat-no-forward', node: 'nat-0/a' } },
+    ];
+
+    const { violations } = await runSoak({ seed: 1, hours: 0.5, schedule, db });
+
+    expect(violations.filter((v) => v.invariant === 'never-worse')).toEqual([]);
+  });
 });
