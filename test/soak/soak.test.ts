@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('the soak', () => {
-  it.each(SEEDS)('breaks no invariant over %i simulated hours of random faults (seed %i)', { timeout: 180_000 }, async (seed) => {
+  it.each(SEEDS)(`breaks no invariant over ${HOURS} simulated hours of random faults (seed %i)`, { timeout: 180_000 }, async (seed) => {
     const result = await runSoak({ seed, hours: HOURS, schedule: buildSchedule({ seed, hours: HOURS }), db });
 
     expect(result.violations.map((v) => formatViolation(v, result.trace.startAt))).toEqual([]);
