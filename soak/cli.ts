@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- --hours 24 --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--max-wall-seconds T] [--out report.json]`
+ * `npm run soak -- --hours 24 --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--shrink-runs N] [--max-wall-seconds T] [--out report.json]`
  *
  * Runs the production functions over the in-memory VPC for `hours` simulated hours per seed with
  * the seed's random fault schedule, checks the invariants, and prints the report. A failing seed is
@@ -15,7 +15,7 @@ import { type ScheduledFault, buildSchedule, describeFault } from './schedule.js
 import { shrink } from './shrink.js';
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run soak -- --hours H --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--max-wall-seconds T] [--out report.json]\n`);
+  process.stderr.write(`${message}\nusage: npm run soak -- --hours H --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--shrink-runs N] [--max-wall-seconds T] [--out report.json]\n`);
   process.exit(2);
 }
 
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       'no-shrink': { type: 'boolean', default: false },
       'max-wall-seconds': { type: 'string' },
       out: { type: 'string' },
+      'shrink-runs': { type: 'string' },
     },
     strict: true,
   });
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   const first = values.seed === undefined ? 1 : Number(values.seed);
   if (!Number.isInteger(first) || first < 0 || first >= 2 ** 32) usage(`--seed must be an integer in [0, 2^32), got '${values.seed}'`);
   const count = positive('seeds', values.seeds, 1);
+  const shrinkRuns = positive('shrink-runs', values['shrink-runs'], 150);
   const maxWallMs = positive('max-wall-seconds', values['max-wall-seconds'], Number.POSITIVE_INFINITY, false) * 1000;
   const only = values.only?.split(',').map((id) => Number(id));
   if (only?.some((id) => !Number.isInteger(id) || id < 0)) usage(`--only takes entry numbers, e.g. 3,17; got '${values.only}'`);
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
       runs.push(digest(seed, hours, result));
       // Written after every seed, so a long soak that is stopped keeps what it ran.
       if (values.out) writeFileSync(values.out, `${JSON.stringify(buildReport(runs), null, 2)}\n`);
-      if (result.violations.length > 0 && !values['no-shrink']) await shrinkSeed(seed, hours, schedule, result.violations[0]?.invariant ?? '', db, log);
+      if (result.violations.length > 0 && !values['no-shrink']) await shrinkSeed(seed, hours, schedule, result.violations[0]?.invariant ?? '', db, log, shrinkRuns);
     }
   } finally {
     await db.stop();
@@ -71,12 +73,12 @@ async function main(): Promise<void> {
   process.exit(report.violations > 0 ? 1 : 0);
 }
 
-async function shrinkSeed(seed: number, hours: number, schedule: readonly ScheduledFault[], invariant: string, db: Awaited<ReturnType<typeof startDynalite>>, log: (line: string) => void): Promise<void> {
+async function shrinkSeed(seed: number, hours: number, schedule: readonly ScheduledFault[], invariant: string, db: Awaited<ReturnType<typeof startDynalite>>, log: (line: string) => void, budget: number): Promise<void> {
   log(`seed ${seed}: shrinking ${schedule.length} faults to the shortest schedule that still breaks ${invariant}`);
   const shrunk = await shrink(
     schedule,
     async (subset) => (await runSoak({ seed, hours, schedule: subset, db })).violations.some((v) => v.invariant === invariant),
-    { budget: 150, onAttempt: (size, failed) => log(`  ${size} faults: ${failed ? 'still fails' : 'passes'}`) },
+    { budget, onAttempt: (size, failed) => log(`  ${size} faults: ${failed ? 'still fails' : 'passes'}`) },
   );
   log(`seed ${seed}: ${shrunk.items.length} fault(s) still break ${invariant} (${shrunk.runs} runs${shrunk.minimal ? ', minimal' : ', budget spent'}):`);
   for (const entry of shrunk.items) log(`  ${describeFault(entry)}`);
