@@ -174,7 +174,9 @@ export function checkNeverWorse(trace: Trace): Violation[] {
       const window = list.filter((s) => s.at >= m.at - BOUNDS.neverWorseMs && s.at <= m.at);
       const downAll = window.length >= 2 && window.every((s) => s.members.includes(m.target as string) && !s.healthy.includes(m.target as string));
       // Between two broken members no move is worse: only count it when a healthy one was there to pick.
-      const better = latestAt(list, m.at)?.healthy.some((id) => id !== m.target) ?? false;
+      // Samples are 2 s apart: the member must be healthy in the one before the move and the one after.
+      const around = [latestAt(list, m.at), list.find((x) => x.at >= m.at)];
+      const better = around.every((x) => x?.healthy.some((id) => id !== m.target) ?? false);
       const coversBound = window.length > 0 && (window[0]?.at ?? m.at) <= m.at - BOUNDS.neverWorseMs + 10_000;
       if (downAll && coversBound && better) out.push({ invariant: 'never-worse', at: m.at, group: m.group, message: `${m.operation} (${m.invocation}) pointed ${m.slot ?? '?'} at ${m.target}, down for the last ${BOUNDS.neverWorseMs / 1000} s` });
     }
