@@ -267,6 +267,16 @@ export class WorldCore extends ChangeFeed {
   readonly lifecycleActions = new Map<string, LifecycleActionRec>();
   /** Members Auto Scaling replaced (TerminateInstanceInAutoScalingGroup without decrementing): the old and the fresh instance. */
   readonly replacements: { readonly terminated: string; readonly launched: string; readonly group: string }[] = [];
+  /**
+   * Faults that change how the world answers rather than what it holds (sim/faults.ts sets them):
+   * extra lag before Describe* shows an address move, extra delay before SSM delivers to an
+   * instance, instances SSM cannot deliver to although they run.
+   */
+  readonly impairments: { describeLagMs: number; readonly ssmDelayMs: Map<string, number>; readonly ssmUndeliverable: Set<string> } = {
+    describeLagMs: 0,
+    ssmDelayMs: new Map(),
+    ssmUndeliverable: new Set(),
+  };
   /** Secondary private IPs only: primaries never move. */
   private readonly ipTimeline = new Map<string, IpEntry[]>();
   private readonly counters = new Map<string, number>();
@@ -396,6 +406,11 @@ export class WorldCore extends ChangeFeed {
     return [...this.ipTimeline.keys()]
       .filter((ip) => this.secondaryHolder(ip, view) === eniId)
       .sort((a, b) => ipv4ToInt(a) - ipv4ToInt(b));
+  }
+
+  /** How long an address move takes to show in Describe*: the configured delay plus any injected lag. */
+  visibilityDelayMs(): number {
+    return this.options.assignDelayMs + this.impairments.describeLagMs;
   }
 
   /** Whether any Describe* still shows an older holder of the address than the truth. */

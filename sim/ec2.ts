@@ -543,12 +543,12 @@ export function assignPrivateIpAddresses(world: WorldModel, input: AssignPrivate
     if (!Number.isInteger(count) || count < 1) throw ec2Error('InvalidParameterValue', `Invalid value '${count}' for secondaryPrivateIpAddressCount`);
     for (let k = 0; k < count; k += 1) {
       const ip = world.freeIp(subnet.id);
-      world.setSecondaryHolder(ip, eni.id, world.options.assignDelayMs);
+      world.setSecondaryHolder(ip, eni.id, world.visibilityDelayMs());
       assigned.push(ip);
     }
   }
   for (const ip of requested) {
-    if (world.secondaryHolder(ip, 'truth') !== eni.id) world.setSecondaryHolder(ip, eni.id, world.options.assignDelayMs);
+    if (world.secondaryHolder(ip, 'truth') !== eni.id) world.setSecondaryHolder(ip, eni.id, world.visibilityDelayMs());
   }
   return { NetworkInterfaceId: eni.id, AssignedPrivateIpAddresses: assigned.map((ip) => ({ PrivateIpAddress: ip })), AssignedIpv4Prefixes: [] };
 }
@@ -563,7 +563,7 @@ export function unassignPrivateIpAddresses(world: WorldModel, input: UnassignPri
   if (ips.some((ip) => world.secondaryHolder(ip, 'truth') !== eni.id)) {
     throw ec2Error('InvalidParameterValue', `Some of the specified addresses are not assigned to interface ${eni.id}`);
   }
-  for (const ip of ips) world.setSecondaryHolder(ip, undefined, world.options.assignDelayMs);
+  for (const ip of ips) world.setSecondaryHolder(ip, undefined, world.visibilityDelayMs());
   return {};
 }
 

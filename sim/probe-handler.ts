@@ -10,6 +10,8 @@ import type { ScriptHandler, VpcWorld } from './world.js';
 export interface ProbeHandlerOptions {
   /** Chance that one check is lost. */
   readonly lossRate?: number;
+  /** Chance that a check of this instance (or through this NAT) is lost: a lossy or flapping link. */
+  readonly linkLoss?: (instanceId: string) => number;
   readonly random?: () => number;
   /** How long the script runs (simulated): adds to the world's SSM delivery delay. */
   readonly durationMs?: () => number;
@@ -99,7 +101,10 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
     forwardingRuns: [],
     natConfig: (instanceId, config) => void configs.set(instanceId, config),
   };
-  const lost = () => (options.lossRate ?? 0) > 0 && random() < (options.lossRate ?? 0);
+  const lost = (id?: string) => {
+    const rate = 1 - (1 - (options.lossRate ?? 0)) * (1 - (id === undefined ? 0 : (options.linkLoss?.(id) ?? 0)));
+    return rate > 0 && random() < rate;
+  };
   const handler: ScriptHandler = ({ instanceId, commands, os }) => {
     state.runs.push(instanceId);
     const blind = state.blindProbers.has(instanceId);
@@ -134,11 +139,11 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
         lines.push(formatProbeLine(forwardingLine(forwarding[1] ?? '', configs.get(instanceId) ?? FORWARDS)));
       } else if (icmp) {
         const [, id = '', ip = ''] = icmp;
-        const ok = world.isReachable(id) && !blind && !lost();
+        const ok = world.isReachable(id) && !blind && !lost(id);
         lines.push(formatProbeLine({ kind: 'check', id, check: 'icmp', target: ip, result: ok ? 'ok' : 'fail', ...(ok ? { rttMs: 0.4 } : {}) }));
       } else if (tcp) {
         const [, id = '', check = '', ip = '', port = ''] = tcp;
-        const ok = check === 'egress' ? !state.notForwarding.has(instanceId) && !blind && !lost() : world.isReachable(id) && !blind && !lost();
+        const ok = check === 'egress' ? !state.notForwarding.has(instanceId) && !blind && !lost(instanceId) : world.isReachable(id) && !blind && !lost(id);
         lines.push(formatProbeLine({ kind: 'check', id, check: check as 'tcp' | 'egress', target: ip, port: Number(port), result: ok ? 'ok' : 'fail' }));
       }
     }

@@ -22,6 +22,8 @@ export interface WorldSensor extends SensorPort {
 export interface WorldSensorOptions {
   /** Chance that one connect is lost. Default 0. */
   readonly lossRate?: number;
+  /** Chance that a connect to this instance is lost (a lossy or flapping link), on top of `lossRate`. */
+  readonly linkLoss?: (instanceId: string) => number;
   readonly random?: () => number;
   /** Invoke overhead plus handshake time of a live target. Default 50 ms. */
   readonly latencyMs?: () => number;
@@ -43,7 +45,8 @@ export function worldSensor(world: VpcWorld, clock: Clock, options: WorldSensorO
       const { valid, refused } = checkSensorTargets(request.targets);
       const results = valid.flatMap((t) =>
         t.ports.map((port) => {
-          const lost = (options.lossRate ?? 0) > 0 && random() < (options.lossRate ?? 0);
+          const rate = 1 - (1 - (options.lossRate ?? 0)) * (1 - (options.linkLoss?.(t.id) ?? 0));
+          const lost = rate > 0 && random() < rate;
           const ok = world.isReachable(t.id) && !lost && !sensor.blind;
           return { id: t.id, ip: t.ip, port, result: ok ? ('ok' as const) : ('fail' as const), ms: ok ? overhead : request.timeoutMs };
         }),

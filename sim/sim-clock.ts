@@ -9,6 +9,12 @@ import type { Clock } from '../shared/core/ports.js';
 export interface SimClock extends Clock {
   /** Drives `work` to completion, advancing time from timer to timer. */
   drive<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Marks `work` as outside the simulation (real I/O, such as a request to an in-process DynamoDB):
+   * time does not move while it is under way, so it takes no simulated time and the run stays
+   * deterministic whatever the I/O takes.
+   */
+  external<T>(work: Promise<T>): Promise<T>;
 }
 
 const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -17,6 +23,7 @@ export function simClock(start = 1_700_000_000_000, random: () => number = () =>
   let now = start;
   let seq = 0;
   const timers: { at: number; seq: number; resolve: () => void }[] = [];
+  const outside = new Set<Promise<unknown>>();
   return {
     now: () => now,
     random,
@@ -24,6 +31,12 @@ export function simClock(start = 1_700_000_000_000, random: () => number = () =>
       new Promise<void>((resolve) => {
         timers.push({ at: now + Math.max(0, ms), seq: seq++, resolve });
       }),
+    external<T>(work: Promise<T>): Promise<T> {
+      const tracked = work.finally(() => outside.delete(tracked));
+      tracked.catch(() => undefined);
+      outside.add(tracked);
+      return work;
+    },
     async drive<T>(work: Promise<T>): Promise<T> {
       let done = false;
       const settled = work.finally(() => {
@@ -34,6 +47,10 @@ export function simClock(start = 1_700_000_000_000, random: () => number = () =>
         await idle();
         await idle();
         if (done) return settled;
+        if (outside.size > 0) {
+          await Promise.allSettled([...outside]);
+          continue;
+        }
         timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
         const next = timers.shift();
         if (!next) throw new Error('simClock: the work is waiting on something other than the clock');

@@ -169,7 +169,7 @@ export function sendCommand(world: WorldModel, input: SendCommandCommandInput): 
       comment: input.Comment ?? '',
       commands: [...commands],
       sentAt,
-      dueAt: sentAt + world.options.ssm.executionDelayMs,
+      dueAt: sentAt + world.options.ssm.executionDelayMs + (world.impairments.ssmDelayMs.get(instanceId) ?? 0),
       deliveryDeadline: sentAt + timeoutSeconds * 1000,
       executionTimeoutMs: executionTimeout * 1000,
       polls: 0,
@@ -227,9 +227,10 @@ export function deliverInvocation(
     invocation.result = undeliverable(invocation.dueAt);
     return;
   }
-  // A hung instance, or one whose agent cannot reach SSM (its link is down, the NAT in front of it
-  // is dead): the command waits, and is delivered if the path comes back before its delivery timeout.
-  if (instance.hung || !ssmReachable(world, instance.id)) {
+  // A hung instance, one whose agent cannot reach SSM (its link is down, the NAT in front of it is
+  // dead), or one a fault made undeliverable: the command waits, and is delivered if the path comes
+  // back before its delivery timeout.
+  if (instance.hung || world.impairments.ssmUndeliverable.has(instance.id) || !ssmReachable(world, instance.id)) {
     if (now >= invocation.deliveryDeadline) {
       invocation.result = { status: 'TimedOut', details: 'DeliveryTimedOut', responseCode: -1, stdout: '', stderr: '', endAt: invocation.deliveryDeadline };
     }

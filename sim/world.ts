@@ -71,6 +71,8 @@ export interface WorldCall {
   readonly at: number;
   /** The error name it was rejected with, if it was. */
   error?: string;
+  /** The world carried it out (even if an injected fault then failed it: a lost answer). */
+  applied?: boolean;
 }
 
 export interface FaultSpec {
@@ -405,6 +407,14 @@ export class VpcWorld extends WorldModel {
     );
   }
 
+  /**
+   * Serves one command as the world's own clients do: for clients built elsewhere (one per
+   * simulated execution environment, say) that put their own seam in front of the world.
+   */
+  serve(service: WorldService, commandName: string, input: Record<string, unknown> | undefined): Promise<unknown> {
+    return this.dispatch(service, commandName, input);
+  }
+
   private async dispatch(service: WorldService, commandName: string, rawInput: Record<string, unknown> | undefined): Promise<unknown> {
     const operation = commandName.replace(/Command$/, '');
     const served = ROUTES[service].find((candidate) => candidate.operation === operation);
@@ -420,6 +430,7 @@ export class VpcWorld extends WorldModel {
       if (fault && !fault.applyThenFail) throw failure(fault);
       if (service === 'ec2' && !this.throttle.admit(operation)) throw serviceError(service, 'RequestLimitExceeded', DEFAULT_MESSAGES['RequestLimitExceeded'] ?? 'Request limit exceeded.');
       const output = served.handler(this, structuredClone(input) as never);
+      call.applied = true;
       if (fault) throw failure(fault);
       successCounter += 1;
       return {
