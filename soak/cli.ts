@@ -14,9 +14,35 @@ import { runSoak } from './run.js';
 import { type ScheduledFault, buildSchedule, describeFault } from './schedule.js';
 import { shrink } from './shrink.js';
 
+const USAGE = 'usage: npm run soak -- --hours H --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--shrink-runs N] [--max-wall-seconds T] [--out report.json]';
+
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run soak -- --hours H --seed S [--seeds N] [--json] [--only 3,17] [--no-shrink] [--shrink-runs N] [--max-wall-seconds T] [--out report.json]\n`);
+  process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** The options, or one line naming what is wrong with them (never a stack trace). */
+function options(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      options: {
+        help: { type: 'boolean', default: false },
+        hours: { type: 'string' },
+        seed: { type: 'string' },
+        seeds: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        'no-shrink': { type: 'boolean', default: false },
+        'max-wall-seconds': { type: 'string' },
+        out: { type: 'string' },
+        'shrink-runs': { type: 'string' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    return usage(`soak: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function positive(name: string, raw: string | undefined, fallback: number, integer = true): number {
@@ -27,20 +53,11 @@ function positive(name: string, raw: string | undefined, fallback: number, integ
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      hours: { type: 'string' },
-      seed: { type: 'string' },
-      seeds: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      'no-shrink': { type: 'boolean', default: false },
-      'max-wall-seconds': { type: 'string' },
-      out: { type: 'string' },
-      'shrink-runs': { type: 'string' },
-    },
-    strict: true,
-  });
+  const values = options(process.argv.slice(2));
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   const hours = positive('hours', values.hours, 24, false);
   const first = values.seed === undefined ? 1 : Number(values.seed);
   if (!Number.isInteger(first) || first < 0 || first >= 2 ** 32) usage(`--seed must be an integer in [0, 2^32), got '${values.seed}'`);
