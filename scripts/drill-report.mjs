@@ -7,7 +7,7 @@
  * Exits 1 when the drill was refused or aborted, so a script or a scheduler can tell.
  */
 import { pathToFileURL } from 'node:url';
-import { columns, duration } from './status-table.mjs';
+import { columns, duration, findAnswer } from './status-table.mjs';
 
 /**
  * @typedef {{ leg: string, from?: string, to?: string, outcome: string, switchMs?: number, answeredMs?: number, maxGapMs?: number, checks?: { answered: number, failed: number } }} Leg
@@ -21,24 +21,7 @@ export function isDrillReport(value) {
 
 /** The drill answer in `text`: the whole text, or the last pretty-printed JSON object in it. @param {string} text */
 export function findDrillReport(text) {
-  /** @param {string} candidate */
-  const attempt = (candidate) => {
-    try {
-      const value = JSON.parse(candidate);
-      return isDrillReport(value) ? value : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const whole = attempt(text);
-  if (whole) return whole;
-  const lines = text.split('\n');
-  for (let i = lines.length - 1; i >= 0; i -= 1) {
-    if (lines[i] !== '{') continue;
-    const found = attempt(lines.slice(i).join('\n'));
-    if (found) return found;
-  }
-  return undefined;
+  return findAnswer(text, isDrillReport);
 }
 
 const ms = (/** @type {number | undefined} */ value) => (value === undefined ? '-' : duration(value));

@@ -34,11 +34,23 @@ export function isStatusReport(value) {
  * @returns {StatusReport | undefined}
  */
 export function findStatusReport(text) {
+  return findAnswer(text, isStatusReport);
+}
+
+/**
+ * The function's answer in `text` that `accept` recognizes: the whole text when it is JSON, else the
+ * last pretty-printed JSON object in it.
+ * @template T
+ * @param {string} text
+ * @param {(value: any) => value is T} accept
+ * @returns {T | undefined}
+ */
+export function findAnswer(text, accept) {
   /** @param {string} candidate */
   const attempt = (candidate) => {
     try {
       const value = JSON.parse(candidate);
-      return isStatusReport(value) ? value : undefined;
+      return accept(value) ? value : undefined;
     } catch {
       return undefined;
     }
