@@ -214,9 +214,17 @@ export function movesOf(trace: Trace): Move[] {
   return [...moves.values()].map((m) => ({ ...m, froms: [...m.froms], tos: [...m.tos] })).sort((a, b) => a.at - b.at);
 }
 
+/** Faults that take a node away on purpose: EC2 says so at once (stopping, shutting-down), before any probe can. */
+const GOING_AWAY = new Set(['node-stop', 'node-terminate']);
+
+/** Whether `id` was being stopped or terminated when `at` came: an evacuation, not a preference. */
+function goingAway(trace: Trace, id: string, at: number): boolean {
+  return trace.faults.some((f) => GOING_AWAY.has(f.kind) && f.target === id && f.start <= at && at <= f.end);
+}
+
 /**
  * 3. No ping-pong: two moves of a group within the cooldown only when the second leaves a failed
- * member, finishes the first (same targets), or a person asked.
+ * member or one being stopped or terminated, finishes the first (same targets), or a person asked.
  */
 export function checkNoPingPong(trace: Trace): Violation[] {
   const index = indexOf(trace);
@@ -229,7 +237,7 @@ export function checkNoPingPong(trace: Trace): Violation[] {
     if (move.invocation?.fn === 'failover' || move.froms.length === 0) continue;
     // Finishing what the last move began (it was cut short: a kill, a throttled call) goes the same way: no ping-pong.
     if (move.tos.every((to) => previous.tos.includes(to))) continue;
-    const failed = move.froms.every((id) => trulyHealthy(index, id, move.at) === false || judged(index, id, move.at) === 'unhealthy');
+    const failed = move.froms.every((id) => trulyHealthy(index, id, move.at) === false || judged(index, id, move.at) === 'unhealthy' || goingAway(trace, id, move.at));
     if (failed) continue;
     out.push({
       invariant: 'no-ping-pong',

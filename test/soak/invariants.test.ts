@@ -162,6 +162,17 @@ describe('the soak invariants', () => {
 
       expect(checkNoPingPong(trace({ ...backAgain(gap), samples: bFailed }))).toEqual([]);
     });
+
+    // Seeds 1003 and 1006 (24 h): on-event evacuated a holder 1 s after someone stopped it, inside
+    // the cooldown of the probe's move; the probe had not judged it yet, EC2 had (stopping).
+    it('passes a move within the cooldown away from a member being stopped, before any probe judged it', () => {
+      const gap = BOUNDS.cooldownMs - 10_000;
+      const stopped = [{ id: 9, kind: 'node-stop', start: first + gap - 1_000, end: first + gap + 5 * MIN, target: B }];
+      const otherStopped = [{ id: 9, kind: 'node-stop', start: first + gap - 1_000, end: first + gap + 5 * MIN, target: A }];
+
+      expect(checkNoPingPong(trace({ ...backAgain(gap), faults: stopped }))).toEqual([]);
+      expect(checkNoPingPong(trace({ ...backAgain(gap), faults: otherStopped })).map((v) => v.invariant)).toEqual(['no-ping-pong']);
+    });
   });
 
   describe('nothing-lost', () => {
