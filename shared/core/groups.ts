@@ -96,7 +96,6 @@ export interface DiscoveryDefaults {
 
 const KINDS: readonly GroupKind[] = ['vip', 'eip', 'nat', 'overlay'];
 const UNRANKED = Number.MAX_SAFE_INTEGER;
-export const DEFAULT_ROUTE = '0.0.0.0/0';
 
 /** The single value every member gives for a tag, or a problem naming the disagreement. */
 function agreedTag(instances: readonly Instance[], key: string, problems: string[], required: boolean): string | undefined {

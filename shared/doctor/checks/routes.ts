@@ -2,8 +2,8 @@
  * Routing checks: the NATAZ tables of a NAT group, the NATs' own way out, and the sensor
  * subnets' routes to the members.
  */
-import { DEFAULT_ROUTE } from '../../core/groups.js';
 import type { RouteTarget } from '../../core/model.js';
+import { DEFAULT_IPV4_ROUTE, sameDestination } from '../../core/routes.js';
 import type { Finding } from '../model.js';
 import { groupsAdmit, isInternetGateway, rangeOf, routeFor, tableOfSubnet } from '../net.js';
 import { type Check, memberEni, ok, running } from '../subject.js';
@@ -22,11 +22,11 @@ export const natTablesCheck: Check = (subject, facts) => {
   const findings: Finding[] = [];
   for (const { table, az } of group.tables) {
     const id = table.routeTableId;
-    const route = table.routes.find((r) => r.destination.kind === 'ipv4' && r.destination.value === DEFAULT_ROUTE);
+    const route = table.routes.find((r) => sameDestination(r.destination, DEFAULT_IPV4_ROUTE));
     if (!route) {
-      findings.push({ check: 'nat-tables', severity: 'blocker', detail: `${id} (NATAZ=${az}) has no ${DEFAULT_ROUTE} route: its subnets have no way out`, fix: `aws ec2 create-route --route-table-id ${id} --destination-cidr-block ${DEFAULT_ROUTE} --network-interface-id <the ${az === 'any' ? '' : `${az} `}NAT's ENI>` });
+      findings.push({ check: 'nat-tables', severity: 'blocker', detail: `${id} (NATAZ=${az}) has no ${DEFAULT_IPV4_ROUTE.value} route: its subnets have no way out`, fix: `aws ec2 create-route --route-table-id ${id} --destination-cidr-block ${DEFAULT_IPV4_ROUTE.value} --network-interface-id <the ${az === 'any' ? '' : `${az} `}NAT's ENI>` });
     } else if (route.state === 'blackhole') {
-      findings.push({ check: 'nat-tables', severity: 'warning', detail: `${id} (NATAZ=${az}): ${DEFAULT_ROUTE} is a blackhole; the core replaces it at its first reconcile` });
+      findings.push({ check: 'nat-tables', severity: 'warning', detail: `${id} (NATAZ=${az}): ${DEFAULT_IPV4_ROUTE.value} is a blackhole; the core replaces it at its first reconcile` });
     } else {
       const target = route.target;
       const gatewayIds = new Set((group.gateways ?? []).map((g) => g.natGatewayId));
@@ -36,7 +36,7 @@ export const natTablesCheck: Check = (subject, facts) => {
         (target.kind === 'nat-gateway' && gatewayIds.has(target.natGatewayId));
       if (!inGroup) {
         const what = routeTargetText(target);
-        findings.push({ check: 'nat-tables', severity: 'warning', detail: `${id} (NATAZ=${az}): ${DEFAULT_ROUTE} goes to ${what}, outside the group; the tag hands the route to vpc-failover, which replaces it`, fix: 'untag the table if it should keep its route' });
+        findings.push({ check: 'nat-tables', severity: 'warning', detail: `${id} (NATAZ=${az}): ${DEFAULT_IPV4_ROUTE.value} goes to ${what}, outside the group; the tag hands the route to vpc-failover, which replaces it`, fix: 'untag the table if it should keep its route' });
       }
     }
     const served = facts.routeTables.find((t) => t.routeTableId === id);
@@ -76,7 +76,7 @@ export const natEgressCheck: Check = (subject, facts) => {
     const route = table && routeFor(table.routes, '0.0.0.0');
     if (!isInternetGateway(route)) {
       const where = route ? routeTargetText(route.target) : 'nothing';
-      findings.push({ check: 'nat-egress', severity: 'blocker', detail: `${instance.instanceId}'s subnet ${instance.subnetId} sends ${DEFAULT_ROUTE} to ${where}, not an internet gateway`, fix: `aws ec2 create-route --route-table-id ${table?.routeTableId ?? 'rtb-…'} --destination-cidr-block ${DEFAULT_ROUTE} --gateway-id igw-… (or move the NAT to a public subnet)` });
+      findings.push({ check: 'nat-egress', severity: 'blocker', detail: `${instance.instanceId}'s subnet ${instance.subnetId} sends ${DEFAULT_IPV4_ROUTE.value} to ${where}, not an internet gateway`, fix: `aws ec2 create-route --route-table-id ${table?.routeTableId ?? 'rtb-…'} --destination-cidr-block ${DEFAULT_IPV4_ROUTE.value} --gateway-id igw-… (or move the NAT to a public subnet)` });
     }
     if (facts.instances[instance.instanceId]?.publicIp === undefined) {
       findings.push({ check: 'nat-egress', severity: 'blocker', detail: `${instance.instanceId} has no public IPv4: it cannot translate to the internet`, fix: `aws ec2 allocate-address, then aws ec2 associate-address --allocation-id eipalloc-… --network-interface-id ${eni?.networkInterfaceId ?? 'eni-…'}` });
