@@ -44,6 +44,8 @@ export interface ChaosReport {
   /** After the last fault ended; null when the lab never settled right. */
   readonly convergenceMs: number | null;
   readonly violations: readonly string[];
+  /** The longest stretches a group's clients were not served while it had a healthy member: offset from the start and length, in ms. */
+  readonly gaps: Readonly<Record<string, readonly { readonly atMs: number; readonly ms: number }[]>>;
   /** Lab failures (a namespace command, a background task): the run cannot count. */
   readonly labErrors: readonly string[];
 }
@@ -178,6 +180,24 @@ function verdictsOf(t: Trial): VerdictRec[] {
   return t.probeLog.flatMap((n) => (n.what === 'healthy' || n.what === 'unhealthy' || n.what === 'unknown' ? [{ at: n.at, instanceId: n.id, verdict: n.what }] : []));
 }
 
+/** Per group, its ten longest unserved stretches while a member was healthy. */
+function gapsOf(samples: readonly Sample[], startAt: number): Record<string, { atMs: number; ms: number }[]> {
+  const out: Record<string, { atMs: number; ms: number }[]> = {};
+  const open = new Map<string, number>();
+  for (const s of [...samples].sort((a, b) => a.at - b.at)) {
+    const list = (out[s.group] ??= []);
+    const since = open.get(s.group);
+    const bad = !s.served && s.healthy.length > 0;
+    if (bad && since === undefined) open.set(s.group, s.at - SAMPLE_MS);
+    if (!bad && since !== undefined) {
+      list.push({ atMs: since - startAt, ms: s.at - SAMPLE_MS - since });
+      open.delete(s.group);
+    }
+  }
+  for (const list of Object.values(out)) list.sort((a, b) => b.ms - a.ms).splice(10);
+  return out;
+}
+
 /** Plays the schedule, samples the truth, and checks the invariants. */
 export async function runChaos(options: ChaosOptions, env: TrialEnv, register: CleanupRegistry): Promise<ChaosReport> {
   const schedule = chaosSchedule(options);
@@ -267,6 +287,7 @@ export async function runChaos(options: ChaosOptions, env: TrialEnv, register: C
     availability: availability(trace),
     convergenceMs: converged ?? null,
     violations: violations.map((v) => formatViolation(v, startAt)),
+    gaps: gapsOf(samples, startAt),
     labErrors: [...t.labErrors],
   };
 }
@@ -280,6 +301,7 @@ export function chaosText(r: ChaosReport): string {
     `  moves: ${r.moves}; converged ${r.convergenceMs === null ? 'never' : `${(r.convergenceMs / 1000).toFixed(0)} s`} after the last fault`,
     `  availability (clients served while a member was healthy): ${Object.entries(r.availability.byGroup).map(([g, a]) => `${g} ${pct(a.share)} of ${Math.round(a.eligibleMs / 1000)} s`).join(', ')}`,
     `  per fault kind: ${Object.entries(r.availability.byFault).sort().map(([k, a]) => `${k} ${pct(a.share)}`).join(', ')}`,
+    `  longest gaps: ${Object.entries(r.gaps).map(([g, list]) => `${g} ${list.slice(0, 3).map((x) => `${(x.ms / 1000).toFixed(0)} s at +${(x.atMs / 1000).toFixed(0)} s`).join(', ') || 'none'}`).join('; ')}`,
     `  violations: ${r.violations.length}`,
     ...r.violations.map((v) => `    ${v}`),
     ...r.labErrors.map((e) => `  lab failure: ${e}`),
