@@ -10,6 +10,7 @@ import { randomInt } from 'node:crypto';
 import type { Log } from '../shared/core/engine.js';
 import { prng } from '../sim/prng.js';
 import { type DynaliteHandle, startDynalite } from '../sim/dynalite.js';
+import { CHAOS_ENTRY, type ChaosReport, chaosText, runChaos } from './chaos.js';
 import { INSTALL_COMMAND, checkHost } from './host.js';
 import { hasApt, installPlan, runInstall } from './install.js';
 import { sweepStaleNamespaces } from './netns.js';
@@ -38,9 +39,9 @@ function controllerLog(verbose: boolean): Log {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const request = parseLabArgs(argv, { names: SCENARIO_NAMES, defaults: SCENARIOS.filter((s) => s.inDefault).map((s) => s.name) });
+  const request = parseLabArgs(argv, { names: [...SCENARIO_NAMES, CHAOS_ENTRY.name], defaults: SCENARIOS.filter((s) => s.inDefault).map((s) => s.name) });
   if (request.kind === 'help') {
-    process.stdout.write(`${helpText(SCENARIOS)}\n`);
+    process.stdout.write(`${helpText([...SCENARIOS, CHAOS_ENTRY])}\n`);
     return 0;
   }
   if (request.kind === 'error') {
@@ -95,6 +96,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const random = prng(seed);
   const reports: ScenarioReport[] = [];
+  let chaos: ChaosReport | undefined;
   try {
     db = await startDynalite('vpc-failover-lab');
     const env = { dynamodb: db.client, random, log: controllerLog(request.verbose), progress };
@@ -102,9 +104,14 @@ async function main(argv: readonly string[]): Promise<number> {
       cleanups.add(cleanup);
       return () => void cleanups.delete(cleanup);
     };
-    for (const name of request.scenarios) reports.push(await runScenario(scenario(name), request.trials, env, register, progress));
+    if (request.scenarios[0] === CHAOS_ENTRY.name) chaos = await runChaos({ minutes: request.minutes, seed }, env, register);
+    else for (const name of request.scenarios) reports.push(await runScenario(scenario(name), request.trials, env, register, progress));
   } finally {
     await db?.stop();
+  }
+  if (chaos) {
+    process.stdout.write(`${request.json ? JSON.stringify({ ...chaos, node: process.version, wallTimeMs: Date.now() - started }, null, 2) : chaosText(chaos)}\n`);
+    return chaos.ok ? 0 : 1;
   }
   const wallTimeMs = Date.now() - started;
   const meta = {

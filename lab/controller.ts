@@ -42,10 +42,10 @@ export interface ControllerDeps {
 }
 
 export interface Controller {
-  /** One scheduled run of the probe function (57 s, or until the clock ends). */
-  probeRun(): Promise<RunSummary>;
+  /** One scheduled run of the probe function (57 s, or until the clock ends); `requestId` names the invocation. */
+  probeRun(requestId?: string): Promise<RunSummary>;
   /** One EventBridge delivery to the on-event function. */
-  deliver(event: unknown): Promise<EventResult>;
+  deliver(event: unknown, requestId?: string): Promise<EventResult>;
 }
 
 /** A Lambda context whose remaining time runs on `clock`. */
@@ -101,8 +101,8 @@ export function wireController(deps: ControllerDeps): Controller {
   let runs = 0;
   let events = 0;
   return {
-    probeRun: () => probe({}, lambdaContext('probe', `probe-${(runs += 1)}`, clock)) as Promise<RunSummary>,
-    deliver: (event) => onEvent(event, lambdaContext('onEvent', `event-${(events += 1)}`, clock)),
+    probeRun: (requestId = `probe-${(runs += 1)}`) => probe({}, lambdaContext('probe', requestId, clock)) as Promise<RunSummary>,
+    deliver: (event, requestId = `event-${(events += 1)}`) => onEvent(event, lambdaContext('onEvent', requestId, clock)),
   };
 }
 

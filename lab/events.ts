@@ -68,6 +68,8 @@ export interface BridgeOptions {
   readonly clock: Clock;
   readonly newId: () => string;
   readonly onDelivered?: (delivery: Delivery) => void;
+  /** When each copy of an event is delivered, from `delayMs`: none (lost), one, or more (duplicated, late). Default: once, after `delayMs`. */
+  readonly fate?: (delayMs: number) => readonly number[];
 }
 
 /**
@@ -88,19 +90,21 @@ export function eventBridge(world: VpcWorld, deliver: (event: StateChangeEnvelop
       region: world.options.region,
       account: world.options.accountId,
     });
-    const work = options.clock.sleep(options.delayMs).then(async () => {
-      if (!open) return;
-      const sentAt = options.clock.now();
-      const outcome = await deliver(event).then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
-      );
-      const delivery: Delivery = { event, sentAt, doneAt: options.clock.now(), ...outcome };
-      deliveries.push(delivery);
-      options.onDelivered?.(delivery);
-    });
-    pending.add(work);
-    void work.finally(() => pending.delete(work));
+    for (const delayMs of options.fate?.(options.delayMs) ?? [options.delayMs]) {
+      const work = options.clock.sleep(delayMs).then(async () => {
+        if (!open) return;
+        const sentAt = options.clock.now();
+        const outcome = await deliver(event).then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+        );
+        const delivery: Delivery = { event, sentAt, doneAt: options.clock.now(), ...outcome };
+        deliveries.push(delivery);
+        options.onDelivered?.(delivery);
+      });
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
+    }
   });
   return {
     deliveries,

@@ -205,6 +205,14 @@ export class Fabric {
     this.emit({ kind: 'link', at: this.now(), instanceId, up });
   }
 
+  /** Puts a NAT's masquerade rule back (after a fault removed it), as its AMI set it up. */
+  async restoreNat(instanceId: string): Promise<void> {
+    const host = this.hostOf(instanceId);
+    if (!host?.nat) throw new LabError(`no NAT namespace for ${instanceId}`);
+    const device = this.wires.find((w) => w.host === host)?.device ?? 'eth0';
+    await this.namespaces.nft(host.name, masqueradeRuleset(device));
+  }
+
   /**
    * Stops the instance as EC2 does: `stopping` at once (EventBridge picks the state changes up from
    * the world), its links down once the OS has shut down, then `stopped`.

@@ -19,6 +19,8 @@ export type LabRequest =
       readonly seed: number | undefined;
       /** Whether missing Debian packages may be installed (root, apt); `--no-install` says no. */
       readonly install: boolean;
+      /** How long the `chaos` scenario runs; only with `--scenario chaos`. */
+      readonly minutes: number;
     };
 
 export interface ScenarioCatalog {
@@ -29,8 +31,11 @@ export interface ScenarioCatalog {
 }
 
 export const MAX_TRIALS = 1_000;
+/** The `chaos` scenario: how long by default, and at most (a day). */
+export const CHAOS_MINUTES = 10;
+export const MAX_CHAOS_MINUTES = 1_440;
 
-const VALUED = new Set(['--scenario', '--trials', '--seed']);
+const VALUED = new Set(['--scenario', '--trials', '--seed', '--minutes']);
 const FLAGS = new Set(['--json', '--verbose', '--no-install', '--help', '-h']);
 
 function wholeNumber(option: string, raw: string, min: number, max: number): number | string {
@@ -72,7 +77,11 @@ export function parseLabArgs(argv: readonly string[], catalog: ScenarioCatalog):
   if (typeof trials === 'string') return { kind: 'error', message: trials };
   const seed = values.has('--seed') ? wholeNumber('--seed', values.get('--seed') ?? '', 0, 2 ** 32 - 1) : undefined;
   if (typeof seed === 'string') return { kind: 'error', message: seed };
-  return { kind: 'run', scenarios: scenario === undefined ? [...catalog.defaults] : [scenario], trials, json: flags.has('--json'), verbose: flags.has('--verbose'), seed, install: !flags.has('--no-install') };
+  if (values.has('--minutes') && scenario !== 'chaos') return { kind: 'error', message: '--minutes goes with --scenario chaos' };
+  const minutes = values.has('--minutes') ? wholeNumber('--minutes', values.get('--minutes') ?? '', 1, MAX_CHAOS_MINUTES) : CHAOS_MINUTES;
+  if (typeof minutes === 'string') return { kind: 'error', message: minutes };
+  if (scenario === 'chaos' && values.has('--trials')) return { kind: 'error', message: '--trials does not go with --scenario chaos (one long run; --minutes sets its length)' };
+  return { kind: 'run', scenarios: scenario === undefined ? [...catalog.defaults] : [scenario], trials, json: flags.has('--json'), verbose: flags.has('--verbose'), seed, install: !flags.has('--no-install'), minutes };
 }
 
 /** `--help`: usage, options and the scenarios with what each shows. */
@@ -90,7 +99,9 @@ export function helpText(scenarios: readonly { readonly name: string; readonly s
     '  --scenario NAME  run one scenario (default: every scenario marked *)',
     '  --trials N       run each scenario N times (default 1)',
     '  --json           print one JSON document on stdout (progress stays on stderr)',
-    '  --seed N         seed for the moment each fault is injected (default: random)',
+    '  --seed N         seed for the moment each fault is injected (default: random); for chaos,',
+    '                   the fault schedule (the same seed plays the same faults)',
+    `  --minutes M      how long --scenario chaos runs (default ${CHAOS_MINUTES})`,
     "  --verbose        also print the controller's log to stderr",
     '  --no-install     never install missing packages (by default, run as root on Debian or Ubuntu,',
     '                   the lab installs the tools it lacks with apt-get, and says which)',

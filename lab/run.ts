@@ -41,7 +41,7 @@ export interface ScenarioReport extends Series {
 export type CleanupRegistry = (cleanup: () => Promise<void>) => () => void;
 
 /** The lab is up: every client answered its last requests, every member is judged healthy. */
-function warmedUp(t: Trial): boolean {
+export function warmedUp(t: Trial): boolean {
   const clientsOk = [...t.clients.keys()].every((label) => {
     const recent = t.samples(label).slice(-10);
     return recent.length === 10 && recent.every((s) => s.ok);
@@ -55,7 +55,7 @@ function warmedUp(t: Trial): boolean {
   });
 }
 
-function warmUpProblem(t: Trial): string {
+export function warmUpProblem(t: Trial): string {
   const quiet = [...t.clients.keys()].filter((label) => !t.samples(label).slice(-10).every((s) => s.ok) || t.samples(label).length < 10);
   const judged = t.topology.hosts.filter((h) => h.member).map((h) => `${h.name}: ${t.nodeStates.get(h.instanceId ?? '')?.why ?? 'not probed'}`);
   return `${t.labErrors.join('; ')}${t.labErrors.length > 0 ? '; ' : ''}clients not answered: ${quiet.join(', ') || 'none'}; ${t.mode === 'controller' ? judged.join('; ') : `heartbeat: ${t.marks.has('heartbeat')}`}`;

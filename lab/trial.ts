@@ -44,6 +44,18 @@ export const REQUEST_TIMEOUT_MS = 800;
 /** Every process of the lab dies by then whatever happens (the longest scenario runs 10 minutes). */
 const LIFETIME_SECONDS = 1_200;
 
+/** What a long run (the `chaos` scenario) changes in a trial. */
+export interface TrialOptions {
+  /** Tags on every member, beyond the fixtures'. */
+  readonly memberTags?: Readonly<Record<string, string>>;
+  /** How long the lab's processes may live (default 20 minutes). */
+  readonly lifetimeSeconds?: number;
+  /** Wraps the controller once it is wired: a recorder sees each invocation. */
+  readonly wrapController?: (controller: Controller) => Controller;
+  /** Decides each event's deliveries (delays in ms) from EventBridge's usual delay: none, one, or more. */
+  readonly eventFate?: (baseMs: number) => readonly number[];
+}
+
 export type Mode = 'controller' | 'baseline';
 
 export interface TrialEnv {
@@ -88,6 +100,9 @@ export class Trial {
   readonly clients = new Map<string, ClientLog>();
   fabric: Fabric | undefined;
   controller: Controller | undefined;
+  /** The DynamoDB table of this trial's controller (the lease and the journal), once started. */
+  tableName: string | undefined;
+  private readonly lifetimeSeconds: number;
   bridge: EventBridge | undefined;
   private readonly waiters = new Set<() => void>();
   private readonly background: Promise<unknown>[] = [];
@@ -97,7 +112,9 @@ export class Trial {
     groups: readonly LabGroup[],
     private readonly env: TrialEnv,
     memberTags: Readonly<Record<string, string>> = {},
+    private readonly options: TrialOptions = {},
   ) {
+    this.lifetimeSeconds = options.lifetimeSeconds ?? LIFETIME_SECONDS;
     this.clock = labClock(env.random);
     this.world = new VpcWorld({
       pageSize: 1000,
@@ -105,7 +122,7 @@ export class Trial {
       lifecycle: { rebootMs: REBOOT_MS },
       ssm: { executor: (id, script, limits) => this.executor(id, script, limits) },
     });
-    this.topology = buildLabTopology(this.world, groups, memberTags);
+    this.topology = buildLabTopology(this.world, groups, { ...memberTags, ...options.memberTags });
   }
 
   private readonly executor = namespaceExecutor(
@@ -232,10 +249,10 @@ export class Trial {
     });
     const { echoAddresses, echoPort } = topology.internet;
     // The sensor (a tsx process) takes longest to start: it comes up while the services do.
-    const sensor = this.mode === 'controller' ? startSensor(namespaces, 'sensor', LIFETIME_SECONDS) : undefined;
+    const sensor = this.mode === 'controller' ? startSensor(namespaces, 'sensor', this.lifetimeSeconds) : undefined;
     sensor?.catch(() => undefined);
-    const services = topology.hosts.filter((h) => h.member).map((h) => startAgent(namespaces, h.name, { role: 'serve', name: h.name, port: topology.servicePort }, LIFETIME_SECONDS));
-    await Promise.all([...services, startAgent(namespaces, INTERNET_NS, { role: 'echo', port: echoPort }, LIFETIME_SECONDS)]);
+    const services = topology.hosts.filter((h) => h.member).map((h) => startAgent(namespaces, h.name, { role: 'serve', name: h.name, port: topology.servicePort }, this.lifetimeSeconds));
+    await Promise.all([...services, startAgent(namespaces, INTERNET_NS, { role: 'echo', port: echoPort }, this.lifetimeSeconds)]);
     await this.startClients(echoAddresses[0] ?? '', echoPort);
     if (sensor) await this.startController(await sensor, echoAddresses.map((a) => `${a}:${echoPort}`));
     else this.startMonitor();
@@ -247,7 +264,7 @@ export class Trial {
     const common = { role: 'client', intervalMs: REQUEST_INTERVAL_MS, timeoutMs: REQUEST_TIMEOUT_MS } as const;
     const natName = new Map(topology.hosts.filter((h) => h.nat).map((h) => [h.enis[0]?.privateIp ?? '', h.name]));
     const start = async (label: string, host: string, target: { host: string; port: number; send?: string }) => {
-      const log = await startClient(namespaces, host, { ...common, targets: [{ label, ...target }] }, LIFETIME_SECONDS, () => this.notify());
+      const log = await startClient(namespaces, host, { ...common, targets: [{ label, ...target }] }, this.lifetimeSeconds, () => this.notify());
       this.clients.set(label, {
         samples: log.samples,
         // The echo server answers with the address it saw: the NAT that carried the request.
@@ -267,7 +284,8 @@ export class Trial {
     const { env, clock, world, timeline } = this;
     const tableName = `vpc-failover-lab-${process.pid}-${(tables += 1)}`;
     await env.dynamodb.send(new CreateTableCommand(tableDefinition(tableName)));
-    const controller = wireController({
+    this.tableName = tableName;
+    const wired = wireController({
       world,
       dynamodb: env.dynamodb,
       tableName,
@@ -278,9 +296,11 @@ export class Trial {
       onMetrics: (line) => this.metrics.push({ at: this.now(), doc: JSON.parse(line) as Record<string, unknown> }),
       onNodeState: (id, before, after) => this.noteState(id, before, after),
     });
+    const controller = this.options.wrapController?.(wired) ?? wired;
     this.controller = controller;
     this.bridge = eventBridge(world, (event) => controller.deliver(event), {
       delayMs: EVENT_DELAY_MS,
+      ...(this.options.eventFate ? { fate: this.options.eventFate } : {}),
       clock,
       newId: randomUUID,
       onDelivered: (d) => {

@@ -75,6 +75,9 @@ export interface WorldCall {
   applied?: boolean;
 }
 
+/** Told of each request before and after the world serves it (`VpcWorld.onCall`). */
+export type CallListener = (call: WorldCall, phase: 'before' | 'after') => void;
+
 export interface FaultSpec {
   /** The API name, e.g. `ReplaceRoute`, `SendCommand`. */
   readonly operation: string;
@@ -245,6 +248,7 @@ export class VpcWorld extends WorldModel {
   readonly unmatchedScripts: { readonly instanceId: string; readonly commandId: string; readonly script: string }[] = [];
   private readonly scriptHandlers: RegisteredHandler[] = [];
   private cachedClients: WorldClients | undefined;
+  private readonly callListeners = new Set<CallListener>();
 
   constructor(options: VpcWorldOptions = {}) {
     super(options);
@@ -408,6 +412,16 @@ export class VpcWorld extends WorldModel {
   }
 
   /**
+   * Tells `listener` of every request: `before` it is carried out (the world as the caller found
+   * it) and `after` (applied or refused), synchronously, in the caller's async context, so a
+   * recorder can tell which invocation made it. Returns the unsubscribe function.
+   */
+  onCall(listener: CallListener): () => void {
+    this.callListeners.add(listener);
+    return () => void this.callListeners.delete(listener);
+  }
+
+  /**
    * Serves one command as the world's own clients do: for clients built elsewhere (one per
    * simulated execution environment, say) that put their own seam in front of the world.
    */
@@ -421,6 +435,7 @@ export class VpcWorld extends WorldModel {
     const input = structuredClone(rawInput ?? {});
     const call: WorldCall = { service, operation, input, at: this.now() };
     this.calls.push(call);
+    for (const listener of this.callListeners) listener(call, 'before');
     try {
       if (!served) throw new VpcWorldUnhandledCommandError(service, operation);
       this.settle();
@@ -440,6 +455,8 @@ export class VpcWorld extends WorldModel {
     } catch (error) {
       call.error = error instanceof Error ? error.name : String(error);
       throw error;
+    } finally {
+      for (const listener of this.callListeners) listener(call, 'after');
     }
   }
 }

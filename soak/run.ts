@@ -29,7 +29,7 @@ import { VpcWorld } from '../sim/world.js';
 import { Environment, type Recorder } from './env.js';
 import { type Violation, checkAll } from './invariants.js';
 import type { ScheduledFault, Slot } from './schedule.js';
-import { type FaultRec, type FunctionName, type InvocationRec, type LeaseRec, type MutationRec, REMEDIATIONS, SWITCHES, type Sample, type Trace, type VerdictRec } from './trace.js';
+import { type FaultRec, type FunctionName, type InvocationRec, type LeaseRec, type MutationRec, REMEDIATIONS, SWITCHES, type Sample, type Trace, type VerdictRec, leaseOf } from './trace.js';
 import { GROUP_KINDS, SoakWorld } from './world.js';
 
 export interface RunOptions {
@@ -89,14 +89,8 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
       mutations.push({ at: call.at, invocation: invocation.id, operation: call.operation, group: about.group, target: about.target, from, slot: about.slot, applied: call.applied === true, seq: ++seq, ...(call.error ? { error: call.error } : {}) });
     },
     dynamo(_invocation, operation, input) {
-      if (operation !== 'UpdateItem') return;
-      const pk = (input['Key'] as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
-      if (!pk.startsWith('group#')) return;
-      const values = (input['ExpressionAttributeValues'] ?? {}) as Record<string, { S?: string }>;
-      const condition = String(input['ConditionExpression'] ?? '');
-      const group = pk.slice('group#'.length);
-      if (condition.includes('attribute_not_exists(#owner)')) leases.push({ at: clock.now(), group, owner: values[':owner']?.S ?? '', kind: 'acquire', seq: ++seq });
-      else if (condition.startsWith('#owner = :me')) leases.push({ at: clock.now(), group, owner: values[':me']?.S ?? '', kind: 'release', seq: ++seq });
+      const lease = leaseOf(operation, input);
+      if (lease) leases.push({ at: clock.now(), ...lease, seq: ++seq });
     },
   };
 

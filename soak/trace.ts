@@ -105,3 +105,19 @@ export interface Trace {
 export const SWITCHES: ReadonlySet<string> = new Set(['AssignPrivateIpAddresses', 'AssociateAddress', 'ReplaceRoute', 'CreateRoute']);
 /** Operations remediation uses. */
 export const REMEDIATIONS: ReadonlySet<string> = new Set(['RebootInstances', 'StopInstances', 'StartInstances', 'TerminateInstances']);
+
+/**
+ * The lease call a successful DynamoDB request was, if any: the engine takes a group's lease with
+ * `attribute_not_exists(#owner)` and gives it back with `#owner = :me` (shared/aws/dynamo.ts).
+ */
+export function leaseOf(operation: string, input: Readonly<Record<string, unknown>>): { readonly group: string; readonly owner: string; readonly kind: 'acquire' | 'release' } | undefined {
+  if (operation !== 'UpdateItem') return undefined;
+  const pk = (input['Key'] as { pk?: { S?: string } } | undefined)?.pk?.S ?? '';
+  if (!pk.startsWith('group#')) return undefined;
+  const values = (input['ExpressionAttributeValues'] ?? {}) as Record<string, { S?: string }>;
+  const condition = String(input['ConditionExpression'] ?? '');
+  const group = pk.slice('group#'.length);
+  if (condition.includes('attribute_not_exists(#owner)')) return { group, owner: values[':owner']?.S ?? '', kind: 'acquire' };
+  if (condition.startsWith('#owner = :me')) return { group, owner: values[':me']?.S ?? '', kind: 'release' };
+  return undefined;
+}

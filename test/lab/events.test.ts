@@ -74,4 +74,20 @@ describe('eventBridge', () => {
 
     expect(bridge.deliveries).toEqual([expect.objectContaining({ error: 'lease busy' })]);
   });
+
+  it('delivers each event as often and as late as the fate says: never, once late, twice', async () => {
+    const clock = manualClock();
+    const { world, a } = buildVipPair({ worldOptions: { clock } });
+    const fates = [[], [500 + 7_000], [500, 2_500]];
+    const handled: string[] = [];
+    const bridge = eventBridge(world, async (event) => handled.push(event.detail.state), { delayMs: 500, clock, newId: () => 'id-1', fate: () => fates.shift() ?? [] });
+
+    world.setState(a.instanceId, 'stopping');
+    world.stop(a.instanceId);
+    world.setState(a.instanceId, 'pending');
+    await bridge.idle();
+
+    expect(handled.sort()).toEqual(['pending', 'pending', 'stopped']);
+    expect(clock.sleeps).toEqual([7_500, 500, 2_500]);
+  });
 });

@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { helpText, parseLabArgs } from '../../lab/options.js';
 
-const catalog = { names: ['vip-silent', 'nat-dead', 'flaky'], defaults: ['vip-silent', 'nat-dead'] };
+const catalog = { names: ['vip-silent', 'nat-dead', 'flaky', 'chaos'], defaults: ['vip-silent', 'nat-dead'] };
 
 describe('lab options', () => {
   it('runs every default scenario once, for people, when given nothing', () => {
     const request = parseLabArgs([], catalog);
 
-    expect(request).toEqual({ kind: 'run', scenarios: ['vip-silent', 'nat-dead'], trials: 1, json: false, verbose: false, seed: undefined, install: true });
+    expect(request).toEqual({ kind: 'run', scenarios: ['vip-silent', 'nat-dead'], trials: 1, json: false, verbose: false, seed: undefined, install: true, minutes: 10 });
   });
 
   it.each([
@@ -30,12 +30,17 @@ describe('lab options', () => {
     expect(parseLabArgs(['--seed', '42', '--verbose'], catalog)).toMatchObject({ seed: 42, verbose: true });
   });
 
+  it('runs chaos for the minutes given, ten by default', () => {
+    expect(parseLabArgs(['--scenario', 'chaos', '--minutes', '60', '--seed', '7'], catalog)).toMatchObject({ kind: 'run', scenarios: ['chaos'], minutes: 60, seed: 7 });
+    expect(parseLabArgs(['--scenario', 'chaos'], catalog)).toMatchObject({ kind: 'run', scenarios: ['chaos'], minutes: 10 });
+  });
+
   it.each([[['--help']], [['-h']], [['--scenario', 'nope', '--help']]])('answers help for %j, whatever else is given', (argv) => {
     expect(parseLabArgs(argv, catalog)).toEqual({ kind: 'help' });
   });
 
   it.each([
-    [['--scenario', 'nope'], "unknown scenario 'nope' (scenarios: vip-silent, nat-dead, flaky)"],
+    [['--scenario', 'nope'], "unknown scenario 'nope' (scenarios: vip-silent, nat-dead, flaky, chaos)"],
     [['--trails', '3'], "unknown option '--trails'"],
     [['vip-silent'], "unexpected argument 'vip-silent'"],
     [['--trials', '0'], '--trials must be from 1 to 1000, not 0'],
@@ -46,6 +51,10 @@ describe('lab options', () => {
     [['--trials', '2', '--trials', '3'], '--trials given twice'],
     [['--json=yes'], '--json takes no value'],
     [['--seed', '-1'], "--seed must be a whole number, not '-1'"],
+    [['--minutes', '5'], '--minutes goes with --scenario chaos'],
+    [['--scenario', 'flaky', '--minutes', '5'], '--minutes goes with --scenario chaos'],
+    [['--scenario', 'chaos', '--minutes', '0'], '--minutes must be from 1 to 1440, not 0'],
+    [['--scenario', 'chaos', '--trials', '2'], '--trials does not go with --scenario chaos'],
   ])('refuses %j, naming the problem', (argv, message) => {
     const request = parseLabArgs(argv, catalog);
 

@@ -78,6 +78,25 @@ describe('VpcWorld clients', () => {
     ]);
   });
 
+  it('tells a call listener of each request before it is served and after, with its outcome', async () => {
+    const { world, a, b, vip } = buildVipPair();
+    const seen: string[] = [];
+    const stop = world.onCall((call, phase) => seen.push(`${phase} ${call.operation} ${phase === 'before' ? world.vipHolder(vip) : `${world.vipHolder(vip)} applied=${call.applied === true}`}`));
+    const { ec2 } = world.clients();
+
+    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: b.networkInterfaceId, PrivateIpAddresses: [vip], AllowReassignment: true }));
+    await expect(ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: 'eni-0000000000000dead', PrivateIpAddresses: [vip], AllowReassignment: true }))).rejects.toThrow();
+    stop();
+    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: a.networkInterfaceId, PrivateIpAddresses: [vip], AllowReassignment: true }));
+
+    expect(seen).toEqual([
+      `before AssignPrivateIpAddresses ${a.instanceId}`,
+      `after AssignPrivateIpAddresses ${b.instanceId} applied=true`,
+      `before AssignPrivateIpAddresses ${b.instanceId}`,
+      `after AssignPrivateIpAddresses ${b.instanceId} applied=false`,
+    ]);
+  });
+
   it('hands out deterministic IDs in the AWS formats', () => {
     const world = new VpcWorld();
     const info = world.addInstance({ az: 'us-east-1b' });
