@@ -128,7 +128,10 @@ describeMoto('doctor against moto', () => {
     expect(run.stdout).toContain('the sensor is not deployed yet');
     expect(run.stdout).toContain('No deployment of this stage found. The first deploy, from what doctor found:');
     expect(run.stdout).toContain(`npx serverless deploy --stage dev --region ${REGION} \\\n      --param="vpcIds=${main.vpcId}" \\\n      --param="sensorSubnetIds=${main.subnets[AZ_A]},${main.subnets[AZ_B]}"`);
-    expect(run.stdout).toContain(`aws ec2 create-security-group --region ${REGION} --vpc-id ${main.vpcId} --group-name vpc-failover-dev-sensor`);
+    // The stack creates the sensor's security group: the command asks for no ID doctor did not find.
+    expect(run.stdout).not.toContain('create-security-group');
+    expect(run.stdout).not.toContain('sensorSecurityGroupIds');
+    expect(run.stdout).toContain(`the stack creates the sensor's own security group in ${main.vpcId}`);
     expect(run.code).toBe(0);
   });
 
