@@ -2,9 +2,14 @@
  * The `nat-gateway` scenario: a NAT gateway tagged `failover:group=egress` (available, zonal, in
  * public subnet a) is the NAT group's last resort. A namespace plays it: the router sends a table
  * whose 0.0.0.0/0 names the gateway to the gateway's ENI, and the namespace masquerades to the
- * lab's internet as a NAT gateway does. Both NAT instances die; the AZ-a client must reach the
- * echo server through the gateway (target: within 10 s), then, once nat-a is back and the cooldown
- * has passed, through nat-a again.
+ * lab's internet as a NAT gateway does. Both NAT instances die: EC2 stops them at once, with no
+ * shutdown (their links go down with the `stopping`), as a host failure does. The AZ-a client must
+ * reach the echo server through the gateway (target: within 10 s), then, once nat-a is started
+ * again and the cooldown has passed, through nat-a again.
+ *
+ * Both hung instead (links down, EC2 silent), the probe judges them `unknown` and nothing moves:
+ * a node is judged down only when its peers confirm, and here every peer is down too
+ * (docs/probing.md: a move waits for the sensor and EC2, or an event, never for a guess).
  *
  * The members carry `failover:cooldown=20`: the production 60 s would only add 40 s of waiting to
  * every run (the `failback` scenario already shows the 60 s default at work).
@@ -36,13 +41,17 @@ const firstAnsweredBy = (t: Trial, by: string, since: number): number | undefine
 
 async function inject(t: Trial): Promise<void> {
   const { a, b } = natOf(t);
-  await Promise.all([t.hang(a.instanceId), t.hang(b.instanceId)]);
+  const fabric = t.fabric;
+  if (!fabric) throw new LabError('the nat-gateway scenario needs the fabric');
+  await Promise.all([a, b].map((n) => fabric.stop(n.instanceId, 0, (ms) => t.sleep(ms))));
   const onGateway = await t.waitFor(() => t.answeredBy(LABELS.natA, 'natgw', STEADY, faultAt(t)), GATEWAY_LIMIT_MS);
   if (!onGateway) return;
   await t.sleep(RESTORE_AFTER_MS);
-  await t.unhang(a.instanceId);
+  // Started again: running with its checks passing, its links up; the probe must judge it healthy (rise) first.
+  t.world.start(a.instanceId, { status: 'ok' });
+  await fabric.setLinks(a.instanceId, true);
   t.mark('restored', t.now());
-  t.timeline.add(t.now(), 'fault', 'nat-a comes back: links up, reachable again (nat-b stays down)');
+  t.timeline.add(t.now(), 'fault', 'nat-a is started again: running, links up (nat-b stays stopped)');
 }
 
 async function check(t: Trial): Promise<{ ok: boolean; outcome: string }> {
@@ -83,7 +92,7 @@ export const NAT_GATEWAY_SCENARIO = {
   limitMs: 150_000,
   tailMs: 2_000,
   measure: LABELS.natA,
-  describe: () => 'nat-a and nat-b hang: links down, EC2 says nothing',
+  describe: () => 'nat-a and nat-b are stopped by EC2 at once, no shutdown: links down with the stopping',
   inject,
   settled: (t: Trial) => {
     const restored = t.marks.get('restored');
