@@ -122,7 +122,7 @@ function clientLegOutages(t: Trial, done: Drilled): number[] {
   return [outage(done.startedAt, backAt), outage(backAt, done.endedAt + REQUEST_TIMEOUT_MS)];
 }
 
-const secs = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
+const secs = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);
 
 function checkAborted(t: Trial, f: Findings): string | undefined {
   const { a } = vipOf(t);

@@ -305,7 +305,15 @@ describeMoto('doctor against moto', () => {
   it('writes a report of a world with several problems, for people (VPCF_DOCTOR_SAMPLE)', async () => {
     const run = await doctor('--vpc', main.vpcId, ...withSensor(sensor), '--vpc-ids', main.vpcId);
     const out = process.env['VPCF_DOCTOR_SAMPLE'];
-    if (out) writeFileSync(out, `$ npm run doctor -- --vpc ${main.vpcId} --sensor-subnets ${sensor.subnetId} --sensor-security-groups ${sensor.securityGroupId} --vpc-ids ${main.vpcId}\n${run.stdout}(exit ${run.code})\n`);
+    if (out) {
+      // And the first-deploy form, as a new user sees it: no sensor given, the stack creates its security group.
+      const first = await doctor('--vpc', main.vpcId, '--group', 'web');
+      writeFileSync(
+        out,
+        `$ npm run doctor -- --vpc ${main.vpcId} --sensor-subnets ${sensor.subnetId} --sensor-security-groups ${sensor.securityGroupId} --vpc-ids ${main.vpcId}\n${run.stdout}(exit ${run.code})\n\n` +
+          `$ npm run doctor -- --vpc ${main.vpcId} --group web\n${first.stdout}(exit ${first.code})\n`,
+      );
+    }
 
     expect(run.stdout).toMatch(/group\(s\): \d+ blocker\(s\)/);
     expect(run.stdout).toContain('read-only: nothing was changed');
