@@ -64,6 +64,7 @@ class ChaosRecorder {
 
   /** The controller, each of whose invocations is recorded and carries its record in its async context. */
   readonly wrap = (controller: Controller): Controller => ({
+    ...controller,
     probeRun: () => this.invoke('probe', (id) => controller.probeRun(id)),
     deliver: (event) => this.invoke('on-event', (id) => controller.deliver(event, id)),
   });

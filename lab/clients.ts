@@ -4,6 +4,7 @@
  * sensor running in the lab's VPC, so the product's own adapter (shared/aws/lambda-sensor.ts) runs
  * unchanged.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { serveFrom } from '../sim/world.js';
 
@@ -37,6 +38,28 @@ export function localLambda(invoke: (functionName: string, payload: string) => P
       ...(answer.functionError === undefined ? {} : { FunctionError: answer.functionError }),
       $metadata: METADATA,
     };
+  });
+  return client;
+}
+
+/** A CloudWatch alarm as the lab holds it: its name and state. */
+export interface LabAlarm {
+  readonly name: string;
+  readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+}
+
+/**
+ * A CloudWatchClient whose DescribeAlarms answers from `alarms()` (metric alarms), filtered by
+ * `AlarmNamePrefix` and `StateValue` as CloudWatch filters them, in one page.
+ */
+export function localCloudWatch(alarms: () => readonly LabAlarm[]): CloudWatchClient {
+  const client = new CloudWatchClient(CONFIG);
+  serveFrom(client, async (operation, input) => {
+    if (operation !== 'DescribeAlarmsCommand') throw unsupported('CloudWatch', operation);
+    const prefix = typeof input['AlarmNamePrefix'] === 'string' ? input['AlarmNamePrefix'] : '';
+    const state = input['StateValue'];
+    const found = alarms().filter((a) => a.name.startsWith(prefix) && (state === undefined || a.state === state));
+    return { MetricAlarms: found.map((a) => ({ AlarmName: a.name, StateValue: a.state })), CompositeAlarms: [], $metadata: METADATA };
   });
   return client;
 }

@@ -6,25 +6,30 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
+import { createHandler as createFailoverHandler } from '../functions/failover.js';
 import { createHandler as createOnEventHandler } from '../functions/on-event.js';
 import { createHandler as createProbeHandler } from '../functions/probe.js';
 import { createLifecyclePort } from '../shared/aws/autoscaling.js';
 import type { Log } from '../shared/core/engine.js';
 import type { Clock } from '../shared/core/ports.js';
+import type { ProbeVerdicts } from '../shared/core/status.js';
 import type { EventResult } from '../shared/events/handle.js';
 import type { RunSummary } from '../shared/probe/loop.js';
 import { type ProbeMemory, newMemory } from '../shared/probe/memory.js';
 import type { NodeState } from '../shared/probe/verdicts.js';
 import { createProbeRuntime } from '../shared/probe/wiring.js';
+import { createFailoverRuntime } from '../shared/failover-wiring.js';
 import { createRuntime } from '../shared/runtime.js';
 import type { VpcWorld } from '../sim/world.js';
-import { localLambda } from './clients.js';
+import { type LabAlarm, localCloudWatch, localLambda } from './clients.js';
 import type { SensorProcess } from './sensor.js';
 
 export const SENSOR_FUNCTION = 'vpc-failover-lab-sensor';
 /** serverless.yml: the probe and on-event functions' timeout, and the probe's schedule. */
 export const FUNCTION_TIMEOUT_MS = 60_000;
 export const SCHEDULE_MS = 60_000;
+/** serverless.yml: the failover function's timeout (a drill runs in one invocation). */
+export const FAILOVER_TIMEOUT_MS = 300_000;
 
 export interface ControllerDeps {
   readonly world: VpcWorld;
@@ -39,6 +44,8 @@ export interface ControllerDeps {
   readonly onNodeState?: (instanceId: string, before: NodeState | undefined, after: NodeState) => void;
   /** Each EMF line the functions write (what CloudWatch would extract metrics from). */
   readonly onMetrics?: (line: string) => void;
+  /** This deployment's CloudWatch alarms as DescribeAlarms shows them; none by default. */
+  readonly alarms?: () => readonly LabAlarm[];
 }
 
 export interface Controller {
@@ -46,6 +53,10 @@ export interface Controller {
   probeRun(requestId?: string): Promise<RunSummary>;
   /** One EventBridge delivery to the on-event function. */
   deliver(event: unknown, requestId?: string): Promise<EventResult>;
+  /** One manual invoke of the failover function (status, failover, failback, drill). */
+  invoke(payload: unknown): Promise<unknown>;
+  /** The probe's verdicts as the failover function reads them (saved in the state table at the end of each probe run). */
+  probeVerdicts(): Promise<ProbeVerdicts | undefined>;
 }
 
 /** A Lambda context whose remaining time runs on `clock`. */
@@ -98,11 +109,18 @@ export function wireController(deps: ControllerDeps): Controller {
   const probe = createProbeHandler(() => probeRuntime, memory);
   const onEventRuntime = { ...createRuntime({ env: common, clients: core, clock, log, writeMetrics }), lifecycle: createLifecyclePort(autoscaling) };
   const onEvent = createOnEventHandler(() => onEventRuntime);
+  // The failover function has the sensor too (provider-level environment), and reads this deployment's alarms.
+  const failoverEnv = { ...common, VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION };
+  const failoverRuntime = createFailoverRuntime({ env: failoverEnv, clients: { ...core, lambda }, clock, log, writeMetrics }, localCloudWatch(deps.alarms ?? (() => [])));
+  const failover = createFailoverHandler(() => failoverRuntime);
   let runs = 0;
   let events = 0;
+  let invokes = 0;
   return {
     probeRun: (requestId = `probe-${(runs += 1)}`) => probe({}, lambdaContext('probe', requestId, clock)) as Promise<RunSummary>,
     deliver: (event, requestId = `event-${(events += 1)}`) => onEvent(event, lambdaContext('onEvent', requestId, clock)),
+    invoke: (payload) => failover(payload, lambdaContext('failover', `failover-${(invokes += 1)}`, clock, FAILOVER_TIMEOUT_MS)),
+    probeVerdicts: () => failoverRuntime.probeVerdicts(),
   };
 }
 

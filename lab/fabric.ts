@@ -83,6 +83,8 @@ export class Fabric {
         const port: Port = { eniId: eni.networkInterfaceId, dev: `p${k}`, ip: eni.privateIp, mac: eni.macAddress };
         this.wires.push({ host, device: `eth${eni.deviceIndex ?? index}`, port, prefix, gateway: routerAddress(subnet.cidr) });
         this.ports.set(port.eniId, port);
+        // Routes name a NAT gateway by its ID: they reach the gateway's ENI.
+        if (host.natGatewayId !== undefined) this.ports.set(host.natGatewayId, port);
         k += 1;
       });
     }

@@ -38,7 +38,7 @@ export type Hop =
   | { readonly kind: 'local' }
   | { readonly kind: 'port'; readonly port: Port }
   | { readonly kind: 'internet' }
-  /** A stopped or gone target, or one the lab does not model (a NAT gateway): dropped. */
+  /** A stopped or gone target, or one the lab does not model (a NAT gateway no namespace plays): dropped. */
   | { readonly kind: 'blackhole' };
 
 const DEV = /^[a-z][a-z0-9_-]{0,14}$/;
@@ -95,7 +95,12 @@ export function hopOf(world: WorldModel, route: RouteRec, ports: ReadonlyMap<str
     if (target.gatewayId === 'local' || target.gatewayId.startsWith('pcx-')) return { kind: 'local' };
     return target.gatewayId.startsWith('igw-') ? { kind: 'internet' } : { kind: 'blackhole' };
   }
-  if (target.kind === 'nat-gateway' || world.routeState(route) === 'blackhole') return { kind: 'blackhole' };
+  // A NAT gateway the lab plays (its port is listed under the gateway's ID) forwards; any other is not modelled.
+  if (target.kind === 'nat-gateway') {
+    const port = ports.get(target.natGatewayId);
+    return port ? { kind: 'port', port } : { kind: 'blackhole' };
+  }
+  if (world.routeState(route) === 'blackhole') return { kind: 'blackhole' };
   const port = ports.get(target.networkInterfaceId);
   return port ? { kind: 'port', port } : { kind: 'blackhole' };
 }
@@ -116,7 +121,8 @@ export function tableOfSubnet(world: WorldModel, subnetId: string): string | und
  */
 export function renderRouter(world: WorldModel, ports: ReadonlyMap<string, Port>, tables: ReadonlyMap<string, number>, uplink: Uplink): string[] {
   const lines: string[] = [];
-  for (const port of ports.values()) lines.push(...hostRoute(port.ip, port));
+  // A NAT gateway's port is listed twice (its ENI, its ID): one host route each.
+  for (const port of new Set(ports.values())) lines.push(...hostRoute(port.ip, port));
   for (const eni of world.enis.values()) {
     const port = ports.get(eni.id);
     for (const address of world.secondariesOf(eni.id, 'visible')) lines.push(...(port ? hostRoute(address, port) : noHost(address)));

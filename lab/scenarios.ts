@@ -6,8 +6,10 @@ import type { NatSide, VipSide } from './topology.js';
 import { GROUPS, type LabGroup } from './topology.js';
 import { LABELS, type Trial } from './trial.js';
 import { LabError } from './errors.js';
+import { DRILL_SCENARIO } from './scenario-drill.js';
+import { NAT_GATEWAY_SCENARIO } from './scenario-nat-gateway.js';
 
-export const SCENARIO_NAMES = ['vip-silent', 'vip-planned', 'vip-os-missing', 'vip-remediate', 'nat-silent', 'nat-dead', 'failback', 'all-down', 'flaky'] as const;
+export const SCENARIO_NAMES = ['vip-silent', 'vip-planned', 'vip-os-missing', 'vip-remediate', 'nat-silent', 'nat-dead', 'failback', 'all-down', 'flaky', 'drill', 'nat-gateway'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** Whether the outcome is the expected one, and what happened in one line. */
@@ -387,6 +389,8 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     figures: (t) => ({ faultAt: faultAt(t), detectedAt: undefined, switchAt: firstCall(t, [...SWITCH_VIP, ...SWITCH_ROUTE], faultAt(t)), subject: undefined }),
   },
+  DRILL_SCENARIO,
+  NAT_GATEWAY_SCENARIO,
 ];
 
 export function scenario(name: string): Scenario {

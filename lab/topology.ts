@@ -6,7 +6,8 @@
  */
 import { type EniInfo, type InstanceInfo, type NatPair, type VipPair, type VpcWorld, buildNatPair, buildVipPair } from '../sim/world.js';
 
-export type LabGroup = 'vip' | 'nat';
+/** `nat-gateway`: with `nat`, a NAT gateway tagged for the NAT group, as its last resort. */
+export type LabGroup = 'vip' | 'nat' | 'nat-gateway';
 
 /** A namespace of the lab: an instance, or an ENI that belongs to no instance (the sensor's). */
 export interface Host {
@@ -18,6 +19,8 @@ export interface Host {
   readonly nat: boolean;
   /** Runs the member service on the service port. */
   readonly member: boolean;
+  /** The NAT gateway this namespace plays: routes that name the gateway go to its ENI. */
+  readonly natGatewayId?: string;
 }
 
 export interface VipSide extends VipPair {
@@ -27,6 +30,8 @@ export interface VipSide extends VipPair {
 export interface NatSide extends NatPair {
   /** One client in each private subnet (AZ a, AZ b, and the NATAZ=any subnet). */
   readonly clients: { readonly a: InstanceInfo; readonly b: InstanceInfo; readonly c: InstanceInfo };
+  /** With `nat-gateway`: the zonal gateway in public subnet a, tagged `failover:group=<nat group>`, and its ENI. */
+  readonly gateway?: { readonly natGatewayId: string; readonly eni: EniInfo };
 }
 
 /** The internet namespace: an echo server on a few documentation addresses. */
@@ -84,8 +89,10 @@ export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[], m
       b: world.addInstance({ subnet: pair.privateSubnets.b, tags: { Name: 'client-b' } }),
       c: world.addInstance({ subnet: pair.privateSubnets.c, tags: { Name: 'client-c' } }),
     };
-    nat = { ...pair, clients };
+    const gateway = groups.includes('nat-gateway') ? natGateway(world, pair) : undefined;
+    nat = { ...pair, clients, ...(gateway ? { gateway } : {}) };
     hosts.push(member('nat-a', pair.a, true), member('nat-b', pair.b, true), client('client-a', clients.a), client('client-b', clients.b), client('client-c', clients.c));
+    if (gateway) hosts.push({ name: 'natgw', enis: [gateway.eni], nat: true, member: false, natGatewayId: gateway.natGatewayId });
   }
   const vpcId = vip?.vpcId ?? nat?.vpcId;
   if (vpcId === undefined) throw new Error('buildLabTopology: no group to build');
@@ -96,6 +103,17 @@ export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[], m
   const sensor = world.addNetworkInterface({ subnet: sensorSubnet, tags: { Name: 'vpc-failover-sensor' } });
   hosts.push({ name: 'sensor', enis: [sensor], nat: false, member: false });
   return { world, ...(vip ? { vip } : {}), ...(nat ? { nat } : {}), sensor, hosts, internet: INTERNET, servicePort: SERVICE_PORT };
+}
+
+/**
+ * A zonal, public NAT gateway in public subnet a, available and tagged for the NAT group; in the lab
+ * a namespace behind an ENI of its own in that subnet, which forwards and masquerades as a NAT
+ * instance does (AWS gives a gateway a requester-managed ENI in its subnet).
+ */
+function natGateway(world: VpcWorld, pair: NatPair): { natGatewayId: string; eni: EniInfo } {
+  const eni = world.addNetworkInterface({ subnet: pair.publicSubnets.a, tags: { Name: 'nat-gateway' } });
+  const natGatewayId = world.addNatGateway({ subnet: pair.publicSubnets.a, tags: { Name: 'nat-gateway', 'failover:group': GROUPS.nat } });
+  return { natGatewayId, eni };
 }
 
 /** A VPC peering connection: each VPC's tables route the other's CIDR through it. */

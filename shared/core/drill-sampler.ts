@@ -24,6 +24,13 @@ export interface Sampler {
   stop(): Promise<readonly Check[]>;
   /** Resolves at the first answered check sent after `since` (one sent at the same instant may have met the old holder), or at `deadline` (then undefined). */
   answeredSince(since: number, deadline: number): Promise<number | undefined>;
+  /**
+   * Resolves at the start of the first run of answered checks sent after `since` that lasts
+   * `steadyMs`, with no failed check and none still in flight inside it; at `deadline`, undefined.
+   * The first answer after a switch call may still come from the old holder (EC2 remaps an address
+   * asynchronously): the gap, if any, comes after it, and only a steady run says the move is over.
+   */
+  steadySince(since: number, steadyMs: number, deadline: number): Promise<number | undefined>;
 }
 
 /** At most this many checks in flight: with a 1 s connect timeout and a 200 ms cadence, 5 are. */
@@ -31,17 +38,24 @@ const MAX_IN_FLIGHT = 8;
 
 export function startSampler(dataPlane: DataPlanePort, target: SamplerTarget, clock: Clock, intervalMs: number): Sampler {
   const checks: Check[] = [];
+  /** Every check by send time, its result once it came back. */
+  const sent: { at: number; result?: Check['result'] }[] = [];
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
   const send = () => {
     const at = clock.now();
+    const entry: { at: number; result?: Check['result'] } = { at };
+    sent.push(entry);
     const check = dataPlane
       .reach(target)
       .catch((error: unknown) => {
         if (!(error instanceof FailoverError)) throw error;
         return 'unknown' as const;
       })
-      .then((result) => void checks.push({ at, result }));
+      .then((result) => {
+        entry.result = result;
+        checks.push({ at, result });
+      });
     inFlight.add(check);
     void check.finally(() => inFlight.delete(check)).catch(() => undefined);
   };
@@ -58,6 +72,13 @@ export function startSampler(dataPlane: DataPlanePort, target: SamplerTarget, cl
       await loop;
       await Promise.all([...inFlight]);
       return [...checks].sort((a, b) => a.at - b.at);
+    },
+    async steadySince(since, steadyMs, deadline) {
+      for (;;) {
+        const at = steadyStart(sent, since, steadyMs);
+        if (at !== undefined || clock.now() >= deadline) return at;
+        await clock.sleep(Math.min(intervalMs, Math.max(1, deadline - clock.now())));
+      }
     },
     async answeredSince(since, deadline) {
       for (;;) {
@@ -86,4 +107,24 @@ export function longestGap(checks: readonly Check[], end: number): number {
     }
   }
   return since === undefined ? longest : Math.max(longest, end - since);
+}
+
+/**
+ * The start of the first run of answered checks sent after `since` lasting `steadyMs` (by send
+ * time): a failed check ends a run, one the sensor could not make says nothing, and one still in
+ * flight ends the search (its answer may yet be a failure).
+ */
+export function steadyStart(checks: readonly { readonly at: number; readonly result?: Check['result'] }[], since: number, steadyMs: number): number | undefined {
+  let start: number | undefined;
+  for (const check of checks) {
+    if (check.at <= since || check.result === 'unknown') continue;
+    if (check.result === undefined) return undefined;
+    if (check.result === 'fail') {
+      start = undefined;
+      continue;
+    }
+    start ??= check.at;
+    if (check.at - start >= steadyMs) return start;
+  }
+  return undefined;
 }

@@ -22,6 +22,12 @@ import { RefusedError } from '../errors.js';
 /** How often the sensor checks the address during a leg. */
 export const DRILL_CHECK_INTERVAL_MS = 200;
 export const DEFAULT_BACK_AFTER_MS = 60_000;
+/**
+ * How long the address must answer without a failure before a leg counts as answered from the new
+ * holder: until then the old holder may still answer (the remap is asynchronous) and the gap may
+ * be ahead. Ten checks at the 200 ms cadence.
+ */
+export const DRILL_STEADY_MS = 2_000;
 
 export interface DrillDeps {
   /** What the drill builds its engine from: the same adapters and settings as any run's. */
@@ -171,7 +177,7 @@ export async function runDrill(deps: DrillDeps, request: DrillRequest): Promise<
         ...(request.settle ? { settle: request.settle } : {}),
       });
       const moved = result?.outcome === 'changed' || result?.outcome === 'partial';
-      if (sampler && moved && leg.switchedAt !== undefined) answeredAt = await sampler.answeredSince(leg.switchedAt, deadline);
+      if (sampler && moved && leg.switchedAt !== undefined) answeredAt = await sampler.steadySince(leg.switchedAt, DRILL_STEADY_MS, deadline);
     } finally {
       checks = sampler ? await sampler.stop() : [];
     }

@@ -2,6 +2,8 @@
  * The first deploy's command, from what doctor found: the groups' VPCs for `vpcIds`, and for the
  * sensor the subnets it was given, else one private subnet in each AZ where members run (the one
  * with the most members: no network ACL stands between the sensor and the members of its own subnet).
+ * Without security groups given, the stack creates the sensor's own, in `sensorVpcId` (passed when
+ * it is not the first of `vpcIds`): the command names only IDs doctor found.
  */
 import type { Subnet } from '../core/model.js';
 import type { DeployPlan, DoctorFacts } from './model.js';
@@ -38,19 +40,15 @@ export function deployPlan(subjects: readonly Subject[], facts: DoctorFacts): De
     sensorSubnetIds.push(best.subnetId);
   }
   const given = facts.sensor?.securityGroupIds ?? [];
-  const sgParam = given.length > 0 ? given.join(',') : '<GroupId printed by the command above>';
-  const commands: string[] = [];
-  if (given.length === 0) {
-    commands.push(`aws ec2 create-security-group --region ${facts.region} --vpc-id ${sensorVpcId} --group-name vpc-failover-${facts.stage}-sensor --description "vpc-failover sensor" --query GroupId --output text`);
-    notes.push("the sensor's security group needs no inbound rule; its outbound rules allow everything by default. The members' groups must let it in on their failover:ports (see sensor-access).");
+  const params = [quote(`vpcIds=${vpcIds.join(',')}`), quote(`sensorSubnetIds=${sensorSubnetIds.join(',')}`)];
+  if (given.length > 0) params.push(quote(`sensorSecurityGroupIds=${given.join(',')}`));
+  else {
+    // The stack creates the sensor's own security group, in sensorVpcId: by default the first of vpcIds.
+    if (sensorVpcId !== vpcIds[0]) params.push(quote(`sensorVpcId=${sensorVpcId}`));
+    notes.push(
+      `the stack creates the sensor's own security group in ${sensorVpcId} (no inbound rule, TCP out to the private ranges); after the deploy, let it into the members' security groups on their failover:ports: the stack's SensorSecurityGroupId output (see sensor-access)`,
+    );
   }
-  commands.push(
-    [
-      `npx serverless deploy --stage ${facts.stage} --region ${facts.region}`,
-      quote(`vpcIds=${vpcIds.join(',')}`),
-      quote(`sensorSubnetIds=${sensorSubnetIds.join(',')}`),
-      quote(`sensorSecurityGroupIds=${sgParam}`),
-    ].join(' \\\n    '),
-  );
+  const commands = [[`npx serverless deploy --stage ${facts.stage} --region ${facts.region}`, ...params].join(' \\\n    ')];
   return { vpcIds, sensorVpcId, sensorSubnetIds, commands, notes };
 }

@@ -235,7 +235,7 @@ const ROWS: readonly Row[] = [
     title: 'sensor-access: before a first deploy, the rule that will be needed',
     breakIt: (f) => { delete f.sensor; },
     group: 'web',
-    expected: { check: 'sensor-access', severity: 'warning', detail: /the sensor is not deployed yet/, fix: /--group-id sg-members --protocol tcp --port 80 --source-group <sensorSecurityGroupIds>/ },
+    expected: { check: 'sensor-access', severity: 'warning', detail: /the sensor is not deployed yet/, fix: /--group-id sg-members --protocol tcp --port 80 --source-group <the stack's SensorSecurityGroupId output>/ },
   },
   {
     title: 'sensor-access: no member has failover:ports',
@@ -346,10 +346,25 @@ describe('the first deploy\'s command', () => {
 
     expect(plan?.vpcIds).toEqual([VPC]);
     expect(plan?.sensorSubnetIds).toEqual([SUBNET.a, SUBNET.b]);
-    expect(plan?.commands).toEqual([
-      `aws ec2 create-security-group --region us-east-1 --vpc-id ${VPC} --group-name vpc-failover-dev-sensor --description "vpc-failover sensor" --query GroupId --output text`,
-      `npx serverless deploy --stage dev --region us-east-1 \\\n    --param="vpcIds=${VPC}" \\\n    --param="sensorSubnetIds=subnet-a1,subnet-b1" \\\n    --param="sensorSecurityGroupIds=<GroupId printed by the command above>"`,
-    ]);
+    expect(plan?.commands).toEqual([`npx serverless deploy --stage dev --region us-east-1 \\\n    --param="vpcIds=${VPC}" \\\n    --param="sensorSubnetIds=subnet-a1,subnet-b1"`]);
+    expect(plan?.notes).toContainEqual(expect.stringMatching(/^the stack creates the sensor's own security group in vpc-\S+ .*SensorSecurityGroupId output/));
+  });
+
+  it('names the sensor\'s VPC as sensorVpcId when it is not the first of vpcIds, for the security group the stack creates there', () => {
+    const facts = healthyFacts();
+    facts.deployed = false;
+    delete facts.sensor;
+    // pub moves to a VPC that sorts first; web and nat stay in VPC, which keeps the sensor.
+    const other = 'vpc-00000000000000009';
+    facts.snapshot = { ...facts.snapshot, instances: facts.snapshot.instances.map((i: { tags: Record<string, string> }) => (i.tags['failover:group'] === 'pub' ? { ...i, vpcId: other } : i)) };
+
+    const plan = run(facts).deploy;
+
+    expect(plan?.vpcIds).toEqual([other, VPC]);
+    expect(plan?.sensorVpcId).toBe(VPC);
+    expect(plan?.commands).toHaveLength(1);
+    expect(plan?.commands[0]).toContain(`--param="vpcIds=${other},${VPC}" \\\n    --param="sensorSubnetIds=subnet-a1,subnet-b1" \\\n    --param="sensorVpcId=${VPC}"`);
+    expect(plan?.commands[0]).not.toContain('sensorSecurityGroupIds');
   });
 
   it('uses the sensor placement it was given', () => {

@@ -64,6 +64,37 @@ describe('router state from the world', () => {
     expect(hopOf(world, route!, new Map())).toEqual({ kind: 'local' });
   });
 
+  it('sends a route to a NAT gateway the lab plays to its port, and one it does not play to a blackhole', async () => {
+    const { world, publicSubnets, routeTables } = buildNatPair();
+    const played = world.addNatGateway({ subnet: publicSubnets.a });
+    const other = world.addNatGateway({ subnet: publicSubnets.b });
+    const eni = world.addNetworkInterface({ subnet: publicSubnets.a });
+    const gw = port('p7', eni.privateIp, eni.macAddress, eni.networkInterfaceId);
+    // The fabric lists the gateway's port under its ENI and under the gateway's ID, as routes name it.
+    const ports = new Map([[eni.networkInterfaceId, gw], [played, gw]]);
+    const route = () => world.routeTable(routeTables.a).routes.find((r) => r.destination === '0.0.0.0/0');
+
+    await world.clients().ec2.send(new ReplaceRouteCommand({ RouteTableId: routeTables.a, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: played }));
+    const toPlayed = hopOf(world, route()!, ports);
+    await world.clients().ec2.send(new ReplaceRouteCommand({ RouteTableId: routeTables.a, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: other }));
+    const toOther = hopOf(world, route()!, ports);
+
+    expect(toPlayed).toEqual({ kind: 'port', port: gw });
+    expect(toOther).toEqual({ kind: 'blackhole' });
+    expect(renderRouter(world, ports, new Map(), uplink).filter((l) => l.startsWith(`route replace ${eni.privateIp}/32`))).toHaveLength(1);
+  });
+
+  it('builds the NAT gateway the nat-gateway scenario needs: tagged for the NAT group, available, with a namespace of its own that forwards', () => {
+    const world = new VpcWorld();
+    const topology = buildLabTopology(world, ['nat', 'nat-gateway']);
+    const gateway = topology.nat?.gateway;
+    const host = topology.hosts.find((h) => h.natGatewayId !== undefined);
+
+    expect(gateway && world.natGateways.get(gateway.natGatewayId)).toMatchObject({ state: 'available', connectivity: 'public', mode: 'zonal', subnetId: topology.nat?.publicSubnets.a, tags: { 'failover:group': 'egress' } });
+    expect(host).toMatchObject({ name: 'natgw', nat: true, member: false, natGatewayId: gateway?.natGatewayId, enis: [gateway?.eni] });
+    expect(buildLabTopology(new VpcWorld(), ['nat']).hosts.some((h) => h.natGatewayId !== undefined)).toBe(false);
+  });
+
   it("finds a subnet's table through its association, else its VPC's main table", () => {
     const { world, vpcId, privateSubnets, routeTables } = buildNatPair();
     const loose = world.addSubnet({ vpc: vpcId });

@@ -128,7 +128,10 @@ describeMoto('doctor against moto', () => {
     expect(run.stdout).toContain('the sensor is not deployed yet');
     expect(run.stdout).toContain('No deployment of this stage found. The first deploy, from what doctor found:');
     expect(run.stdout).toContain(`npx serverless deploy --stage dev --region ${REGION} \\\n      --param="vpcIds=${main.vpcId}" \\\n      --param="sensorSubnetIds=${main.subnets[AZ_A]},${main.subnets[AZ_B]}"`);
-    expect(run.stdout).toContain(`aws ec2 create-security-group --region ${REGION} --vpc-id ${main.vpcId} --group-name vpc-failover-dev-sensor`);
+    // The stack creates the sensor's security group: the command asks for no ID doctor did not find.
+    expect(run.stdout).not.toContain('create-security-group');
+    expect(run.stdout).not.toContain('sensorSecurityGroupIds');
+    expect(run.stdout).toContain(`the stack creates the sensor's own security group in ${main.vpcId}`);
     expect(run.code).toBe(0);
   });
 
@@ -302,7 +305,15 @@ describeMoto('doctor against moto', () => {
   it('writes a report of a world with several problems, for people (VPCF_DOCTOR_SAMPLE)', async () => {
     const run = await doctor('--vpc', main.vpcId, ...withSensor(sensor), '--vpc-ids', main.vpcId);
     const out = process.env['VPCF_DOCTOR_SAMPLE'];
-    if (out) writeFileSync(out, `$ npm run doctor -- --vpc ${main.vpcId} --sensor-subnets ${sensor.subnetId} --sensor-security-groups ${sensor.securityGroupId} --vpc-ids ${main.vpcId}\n${run.stdout}(exit ${run.code})\n`);
+    if (out) {
+      // And the first-deploy form, as a new user sees it: no sensor given, the stack creates its security group.
+      const first = await doctor('--vpc', main.vpcId, '--group', 'web');
+      writeFileSync(
+        out,
+        `$ npm run doctor -- --vpc ${main.vpcId} --sensor-subnets ${sensor.subnetId} --sensor-security-groups ${sensor.securityGroupId} --vpc-ids ${main.vpcId}\n${run.stdout}(exit ${run.code})\n\n` +
+          `$ npm run doctor -- --vpc ${main.vpcId} --group web\n${first.stdout}(exit ${first.code})\n`,
+      );
+    }
 
     expect(run.stdout).toMatch(/group\(s\): \d+ blocker\(s\)/);
     expect(run.stdout).toContain('read-only: nothing was changed');

@@ -97,8 +97,8 @@ export const sensorAccessCheck: Check = (subject, facts) => {
     return [{
       check: 'sensor-access',
       severity: 'warning',
-      detail: `the sensor is not deployed yet: the members' security groups (${sgIds.join(', ') || 'none'}) will need to let its security group in on tcp ${ports.join(',')}`,
-      fix: sgIds.map((sg) => ports.map((p) => `aws ec2 authorize-security-group-ingress --group-id ${sg} --protocol tcp --port ${p} --source-group <sensorSecurityGroupIds>`).join('; ')).join('; '),
+      detail: `the sensor is not deployed yet: the members' security groups (${sgIds.join(', ') || 'none'}) will need to let its security group (the stack creates it) in on tcp ${ports.join(',')}`,
+      fix: sgIds.map((sg) => ports.map((p) => `aws ec2 authorize-security-group-ingress --group-id ${sg} --protocol tcp --port ${p} --source-group <the stack's SensorSecurityGroupId output>`).join('; ')).join('; '),
     }];
   }
   const sensorSgs = facts.securityGroups.filter((g) => sensor.securityGroupIds.includes(g.groupId));
