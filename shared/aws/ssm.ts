@@ -100,162 +100,180 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
  * (SSM has not registered it yet) and retriable errors mean "ask again next round"; any other error throws.
  */
 export function createSsmHostPort(client: SSMClient, options: SsmHostPortOptions): HostPort {
-  const { clock } = options;
-  const pollIntervalMs = options.pollIntervalMs ?? 500;
-  const executionTimeoutSeconds = options.executionTimeoutSeconds ?? 10;
+  const host: Host = {
+    client,
+    clock: options.clock,
+    pollIntervalMs: options.pollIntervalMs ?? 500,
+    executionTimeoutSeconds: options.executionTimeoutSeconds ?? 10,
+    ...(options.comment === undefined ? {} : { comment: options.comment }),
+  };
+  return {
+    run: (instanceIds, script, deadline, call) => run(host, instanceIds, script, deadline, call),
+    start: (instanceIds, script, call) => start(host, instanceIds, script, call),
+    collect: (command, deadline, call) => collect(host, command, deadline, call),
+  };
+}
 
-  async function send(instanceIds: readonly string[], script: HostScript, call: CallOptions): Promise<string | 'not-managed'> {
-    const comment = (options.comment ?? `vpc-failover ${script.name}`).slice(0, MAX_COMMENT_LENGTH);
+/** The host port's settings and client. */
+interface Host {
+  readonly client: SSMClient;
+  readonly clock: Clock;
+  readonly pollIntervalMs: number;
+  readonly executionTimeoutSeconds: number;
+  readonly comment?: string;
+}
+
+async function send(host: Host, instanceIds: readonly string[], script: HostScript, call: CallOptions): Promise<string | 'not-managed'> {
+  const { client, executionTimeoutSeconds } = host;
+  const comment = (host.comment ?? `vpc-failover ${script.name}`).slice(0, MAX_COMMENT_LENGTH);
+  try {
+    const output = await client.send(
+      new SendCommandCommand({
+        DocumentName: 'AWS-RunShellScript',
+        InstanceIds: [...instanceIds],
+        Parameters: { commands: [...script.lines], executionTimeout: [String(executionTimeoutSeconds)] },
+        TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
+        Comment: comment,
+      }),
+      { abortSignal: call.signal },
+    );
+    const commandId = output.Command?.CommandId;
+    if (!commandId) throw new TypeError('SendCommand returned no CommandId');
+    return commandId;
+  } catch (error) {
+    if (isAwsErrorCode(error, 'InvalidInstanceId')) return 'not-managed';
+    throw toAwsCallError('SendCommand', error, { instanceIds: instanceIds.join(','), script: script.name });
+  }
+}
+
+/** One instance's full result, or undefined when it is not readable yet or the call was throttled. */
+async function fetch({ client }: Host, commandId: string, instanceId: string, call: CallOptions): Promise<GetCommandInvocationCommandOutput | undefined> {
+  try {
+    return await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }), { abortSignal: call.signal });
+  } catch (error) {
+    const translated = isAwsErrorCode(error, 'InvocationDoesNotExist')
+      ? undefined
+      : toAwsCallError('GetCommandInvocation', error, { instanceId, commandId });
+    if (translated === undefined || translated.retriable) return undefined;
+    throw translated;
+  }
+}
+
+/**
+ * The command's invocations by instance, page after page until every wanted instance is seen or
+ * the pages end. A retriable error ends the listing early: what was seen so far is used and the
+ * rest counts as pending.
+ */
+async function list({ client }: Host, commandId: string, wanted: ReadonlySet<string>, call: CallOptions): Promise<Map<string, CommandInvocation>> {
+  const listed = new Map<string, CommandInvocation>();
+  let nextToken: string | undefined;
+  // A bound on pages, so a service that kept answering tokens could not hold the round forever.
+  for (let page = 0; page < SSM_MAX_INSTANCES_PER_COMMAND; page += 1) {
+    let output;
     try {
-      const output = await client.send(
-        new SendCommandCommand({
-          DocumentName: 'AWS-RunShellScript',
-          InstanceIds: [...instanceIds],
-          Parameters: { commands: [...script.lines], executionTimeout: [String(executionTimeoutSeconds)] },
-          TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
-          Comment: comment,
-        }),
+      output = await client.send(
+        new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, MaxResults: LIST_PAGE_SIZE, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
         { abortSignal: call.signal },
       );
-      const commandId = output.Command?.CommandId;
-      if (!commandId) throw new TypeError('SendCommand returned no CommandId');
-      return commandId;
     } catch (error) {
-      if (isAwsErrorCode(error, 'InvalidInstanceId')) return 'not-managed';
-      throw toAwsCallError('SendCommand', error, { instanceIds: instanceIds.join(','), script: script.name });
-    }
-  }
-
-  /** One instance's full result, or undefined when it is not readable yet or the call was throttled. */
-  async function fetch(commandId: string, instanceId: string, call: CallOptions): Promise<GetCommandInvocationCommandOutput | undefined> {
-    try {
-      return await client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }), { abortSignal: call.signal });
-    } catch (error) {
-      const translated = isAwsErrorCode(error, 'InvocationDoesNotExist')
-        ? undefined
-        : toAwsCallError('GetCommandInvocation', error, { instanceId, commandId });
-      if (translated === undefined || translated.retriable) return undefined;
+      const translated = toAwsCallError('ListCommandInvocations', error, { commandId, instanceIds: [...wanted].join(',') });
+      if (translated.retriable) return listed;
       throw translated;
     }
-  }
-
-  /**
-   * The command's invocations by instance, page after page until every wanted instance is seen or
-   * the pages end. A retriable error ends the listing early: what was seen so far is used and the
-   * rest counts as pending.
-   */
-  async function list(commandId: string, wanted: ReadonlySet<string>, call: CallOptions): Promise<Map<string, CommandInvocation>> {
-    const listed = new Map<string, CommandInvocation>();
-    let nextToken: string | undefined;
-    // A bound on pages, so a service that kept answering tokens could not hold the round forever.
-    for (let page = 0; page < SSM_MAX_INSTANCES_PER_COMMAND; page += 1) {
-      let output;
-      try {
-        output = await client.send(
-          new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, MaxResults: LIST_PAGE_SIZE, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
-          { abortSignal: call.signal },
-        );
-      } catch (error) {
-        const translated = toAwsCallError('ListCommandInvocations', error, { commandId, instanceIds: [...wanted].join(',') });
-        if (translated.retriable) return listed;
-        throw translated;
-      }
-      for (const invocation of output.CommandInvocations ?? []) {
-        if (invocation.InstanceId !== undefined) listed.set(invocation.InstanceId, invocation);
-      }
-      nextToken = output.NextToken || undefined;
-      if (nextToken === undefined || [...wanted].every((id) => listed.has(id))) break;
+    for (const invocation of output.CommandInvocations ?? []) {
+      if (invocation.InstanceId !== undefined) listed.set(invocation.InstanceId, invocation);
     }
-    return listed;
+    nextToken = output.NextToken || undefined;
+    if (nextToken === undefined || [...wanted].every((id) => listed.has(id))) break;
   }
+  return listed;
+}
 
-  /** Settles every promise before rethrowing the first failure, so nothing is left running. */
-  async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
-    const settled = await Promise.allSettled(promises);
-    const failed = settled.find((outcome) => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
-    return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
-  }
+/** Settles every promise before rethrowing the first failure, so nothing is left running. */
+async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
+}
 
-  /**
-   * Sends to a chunk. SendCommand fails the whole call with InvalidInstanceId when any one
-   * instance is not managed, so a rejected chunk is re-sent one instance at a time: a single
-   * terminated instance must not blind the command to the others.
-   */
-  async function dispatch(ids: readonly string[], script: HostScript, call: CallOptions): Promise<Array<[string, string | 'not-managed']>> {
-    const commandId = await send(ids, script, call);
-    if (commandId !== 'not-managed' || ids.length === 1) return ids.map((id) => [id, commandId]);
-    const singles = await settleAll(ids.map((id) => send([id], script, call)));
-    return ids.map((id, index) => [id, singles[index] ?? 'not-managed']);
-  }
+/**
+ * Sends to a chunk. SendCommand fails the whole call with InvalidInstanceId when any one
+ * instance is not managed, so a rejected chunk is re-sent one instance at a time: a single
+ * terminated instance must not blind the command to the others.
+ */
+async function dispatch(host: Host, ids: readonly string[], script: HostScript, call: CallOptions): Promise<Array<[string, string | 'not-managed']>> {
+  const commandId = await send(host, ids, script, call);
+  if (commandId !== 'not-managed' || ids.length === 1) return ids.map((id) => [id, commandId]);
+  const singles = await settleAll(ids.map((id) => send(host, [id], script, call)));
+  return ids.map((id, index) => [id, singles[index] ?? 'not-managed']);
+}
 
-  /** One polling round for one command: moves what ended from `pending` to `results`. */
-  async function pollCommand(commandId: string, pending: Set<string>, results: Map<string, HostResult>, call: CallOptions): Promise<void> {
-    const listed = await list(commandId, pending, call);
-    const incomplete: string[] = [];
-    for (const instanceId of pending) {
-      const invocation = listed.get(instanceId);
-      const status = invocation && invocationOutcome(invocation.Status, invocation.StatusDetails);
-      if (invocation === undefined || status === undefined) continue;
-      const result = fromListing(instanceId, status, invocation);
-      if (result === undefined) {
-        incomplete.push(instanceId);
-      } else {
-        pending.delete(instanceId);
-        results.set(instanceId, result);
-      }
-    }
-    const fetched = await settleAll(incomplete.map((instanceId) => fetch(commandId, instanceId, call)));
-    fetched.forEach((invocation, index) => {
-      const instanceId = incomplete[index];
-      const status = invocation && invocationOutcome(invocation.Status, invocation.StatusDetails);
-      if (instanceId === undefined || invocation === undefined || status === undefined) return;
+/** One polling round for one command: moves what ended from `pending` to `results`. */
+async function pollCommand(host: Host, commandId: string, pending: Set<string>, results: Map<string, HostResult>, call: CallOptions): Promise<void> {
+  const listed = await list(host, commandId, pending, call);
+  const incomplete: string[] = [];
+  for (const instanceId of pending) {
+    const invocation = listed.get(instanceId);
+    const status = invocation && invocationOutcome(invocation.Status, invocation.StatusDetails);
+    if (invocation === undefined || status === undefined) continue;
+    const result = fromListing(instanceId, status, invocation);
+    if (result === undefined) {
+      incomplete.push(instanceId);
+    } else {
       pending.delete(instanceId);
-      results.set(instanceId, toResult(instanceId, status, invocation));
-    });
-  }
-
-  async function start(instanceIds: readonly string[], script: HostScript, call: CallOptions = {}): Promise<PendingCommand> {
-    const unique = [...new Set(instanceIds)];
-    const sentAt = clock.now();
-    const dispatched = await settleAll(chunk(unique, SSM_MAX_INSTANCES_PER_COMMAND).map((ids) => dispatch(ids, script, call)));
-    const byCommand = new Map<string, string[]>();
-    const refused: string[] = [];
-    for (const [instanceId, commandId] of dispatched.flat()) {
-      if (commandId === 'not-managed') refused.push(instanceId);
-      else byCommand.set(commandId, [...(byCommand.get(commandId) ?? []), instanceId]);
+      results.set(instanceId, result);
     }
-    return { sentAt, commands: [...byCommand].map(([commandId, ids]) => ({ commandId, instanceIds: ids })), refused };
   }
+  const fetched = await settleAll(incomplete.map((instanceId) => fetch(host, commandId, instanceId, call)));
+  fetched.forEach((invocation, index) => {
+    const instanceId = incomplete[index];
+    const status = invocation && invocationOutcome(invocation.Status, invocation.StatusDetails);
+    if (instanceId === undefined || invocation === undefined || status === undefined) return;
+    pending.delete(instanceId);
+    results.set(instanceId, toResult(instanceId, status, invocation));
+  });
+}
 
-  async function collect(command: PendingCommand, deadline: number, call: CallOptions = {}): Promise<readonly HostResult[]> {
-    const results = new Map<string, HostResult>();
-    for (const instanceId of command.refused) results.set(instanceId, { instanceId, status: 'undeliverable', stdout: '', stderr: 'InvalidInstanceId' });
-    const pending = new Map(command.commands.map(({ commandId, instanceIds }) => [commandId, new Set(instanceIds)])); // commandId -> instances still running under it
-    const waiting = () => [...pending].filter(([, ids]) => ids.size > 0);
-    // The invocations are never listed right after SendCommand, so a fresh command is waited for before the
-    // first poll; one sent by an earlier run is read at once.
-    let wait = clock.now() - command.sentAt < pollIntervalMs;
-    while (waiting().length > 0) {
-      const remaining = deadline - clock.now();
-      // Aborted (the run reached its own deadline): what is still pending is reported as not finished.
-      if (remaining <= 0 || call.signal?.aborted) break;
-      if (wait) await clock.sleep(Math.min(pollIntervalMs, remaining));
-      wait = true;
-      await settleAll(waiting().map(([commandId, ids]) => pollCommand(commandId, ids, results, call)));
-    }
-    const ids = [...command.refused, ...command.commands.flatMap((c) => c.instanceIds)];
-    return ids.map((id) => results.get(id) ?? { instanceId: id, status: 'timed-out', stdout: '', stderr: '' });
+async function start(host: Host, instanceIds: readonly string[], script: HostScript, call: CallOptions = {}): Promise<PendingCommand> {
+  const unique = [...new Set(instanceIds)];
+  const sentAt = host.clock.now();
+  const dispatched = await settleAll(chunk(unique, SSM_MAX_INSTANCES_PER_COMMAND).map((ids) => dispatch(host, ids, script, call)));
+  const byCommand = new Map<string, string[]>();
+  const refused: string[] = [];
+  for (const [instanceId, commandId] of dispatched.flat()) {
+    if (commandId === 'not-managed') refused.push(instanceId);
+    else byCommand.set(commandId, [...(byCommand.get(commandId) ?? []), instanceId]);
   }
+  return { sentAt, commands: [...byCommand].map(([commandId, ids]) => ({ commandId, instanceIds: ids })), refused };
+}
 
-  async function run(instanceIds: readonly string[], script: HostScript, deadline: number, call: CallOptions = {}): Promise<readonly HostResult[]> {
-    const unique = [...new Set(instanceIds)];
-    if (unique.length === 0) return [];
-    const results = new Map((await collect(await start(unique, script, call), deadline, call)).map((r) => [r.instanceId, r]));
-    return unique.map((id) => results.get(id) ?? { instanceId: id, status: 'timed-out', stdout: '', stderr: '' });
+async function collect(host: Host, command: PendingCommand, deadline: number, call: CallOptions = {}): Promise<readonly HostResult[]> {
+  const { clock, pollIntervalMs } = host;
+  const results = new Map<string, HostResult>();
+  for (const instanceId of command.refused) results.set(instanceId, { instanceId, status: 'undeliverable', stdout: '', stderr: 'InvalidInstanceId' });
+  const pending = new Map(command.commands.map(({ commandId, instanceIds }) => [commandId, new Set(instanceIds)])); // commandId -> instances still running under it
+  const waiting = () => [...pending].filter(([, ids]) => ids.size > 0);
+  // The invocations are never listed right after SendCommand, so a fresh command is waited for before the
+  // first poll; one sent by an earlier run is read at once.
+  let wait = clock.now() - command.sentAt < pollIntervalMs;
+  while (waiting().length > 0) {
+    const remaining = deadline - clock.now();
+    // Aborted (the run reached its own deadline): what is still pending is reported as not finished.
+    if (remaining <= 0 || call.signal?.aborted) break;
+    if (wait) await clock.sleep(Math.min(pollIntervalMs, remaining));
+    wait = true;
+    await settleAll(waiting().map(([commandId, ids]) => pollCommand(host, commandId, ids, results, call)));
   }
+  const ids = [...command.refused, ...command.commands.flatMap((c) => c.instanceIds)];
+  return ids.map((id) => results.get(id) ?? { instanceId: id, status: 'timed-out', stdout: '', stderr: '' });
+}
 
-  return { run, start, collect };
+async function run(host: Host, instanceIds: readonly string[], script: HostScript, deadline: number, call: CallOptions = {}): Promise<readonly HostResult[]> {
+  const unique = [...new Set(instanceIds)];
+  if (unique.length === 0) return [];
+  const results = new Map((await collect(host, await start(host, unique, script, call), deadline, call)).map((r) => [r.instanceId, r]));
+  return unique.map((id) => results.get(id) ?? { instanceId: id, status: 'timed-out', stdout: '', stderr: '' });
 }
 
 const utf8 = new TextEncoder();
