@@ -21,11 +21,13 @@ import type { DynaliteHandle } from '../../../sim/dynalite.js';
 import { type ManualClock, manualClock } from '../../../sim/clock.js';
 import { type RecordedMetrics, type WiredRuntime, quietLog, recordedMetrics, runtimeFor, testClientConfig } from '../../support/harness.js';
 import { memoryStore } from '../../support/memory-store.js';
-import { type HaPair, type VipPair, VpcWorld, buildHaWorld } from '../../../sim/world.js';
+import { type HaPair, type NatPair, type VipPair, VpcWorld, buildHaWorld } from '../../../sim/world.js';
 import { installProbeHandler } from '../../../sim/probe-handler.js';
 import { between, prng } from '../../../sim/prng.js';
 import { simClock } from '../../../sim/sim-clock.js';
 import { type WorldSensor, worldSensor } from '../../../sim/sensor.js';
+import { type WorldEgressSensor, worldEgressSensor } from '../../../sim/egress-sensor.js';
+import type { SensorFleetPort, SensorSite } from '../../../shared/probe/sensors.js';
 
 export interface HarnessOptions {
   readonly kind?: GroupKind;
@@ -50,6 +52,11 @@ export interface HarnessOptions {
   readonly wrap?: HarnessWraps;
   /** Remediation timings (the engine's defaults otherwise). */
   readonly remediation?: Partial<RemediationSettings>;
+  /**
+   * NAT pairs: a fleet sensor in each AZ's private subnet (a and b) of the first pair, checking egress
+   * from behind its NAT; the main sensor placed in that VPC.
+   */
+  readonly egressSensors?: boolean;
 }
 
 /** Each receives the port the harness built and returns the one the loop gets. */
@@ -103,6 +110,20 @@ export function probeHarness(options: HarnessOptions = {}) {
   const sensor = worldSensor(world, clock, { random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
   const metrics = recordedMetrics();
   const store = memoryStore();
+  const egressSensors = new Map<string, WorldEgressSensor>();
+  let fleet: SensorFleetPort | undefined;
+  const first = pairs[0] as NatPair | undefined;
+  if (options.egressSensors && first?.kind === 'nat') {
+    const placed = (subnetId: string) => ({ vpcId: first.vpcId, subnets: [{ subnetId, availabilityZone: world.subnets.get(subnetId)?.az ?? '' }] });
+    const sites: SensorSite[] = [{ name: 'sensor', port: sensor, main: true, egress: false, placement: placed(first.privateSubnets.a) }];
+    for (const az of ['a', 'b'] as const) {
+      const subnetId = first.privateSubnets[az];
+      const egress = worldEgressSensor(world, clock, subnetId, { forwards: (id) => probes.forwardsFor(id), random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
+      egressSensors.set(az, egress);
+      sites.push({ name: `sensor-${az}`, port: egress, main: false, egress: true, placement: placed(subnetId) });
+    }
+    fleet = { sites: async () => sites };
+  }
   const { ec2: ec2Client, ssm, autoscaling } = world.clients();
   const remediation = createRemediationPort({ ec2: ec2Client, autoscaling });
   /** Every notice the engine sent, in order. */
@@ -157,6 +178,7 @@ export function probeHarness(options: HarnessOptions = {}) {
       {
         engine: wrap.engine ? wrap.engine(core) : core,
         sensor: wrap.sensor ? wrap.sensor(sensor) : sensor,
+        ...(fleet ? { fleet } : {}),
         host: wrap.host ? wrap.host(host) : host,
         metrics: wrap.metrics ? wrap.metrics(metrics) : metrics,
         clock,
@@ -179,6 +201,7 @@ export function probeHarness(options: HarnessOptions = {}) {
     pairs,
     probes,
     sensor,
+    egressSensors,
     store,
     get memory() {
       return memory;
