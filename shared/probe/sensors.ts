@@ -26,6 +26,8 @@ export interface SensorSite {
   readonly placement?: SensorPlacement;
   /** Whether it checks egress through its subnet's route (fleet sensors do). */
   readonly egress: boolean;
+  /** Why its placement is not known (the read failed, or it is not in a VPC). */
+  readonly problem?: string;
 }
 
 export interface SensorPlacement {
@@ -46,7 +48,7 @@ export interface Placement {
   /** The sensor that probes members in this VPC, if any. */
   memberSensor(vpcId: string | undefined): SensorSite | undefined;
   readonly egress: readonly EgressSite[];
-  /** Fleet sensors whose placement is unknown or unusable, with why (for the log). */
+  /** Sensors whose placement is unknown or unusable for what they are for, with why (for the log). */
   readonly idle: readonly { readonly name: string; readonly why: string }[];
 }
 
@@ -62,12 +64,14 @@ export function placeSensors(sites: readonly SensorSite[]): Placement {
   const fallback = byName.find((s) => s.main && s.placement === undefined);
   const egress: EgressSite[] = [];
   const idle: { name: string; why: string }[] = [];
+  if (fallback?.problem !== undefined) idle.push({ name: fallback.name, why: `its placement could not be read (${fallback.problem}): it probes every VPC no other sensor covers` });
   for (const site of byName) {
     if (!site.egress) continue;
     const p = site.placement;
     const subnet = p?.subnets.length === 1 ? p.subnets[0] : undefined;
     if (!p || !subnet) {
-      idle.push({ name: site.name, why: p ? `placed in ${p.subnets.length} subnets: an egress sensor needs exactly one` : 'its placement is not known yet' });
+      const unknown = site.problem === undefined ? 'its placement is not known yet' : `its placement could not be read (${site.problem})`;
+      idle.push({ name: site.name, why: p ? `placed in ${p.subnets.length} subnets: an egress sensor needs exactly one` : unknown });
       continue;
     }
     egress.push({ name: site.name, port: site.port, vpcId: p.vpcId, subnetId: subnet.subnetId, ...(subnet.availabilityZone === undefined ? {} : { availabilityZone: subnet.availabilityZone }) });

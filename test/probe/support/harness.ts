@@ -3,7 +3,7 @@
  * adapters over the world's clients, the real core, CloudWatch metrics through a mocked client,
  * an in-memory lease, the world-backed sensor, and a discrete-event clock shared by all of them.
  */
-import { InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createEc2Port } from '../../../shared/aws/ec2.js';
 import { createSsmHostPort } from '../../../shared/aws/ssm.js';
@@ -66,6 +66,8 @@ export interface HarnessWraps {
   readonly sensor?: (sensor: SensorPort) => SensorPort;
   readonly metrics?: (metrics: MetricsPort) => MetricsPort;
   readonly state?: (state: ProbeStatePort) => ProbeStatePort;
+  /** The sensor fleet the loop gets, built around the world-backed main sensor. */
+  readonly fleet?: (sensor: SensorPort) => SensorFleetPort;
 }
 
 /** A ProbeStatePort that keeps its one item as JSON, as the table does, so what is saved must survive serialization. */
@@ -124,6 +126,7 @@ export function probeHarness(options: HarnessOptions = {}) {
     }
     fleet = { sites: async () => sites };
   }
+  if (options.wrap?.fleet) fleet = options.wrap.fleet(sensor);
   const { ec2: ec2Client, ssm, autoscaling } = world.clients();
   const remediation = createRemediationPort({ ec2: ec2Client, autoscaling });
   /** Every notice the engine sent, in order. */
@@ -253,6 +256,8 @@ export async function wiredProbe(db: DynaliteHandle, env: Record<string, string>
     // The SDK hands back a Uint8Array subclass; the adapter only decodes it.
     return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(response)) as InvokeCommandOutput['Payload'], $metadata: {} };
   });
+  // Where Lambda runs the sensor: in the pair's VPC and subnet.
+  lambda.on(GetFunctionConfigurationCommand, { FunctionName: SENSOR_FUNCTION }).resolves({ FunctionName: SENSOR_FUNCTION, VpcConfig: { VpcId: pair.vpcId, SubnetIds: [pair.subnetId], SecurityGroupIds: ['sg-0123456789abcdef0'] } });
   const core = await runtimeFor(world, clock, db, { env: { VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION, ...env }, tablePrefix: 'vpcf-probe' });
   const runtime = createProbeRuntime({ env: core.env, clients: { ...core.clients, lambda: lambdaClient }, clock, log: core.log, writeMetrics: core.emf.write });
   const invokes = () => lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input);
