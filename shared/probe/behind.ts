@@ -79,4 +79,4 @@ export function releaseBehind<S extends BehindInputs>(s: S, now: number, holdMs:
   return { ...s, behind: { good: 0, bad: 0, down: false } };
 }
 
-export const BEHIND_WHY = 'answers, but traffic from behind it does not get out (the egress check from its subnet\'s sensor fails while the endpoints answer through another path)';
+export const BEHIND_WHY = "traffic from behind it does not get out (the egress check of the sensor in a subnet it serves fails, while the endpoints answer through another path)";
