@@ -158,8 +158,9 @@ export class ProbeLoop {
     moves.push(...this.betweenRounds.splice(0));
     if (settings.mode === 'economy') await attempt(() => this.peers.sendSweep(this.allNodes(), this.addresses), this.deps.log, 'SSM sweep', undefined);
     await this.flush();
-    await this.save(runStartedAt);
     const uncovered = [...this.uncovered].map(([group, vpcId]) => ({ group, vpcId }));
+    this.memory.uncovered = uncovered.map((u) => u.group);
+    await this.save(runStartedAt);
     return { rounds: index, moves, ...this.counters, ...this.peers.counters, groups: this.groupSummary(), ...this.latency(), ...(uncovered.length > 0 ? { uncovered } : {}) };
   }
 

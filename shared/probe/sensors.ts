@@ -11,8 +11,9 @@
  *   several subnets (Lambda picks one per invocation) cannot say which route it took, so it checks
  *   no egress. The main sensor checks egress only when it is asked to (`egress`), since its default
  *   security group lets it reach private addresses only.
- * - A main sensor whose placement could not be read (yet) probes every VPC no fleet sensor covers,
- *   as a single-sensor deployment always did; the adapter tries to read it again at the next run.
+ * - A main sensor whose placement could not be read (yet) probes every group, as a single-sensor
+ *   deployment always did: a fleet sensor's security group need not let it reach the members, so
+ *   one is never promoted for want of a read. The adapter reads it again at the next run.
  */
 import type { SensorPort } from './ports.js';
 
@@ -64,7 +65,7 @@ export function placeSensors(sites: readonly SensorSite[]): Placement {
   const fallback = byName.find((s) => s.main && s.placement === undefined);
   const egress: EgressSite[] = [];
   const idle: { name: string; why: string }[] = [];
-  if (fallback?.problem !== undefined) idle.push({ name: fallback.name, why: `its placement could not be read (${fallback.problem}): it probes every VPC no other sensor covers` });
+  if (fallback?.problem !== undefined) idle.push({ name: fallback.name, why: `its placement could not be read (${fallback.problem}): it probes every group, whatever its VPC` });
   for (const site of byName) {
     if (!site.egress) continue;
     const p = site.placement;
@@ -77,7 +78,7 @@ export function placeSensors(sites: readonly SensorSite[]): Placement {
     egress.push({ name: site.name, port: site.port, vpcId: p.vpcId, subnetId: subnet.subnetId, ...(subnet.availabilityZone === undefined ? {} : { availabilityZone: subnet.availabilityZone }) });
   }
   return {
-    memberSensor: (vpcId) => (vpcId === undefined ? fallback : (perVpc.get(vpcId) ?? fallback)),
+    memberSensor: (vpcId) => fallback ?? (vpcId === undefined ? undefined : perVpc.get(vpcId)),
     egress,
     idle,
   };

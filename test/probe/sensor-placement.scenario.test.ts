@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Log } from '../../shared/core/engine.js';
 import type { SensorPort } from '../../shared/probe/ports.js';
 import type { SensorSite } from '../../shared/probe/sensors.js';
+import { probeView } from '../../shared/probe/memory.js';
 import type { VipPair } from '../../sim/world.js';
 import { probeHarness } from './support/harness.js';
 
@@ -34,7 +35,7 @@ describe('which sensor probes a group', () => {
 
   it('names a group whose VPC has no sensor, and never judges its members by a sensor elsewhere', async () => {
     const log = recordingLog();
-    const h = probeHarness({ kind: 'vip', log, wrap: { fleet: placedIn('vpc-0fedcba9876543210') } });
+    const h = probeHarness({ kind: 'vip', log, persist: true, wrap: { fleet: placedIn('vpc-0fedcba9876543210') } });
     const pair = h.pairs[0] as VipPair;
     h.world.hang(pair.a.instanceId);
 
@@ -45,5 +46,8 @@ describe('which sensor probes a group', () => {
     expect(log.warnings.filter((w) => /no sensor in this group's VPC/.test(w.message))).toEqual([{ message: expect.any(String), data: { group: 'vip-0', vpcId: pair.vpcId } }]);
     expect(h.memory.states.get(pair.a.instanceId)?.verdict).toBeUndefined();
     expect(h.world.vipHolder(pair.vip)).toBe(pair.a.instanceId);
+    // What status reads: the saved state names the group.
+    const stored = await h.state?.load();
+    expect(probeView(stored, h.clock.now(), 180_000)?.uncovered).toEqual(['vip-0']);
   });
 });

@@ -17,8 +17,8 @@ describe('which sensor probes the members of a VPC', () => {
     ['the main sensor in its own VPC', [site('main', true, 'vpc-1', ['s-1', 's-2']), site('fleet-b', false, 'vpc-1', ['s-3'])], 'vpc-1', 'main'],
     ['in another VPC, the first fleet sensor there by name', [site('main', true, 'vpc-1', ['s-1']), site('fleet-z', false, 'vpc-2', ['s-9']), site('fleet-m', false, 'vpc-2', ['s-8'])], 'vpc-2', 'fleet-m'],
     ['nobody in a VPC with no sensor: the main sensor elsewhere cannot reach it', [site('main', true, 'vpc-1', ['s-1'])], 'vpc-3', undefined],
-    ['a main sensor whose placement is not known probes every VPC no fleet sensor covers, as a single sensor does', [site('main', true), site('fleet-a', false, 'vpc-2', ['s-2'])], 'vpc-1', 'main'],
-    ['and leaves a VPC with a fleet sensor to that sensor', [site('main', true), site('fleet-a', false, 'vpc-2', ['s-2'])], 'vpc-2', 'fleet-a'],
+    ['a main sensor whose placement is not known probes every group, as a single sensor does', [site('main', true), site('fleet-a', false, 'vpc-2', ['s-2'])], 'vpc-1', 'main'],
+    ['even in a VPC with a fleet sensor, whose security group may not reach the members', [site('main', true), site('fleet-a', false, 'vpc-2', ['s-2'])], 'vpc-2', 'main'],
   ])('%s', (_, sites, vpc, expected) => {
     expect(placeSensors(sites).memberSensor(vpc)?.name).toBe(expected);
   });
