@@ -54,6 +54,7 @@ const UNCONDITIONED: Readonly<Record<string, string>> = {
   RunShellDocument: 'the resource is the one document, AWS-RunShellScript',
   LeaseAndJournal: 'the resource is the stage’s table',
   VerifyTheDataPlaneThroughTheSensor: 'the resource is the stage’s sensor function',
+  SensorsAndWhereTheyRun: 'the resources are the stage’s sensor functions, each by its ARN',
   Notify: 'the resource is the stage’s topic',
   StateBetweenRuns: 'the resource is the stage’s table',
   LambdaManagesItsVpcInterfaces: 'the AWS managed AWSLambdaVPCAccessExecutionRole policy, v3, which has none',
@@ -285,7 +286,7 @@ describe('the sensor fleet (sensorFleet)', () => {
 
   it('lets the fleet’s own security group, in the sensor VPC, out to the egress endpoints only, nothing in', () => {
     const group = deployed['FleetSensorSecurityGroup'];
-    expect(group?.Properties['VpcId']).toBe('vpc-a');
+    expect(group?.Properties['VpcId']).toBe('vpc-0123456789abcdef0');
     expect(group?.Properties).not.toHaveProperty('SecurityGroupIngress');
     expect(group?.Properties['SecurityGroupEgress']).toEqual(
       ['1.1.1.1', '8.8.8.8', '9.9.9.9'].map((ip) => ({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: `${ip}/32`, Description: `egress endpoint ${ip}:443` })),

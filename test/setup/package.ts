@@ -34,7 +34,8 @@ export const PACKAGE_PARAMS: Readonly<Record<string, string>> = {
   drillGroup: 'web',
   fisExperiment: 'on',
   fisGroup: 'web',
-  // One fleet sensor in the sensor VPC (the fleet's security group), one with its own group.
+  // One fleet sensor in the sensor VPC (the fleet's security group, created there), one with its own group.
+  sensorVpcId: 'vpc-0123456789abcdef0',
   sensorFleet: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2:sg-0ccccccccccccccc3',
 };
 
