@@ -19,6 +19,10 @@
  *   forwarding again: the mark holds for `holdMs` after its last failed check, or until `rise`
  *   passing checks from behind it (a table still routed through it). Then the NAT is a target
  *   again; if it still drops, its sensors catch it again within `fall` rounds.
+ * - A NAT that did not answer the sensor itself while marked (it was down, not just dropping)
+ *   loses the mark when it answers again (`releaseOnReturn`): its failures from behind are
+ *   explained by its being down, and its return is judged as any NAT back from down is (its own
+ *   forwarding checks must pass first, verdicts.ts).
  */
 import type { Observation, Thresholds } from './verdicts.js';
 
@@ -77,6 +81,15 @@ export function releaseBehind<S extends BehindInputs>(s: S, now: number, holdMs:
   const b = s.behind;
   if (b === undefined || !b.down || b.lastFailAt === undefined || now - b.lastFailAt < holdMs) return s;
   return { ...s, behind: { good: 0, bad: 0, down: false } };
+}
+
+/**
+ * Ends the mark of a NAT that answers the sensor again after failing it (`bad` is the member
+ * check's failure streak, before and after this round).
+ */
+export function releaseOnReturn<S extends BehindInputs & { readonly bad: number }>(before: { readonly bad: number }, after: S): S {
+  if (!after.behind?.down || before.bad === 0 || after.bad > 0) return after;
+  return { ...after, behind: { good: 0, bad: 0, down: false } };
 }
 
 export const BEHIND_WHY = "traffic from behind it does not get out (the egress check of the sensor in a subnet it serves fails, while the endpoints answer through another path)";

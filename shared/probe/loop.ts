@@ -29,7 +29,7 @@ import { SensorRound, failureOf, sensorObservation } from './sensor-round.js';
 import { type Placement, type SensorFleetPort, type SensorSite, placeSensors } from './sensors.js';
 import { type EgressReading, foldEgress } from './egress.js';
 import { egressRound } from './egress-round.js';
-import { noteBehind, releaseBehind } from './behind.js';
+import { noteBehind, releaseBehind, releaseOnReturn } from './behind.js';
 import type { TcpResult } from './tcp.js';
 import { initialState, judge, step, verdictsOf } from './verdicts.js';
 
@@ -265,7 +265,8 @@ export class ProbeLoop {
     for (const node of probed) {
       const mine = results.filter((r) => r.id === node.id);
       const observation = mine.length === 0 ? 'unknown' : sensorObservation(mine);
-      states.set(node.id, step(states.get(node.id) ?? initialState, observation, startedAt, settings, failureOf(mine)));
+      const before = states.get(node.id) ?? initialState;
+      states.set(node.id, judge(releaseOnReturn(before, step(before, observation, startedAt, settings, failureOf(mine))), settings));
       if (observation === 'fail') suspects.push(node);
       this.sensorMs.push(...mine.filter((r) => r.result === 'ok').map((r) => r.ms));
     }

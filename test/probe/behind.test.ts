@@ -3,7 +3,7 @@
  * and the verdict `judge` draws from it.
  */
 import { describe, expect, it } from 'vitest';
-import { type BehindState, behindConfirmed, noteBehind, releaseBehind } from '../../shared/probe/behind.js';
+import { type BehindState, behindConfirmed, noteBehind, releaseBehind, releaseOnReturn } from '../../shared/probe/behind.js';
 import { type NodeState, type Observation, initialState, judge } from '../../shared/probe/verdicts.js';
 
 const T = { fall: 2, rise: 3 };
@@ -69,5 +69,17 @@ describe('the hold on a NAT marked not forwarding', () => {
   it('leaves a NAT that is not marked alone', () => {
     const s = { behind: { good: 1, bad: 0, down: false } };
     expect(releaseBehind(s, 10_000_000, 600_000)).toBe(s);
+  });
+});
+
+describe('a NAT marked not forwarding that was down, not just dropping', () => {
+  const marked: BehindState = { good: 0, bad: 2, since: 0, provenAt: 2_000, down: true, lastFailAt: 2_000 };
+
+  it.each<[string, number, number, boolean]>([
+    ['loses the mark when it answers the sensor again after failing it', 3, 0, false],
+    ['keeps it while it still fails the sensor', 3, 4, true],
+    ['keeps it when it never failed the sensor (it answers, and drops what it forwards)', 0, 0, true],
+  ])('%s', (_, badBefore, badAfter, down) => {
+    expect(releaseOnReturn({ bad: badBefore }, { bad: badAfter, behind: marked }).behind?.down).toBe(down);
   });
 });

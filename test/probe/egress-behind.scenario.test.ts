@@ -126,6 +126,21 @@ describe('egress checked from behind each NAT', () => {
     expect(tables().a).toBe(b);
   });
 
+  it('gives a NAT that was down, not just dropping, its AZ back once it answers and its own checks pass, as before the sensors', async () => {
+    const { h, a, b, tables } = natHarness({ settings: { sweepMs: 15_000 } });
+    await h.run(10_000);
+    h.world.hang(a);
+    await h.run(MINUTE);
+    expect(tables()).toEqual({ a: b, b, any: b });
+
+    h.world.unhang(a);
+    await h.run(MINUTE);
+    await h.run(MINUTE);
+
+    expect(h.memory.states.get(a)).toMatchObject({ verdict: 'healthy', behind: { down: false } });
+    expect(tables()).toEqual({ a, b, any: b });
+  });
+
   it('with 1 % loss on every sensor connect, moves nothing in ten minutes', async () => {
     const { h, a, b, tables } = natHarness({ lossRate: 0.01, seed: 7 });
     for (let i = 0; i < 10; i += 1) await h.run(MINUTE);
