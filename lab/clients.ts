@@ -23,10 +23,25 @@ function unsupported(service: string, operation: string): Error {
   return new Error(`the lab serves no ${service} ${operation}`);
 }
 
-/** A LambdaClient whose synchronous Invoke calls `invoke` with the payload text. */
-export function localLambda(invoke: (functionName: string, payload: string) => Promise<InvokeAnswer>): LambdaClient {
+/** Where a function runs, as GetFunctionConfiguration's VpcConfig says. */
+export interface FunctionPlacement {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+}
+
+/**
+ * A LambdaClient whose synchronous Invoke calls `invoke` with the payload text, and whose
+ * GetFunctionConfiguration answers a function's VpcConfig from `placements`.
+ */
+export function localLambda(invoke: (functionName: string, payload: string) => Promise<InvokeAnswer>, placements: ReadonlyMap<string, FunctionPlacement> = new Map()): LambdaClient {
   const client = new LambdaClient(CONFIG);
   serveFrom(client, async (operation, input) => {
+    if (operation === 'GetFunctionConfigurationCommand') {
+      const name = String(input['FunctionName']);
+      const placed = placements.get(name);
+      if (!placed) throw unsupported('Lambda', `GetFunctionConfiguration of ${name}`);
+      return { FunctionName: name, VpcConfig: { VpcId: placed.vpcId, SubnetIds: [...placed.subnetIds], SecurityGroupIds: [] }, $metadata: METADATA };
+    }
     if (operation !== 'InvokeCommand' || input['InvocationType'] !== 'RequestResponse') throw unsupported('Lambda', operation);
     const raw = input['Payload'];
     const payload = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw ?? '');

@@ -21,7 +21,7 @@ import { createProbeRuntime } from '../shared/probe/wiring.js';
 import { createFailoverRuntime } from '../shared/failover-wiring.js';
 import { createRuntime } from '../shared/runtime.js';
 import type { VpcWorld } from '../sim/world.js';
-import { type LabAlarm, localCloudWatch, localLambda } from './clients.js';
+import { type FunctionPlacement, type LabAlarm, localCloudWatch, localLambda } from './clients.js';
 import type { SensorProcess } from './sensor.js';
 
 export const SENSOR_FUNCTION = 'vpc-failover-lab-sensor';
@@ -40,6 +40,10 @@ export interface ControllerDeps {
   readonly log: Log;
   /** `address:port` endpoints the NATs must reach (the lab's echo server, never a public address). */
   readonly egress: readonly string[];
+  /** The sensor fleet (as the sensorFleet param deploys it): each function's process, by name. */
+  readonly fleet?: ReadonlyMap<string, SensorProcess>;
+  /** Where each sensor function runs (its VpcConfig), main sensor included. */
+  readonly placements?: ReadonlyMap<string, FunctionPlacement>;
   /** Told of every change of a node's probe state (verdict, failure streak, peers' opinion). */
   readonly onNodeState?: (instanceId: string, before: NodeState | undefined, after: NodeState) => void;
   /** Each EMF line the functions write (what CloudWatch would extract metrics from). */
@@ -101,8 +105,14 @@ export function wireController(deps: ControllerDeps): Controller {
   // serverless.yml gives every function the table and the VPCs it may act in; the probe also gets
   // its sensor and egress endpoints.
   const common = { VPCF_TABLE_NAME: deps.tableName, VPCF_VPC_IDS: [...world.vpcs.keys()].join(',') };
-  const probeEnv = { ...common, VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION, VPCF_EGRESS_ENDPOINTS: deps.egress.join(',') };
-  const lambda = localLambda((_name, payload) => deps.sensor.invoke(payload));
+  const fleet = deps.fleet ?? new Map<string, SensorProcess>();
+  const probeEnv = {
+    ...common,
+    VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION,
+    VPCF_EGRESS_ENDPOINTS: deps.egress.join(','),
+    ...(fleet.size > 0 ? { VPCF_SENSOR_FLEET: [...fleet.keys()].join(',') } : {}),
+  };
+  const lambda = localLambda((name, payload) => (fleet.get(name) ?? deps.sensor).invoke(payload), deps.placements);
   const writeMetrics = deps.onMetrics ?? (() => undefined);
   const probeRuntime = createProbeRuntime({ env: probeEnv, clients: { ...core, lambda }, clock, log, writeMetrics });
   const memory = watchedMemory(deps.onNodeState ?? (() => undefined));

@@ -9,7 +9,7 @@ import { LabError } from './errors.js';
 import { DRILL_SCENARIO } from './scenario-drill.js';
 import { NAT_GATEWAY_SCENARIO } from './scenario-nat-gateway.js';
 
-export const SCENARIO_NAMES = ['vip-silent', 'vip-planned', 'vip-os-missing', 'vip-remediate', 'nat-silent', 'nat-dead', 'failback', 'all-down', 'flaky', 'drill', 'nat-gateway'] as const;
+export const SCENARIO_NAMES = ['vip-silent', 'vip-planned', 'vip-os-missing', 'vip-remediate', 'nat-silent', 'nat-dead', 'nat-forward-drop', 'failback', 'all-down', 'flaky', 'drill', 'nat-gateway'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** Whether the outcome is the expected one, and what happened in one line. */
@@ -136,6 +136,9 @@ const natMoved: Pick<Scenario, 'settled' | 'check' | 'figures'> = {
     return { faultAt: at, detectedAt: unhealthyAt(t, a.instanceId, at), switchAt: firstCall(t, SWITCH_ROUTE, at), subject: a.instanceId };
   },
 };
+
+/** A NAT that drops whatever it should forward, in a table of its own beside its masquerade rule. */
+export const FORWARD_DROP_RULESET = 'table inet vpcf_fwd {\n chain forward {\n  type filter hook forward priority 0; policy drop;\n }\n}';
 
 /** Drops 1 % of what arrives over every link, in every namespace on the router (so each link, each way). */
 export const LOSS_RULESET = 'table inet vpcf_loss {\n chain arrive {\n  type filter hook prerouting priority -300;\n  iifname != "lo" numgen random mod 100 == 0 drop\n }\n}';
@@ -286,6 +289,21 @@ export const SCENARIOS: readonly Scenario[] = [
     measure: LABELS.natA,
     describe: () => 'nat-a hangs: its links go down, EC2 says nothing',
     inject: (t) => t.hang(natOf(t).a.instanceId),
+    ...natMoved,
+  },
+  {
+    name: 'nat-forward-drop',
+    summary: 'NAT a keeps its masquerade rule, answers and reaches out, but drops what it forwards: AZ-a tables move to NAT b',
+    inDefault: true,
+    groups: ['nat'],
+    baseline: false,
+    jitterMs: 2_000,
+    limitMs: 45_000,
+    tailMs: 2_000,
+    measure: LABELS.natA,
+    describe: () => "nat-a drops forwarded packets (nft forward chain, policy drop); its masquerade rule, its own egress and its TCP service are untouched",
+    // Added beside the masquerade table (nft() would replace it): the NAT's own checks still pass.
+    inject: (t) => t.namespaces.mustExec('nat-a', ['sh', '-c', 'printf "%s\\n" "$1" | nft -f -', 'sh', FORWARD_DROP_RULESET]).then(() => undefined),
     ...natMoved,
   },
   {

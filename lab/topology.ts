@@ -32,6 +32,20 @@ export interface NatSide extends NatPair {
   readonly clients: { readonly a: InstanceInfo; readonly b: InstanceInfo; readonly c: InstanceInfo };
   /** With `nat-gateway`: the zonal gateway in public subnet a, tagged `failover:group=<nat group>`, and its ENI. */
   readonly gateway?: { readonly natGatewayId: string; readonly eni: EniInfo };
+  /**
+   * The sensor fleet's ENIs, one in AZ a's and one in AZ b's private subnet: Lambdas placed there
+   * reach the outside through the subnet's route table, so through the NAT that serves the AZ.
+   */
+  readonly sensors: { readonly a: EniInfo; readonly b: EniInfo };
+}
+
+/** A sensor of the lab: its namespace (the host's name), the Lambda function it stands for, and its ENI. */
+export interface LabSensor {
+  readonly host: string;
+  readonly functionName: string;
+  readonly eni: EniInfo;
+  /** The main sensor (VPCF_SENSOR_FUNCTION), or one of the fleet (VPCF_SENSOR_FLEET). */
+  readonly main: boolean;
 }
 
 /** The internet namespace: an echo server on a few documentation addresses. */
@@ -48,6 +62,8 @@ export interface LabTopology {
   readonly vip?: VipSide;
   readonly nat?: NatSide;
   readonly sensor: EniInfo;
+  /** Every sensor: the main one, then the fleet's. */
+  readonly sensors: readonly LabSensor[];
   readonly hosts: readonly Host[];
   readonly internet: Internet;
   /** The members' `failover:ports`: each member's service listens there. */
@@ -65,6 +81,9 @@ export const INTERNET: Internet = Object.freeze({
 });
 
 export const GROUPS = { vip: 'web', nat: 'egress' } as const;
+
+/** The sensors' function names, as a deployment names them (`<service>-<stage>-<function>`). */
+export const SENSOR_FUNCTIONS = { main: 'vpc-failover-lab-sensor', a: 'vpc-failover-lab-sensorA', b: 'vpc-failover-lab-sensorB' } as const;
 
 const member = (name: string, info: InstanceInfo, nat: boolean): Host => ({ name, instanceId: info.instanceId, enis: info.interfaces, nat, member: true });
 const client = (name: string, info: InstanceInfo): Host => ({ name, instanceId: info.instanceId, enis: info.interfaces, nat: false, member: false });
@@ -90,8 +109,14 @@ export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[], m
       c: world.addInstance({ subnet: pair.privateSubnets.c, tags: { Name: 'client-c' } }),
     };
     const gateway = groups.includes('nat-gateway') ? natGateway(world, pair) : undefined;
-    nat = { ...pair, clients, ...(gateway ? { gateway } : {}) };
+    // Lambdas in a VPC: ENIs of their own, attached to no instance.
+    const sensors = {
+      a: world.addNetworkInterface({ subnet: pair.privateSubnets.a, tags: { Name: 'vpc-failover-sensor-a' } }),
+      b: world.addNetworkInterface({ subnet: pair.privateSubnets.b, tags: { Name: 'vpc-failover-sensor-b' } }),
+    };
+    nat = { ...pair, clients, sensors, ...(gateway ? { gateway } : {}) };
     hosts.push(member('nat-a', pair.a, true), member('nat-b', pair.b, true), client('client-a', clients.a), client('client-b', clients.b), client('client-c', clients.c));
+    hosts.push({ name: 'sensor-a', enis: [sensors.a], nat: false, member: false }, { name: 'sensor-b', enis: [sensors.b], nat: false, member: false });
     if (gateway) hosts.push({ name: 'natgw', enis: [gateway.eni], nat: true, member: false, natGatewayId: gateway.natGatewayId });
   }
   const vpcId = vip?.vpcId ?? nat?.vpcId;
@@ -102,7 +127,11 @@ export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[], m
   const sensorSubnet = world.addSubnet({ vpc: vpcId, az: `${world.options.region}a`, tags: { Name: 'sensor' } });
   const sensor = world.addNetworkInterface({ subnet: sensorSubnet, tags: { Name: 'vpc-failover-sensor' } });
   hosts.push({ name: 'sensor', enis: [sensor], nat: false, member: false });
-  return { world, ...(vip ? { vip } : {}), ...(nat ? { nat } : {}), sensor, hosts, internet: INTERNET, servicePort: SERVICE_PORT };
+  const sensors: LabSensor[] = [
+    { host: 'sensor', functionName: SENSOR_FUNCTIONS.main, eni: sensor, main: true },
+    ...(nat ? [{ host: 'sensor-a', functionName: SENSOR_FUNCTIONS.a, eni: nat.sensors.a, main: false }, { host: 'sensor-b', functionName: SENSOR_FUNCTIONS.b, eni: nat.sensors.b, main: false }] : []),
+  ];
+  return { world, ...(vip ? { vip } : {}), ...(nat ? { nat } : {}), sensor, sensors, hosts, internet: INTERNET, servicePort: SERVICE_PORT };
 }
 
 /**

@@ -22,7 +22,7 @@ import { type SensorProcess, startSensor } from './sensor.js';
 import { type ScriptRun, namespaceExecutor } from './ssm-exec.js';
 import type { Sample } from './stats.js';
 import { Timeline } from './timeline.js';
-import { type LabGroup, type LabTopology, buildLabTopology } from './topology.js';
+import { type LabGroup, type LabSensor, type LabTopology, buildLabTopology } from './topology.js';
 
 /**
  * How long a secondary address move takes to become effective (Describe* and the data plane).
@@ -72,7 +72,7 @@ export const LABELS = { vip: 'vip', natA: 'egress-a', natB: 'egress-b', natC: 'e
 export interface ProbeNote {
   readonly at: number;
   readonly id: string;
-  readonly what: 'healthy' | 'unhealthy' | 'unknown' | 'sensor-fail' | 'peers-fail' | 'forwarding-fail';
+  readonly what: 'healthy' | 'unhealthy' | 'unknown' | 'sensor-fail' | 'peers-fail' | 'forwarding-fail' | 'behind-fail';
   /** For `peers-fail`: when the SSM command that found it was sent. */
   readonly sentAt?: number;
 }
@@ -248,13 +248,13 @@ export class Trial {
       this.notify();
     });
     const { echoAddresses, echoPort } = topology.internet;
-    // The sensor (a tsx process) takes longest to start: it comes up while the services do.
-    const sensor = this.mode === 'controller' ? startSensor(namespaces, 'sensor', this.lifetimeSeconds) : undefined;
-    sensor?.catch(() => undefined);
+    // The sensors (tsx processes) take longest to start: they come up while the services do.
+    const sensors = this.mode === 'controller' ? Promise.all(topology.sensors.map(async (s) => [s, await startSensor(namespaces, s.host, this.lifetimeSeconds)] as const)) : undefined;
+    sensors?.catch(() => undefined);
     const services = topology.hosts.filter((h) => h.member).map((h) => startAgent(namespaces, h.name, { role: 'serve', name: h.name, port: topology.servicePort }, this.lifetimeSeconds));
     await Promise.all([...services, startAgent(namespaces, INTERNET_NS, { role: 'echo', port: echoPort }, this.lifetimeSeconds)]);
     await this.startClients(echoAddresses[0] ?? '', echoPort);
-    if (sensor) await this.startController(await sensor, echoAddresses.map((a) => `${a}:${echoPort}`));
+    if (sensors) await this.startController(await sensors, echoAddresses.map((a) => `${a}:${echoPort}`));
     else this.startMonitor();
     env.progress('lab up');
   }
@@ -280,8 +280,13 @@ export class Trial {
     await Promise.all(starts);
   }
 
-  private async startController(sensor: SensorProcess, egress: readonly string[]): Promise<void> {
+  private async startController(sensors: readonly (readonly [LabSensor, SensorProcess])[], egress: readonly string[]): Promise<void> {
     const { env, clock, world, timeline } = this;
+    const main = sensors.find(([s]) => s.main)?.[1];
+    if (!main) throw new LabError('the lab has no main sensor');
+    const fleet = new Map(sensors.filter(([s]) => !s.main).map(([s, p]) => [s.functionName, p]));
+    // What GetFunctionConfiguration says of each sensor: the VPC and subnet of its ENI.
+    const placements = new Map(sensors.map(([s]) => [s.functionName, { vpcId: world.subnet(s.eni.subnetId).vpcId, subnetIds: [s.eni.subnetId] }]));
     const tableName = `vpc-failover-lab-${process.pid}-${(tables += 1)}`;
     await env.dynamodb.send(new CreateTableCommand(tableDefinition(tableName)));
     this.tableName = tableName;
@@ -289,7 +294,9 @@ export class Trial {
       world,
       dynamodb: env.dynamodb,
       tableName,
-      sensor,
+      sensor: main,
+      fleet,
+      placements,
       clock,
       log: env.log,
       egress,
@@ -330,6 +337,10 @@ export class Trial {
     if (after.forwardingBad > 0 && (before?.forwardingBad ?? 0) === 0) {
       this.timeline.add(at, 'probe', `probe: ${name}'s own forwarding check fails (ip_forward off or no MASQUERADE/SNAT rule)`);
       note({ at, id, what: 'forwarding-fail' });
+    }
+    if (after.behind?.since !== undefined && before?.behind?.since === undefined) {
+      this.timeline.add(after.behind.since, 'probe', `probe: a sensor behind ${name} does not get out (the round's start)`);
+      note({ at: after.behind.since, id, what: 'behind-fail' });
     }
     if (after.peer?.verdict === 'fail' && (before?.peer?.verdict !== 'fail' || before.peer.sentAt !== after.peer.sentAt)) {
       this.timeline.add(at, 'probe', `probe: peers over SSM find ${name} down (command sent ${((at - after.peer.sentAt) / 1000).toFixed(2)} s earlier)`);

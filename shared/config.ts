@@ -42,6 +42,13 @@ const buildSchema = () =>
     VPCF_SENSOR_FUNCTION: z.optional(
       z.string().check(z.regex(/^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/, 'must be a Lambda function name or ARN')),
     ),
+    // The sensor fleet (the sensorFleet param): function names, comma-separated.
+    VPCF_SENSOR_FLEET: z.optional(
+      z.pipe(
+        z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64})*$/, 'must be comma-separated Lambda function names')),
+        z.transform((raw: string) => raw.split(',')),
+      ),
+    ),
     VPCF_EGRESS_ENDPOINTS: z.optional(
       z.pipe(
         z.string(),
@@ -116,6 +123,8 @@ export interface ProbeConfig {
   readonly sweepMs: number;
   /** The sensor's name or ARN; only the probe function needs it. */
   readonly sensorFunction?: string;
+  /** The sensor fleet's function names (shared/probe/sensors.ts); empty: the main sensor alone. */
+  readonly sensorFleet: readonly string[];
   /** Outside endpoints a NAT must reach; empty disables the forwarding check. */
   readonly egress: readonly EgressEndpoint[];
   /** Whether NATs check their own ip_forward and MASQUERADE/SNAT rule (off for NATs that translate elsewhere). */
@@ -161,6 +170,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       runMs: c.VPCF_PROBE_RUN_SECONDS * 1000,
       sweepMs: c.VPCF_SSM_SWEEP_SECONDS * 1000,
       ...(c.VPCF_SENSOR_FUNCTION === undefined ? {} : { sensorFunction: c.VPCF_SENSOR_FUNCTION }),
+      sensorFleet: Object.freeze([...new Set(c.VPCF_SENSOR_FLEET ?? [])]),
       egress: Object.freeze((c.VPCF_EGRESS_ENDPOINTS ?? []).map((e) => Object.freeze(e))),
       forwardingCheck: c.VPCF_NAT_FORWARDING_CHECK === 'on',
       metricsNamespace: c.VPCF_METRICS_NAMESPACE,

@@ -44,6 +44,13 @@ export interface ProbeWorld {
   natConfig(instanceId: string, config: NatConfig): void;
   /** Forwarding checks run, by prober. */
   readonly forwardingRuns: string[];
+  /**
+   * NAT instances that drop what they should forward (a FORWARD-chain drop) while answering, reaching
+   * out themselves and keeping their MASQUERADE rule: their own checks all pass.
+   */
+  readonly dropsForwarded: Set<string>;
+  /** Whether traffic from behind this NAT gets out: it reaches out itself, is set up to forward and does not drop. */
+  forwardsFor(instanceId: string): boolean;
 }
 
 const ICMP = /^vpcf_icmp '([a-z0-9-]+)' '([0-9.]+)' &$/;
@@ -100,6 +107,11 @@ export function installProbeHandler(world: VpcWorld, options: ProbeHandlerOption
     addressless: new Set(),
     forwardingRuns: [],
     natConfig: (instanceId, config) => void configs.set(instanceId, config),
+    dropsForwarded: new Set(),
+    forwardsFor: (instanceId) => {
+      const config = configs.get(instanceId) ?? FORWARDS;
+      return !state.notForwarding.has(instanceId) && !state.dropsForwarded.has(instanceId) && config.ipForward && config.natRule !== 'no';
+    },
   };
   const lost = (id?: string) => {
     const rate = 1 - (1 - (options.lossRate ?? 0)) * (1 - (id === undefined ? 0 : (options.linkLoss?.(id) ?? 0)));

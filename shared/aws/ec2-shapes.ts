@@ -184,6 +184,8 @@ export function toRouteTable(raw: Ec2RouteTable): RouteTable | undefined {
     vpcId: raw.VpcId ?? '',
     tags: tagsToRecord(raw.Tags),
     routes: (raw.Routes ?? []).map(toRoute).filter((route) => route !== undefined),
+    // Which subnets use the table: a sensor behind a NAT is credited through it (probe/egress.ts).
+    subnetIds: (raw.Associations ?? []).flatMap((a) => (a.SubnetId !== undefined && (a.AssociationState?.State ?? 'associated') === 'associated' ? [a.SubnetId] : [])),
   };
 }
 

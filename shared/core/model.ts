@@ -91,6 +91,8 @@ export interface RouteTable {
   readonly vpcId: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly routes: readonly Route[];
+  /** Subnets explicitly associated with the table (DescribeRouteTables' Associations in state `associated`); absent when not read. */
+  readonly subnetIds?: readonly string[];
 }
 
 export interface ElasticIp {

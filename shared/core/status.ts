@@ -83,7 +83,14 @@ export interface ProbeVerdicts {
   readonly verdicts: Readonly<Record<string, Verdict>>;
   readonly reasons: Readonly<Record<string, string>>;
   readonly savedAt: number;
+  /** Groups whose VPC has no sensor (the probe's sensor placement). */
+  readonly uncovered?: readonly string[];
 }
+
+/** The problem status names for a group the probe found no sensor for. */
+const NO_SENSOR =
+  "no sensor in its VPC: its members are not probed by TCP, only judged on EC2's state, status checks and events (a sensor there: the sensorFleet param)";
+const sensorProblems = (group: string, probes: ProbeVerdicts | undefined): string[] => (probes?.uncovered?.includes(group) ? [NO_SENSOR] : []);
 
 /** Where each slot of the group points now. */
 export const holdersOf = (group: Group): HolderView[] =>
@@ -149,7 +156,7 @@ export function buildStatus(
         members: g.members.map((m) => member(m.instance.instanceId, m.priority, newcomers.includes(m.instance.instanceId))),
         holders: holdersOf(g),
         ...gatewaysOf(g),
-        problems: [...(g.kind === 'nat' ? (g.gatewayProblems ?? []) : []), ...ssmProblems(g.members.map((m) => m.instance.instanceId), agents)],
+        problems: [...(g.kind === 'nat' ? (g.gatewayProblems ?? []) : []), ...ssmProblems(g.members.map((m) => m.instance.instanceId), agents), ...sensorProblems(g.name, probes)],
         ...(newcomers.length > 0 ? { newcomers } : {}),
         ...common(g.name),
       };

@@ -26,7 +26,12 @@ import { type GroupSummary, type Move, type ProbeSettings, type RoundReport, typ
 import type { ProbeNode } from './peers.js';
 import type { MetricDatum, MetricsPort, SensorPort } from './ports.js';
 import { SensorRound, failureOf, sensorObservation } from './sensor-round.js';
-import { initialState, step, verdictsOf } from './verdicts.js';
+import { type Placement, type SensorFleetPort, type SensorSite, placeSensors } from './sensors.js';
+import { type EgressReading, foldEgress } from './egress.js';
+import { egressRound } from './egress-round.js';
+import { noteBehind, releaseBehind, releaseOnReturn } from './behind.js';
+import type { TcpResult } from './tcp.js';
+import { initialState, judge, step, verdictsOf } from './verdicts.js';
 
 export { type ProbeMemory, newMemory } from './memory.js';
 export { DEFAULT_PROBE_SETTINGS, STATE_MAX_AGE_MS, type GroupSummary, type Move, type ProbeSettings, type RoundReport, type RunOptions, type RunSummary } from './run-types.js';
@@ -39,7 +44,10 @@ export type ProbeEngine = Pick<FailoverEngine, 'run' | 'observe' | 'discover' | 
 
 export interface ProbeLoopDeps {
   readonly engine: ProbeEngine;
+  /** The main sensor; with no `fleet`, it probes every group, as a single-sensor deployment does. */
   readonly sensor: SensorPort;
+  /** Every sensor and where it runs: members probed by their own VPC's sensor, egress checked from behind the NATs (sensors.ts). */
+  readonly fleet?: SensorFleetPort;
   readonly host: HostPort;
   readonly metrics: MetricsPort;
   readonly clock: Clock;
@@ -75,14 +83,37 @@ export class ProbeLoop {
   private call: { signal?: AbortSignal } = {};
   private settle: { signal?: AbortSignal } = {};
   private peers: PeerProbes;
-  private readonly sensor: SensorRound;
+  /** One per sensor, so each keeps its own record of what it already said. */
+  private readonly sensorRounds = new Map<string, SensorRound>();
+  private placement: Placement;
+  /** Groups already named this run for having no sensor in their VPC. */
+  private uncovered = new Map<string, string>();
 
   constructor(
     private readonly deps: ProbeLoopDeps,
     private readonly memory: ProbeMemory = newMemory(),
   ) {
     this.peers = this.newPeers();
-    this.sensor = new SensorRound(deps.sensor, deps.log);
+    this.placement = placeSensors([this.mainSite()]);
+  }
+
+  private mainSite(): SensorSite {
+    return { name: 'sensor', port: this.deps.sensor, main: true, egress: false };
+  }
+
+  private sensorRound(site: SensorSite): SensorRound {
+    let round = this.sensorRounds.get(site.name);
+    if (!round) this.sensorRounds.set(site.name, (round = new SensorRound(site.port, this.deps.log)));
+    return round;
+  }
+
+  /** Where the sensors run, read once a run (the adapter caches what it learned). */
+  private async place(): Promise<void> {
+    const { fleet, log } = this.deps;
+    if (!fleet) return;
+    const sites = await attempt(() => fleet.sites(this.call), log, 'sensor placement', [this.mainSite()]);
+    this.placement = placeSensors(sites);
+    for (const { name, why } of this.placement.idle) log.warn('a sensor of the fleet checks no egress this run', { sensor: name, why });
   }
 
   private newPeers(): PeerProbes {
@@ -98,8 +129,10 @@ export class ProbeLoop {
     this.call = options.signal ? { signal: options.signal } : {};
     this.settle = options.settle ? { signal: options.settle } : {};
     this.peers = this.newPeers();
+    this.uncovered = new Map();
     const runStartedAt = clock.now();
     await this.load();
+    await this.place();
     const moves: Move[] = [];
     let index = 0;
     if (settings.mode === 'economy') {
@@ -125,8 +158,10 @@ export class ProbeLoop {
     moves.push(...this.betweenRounds.splice(0));
     if (settings.mode === 'economy') await attempt(() => this.peers.sendSweep(this.allNodes(), this.addresses), this.deps.log, 'SSM sweep', undefined);
     await this.flush();
+    const uncovered = [...this.uncovered].map(([group, vpcId]) => ({ group, vpcId }));
+    this.memory.uncovered = uncovered.map((u) => u.group);
     await this.save(runStartedAt);
-    return { rounds: index, moves, ...this.counters, ...this.peers.counters, groups: this.groupSummary(), ...this.latency() };
+    return { rounds: index, moves, ...this.counters, ...this.peers.counters, groups: this.groupSummary(), ...this.latency(), ...(uncovered.length > 0 ? { uncovered } : {}) };
   }
 
   private groupSummary(): Record<string, GroupSummary> {
@@ -203,7 +238,8 @@ export class ProbeLoop {
       for (const m of group.members) {
         if (m.instance.state !== 'running') continue;
         const ip = m.eni.privateIps.find((p) => p.primary)?.address ?? m.instance.privateIp;
-        nodes.push({ id: m.instance.instanceId, group: group.name, ip, ports: m.ports, nat: group.kind === 'nat' });
+        const enis = m.instance.networkInterfaces.map((e) => e.networkInterfaceId);
+        nodes.push({ id: m.instance.instanceId, group: group.name, ip, ports: m.ports, nat: group.kind === 'nat', vpc: m.instance.vpcId, enis });
       }
       groups.set(group.name, nodes);
       if (group.kind === 'vip') addresses.set(group.name, [group.vip]);
@@ -219,12 +255,18 @@ export class ProbeLoop {
     const probed = nodes.filter((n) => n.ports.length > 0);
     const { states } = this.memory;
 
-    const results = probed.length === 0 ? [] : await this.sensor.probe(probed, settings.tcpTimeoutMs, this.call);
+    for (const [id, s] of states) if (s.behind?.down) states.set(id, judge(releaseBehind(s, startedAt, settings.egressHoldMs), settings));
+    const [results, readings] = await Promise.all([
+      this.probeMembers(probed),
+      world ? this.probeEgress(world, nodes, startedAt, until) : Promise.resolve([]),
+    ]);
+    this.foldEgress(readings, startedAt);
     const suspects: ProbeNode[] = [];
     for (const node of probed) {
       const mine = results.filter((r) => r.id === node.id);
       const observation = mine.length === 0 ? 'unknown' : sensorObservation(mine);
-      states.set(node.id, step(states.get(node.id) ?? initialState, observation, startedAt, settings, failureOf(mine)));
+      const before = states.get(node.id) ?? initialState;
+      states.set(node.id, judge(releaseOnReturn(before, step(before, observation, startedAt, settings, failureOf(mine))), settings));
       if (observation === 'fail') suspects.push(node);
       this.sensorMs.push(...mine.filter((r) => r.result === 'ok').map((r) => r.ms));
     }
@@ -243,6 +285,43 @@ export class ProbeLoop {
     }
     await this.publish(nodes, moves, startedAt);
     return { index, startedAt, verdicts, engineCalled, moves };
+  }
+
+  /** Each member by its own VPC's sensor; a member whose VPC has none is not probed, and its group is named. */
+  private async probeMembers(probed: readonly ProbeNode[]): Promise<readonly TcpResult[]> {
+    const bySite = new Map<SensorSite, ProbeNode[]>();
+    for (const node of probed) {
+      const site = this.placement.memberSensor(node.vpc);
+      if (site) bySite.set(site, [...(bySite.get(site) ?? []), node]);
+      else if (!this.uncovered.has(node.group)) {
+        this.uncovered.set(node.group, node.vpc ?? 'unknown');
+        this.deps.log.warn('no sensor in this group\'s VPC: its members are not probed by TCP, and are judged on EC2 state, status checks and events only', { group: node.group, vpcId: node.vpc ?? 'unknown' });
+      }
+    }
+    const { tcpTimeoutMs } = this.deps.settings;
+    const answers = await Promise.all([...bySite].map(([site, nodes]) => this.sensorRound(site).probe(nodes, tcpTimeoutMs, this.call)));
+    return answers.flat();
+  }
+
+  private probeEgress(world: WorldSnapshot, nodes: readonly ProbeNode[], startedAt: number, until: number): Promise<readonly EgressReading[]> {
+    const { settings, log } = this.deps;
+    const nats = nodes.filter((n) => n.nat).map((n) => ({ id: n.id, enis: n.enis ?? [] }));
+    if (nats.length === 0) return Promise.resolve([]);
+    const inputs = { sites: this.placement.egress, endpoints: settings.egress, timeoutMs: settings.tcpTimeoutMs, world, nats, startedAt, call: this.call, observe: () => this.observe(until) };
+    return attempt(() => egressRound(inputs, log), log, 'egress checks', [] as readonly EgressReading[]);
+  }
+
+  /** Credits the round's egress checks to the NATs the sensors' routes crossed (behind.ts). */
+  private foldEgress(readings: readonly EgressReading[], at: number): void {
+    const { states } = this.memory;
+    const { settings, log } = this.deps;
+    for (const [id, v] of foldEgress(readings)) {
+      const before = states.get(id) ?? initialState;
+      const behind = noteBehind(before.behind, v.observation, at, settings, v.proven);
+      const after = judge({ ...before, nat: true, ...(behind ? { behind } : {}) }, settings);
+      states.set(id, after);
+      if (after.behind?.down && !before.behind?.down) log.warn('a NAT does not forward for the sensors behind it', { instanceId: id, sensors: v.sites, why: after.why });
+    }
   }
 
   private async callEngine(verdicts: Readonly<Record<string, Verdict>>, until: number): Promise<Move[]> {

@@ -25,6 +25,8 @@ export interface ProbeMemory {
   loaded?: boolean;
   /** The scheduled time of the last run here: Lambda may deliver a scheduled event twice. */
   lastScheduledAt?: number;
+  /** Groups the last run found no sensor for in their VPC (sensors.ts), for status. */
+  uncovered?: readonly string[];
 }
 
 export const newMemory = (): ProbeMemory => ({ states: new Map(), os: new Map() });
@@ -37,6 +39,8 @@ export interface StoredProbeState {
   readonly runStartedAt: number;
   readonly states: Readonly<Record<string, NodeState>>;
   readonly os: Readonly<Record<string, OsView>>;
+  /** Groups with no sensor in their VPC, as the run that saved it found them. */
+  readonly uncovered?: readonly string[];
   readonly pending?: {
     readonly command: PendingCommand;
     readonly batches: readonly (Omit<PeerBatch, 'groupOf'> & { readonly groupOf: readonly (readonly [string, string])[] })[];
@@ -56,6 +60,7 @@ export function toStored(memory: ProbeMemory, runStartedAt: number, savedAt: num
     runStartedAt,
     states: Object.fromEntries(memory.states),
     os: Object.fromEntries(memory.os),
+    ...(memory.uncovered && memory.uncovered.length > 0 ? { uncovered: memory.uncovered } : {}),
     ...(memory.pending
       ? { pending: { command: memory.pending.command, batches: memory.pending.batches.map((b) => ({ ...b, groupOf: [...b.groupOf] })) } }
       : {}),
@@ -83,6 +88,8 @@ export interface ProbeView {
   readonly reasons: Readonly<Record<string, string>>;
   /** When the probe saved it (epoch ms). */
   readonly savedAt: number;
+  /** Groups whose VPC has no sensor: their members are not probed by TCP. */
+  readonly uncovered?: readonly string[];
 }
 
 /** The verdicts in a stored copy no older than `maxAgeMs`; undefined when there is none that fresh. */
@@ -93,5 +100,6 @@ export function probeView(stored: StoredProbeState | undefined, now: number, max
     verdicts: Object.fromEntries(judged.map(([id, s]) => [id, s.verdict as Verdict])),
     reasons: Object.fromEntries(judged.filter(([, s]) => s.verdict === 'unhealthy').map(([id, s]) => [id, s.why])),
     savedAt: stored.savedAt,
+    ...(stored.uncovered && stored.uncovered.length > 0 ? { uncovered: stored.uncovered } : {}),
   };
 }

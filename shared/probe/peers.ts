@@ -24,6 +24,10 @@ export interface ProbeNode {
   readonly ports: readonly number[];
   /** NAT members check their own path to the outside (egress). */
   readonly nat: boolean;
+  /** Its VPC: the sensor of that VPC probes it (sensors.ts). */
+  readonly vpc?: string;
+  /** Its ENIs, which a route may name: a sensor's egress check is credited through them (egress.ts). */
+  readonly enis?: readonly string[];
 }
 
 /** One group's share of a batch: who probes, and whom. */

@@ -19,6 +19,8 @@ export interface ProbeSettings extends PeerProbeSettings {
    * heartbeat). A move, a change in the groups without a healthy member, and the end of a run flush at once.
    */
   readonly metricsFlushRounds: number;
+  /** How long a NAT marked not forwarding by the sensors behind it stays marked after its last failed check (behind.ts). */
+  readonly egressHoldMs: number;
 }
 
 export const DEFAULT_PROBE_SETTINGS: ProbeSettings = Object.freeze({
@@ -33,6 +35,7 @@ export const DEFAULT_PROBE_SETTINGS: ProbeSettings = Object.freeze({
   ssmTimeoutMs: 8_000,
   egress: [],
   metricsFlushRounds: 15,
+  egressHoldMs: 600_000,
 });
 
 /** A stored state older than this describes a world that has moved on; the nodes start unjudged. */
@@ -78,4 +81,6 @@ export interface RunSummary {
   readonly groups: Readonly<Record<string, GroupSummary>>;
   /** The sensor's handshake times this run, median and largest, in ms. */
   readonly sensorMs?: { readonly p50: number; readonly max: number };
+  /** Groups whose VPC has no sensor: their members were not probed by TCP (sensors.ts). */
+  readonly uncovered?: readonly { readonly group: string; readonly vpcId: string }[];
 }

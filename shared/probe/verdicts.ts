@@ -16,6 +16,7 @@
  *   while it was down. Until then it is `unknown`, never a target. Detection (fall) is unchanged.
  */
 import type { Verdict } from '../core/model.js';
+import { BEHIND_WHY, type BehindState, confirmBehind } from './behind.js';
 
 export type Observation = 'ok' | 'fail' | 'unknown';
 
@@ -56,6 +57,8 @@ export interface NodeState {
   readonly returnedAt?: number;
   /** When the newest passing forwarding check (egress or configuration) was sent. */
   readonly forwardingOkAt?: number;
+  /** Egress checked from behind the NAT by the sensors its tables route (behind.ts); absent until one is credited to it. */
+  readonly behind?: BehindState;
   /** Why the verdict is what it is, for logs and status. */
   readonly why: string;
 }
@@ -126,9 +129,11 @@ export function step(state: NodeState, sensor: Observation, roundStart: number, 
 }
 
 /** Recomputes the verdict from the counters (after a round, or after peers or egress reported). */
-export function judge(s: NodeState, t: Thresholds): NodeState {
+export function judge(state: NodeState, t: Thresholds): NodeState {
+  const s = confirmBehind(state, t);
   if (s.egressDown) return { ...s, verdict: 'unhealthy', why: 'answers, but its forwarding check fails (no egress through it)' };
   if (s.forwardingDown) return { ...s, verdict: 'unhealthy', why: 'answers, but is not set up to forward (ip_forward off or no MASQUERADE/SNAT rule)' };
+  if (s.behind?.down) return { ...s, verdict: 'unhealthy', why: BEHIND_WHY };
   if (s.bad >= t.fall) {
     if (peersConfirm(s)) return { ...s, verdict: 'unhealthy', why: `${s.failure ?? 'no TCP answer'} from the VPC, ${s.bad} rounds in a row, and the peers agree` };
     if (s.verdict === 'unhealthy') return { ...s, why: `${s.failure ?? 'no TCP answer'} from the VPC, still (${s.bad} rounds)` };

@@ -404,6 +404,12 @@ describe('Ec2Port.observe', () => {
           RouteTableId: 'rtb-1',
           VpcId: 'vpc-1',
           Tags: [{ Key: 'NATAZ', Value: 'us-east-1a' }],
+          // Only subnets associated now use the table; the main association names no subnet.
+          Associations: [
+            { RouteTableAssociationId: 'rtbassoc-1', RouteTableId: 'rtb-1', SubnetId: 'subnet-a', Main: false, AssociationState: { State: 'associated' } },
+            { RouteTableAssociationId: 'rtbassoc-2', RouteTableId: 'rtb-1', SubnetId: 'subnet-b', Main: false, AssociationState: { State: 'disassociating' } },
+            { RouteTableAssociationId: 'rtbassoc-3', RouteTableId: 'rtb-1', Main: true, AssociationState: { State: 'associated' } },
+          ],
           Routes: [
             { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' },
             { DestinationCidrBlock: '0.0.0.0/0', NetworkInterfaceId: 'eni-nat', InstanceId: 'i-0000000000000000a', State: 'active' },
@@ -439,6 +445,7 @@ describe('Ec2Port.observe', () => {
           { destination: { kind: 'ipv6', value: '::/0' }, target: { kind: 'other', description: 'igw-1' }, state: 'active' },
           { destination: { kind: 'prefix-list', value: 'pl-1' }, target: { kind: 'other', description: 'vpce-1' }, state: 'active' },
         ],
+        subnetIds: ['subnet-a'],
       },
     ]);
   });
@@ -916,6 +923,7 @@ describe('Ec2Port.readBack', () => {
           vpcId: 'vpc-1',
           tags: {},
           routes: [{ destination: { kind: 'ipv4', value: '0.0.0.0/0' }, target: { kind: 'eni', networkInterfaceId: 'eni-b' }, state: 'active' }],
+          subnetIds: [],
         },
       ],
       addresses: [{ allocationId: 'eipalloc-1', publicIp: '203.0.113.10', tags: {}, association: { associationId: 'eipassoc-2', networkInterfaceId: 'eni-b' } }],

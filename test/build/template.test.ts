@@ -54,6 +54,7 @@ const UNCONDITIONED: Readonly<Record<string, string>> = {
   RunShellDocument: 'the resource is the one document, AWS-RunShellScript',
   LeaseAndJournal: 'the resource is the stage’s table',
   VerifyTheDataPlaneThroughTheSensor: 'the resource is the stage’s sensor function',
+  SensorsAndWhereTheyRun: 'the resources are the stage’s sensor functions, each by its ARN',
   Notify: 'the resource is the stage’s topic',
   StateBetweenRuns: 'the resource is the stage’s table',
   LambdaManagesItsVpcInterfaces: 'the AWS managed AWSLambdaVPCAccessExecutionRole policy, v3, which has none',
@@ -132,7 +133,15 @@ describe('IAM of the packaged template, as CloudFormation resolves it', () => {
 
     expect([actions(reads).sort(), reads.Resource, reads.Condition]).toEqual([['ec2:DescribeInstanceTypes', 'ec2:DescribeNetworkAcls', 'ec2:DescribeSecurityGroups'], '*', undefined]);
     expect([actions(sensor), sensor.Resource]).toEqual([['lambda:GetFunctionConfiguration'], 'arn:aws:lambda:us-east-1:123456789012:function:vpc-failover-dev-sensor']);
-    for (const role of ['OnEventRole', 'ProbeRole', 'SensorRole']) expect(statementsOf(role).flatMap(actions).filter((a) => a === 'lambda:GetFunctionConfiguration' || a === 'ec2:DescribeSecurityGroups')).toEqual([]);
+    for (const role of ['OnEventRole', 'SensorRole']) expect(statementsOf(role).flatMap(actions).filter((a) => a === 'lambda:GetFunctionConfiguration' || a === 'ec2:DescribeSecurityGroups')).toEqual([]);
+    expect(statementsOf('ProbeRole').flatMap(actions)).not.toContain('ec2:DescribeSecurityGroups');
+  });
+
+  it('lets the probe invoke, and read the placement of, exactly the stage’s sensors: the main one alone by default', () => {
+    const sensors = statement('ProbeRole', 'SensorsAndWhereTheyRun');
+
+    expect([actions(sensors), sensors.Resource, sensors.Condition]).toEqual([['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'], ['arn:aws:lambda:us-east-1:123456789012:function:vpc-failover-dev-sensor'], undefined]);
+    expect(statementsOf('ProbeRole').filter((s) => actions(s).includes('lambda:GetFunctionConfiguration')).map((s) => s.Sid)).toEqual(['SensorsAndWhereTheyRun']);
   });
 
   it('lets the failover function (status, doctor) ask whether SSM reaches the members, and no other', () => {
@@ -165,7 +174,7 @@ describe('IAM of the packaged template, as CloudFormation resolves it', () => {
   it('writes each function’s logs only to its own log group', () => {
     for (const [role, fn] of [['FailoverRole', 'failover'], ['OnEventRole', 'onEvent'], ['ProbeRole', 'probe'], ['SensorRole', 'sensor']]) {
       const logs = statementsOf(role!).find((s) => actions(s).includes('logs:PutLogEvents'));
-      expect(logs?.Resource).toBe(`arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/vpc-failover-dev-${fn}:*`);
+      expect([logs?.Resource].flat()).toEqual([`arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/vpc-failover-dev-${fn}:*`]);
     }
   });
 });
@@ -241,6 +250,47 @@ describe('the probe function', () => {
       SecurityGroupIds: ['sg-0123456789abcdef0'],
       SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
     });
+  });
+});
+
+describe('the sensor fleet (sensorFleet)', () => {
+  const A = 'Sensor0aaaaaaaaaaaaaaa1LambdaFunction';
+  const B = 'Sensor0bbbbbbbbbbbbbbb2LambdaFunction';
+  const fleetArns = ['sensor', 'sensor0aaaaaaaaaaaaaaa1', 'sensor0bbbbbbbbbbbbbbb2'];
+
+  it('adds nothing to a deployment without one: no function, no security group, no VPCF_SENSOR_FLEET', () => {
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(4);
+    expect(resources).not.toHaveProperty('FleetSensorSecurityGroup');
+    expect(resources['ProbeLambdaFunction']?.Properties['Environment']).not.toHaveProperty('Variables.VPCF_SENSOR_FLEET');
+  });
+
+  it('places one sensor function in each subnet of the param, alone, with the sensor’s role and sizes', () => {
+    expect(deployed[A]?.Properties['VpcConfig']).toEqual({ SecurityGroupIds: ['{{FleetSensorSecurityGroup}}'], SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1'] });
+    expect(deployed[B]?.Properties['VpcConfig']).toEqual({ SecurityGroupIds: ['sg-0ccccccccccccccc3'], SubnetIds: ['subnet-0bbbbbbbbbbbbbbb2'] });
+    for (const fn of [A, B]) {
+      expect(deployed[fn]?.Properties).toMatchObject({ Handler: deployed['SensorLambdaFunction']?.Properties['Handler'], MemorySize: 128, Timeout: 10, LoggingConfig: { LogFormat: 'JSON', SystemLogLevel: 'WARN' } });
+      expect(deployed[fn]?.Properties['Role']).toEqual(deployed['SensorLambdaFunction']?.Properties['Role']);
+    }
+  });
+
+  it('tells the probe the fleet’s names, and lets it invoke and read exactly those functions and the main sensor', () => {
+    const variables = (deployed['ProbeLambdaFunction']?.Properties['Environment'] as { Variables: Record<string, string> }).Variables;
+    expect(variables['VPCF_SENSOR_FLEET']).toBe('vpc-failover-dev-sensor0aaaaaaaaaaaaaaa1,vpc-failover-dev-sensor0bbbbbbbbbbbbbbb2');
+    expect(statement('ProbeRole', 'SensorsAndWhereTheyRun', deployed).Resource).toEqual(fleetArns.map((n) => `arn:aws:lambda:us-east-1:123456789012:function:vpc-failover-dev-${n}`));
+  });
+
+  it('lets each fleet sensor write only to its own log group', () => {
+    const logs = statementsOf('SensorRole', deployed).find((s) => actions(s).includes('logs:PutLogEvents'));
+    expect(logs?.Resource).toEqual(fleetArns.map((n) => `arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/vpc-failover-dev-${n}:*`));
+  });
+
+  it('lets the fleet’s own security group, in the sensor VPC, out to the egress endpoints only, nothing in', () => {
+    const group = deployed['FleetSensorSecurityGroup'];
+    expect(group?.Properties['VpcId']).toBe('vpc-0123456789abcdef0');
+    expect(group?.Properties).not.toHaveProperty('SecurityGroupIngress');
+    expect(group?.Properties['SecurityGroupEgress']).toEqual(
+      ['1.1.1.1', '8.8.8.8', '9.9.9.9'].map((ip) => ({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: `${ip}/32`, Description: `egress endpoint ${ip}:443` })),
+    );
   });
 });
 

@@ -237,6 +237,16 @@ describe('FailoverEngine.status', () => {
     expect(report.groups[0]?.members).toContainEqual(expect.objectContaining({ instanceId: a.instanceId, state: 'running', health: 'unhealthy', why: 'no TCP on 443' }));
   });
 
+  it('names a group whose VPC the probe found no sensor for, and no other', async () => {
+    const { engine, group, deadline } = setup();
+
+    const named = await engine.status(undefined, deadline(), { probes: { verdicts: {}, reasons: {}, savedAt: 0, uncovered: [group] } });
+    const other = await engine.status(undefined, deadline(), { probes: { verdicts: {}, reasons: {}, savedAt: 0, uncovered: ['another-group'] } });
+
+    expect(named.groups[0]?.problems).toEqual([expect.stringMatching(/^no sensor in its VPC: its members are not probed by TCP/)]);
+    expect(other.groups[0]?.problems).toEqual([]);
+  });
+
   it('says when status has no probe verdicts', async () => {
     const { engine, deadline } = setup();
 

@@ -7,6 +7,7 @@
 import { AssignPrivateIpAddressesCommand, RebootInstancesCommand, ReplaceRouteCommand } from '@aws-sdk/client-ec2';
 import { afterAll, expect, it } from 'vitest';
 import { masqueradeRuleset } from '../../lab/fabric.js';
+import { FORWARD_DROP_RULESET } from '../../lab/scenarios.js';
 import { eventBridge } from '../../lab/events.js';
 import { systemClock } from '../../shared/core/ports.js';
 import { describeNetns, useLab } from '../netns/support/netns.js';
@@ -97,6 +98,20 @@ describeNetns('lab fabric: NAT route tables', () => {
     expect(forwarding.trim()).toBe('1');
     expect(untranslated).toBeUndefined();
     expect(translated).toBe(`${b.privateIp} ping`);
+  });
+
+  it("routes a fleet sensor's connections through its subnet's NAT, which a forward drop silences while the NAT itself still gets out", async () => {
+    const { b } = natSide();
+    const through = await ask(lab(), 'sensor-b', echo(), 443, 'ping\n');
+
+    await lab().mustExec('nat-b', ['sh', '-c', 'printf "%s\\n" "$1" | nft -f -', 'sh', FORWARD_DROP_RULESET]);
+    const dropped = await ask(lab(), 'sensor-b', echo(), 443, 'ping\n');
+    const own = await ask(lab(), 'nat-b', echo(), 443, 'ping\n');
+    await lab().mustExec('nat-b', ['nft', 'delete', 'table', 'inet', 'vpcf_fwd']);
+
+    expect(through).toBe(`${b.privateIp} ping`);
+    expect(dropped).toBeUndefined();
+    expect(own).toBe(`${b.privateIp} ping`);
   });
 });
 

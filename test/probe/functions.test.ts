@@ -75,7 +75,7 @@ describe('sensor function', () => {
 describe('probe settings', () => {
   const base = { VPCF_TABLE_NAME: 'vpc-failover-dev' };
 
-  it('defaults to fast mode, 2 s rounds, fall 2, rise 3, a 15 s sweep and no egress check', () => {
+  it('defaults to fast mode, 2 s rounds, fall 2, rise 3, a 15 s sweep, no egress check and no sensor fleet', () => {
     expect(loadConfig(base).probe).toEqual({
       mode: 'fast',
       intervalMs: 2000,
@@ -84,6 +84,7 @@ describe('probe settings', () => {
       tcpTimeoutMs: 1000,
       runMs: 57_000,
       sweepMs: 15_000,
+      sensorFleet: [],
       egress: [],
       forwardingCheck: true,
       metricsNamespace: 'VpcFailover',
@@ -93,6 +94,17 @@ describe('probe settings', () => {
   it('runs one round per scheduled run in economy mode', () => {
     expect(loadConfig({ ...base, VPCF_PROBE_MODE: 'economy' }).probe.mode).toBe('economy');
     expect(() => loadConfig({ ...base, VPCF_PROBE_MODE: 'slow' })).toThrow('VPCF_PROBE_MODE');
+  });
+
+  it('reads the sensor fleet as function names, each once', () => {
+    expect(loadConfig({ ...base, VPCF_SENSOR_FLEET: 'vpcf-prod-sensorSubnetA,vpcf-prod-sensorSubnetB,vpcf-prod-sensorSubnetA' }).probe.sensorFleet).toEqual([
+      'vpcf-prod-sensorSubnetA',
+      'vpcf-prod-sensorSubnetB',
+    ]);
+  });
+
+  it.each(['a b', 'one,,two', 'arn:aws:lambda:us-east-1:123456789012:function:x', 'x,'])('refuses a sensor fleet of %j, naming the key', (value) => {
+    expect(() => loadConfig({ ...base, VPCF_SENSOR_FLEET: value })).toThrow('VPCF_SENSOR_FLEET');
   });
 
   it('turns the NAT forwarding check off on request', () => {

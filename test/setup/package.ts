@@ -23,7 +23,7 @@ declare module 'vitest' {
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** The params of the second package: two VPCs, a reserved concurrency for the probe, subscriptions, a drill schedule and the FIS experiment. */
+/** The params of the second package: two VPCs, a reserved concurrency for the probe, subscriptions, a drill schedule, the FIS experiment and a sensor fleet. */
 export const PACKAGE_PARAMS: Readonly<Record<string, string>> = {
   vpcIds: 'vpc-a,vpc-b',
   probeReservedConcurrency: '1',
@@ -34,6 +34,9 @@ export const PACKAGE_PARAMS: Readonly<Record<string, string>> = {
   drillGroup: 'web',
   fisExperiment: 'on',
   fisGroup: 'web',
+  // One fleet sensor in the sensor VPC (the fleet's security group, created there), one with its own group.
+  sensorVpcId: 'vpc-0123456789abcdef0',
+  sensorFleet: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2:sg-0ccccccccccccccc3',
 };
 
 async function packageInto(params: Readonly<Record<string, string>>): Promise<string> {

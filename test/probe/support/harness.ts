@@ -3,7 +3,7 @@
  * adapters over the world's clients, the real core, CloudWatch metrics through a mocked client,
  * an in-memory lease, the world-backed sensor, and a discrete-event clock shared by all of them.
  */
-import { InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createEc2Port } from '../../../shared/aws/ec2.js';
 import { createSsmHostPort } from '../../../shared/aws/ssm.js';
@@ -21,11 +21,13 @@ import type { DynaliteHandle } from '../../../sim/dynalite.js';
 import { type ManualClock, manualClock } from '../../../sim/clock.js';
 import { type RecordedMetrics, type WiredRuntime, quietLog, recordedMetrics, runtimeFor, testClientConfig } from '../../support/harness.js';
 import { memoryStore } from '../../support/memory-store.js';
-import { type HaPair, type VipPair, VpcWorld, buildHaWorld } from '../../../sim/world.js';
+import { type HaPair, type NatPair, type VipPair, VpcWorld, buildHaWorld } from '../../../sim/world.js';
 import { installProbeHandler } from '../../../sim/probe-handler.js';
 import { between, prng } from '../../../sim/prng.js';
 import { simClock } from '../../../sim/sim-clock.js';
 import { type WorldSensor, worldSensor } from '../../../sim/sensor.js';
+import { type WorldEgressSensor, worldEgressSensor } from '../../../sim/egress-sensor.js';
+import type { SensorFleetPort, SensorSite } from '../../../shared/probe/sensors.js';
 
 export interface HarnessOptions {
   readonly kind?: GroupKind;
@@ -50,6 +52,11 @@ export interface HarnessOptions {
   readonly wrap?: HarnessWraps;
   /** Remediation timings (the engine's defaults otherwise). */
   readonly remediation?: Partial<RemediationSettings>;
+  /**
+   * NAT pairs: a fleet sensor in each AZ's private subnet (a and b) of the first pair, checking egress
+   * from behind its NAT; the main sensor placed in that VPC.
+   */
+  readonly egressSensors?: boolean;
 }
 
 /** Each receives the port the harness built and returns the one the loop gets. */
@@ -59,6 +66,8 @@ export interface HarnessWraps {
   readonly sensor?: (sensor: SensorPort) => SensorPort;
   readonly metrics?: (metrics: MetricsPort) => MetricsPort;
   readonly state?: (state: ProbeStatePort) => ProbeStatePort;
+  /** The sensor fleet the loop gets, built around the world-backed main sensor. */
+  readonly fleet?: (sensor: SensorPort) => SensorFleetPort;
 }
 
 /** A ProbeStatePort that keeps its one item as JSON, as the table does, so what is saved must survive serialization. */
@@ -103,6 +112,21 @@ export function probeHarness(options: HarnessOptions = {}) {
   const sensor = worldSensor(world, clock, { random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
   const metrics = recordedMetrics();
   const store = memoryStore();
+  const egressSensors = new Map<string, WorldEgressSensor>();
+  let fleet: SensorFleetPort | undefined;
+  const first = pairs[0] as NatPair | undefined;
+  if (options.egressSensors && first?.kind === 'nat') {
+    const placed = (subnetId: string) => ({ vpcId: first.vpcId, subnets: [{ subnetId, availabilityZone: world.subnets.get(subnetId)?.az ?? '' }] });
+    const sites: SensorSite[] = [{ name: 'sensor', port: sensor, main: true, egress: false, placement: placed(first.privateSubnets.a) }];
+    for (const az of ['a', 'b'] as const) {
+      const subnetId = first.privateSubnets[az];
+      const egress = worldEgressSensor(world, clock, subnetId, { forwards: (id) => probes.forwardsFor(id), random, lossRate: options.lossRate ?? 0, latencyMs: () => between(random, 20, 80) });
+      egressSensors.set(az, egress);
+      sites.push({ name: `sensor-${az}`, port: egress, main: false, egress: true, placement: placed(subnetId) });
+    }
+    fleet = { sites: async () => sites };
+  }
+  if (options.wrap?.fleet) fleet = options.wrap.fleet(sensor);
   const { ec2: ec2Client, ssm, autoscaling } = world.clients();
   const remediation = createRemediationPort({ ec2: ec2Client, autoscaling });
   /** Every notice the engine sent, in order. */
@@ -157,6 +181,7 @@ export function probeHarness(options: HarnessOptions = {}) {
       {
         engine: wrap.engine ? wrap.engine(core) : core,
         sensor: wrap.sensor ? wrap.sensor(sensor) : sensor,
+        ...(fleet ? { fleet } : {}),
         host: wrap.host ? wrap.host(host) : host,
         metrics: wrap.metrics ? wrap.metrics(metrics) : metrics,
         clock,
@@ -179,6 +204,7 @@ export function probeHarness(options: HarnessOptions = {}) {
     pairs,
     probes,
     sensor,
+    egressSensors,
     store,
     get memory() {
       return memory;
@@ -230,6 +256,8 @@ export async function wiredProbe(db: DynaliteHandle, env: Record<string, string>
     // The SDK hands back a Uint8Array subclass; the adapter only decodes it.
     return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(response)) as InvokeCommandOutput['Payload'], $metadata: {} };
   });
+  // Where Lambda runs the sensor: in the pair's VPC and subnet.
+  lambda.on(GetFunctionConfigurationCommand, { FunctionName: SENSOR_FUNCTION }).resolves({ FunctionName: SENSOR_FUNCTION, VpcConfig: { VpcId: pair.vpcId, SubnetIds: [pair.subnetId], SecurityGroupIds: ['sg-0123456789abcdef0'] } });
   const core = await runtimeFor(world, clock, db, { env: { VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION, ...env }, tablePrefix: 'vpcf-probe' });
   const runtime = createProbeRuntime({ env: core.env, clients: { ...core.clients, lambda: lambdaClient }, clock, log: core.log, writeMetrics: core.emf.write });
   const invokes = () => lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input);
