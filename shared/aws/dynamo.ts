@@ -243,6 +243,7 @@ export function createDynamoStore(client: DynamoDBClient, tableName: string, opt
         token: (readNum(previous, 'token') ?? 0) + 1,
         expiresAt,
         ...(endedAt === undefined ? {} : { previousReleasedAt: endedAt }),
+        ...(previousOwner === undefined ? {} : { previousLapsed: true }),
         ...(lastMoveAt === undefined ? {} : { lastMoveAt }),
         ...(roster === undefined ? {} : { roster }),
       };
