@@ -26,7 +26,7 @@ import { type GroupSummary, type Move, type ProbeSettings, type RoundReport, typ
 import type { ProbeNode } from './peers.js';
 import type { MetricDatum, MetricsPort, SensorPort } from './ports.js';
 import { SensorRound, failureOf, sensorObservation } from './sensor-round.js';
-import { initialState, step, verdictsOf } from './verdicts.js';
+import { initialState, step, unverifiedNat, verdictsOf } from './verdicts.js';
 
 export { type ProbeMemory, newMemory } from './memory.js';
 export { DEFAULT_PROBE_SETTINGS, STATE_MAX_AGE_MS, type GroupSummary, type Move, type ProbeSettings, type RoundReport, type RunOptions, type RunSummary } from './run-types.js';
@@ -224,7 +224,8 @@ export class ProbeLoop {
     for (const node of probed) {
       const mine = results.filter((r) => r.id === node.id);
       const observation = mine.length === 0 ? 'unknown' : sensorObservation(mine);
-      states.set(node.id, step(states.get(node.id) ?? initialState, observation, startedAt, settings, failureOf(mine)));
+      const known = states.get(node.id) ?? (node.nat ? unverifiedNat(startedAt) : initialState);
+      states.set(node.id, step(known, observation, startedAt, settings, failureOf(mine)));
       if (observation === 'fail') suspects.push(node);
       this.sensorMs.push(...mine.filter((r) => r.result === 'ok').map((r) => r.ms));
     }
