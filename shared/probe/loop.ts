@@ -146,7 +146,13 @@ export class ProbeLoop {
     if (!state || this.memory.loaded) return;
     this.memory.loaded = true;
     const stored = await attempt(() => state.load(this.call), log, 'loading the probe state', undefined);
-    if (restore(this.memory, stored, clock.now(), STATE_MAX_AGE_MS)) log.info('probe state restored after a cold start', { nodes: this.memory.states.size });
+    if (restore(this.memory, stored, clock.now(), STATE_MAX_AGE_MS, this.natChecks())) log.info('probe state restored after a cold start', { nodes: this.memory.states.size });
+  }
+
+  /** Whether NAT members get forwarding checks (egress endpoints, or the configuration check) for a verdict to wait for. */
+  private natChecks(): boolean {
+    const { settings } = this.deps;
+    return settings.egress.length > 0 || settings.forwardingCheck !== false;
   }
 
   private async save(runStartedAt: number): Promise<void> {
@@ -224,7 +230,7 @@ export class ProbeLoop {
     for (const node of probed) {
       const mine = results.filter((r) => r.id === node.id);
       const observation = mine.length === 0 ? 'unknown' : sensorObservation(mine);
-      const known = states.get(node.id) ?? (node.nat ? unverifiedNat(startedAt) : initialState);
+      const known = states.get(node.id) ?? (node.nat && this.natChecks() ? unverifiedNat(startedAt) : initialState);
       states.set(node.id, step(known, observation, startedAt, settings, failureOf(mine)));
       if (observation === 'fail') suspects.push(node);
       this.sensorMs.push(...mine.filter((r) => r.result === 'ok').map((r) => r.ms));

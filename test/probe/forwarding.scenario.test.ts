@@ -147,6 +147,20 @@ describe('NAT forwarding-configuration check', () => {
     expect(tables()).toEqual({ a, b, any: a });
   });
 
+  it('judges NATs on TCP alone after a cold start when no forwarding check is configured', async () => {
+    const { h, a, b, tables } = natHarness({ egress: [], forwardingCheck: false }, { persist: true, cooldownMs: 0 });
+    await h.run(10_000);
+    h.world.hang(b);
+    await h.run(30_000);
+    h.world.unhang(b);
+    await h.run(10_000, undefined, { cold: true });
+
+    await h.run(30_000, undefined, { cold: true });
+
+    expect(tables()).toEqual({ a, b, any: a });
+    expect(h.memory.states.get(b)?.verdict).toBe('healthy');
+  });
+
   it('never moves a NAT because its tools cannot tell, over several minutes', async () => {
     const { h, a, b, tables } = natHarness();
     h.probes.natConfig(a, { ipForward: true, natRule: 'unsupported' });
