@@ -72,6 +72,8 @@ export class ProbeLoop {
   private buffered: MetricDatum[] = [];
   private bufferedRounds = 0;
   private lastWithoutHealthy = 0;
+  /** The core's last call left a group refused for want of a healthy target: the next one looks at the world sooner. */
+  private wanting = false;
   private call: { signal?: AbortSignal } = {};
   private settle: { signal?: AbortSignal } = {};
   private peers: PeerProbes;
@@ -254,7 +256,10 @@ export class ProbeLoop {
 
   private async callEngine(verdicts: Readonly<Record<string, Verdict>>, until: number): Promise<Move[]> {
     const { engine, clock, settings, log } = this.deps;
-    if (!this.snapshot || clock.now() - this.snapshot.observedAt > settings.snapshotMaxAgeMs) await this.observe(until);
+    // A member's EC2 status checks (which only an observe shows) may have passed since: a group
+    // waiting for a target should not wait out a whole snapshot age on top of its detection.
+    const maxAge = this.wanting ? Math.min(settings.snapshotMaxAgeMs, settings.engineEveryMs) : settings.snapshotMaxAgeMs;
+    if (!this.snapshot || clock.now() - this.snapshot.observedAt > maxAge) await this.observe(until);
     const snapshot = this.snapshot;
     if (!snapshot) return [];
     this.counters.engineCalls += 1;
@@ -269,6 +274,8 @@ export class ProbeLoop {
     );
     if (!results) return [];
     this.lastSent = verdicts;
+    // Refused with a plan: decide found nothing healthy to move to (a misconfigured group has no plan, and waits for people).
+    this.wanting = results.some((r) => r.outcome === 'refused' && r.plan !== undefined);
     const now = clock.now();
     const moves: Move[] = [];
     for (const r of results.filter((x) => x.outcome === 'changed' || x.outcome === 'partial')) {
