@@ -9,6 +9,7 @@ import { type Discovery, type DiscoveryDefaults, type Group, discover } from './
 import { type HealthMap, assessHealth } from './health.js';
 import { groupHolder } from './holders.js';
 import type { Action, OsReport, OsView, Trigger, Verdict, WorldSnapshot } from './model.js';
+import { lapsedMoveAt, leaseUpdate } from './lapse.js';
 import { isNoteworthy, noticeOf } from './notice.js';
 import { DEFAULT_REMEDIATION, type RemediationResult, type RemediationSettings } from './remediate.js';
 import { runRemediation } from './remediation-run.js';
@@ -130,17 +131,6 @@ const DATA_PLANE_ATTEMPTS = 3;
 
 const SWITCHES: ReadonlySet<Action['type']> = new Set(['assign-private-ip', 'associate-address', 'replace-route', 'create-route']);
 
-/**
- * When a lease whose holder never released it ended, if that is later than the group's last
- * recorded move: the holder was killed or overran, perhaps between a switch call and the release
- * that records the move, so it counts as a move for the cooldown (and is recorded as one at this
- * grant's release, for the deciders after). Only moves a cooldown holds back (failback) wait for it.
- */
-function lapsedMoveAt(grant: LeaseGrant): number | undefined {
-  const at = grant.previousLapsed ? grant.previousReleasedAt : undefined;
-  return at !== undefined && at > (grant.lastMoveAt ?? Number.NEGATIVE_INFINITY) ? at : undefined;
-}
-
 export class FailoverEngine {
   /**
    * Last move per group as this engine last saw it. It can only lag the truth (moves only add), so
@@ -195,9 +185,7 @@ export class FailoverEngine {
   }
 
   async release(grant: LeaseGrant, options: CallOptions = {}): Promise<void> {
-    const lapse = lapsedMoveAt(grant);
-    const update = lapse === undefined ? undefined : { movedAt: lapse };
-    await this.deps.lease.release(grant, this.deps.clock.now(), update, options).catch((error: unknown) => this.deps.log.warn('lease release failed; it expires on its own', { error: String(error) }));
+    await this.deps.lease.release(grant, this.deps.clock.now(), leaseUpdate(lapsedMoveAt(grant), undefined), options).catch((error: unknown) => this.deps.log.warn('lease release failed; it expires on its own', { error: String(error) }));
   }
 
   /** Runs the request for the matching groups, concurrently; each group under its own lease. */
@@ -335,11 +323,9 @@ export class FailoverEngine {
     const acquired = early ? { grant: early, waited: false } : await this.acquire(initial.name, request.deadline, call);
     if (!acquired) return result(initial, { outcome: 'busy', reason: 'another decider held the lease until the deadline', plan: tentative });
     const { grant, waited } = acquired;
-    // The larger of the two: a release that failed after this engine's own move left the lease item behind.
-    if (grant.lastMoveAt !== undefined) this.seeMove(initial.name, grant.lastMoveAt);
-    // A holder that died with the lease may have moved the group before it could say so: counted as a move.
+    // The larger: a failed release after our own move left the lease item behind; a holder that died with it may have moved (lapse.ts).
     const lapse = lapsedMoveAt(grant);
-    if (lapse !== undefined) this.seeMove(initial.name, lapse);
+    this.seeMove(initial.name, lapse ?? grant.lastMoveAt);
     let [movedAt, roster]: [number | undefined, readonly string[] | undefined] = [undefined, undefined];
     try {
       // Someone may have acted since we looked: look again before acting on a stale picture.
@@ -405,16 +391,15 @@ export class FailoverEngine {
       });
       return this.tell(journalKey === undefined ? done : { ...done, journalKey }, settle);
     } finally {
-      const moved = movedAt ?? lapse;
-      const update = { ...(moved === undefined ? {} : { movedAt: moved }), ...(roster === undefined ? {} : { roster }) };
+      const update = leaseUpdate(movedAt ?? lapse, roster);
       // It carries the move's time (the next cooldown): retried while the lease is ours; conditional on the lease token, so idempotent.
       const released = retry(() => lease.release(grant, clock.now(), update, settle), { clock, deadline: grant.expiresAt, ...settle });
       await released.catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
     }
   }
 
-  private seeMove(group: string, at: number): void {
-    this.lastMoveSeen.set(group, Math.max(at, this.lastMoveSeen.get(group) ?? 0));
+  private seeMove(group: string, at: number | undefined): void {
+    if (at !== undefined) this.lastMoveSeen.set(group, Math.max(at, this.lastMoveSeen.get(group) ?? 0));
   }
 
   /**
