@@ -14,8 +14,8 @@ import type { DoctorReport } from './doctor/model.js';
 import { renderReport } from './doctor/report.js';
 import type { AlarmPort, CallOptions, SsmAgentPort } from './core/ports.js';
 import type { ProbeVerdicts } from './core/status.js';
-import { STATE_MAX_AGE_MS } from './probe/loop.js';
-import { type ProbeStatePort, probeView } from './probe/memory.js';
+import type { ProbeStatePort } from './probe/memory.js';
+import { probeVerdictsReader } from './probe/view.js';
 import { type Runtime, type RuntimeOptions, createRuntime } from './runtime.js';
 
 export interface FailoverRuntime extends Runtime {
@@ -42,14 +42,8 @@ export function withProbeVerdicts(rt: Runtime, state: ProbeStatePort, { agents, 
     ...(agents ? { agents } : {}),
     ...(alarms ? { alarms } : {}),
     doctor,
-    async probeVerdicts(options: CallOptions = {}) {
-      // Without the probe's view the decision and status stand on EC2's: a failed read only leaves it out, and says so.
-      const stored = await state.load(options).catch((error: unknown) => {
-        rt.log.warn('probe verdicts not read; health from EC2 only', { error: String(error) });
-        return undefined;
-      });
-      return probeView(stored, rt.clock.now(), STATE_MAX_AGE_MS);
-    },
+    // Without the probe's view the decision and status stand on EC2's: a failed read only leaves it out, and says so.
+    probeVerdicts: probeVerdictsReader(state, rt.clock, rt.log),
   });
 }
 

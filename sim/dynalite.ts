@@ -2,6 +2,7 @@
  * An in-process DynamoDB (dynalite, in memory) on a loopback port, with the store's table
  * created from `tableDefinition`, so tests exercise real conditional writes, queries and the GSI.
  */
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -17,6 +18,14 @@ export interface DynaliteHandle {
 /** Starts dynalite on 127.0.0.1 (random port), creates the table and returns a client for it. */
 export async function startDynalite(tableName = 'vpc-failover-test'): Promise<DynaliteHandle> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // dynalite rethrows a request's 'error' from the listener it adds to each request, so a request
+  // its client abandons half-sent (a call aborted at its deadline, the shared client destroyed, or
+  // closeAllConnections at stop, under a call in flight) crashed the whole process with ECONNRESET.
+  // This listener runs after dynalite's: such a request just goes unanswered.
+  server.on('request', (request: IncomingMessage) => {
+    request.removeAllListeners('error');
+    request.on('error', () => undefined);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -218,6 +218,8 @@ export class FaultPlane {
     const instance = world.instances.get(id);
     if (!instance || instance.state === 'terminated') return () => undefined;
     const ids = { InstanceIds: [id] };
+    // A stopped (or stopping, or pending) instance has no OS to hang or crash: a start boots a fresh one.
+    if ((fault.kind === 'node-hang' || fault.kind === 'node-crash') && instance.state !== 'running') return () => undefined;
     switch (fault.kind) {
       case 'node-hang':
         world.hang(id);

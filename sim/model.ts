@@ -370,6 +370,8 @@ export class WorldModel extends WorldCore {
     const instance = this.instance(instanceId);
     if (instance.state === 'terminated') throw new Error(`VpcWorld.start: ${instanceId} is terminated`);
     instance.stateReason = undefined;
+    // A fresh boot: whatever hung the OS before the stop is gone.
+    instance.hung = false;
     instance.instanceCheck = options.status ?? 'initializing';
     instance.systemCheck = options.status ?? 'initializing';
     this.bootOs(instance);

@@ -6,7 +6,7 @@
  * function, people at work, and a grace after each) does not count towards the one-holder and
  * split-brain bounds: while EC2 refuses calls or the lease store is down, nothing can move.
  */
-import type { FaultRec, InvocationRec, MutationRec, Sample, Trace } from './trace.js';
+import type { FaultRec, InvocationRec, LeaseRec, MutationRec, Sample, Trace } from './trace.js';
 import { REMEDIATIONS, SWITCHES } from './trace.js';
 
 export const INVARIANTS = ['one-holder', 'never-worse', 'no-ping-pong', 'nothing-lost', 'convergence', 'availability'] as const;
@@ -199,13 +199,25 @@ interface Move {
   readonly tos: readonly string[];
 }
 
-/** Applied switches, one move per invocation and group. */
+/**
+ * Applied switches, one move per decision: per invocation, group and lease grant (each decision
+ * takes the group's lease once). A probe run decides many times over its minute; a NAT move is
+ * several route calls under one grant.
+ */
 export function movesOf(trace: Trace): Move[] {
   const byId = new Map(trace.invocations.map((i) => [i.id, i]));
+  const grants = new Map<string, LeaseRec[]>();
+  for (const l of trace.leases) if (l.kind === 'acquire') grants.set(`${l.owner}|${l.group}`, [...(grants.get(`${l.owner}|${l.group}`) ?? []), l]);
+  for (const list of grants.values()) list.sort((a, b) => a.at - b.at || (a.seq ?? 0) - (b.seq ?? 0));
+  const grantOf = (m: MutationRec): LeaseRec | undefined => {
+    const owner = byId.get(m.invocation)?.owner;
+    return latestAt(grants.get(`${owner}|${m.group}`)?.filter((l) => l.at < m.at || (l.at === m.at && (l.seq ?? 0) <= (m.seq ?? 0))), m.at);
+  };
   const moves = new Map<string, { at: number; group: string; invocation: InvocationRec | undefined; froms: Set<string>; tos: Set<string> }>();
   for (const m of [...trace.mutations].sort((a, b) => a.at - b.at)) {
     if (!m.applied || !SWITCHES.has(m.operation) || m.group === undefined) continue;
-    const key = `${m.invocation}|${m.group}`;
+    const grant = grantOf(m);
+    const key = `${m.invocation}|${m.group}|${grant ? `${grant.at}.${grant.seq ?? 0}` : ''}`;
     const move = moves.get(key) ?? { at: m.at, group: m.group, invocation: byId.get(m.invocation), froms: new Set<string>(), tos: new Set<string>() };
     if (m.from !== undefined && m.from !== m.target) move.froms.add(m.from);
     if (m.target !== undefined) move.tos.add(m.target);

@@ -12,13 +12,12 @@ import { createHandler as createOnEventHandler } from '../functions/on-event.js'
 import { createHandler as createProbeHandler } from '../functions/probe.js';
 import { lambdaContext, watchedMemory } from '../lab/controller.js';
 import { stateChangeEvent } from '../lab/events.js';
-import { createLifecyclePort } from '../shared/aws/autoscaling.js';
 import { createDynamoStore, tableDefinition } from '../shared/aws/dynamo.js';
 import type { Log } from '../shared/core/engine.js';
 import type { JournalEntry } from '../shared/core/ports.js';
 import { createFailoverRuntime } from '../shared/failover-wiring.js';
 import { createProbeRuntime } from '../shared/probe/wiring.js';
-import { createRuntime } from '../shared/runtime.js';
+import { createOnEventRuntime } from '../shared/events/wiring.js';
 import type { DynaliteHandle } from '../sim/dynalite.js';
 import { FaultPlane } from '../sim/faults.js';
 import { installProbeHandler } from '../sim/probe-handler.js';
@@ -118,7 +117,7 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
       return { env, handler: createProbeHandler(() => rt, watchedMemory(onVerdict)) as Handler };
     }
     if (fn === 'on-event') {
-      const rt = { ...createRuntime({ env: common, clients, ...settings }), lifecycle: createLifecyclePort(env.autoscaling) };
+      const rt = createOnEventRuntime({ env: common, clients, ...settings }, env.autoscaling);
       return { env, handler: createOnEventHandler(() => rt) as Handler };
     }
     const rt = createFailoverRuntime({ env: common, clients, ...settings });

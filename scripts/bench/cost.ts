@@ -191,6 +191,8 @@ function loadedRss(dir: string, handler: string): Promise<number> {
 
 interface SimRun {
   readonly sensorInvokes: number;
+  /** Invokes of the sensors behind the NATs (the fleet), all of them together. */
+  readonly egressInvokes: number;
   readonly ssmCalls: number;
   readonly ec2Calls: number;
   readonly billedMs: number;
@@ -205,14 +207,16 @@ interface SimRun {
  * and, not modelled by the world, 100 ms for each SSM API call and 10 ms for each of the state
  * table's two calls. Median over `trials` runs of the mode (after one warm-up run).
  */
-async function simRun(mode: 'fast' | 'economy', trials: number): Promise<SimRun> {
+async function simRun(mode: 'fast' | 'economy', trials: number, kind: 'vip' | 'nat' = 'vip'): Promise<SimRun> {
   const rows: SimRun[] = [];
   for (let seed = 1; seed <= trials; seed += 1) {
-    const h = probeHarness({ seed, settings: { mode }, persist: true, ssmDurationMs: [500, 2_500], ec2LatencyMs: [100, 300] });
+    const h = probeHarness({ seed, kind, egressSensors: kind === 'nat', settings: { mode }, persist: true, ssmDurationMs: [500, 2_500], ec2LatencyMs: [100, 300] });
+    const egressCount = () => [...h.egressSensors.values()].reduce((n, e) => n + e.requests.length, 0);
     await h.run(57_000);
     await h.clock.drive(h.clock.sleep(60_000 - (h.clock.now() % 60_000)));
     h.world.clearCalls();
     const invokesBefore = h.sensor.requests.length;
+    const egressBefore = egressCount();
     const batchesBefore = h.metrics.batches.length;
     const startedAt = h.clock.now();
     await h.run(57_000);
@@ -225,6 +229,7 @@ async function simRun(mode: 'fast' | 'economy', trials: number): Promise<SimRun>
     for (const batch of batches) await emf.put(batch.map((d) => ({ ...d, timestamp: Date.now() })));
     rows.push({
       sensorInvokes: h.sensor.requests.length - invokesBefore,
+      egressInvokes: egressCount() - egressBefore,
       ssmCalls,
       ec2Calls,
       billedMs: h.clock.now() - startedAt + ssmCalls * 100 + 2 * 10,
@@ -236,6 +241,7 @@ async function simRun(mode: 'fast' | 'economy', trials: number): Promise<SimRun>
   const med = (pick: (r: SimRun) => number) => [...rows.map(pick)].sort((a, b) => a - b)[Math.floor(rows.length / 2)] ?? 0;
   return {
     sensorInvokes: med((r) => r.sensorInvokes),
+    egressInvokes: med((r) => r.egressInvokes),
     ssmCalls: med((r) => r.ssmCalls),
     ec2Calls: med((r) => r.ec2Calls),
     billedMs: med((r) => r.billedMs),
@@ -380,6 +386,47 @@ export async function run(): Promise<string> {
     `| KMS key of the notification topic (CloudWatch alarms cannot publish to a topic under the AWS-managed key) | ${usd(extras.kms)} |`,
     `| the dashboard, beyond the account's first three | ${usd(extras.dashboard)} (0 within them) |`,
     `| SNS: a message per move (1,000,000 publishes a month are free, then 0.50 per million; email 2.00 per 100,000) | < 0.01 |`,
+    '',
+  );
+
+  // ---- a VIP pair and a NAT pair in two AZs, with a sensor behind each NAT ---------------------
+  const natFast = await simRun('fast', 3, 'nat');
+  const natEconomy = await simRun('economy', 3, 'nat');
+  const vpc = (mode: 'fast' | 'economy', vip: SimRun, nat: SimRun) => {
+    const one = rows(mode, vip);
+    // One probe run covers both pairs: its compute is the longer of the two runs (fast: the same
+    // 57 s window); the main sensor is asked once a round for both pairs' members.
+    const billedS = mode === 'fast' ? one.billedS : Math.max(vip.billedMs, nat.billedMs) / 1000;
+    const probe = RUNS * billedS * 0.125 * PRICE.lambdaArmGbSecond + RUNS * PRICE.lambdaRequest;
+    const mainInvokes = RUNS * Math.max(vip.sensorInvokes, nat.sensorInvokes);
+    const main = mainInvokes * (PRICE.lambdaRequest + 0.01 * 0.125 * PRICE.lambdaArmGbSecond);
+    // Behind a NAT the check leaves the VPC: ~50 ms billed a connect round trip to the endpoints.
+    const perEgressSensor = (RUNS * nat.egressInvokes) / 2;
+    const egressSensor = perEgressSensor * (PRICE.lambdaRequest + 0.05 * 0.125 * PRICE.lambdaArmGbSecond);
+    // A second group adds its per-run log line and its share of the state item.
+    const logs = one.logs * 1.25;
+    const state = RUNS * Math.ceil((vip.stateBytes + nat.stateBytes - 100) / 1024) * PRICE.dynamoWrite;
+    const total = probe + main + 2 * egressSensor + logs + one.metric + state + one.alarm;
+    return { probe, main, mainInvokes, perEgressSensor, egressSensor, logs, state, total, metric: one.metric, alarm: one.alarm };
+  };
+  const vf = vpc('fast', fast, natFast);
+  const ve = vpc('economy', economy, natEconomy);
+  out.push(
+    '### A month for one VPC with a VIP pair and a NAT pair in two AZs, a sensor behind each NAT',
+    '',
+    `Measured per run in the simulated VPC (median of 3, the NAT pair with a fleet sensor in each AZ's private subnet): the fleet's sensors are asked ${natFast.egressInvokes} / ${natEconomy.egressInvokes} times a run together (fast / economy), the main sensor ${Math.max(fast.sensorInvokes, natFast.sensorInvokes)} / ${Math.max(economy.sensorInvokes, natEconomy.sensorInvokes)}.`,
+    '',
+    '| item | fast | economy |',
+    '|---|---:|---:|',
+    `| \`probe\` Lambda, 128 MB arm64, one run a minute for both pairs | ${usd(vf.probe)} | ${usd(ve.probe)} |`,
+    `| main \`sensor\`, ~10 ms: ${vf.mainInvokes} / ${ve.mainInvokes} invokes | ${usd(vf.main)} | ${usd(ve.main)} |`,
+    `| 2 fleet sensors behind the NATs, ~50 ms each (the connect leaves the VPC): ${vf.perEgressSensor} / ${ve.perEgressSensor} invokes each | ${usd(2 * vf.egressSensor)} | ${usd(2 * ve.egressSensor)} |`,
+    `| CloudWatch Logs | ${usd(vf.logs)} | ${usd(ve.logs)} |`,
+    `| 1 custom metric series and its alarm | ${usd(vf.metric + vf.alarm)} | ${usd(ve.metric + ve.alarm)} |`,
+    `| the probe's state | ${usd(vf.state)} | ${usd(ve.state)} |`,
+    `| **total** | **${usd(vf.total)}** | **${usd(ve.total)}** |`,
+    '| target | ≤ 6 | |',
+    `| **each extra sensor** (another AZ's, or another VPC's main sensor, asked once a round) | ${usd(vf.egressSensor)} | ${usd(ve.egressSensor)} |`,
     '',
   );
 

@@ -52,6 +52,7 @@ export async function tryAcquire({ client, tableName }: Table, group: string, ow
       token: (readNum(previous, 'token') ?? 0) + 1,
       expiresAt,
       ...(endedAt === undefined ? {} : { previousReleasedAt: endedAt }),
+      ...(previousOwner === undefined ? {} : { previousLapsed: true }),
       ...(lastMoveAt === undefined ? {} : { lastMoveAt }),
       ...(roster === undefined ? {} : { roster }),
     };

@@ -9,6 +9,7 @@ import { type Discovery, type DiscoveryDefaults, type Group, discover } from './
 import { type HealthMap, assessHealth } from './health.js';
 import { groupHolder } from './holders.js';
 import type { Action, OsReport, OsView, Trigger, Verdict, WorldSnapshot } from './model.js';
+import { lapsedMoveAt, leaseUpdate } from './lapse.js';
 import { isNoteworthy, noticeOf } from './notice.js';
 import { DEFAULT_REMEDIATION, type RemediationResult, type RemediationSettings } from './remediate.js';
 import { runRemediation } from './remediation-run.js';
@@ -184,7 +185,7 @@ export class FailoverEngine {
   }
 
   async release(grant: LeaseGrant, options: CallOptions = {}): Promise<void> {
-    await this.deps.lease.release(grant, this.deps.clock.now(), undefined, options).catch((error: unknown) => this.deps.log.warn('lease release failed; it expires on its own', { error: String(error) }));
+    await this.deps.lease.release(grant, this.deps.clock.now(), leaseUpdate(lapsedMoveAt(grant), undefined), options).catch((error: unknown) => this.deps.log.warn('lease release failed; it expires on its own', { error: String(error) }));
   }
 
   /** Runs the request for the matching groups, concurrently; each group under its own lease. */
@@ -322,8 +323,9 @@ export class FailoverEngine {
     const acquired = early ? { grant: early, waited: false } : await this.acquire(initial.name, request.deadline, call);
     if (!acquired) return result(initial, { outcome: 'busy', reason: 'another decider held the lease until the deadline', plan: tentative });
     const { grant, waited } = acquired;
-    // The larger of the two: a release that failed after this engine's own move left the lease item behind.
-    if (grant.lastMoveAt !== undefined) this.seeMove(initial.name, grant.lastMoveAt);
+    // The larger: a failed release after our own move left the lease item behind; a holder that died with it may have moved (lapse.ts).
+    const lapse = lapsedMoveAt(grant);
+    this.seeMove(initial.name, lapse ?? grant.lastMoveAt);
     let [movedAt, roster]: [number | undefined, readonly string[] | undefined] = [undefined, undefined];
     try {
       // Someone may have acted since we looked: look again before acting on a stale picture.
@@ -389,15 +391,15 @@ export class FailoverEngine {
       });
       return this.tell(journalKey === undefined ? done : { ...done, journalKey }, settle);
     } finally {
-      const update = { ...(movedAt === undefined ? {} : { movedAt }), ...(roster === undefined ? {} : { roster }) };
+      const update = leaseUpdate(movedAt ?? lapse, roster);
       // It carries the move's time (the next cooldown): retried while the lease is ours; conditional on the lease token, so idempotent.
       const released = retry(() => lease.release(grant, clock.now(), update, settle), { clock, deadline: grant.expiresAt, ...settle });
       await released.catch((error: unknown) => log.warn('lease release failed; it expires on its own', { error: String(error) }));
     }
   }
 
-  private seeMove(group: string, at: number): void {
-    this.lastMoveSeen.set(group, Math.max(at, this.lastMoveSeen.get(group) ?? 0));
+  private seeMove(group: string, at: number | undefined): void {
+    if (at !== undefined) this.lastMoveSeen.set(group, Math.max(at, this.lastMoveSeen.get(group) ?? 0));
   }
 
   /**

@@ -107,6 +107,12 @@ export interface LeaseGrant {
   readonly expiresAt: number;
   /** When the previous holder's lease ended (epoch ms): its release, or its expiry if it lapsed. Absent for a first grant. */
   readonly previousReleasedAt?: number;
+  /**
+   * The previous holder never released its lease: it was killed or ran out of time, perhaps between
+   * a switch call and the release that records the move. It may have moved the group until
+   * `previousReleasedAt`.
+   */
+  readonly previousLapsed?: boolean;
   /** When the group last moved (epoch ms), for the cooldown. */
   readonly lastMoveAt?: number;
   /** The group's confirmed members (its roster) as last recorded; absent while none was ever recorded. */

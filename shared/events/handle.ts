@@ -1,7 +1,8 @@
 /**
  * The `on-event` flow: validate, check the instance is enrolled (from memory while it is fresh, or
- * one DescribeInstances), observe once, decide the reaction from the current snapshot, run it
- * through the shared engine (lease, journal), and finish a lifecycle action when one waits.
+ * one DescribeInstances), observe once (with the probe's recent verdicts beside it), decide the
+ * reaction from the current snapshot, run it through the shared engine (lease, journal), and
+ * finish a lifecycle action when one waits.
  *
  * EventBridge cannot filter by tag, so the function sees every state change in the region: an
  * event about an instance that is not enrolled costs no call while the execution environment
@@ -14,6 +15,7 @@
 import type { LifecyclePort } from '../aws/autoscaling.js';
 import type { FailoverEngine, GroupResult, Log } from '../core/engine.js';
 import type { CallOptions, Clock, Ec2Port } from '../core/ports.js';
+import type { ProbeVerdicts } from '../core/status.js';
 import { TAG } from '../core/tags.js';
 import { describeAction } from '../core/apply.js';
 import { retry } from '../core/retry.js';
@@ -28,6 +30,11 @@ export interface EventDeps {
   readonly lifecycle: LifecyclePort;
   readonly clock: Clock;
   readonly log: Log;
+  /**
+   * The probe's recent verdicts (the state table): a member the probe judged down is no target,
+   * though EC2 reports it ok (a hung OS passes its status checks). Absent: EC2's view alone.
+   */
+  readonly probes?: (options?: CallOptions) => Promise<ProbeVerdicts | undefined>;
 }
 
 export interface EventResult {
@@ -82,7 +89,12 @@ export async function handleEvent(raw: unknown, deps: EventDeps, deadline: numbe
   }
 
   const early = group && mayMove(parsed);
-  const [world, grant] = await Promise.all([engine.observe(deadline, call), early ? engine.lease(group, deadline, call) : undefined]);
+  // The probe's verdicts are read beside the observe and the lease: no round trip of their own.
+  const [world, grant, probes] = await Promise.all([
+    engine.observe(deadline, call),
+    early ? engine.lease(group, deadline, call) : undefined,
+    early && deps.probes ? deps.probes(call) : undefined,
+  ]);
   const reaction = react(parsed, world, clock.now());
   if (grant && (reaction.do !== 'run' || reaction.group !== grant.group)) await engine.release(grant);
 
@@ -114,6 +126,7 @@ export async function handleEvent(raw: unknown, deps: EventDeps, deadline: numbe
       group: reaction.group,
       reason: `${parsed.kind} event ${parsed.id}`,
       snapshot: world,
+      ...(probes ? { probes: probes.verdicts, probeReasons: probes.reasons } : {}),
       ...(grant && reaction.group === grant.group ? { grant } : {}),
       deadline: reaction.complete ? deadline - COMPLETE_RESERVE_MS : deadline,
       ...call,

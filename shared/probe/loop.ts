@@ -31,7 +31,7 @@ import { type EgressReading, foldEgress } from './egress.js';
 import { egressRound } from './egress-round.js';
 import { noteBehind, releaseBehind, releaseOnReturn } from './behind.js';
 import type { TcpResult } from './tcp.js';
-import { initialState, judge, step, verdictsOf } from './verdicts.js';
+import { initialState, judge, step, unverifiedNat, verdictsOf } from './verdicts.js';
 
 export { type ProbeMemory, newMemory } from './memory.js';
 export { DEFAULT_PROBE_SETTINGS, STATE_MAX_AGE_MS, type GroupSummary, type Move, type ProbeSettings, type RoundReport, type RunOptions, type RunSummary } from './run-types.js';
@@ -80,6 +80,8 @@ export class ProbeLoop {
   private buffered: MetricDatum[] = [];
   private bufferedRounds = 0;
   private lastWithoutHealthy = 0;
+  /** The core's last call left a group refused for want of a healthy target: the next one looks at the world sooner. */
+  private wanting = false;
   private call: { signal?: AbortSignal } = {};
   private settle: { signal?: AbortSignal } = {};
   private peers: PeerProbes;
@@ -181,7 +183,13 @@ export class ProbeLoop {
     if (!state || this.memory.loaded) return;
     this.memory.loaded = true;
     const stored = await attempt(() => state.load(this.call), log, 'loading the probe state', undefined);
-    if (restore(this.memory, stored, clock.now(), STATE_MAX_AGE_MS)) log.info('probe state restored after a cold start', { nodes: this.memory.states.size });
+    if (restore(this.memory, stored, clock.now(), STATE_MAX_AGE_MS, this.natChecks())) log.info('probe state restored after a cold start', { nodes: this.memory.states.size });
+  }
+
+  /** Whether NAT members get forwarding checks (egress endpoints, or the configuration check) for a verdict to wait for. */
+  private natChecks(): boolean {
+    const { settings } = this.deps;
+    return settings.egress.length > 0 || settings.forwardingCheck !== false;
   }
 
   private async save(runStartedAt: number): Promise<void> {
@@ -265,7 +273,7 @@ export class ProbeLoop {
     for (const node of probed) {
       const mine = results.filter((r) => r.id === node.id);
       const observation = mine.length === 0 ? 'unknown' : sensorObservation(mine);
-      const before = states.get(node.id) ?? initialState;
+      const before = states.get(node.id) ?? (node.nat && this.natChecks() ? unverifiedNat(startedAt) : initialState);
       states.set(node.id, judge(releaseOnReturn(before, step(before, observation, startedAt, settings, failureOf(mine))), settings));
       if (observation === 'fail') suspects.push(node);
       this.sensorMs.push(...mine.filter((r) => r.result === 'ok').map((r) => r.ms));
@@ -326,7 +334,10 @@ export class ProbeLoop {
 
   private async callEngine(verdicts: Readonly<Record<string, Verdict>>, until: number): Promise<Move[]> {
     const { engine, clock, settings, log } = this.deps;
-    if (!this.snapshot || clock.now() - this.snapshot.observedAt > settings.snapshotMaxAgeMs) await this.observe(until);
+    // A member's EC2 status checks (which only an observe shows) may have passed since: a group
+    // waiting for a target should not wait out a whole snapshot age on top of its detection.
+    const maxAge = this.wanting ? Math.min(settings.snapshotMaxAgeMs, settings.engineEveryMs) : settings.snapshotMaxAgeMs;
+    if (!this.snapshot || clock.now() - this.snapshot.observedAt > maxAge) await this.observe(until);
     const snapshot = this.snapshot;
     if (!snapshot) return [];
     this.counters.engineCalls += 1;
@@ -341,6 +352,8 @@ export class ProbeLoop {
     );
     if (!results) return [];
     this.lastSent = verdicts;
+    // Refused with a plan: decide found nothing healthy to move to (a misconfigured group has no plan, and waits for people).
+    this.wanting = results.some((r) => r.outcome === 'refused' && r.plan !== undefined);
     const now = clock.now();
     const moves: Move[] = [];
     for (const r of results.filter((x) => x.outcome === 'changed' || x.outcome === 'partial')) {

@@ -9,7 +9,7 @@
 import type { OsView, Verdict } from '../core/model.js';
 import type { CallOptions, PendingCommand } from '../core/ports.js';
 import type { PeerBatch } from './peers.js';
-import type { NodeState } from './verdicts.js';
+import { type NodeState, restoredState } from './verdicts.js';
 
 /** A sweep sent by one run, to be read by the next. */
 export interface PendingSweep {
@@ -69,11 +69,15 @@ export function toStored(memory: ProbeMemory, runStartedAt: number, savedAt: num
 
 /**
  * Fills `memory` from a stored copy that is at most `maxAgeMs` old. Older counters describe a
- * world that has moved on: the nodes then start unjudged, as before there was a copy.
+ * world that has moved on: the nodes then start unjudged, as before there was a copy. A NAT's
+ * forwarding since the copy was saved is unknown: with `natChecks` (NATs have forwarding checks
+ * to wait for), it is no target until checked again (verdicts.ts).
  */
-export function restore(memory: ProbeMemory, stored: StoredProbeState | undefined, now: number, maxAgeMs: number): boolean {
+export function restore(memory: ProbeMemory, stored: StoredProbeState | undefined, now: number, maxAgeMs: number, natChecks = true): boolean {
   if (!stored || now - stored.savedAt > maxAgeMs) return false;
-  for (const [id, state] of Object.entries(stored.states)) if (!memory.states.has(id)) memory.states.set(id, state);
+  for (const [id, state] of Object.entries(stored.states)) {
+    if (!memory.states.has(id)) memory.states.set(id, natChecks ? restoredState(state, stored.savedAt) : state);
+  }
   for (const [id, view] of Object.entries(stored.os)) if (!memory.os.has(id)) memory.os.set(id, view);
   if (stored.pending && !memory.pending) {
     memory.pending = { command: stored.pending.command, batches: stored.pending.batches.map((b) => ({ ...b, groupOf: new Map(b.groupOf) })) };

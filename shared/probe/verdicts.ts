@@ -14,6 +14,9 @@
  * - A NAT judged down that answers again is a failback target (healthy) only once a forwarding
  *   check sent since its return passed, with none failing since: its forwarding may have broken
  *   while it was down. Until then it is `unknown`, never a target. Detection (fall) is unchanged.
+ * - The same holds for a NAT the memory knew nothing of since some time (`unverifiedSince`): first
+ *   seen with nothing in memory, or restored from a stored copy after a cold start (a run killed
+ *   before it saved takes what it learned with it). A TCP answer says nothing of forwarding.
  */
 import type { Verdict } from '../core/model.js';
 import { BEHIND_WHY, type BehindState, confirmBehind } from './behind.js';
@@ -59,6 +62,12 @@ export interface NodeState {
   readonly forwardingOkAt?: number;
   /** Egress checked from behind the NAT by the sensors its tables route (behind.ts); absent until one is credited to it. */
   readonly behind?: BehindState;
+  /**
+   * A NAT whose forwarding this memory has not followed since then: first seen with nothing in
+   * memory, or its state restored from a copy saved then. Cleared once a forwarding check sent
+   * since has passed; until then it is no target.
+   */
+  readonly unverifiedSince?: number;
   /** Why the verdict is what it is, for logs and status. */
   readonly why: string;
 }
@@ -140,9 +149,10 @@ export function judge(state: NodeState, t: Thresholds): NodeState {
     return { ...s, verdict: 'unknown', why: `${s.failure ?? 'no TCP answer'} from the VPC, ${s.bad} rounds in a row; waiting for the peers to confirm` };
   }
   if (s.good === 0 && s.bad === 0 && s.verdict !== undefined) {
+    if (awaitingForwarding(s)) return { ...s, verdict: 'unknown', why: UNVERIFIED };
     // No sensor rounds (a NAT without failover:ports): the verdict came from egress or forwarding,
     // which have recovered, so hand the node back to EC2 status checks.
-    return { ...s, verdict: undefined, why: 'egress and forwarding checks pass again; no TCP ports to probe' };
+    return { ...s, verdict: undefined, unverifiedSince: undefined, why: 'egress and forwarding checks pass again; no TCP ports to probe' };
   }
   if (s.good > 0 && s.bad === 0) {
     // A node nobody judged yet is healthy at its first good round; one that was not healthy needs `rise`.
@@ -152,12 +162,42 @@ export function judge(state: NodeState, t: Thresholds): NodeState {
   return s;
 }
 
-/** A node answering (again): healthy, unless it is a NAT back from down whose forwarding is not checked since. */
+const UNVERIFIED = 'no forwarding check has passed since its state was restored or first seen';
+
+/** Since when a NAT's forwarding must have been checked before it is a target (its return, or what memory missed); undefined: no such wait. */
+function forwardingDueSince(s: NodeState): number | undefined {
+  if (!s.nat || (s.returnedAt === undefined && s.unverifiedSince === undefined)) return undefined;
+  return Math.max(s.returnedAt ?? Number.NEGATIVE_INFINITY, s.unverifiedSince ?? Number.NEGATIVE_INFINITY);
+}
+
+/** A NAT still waiting for a forwarding check sent since `forwardingDueSince` to pass, with none failing since. */
+function awaitingForwarding(s: NodeState): boolean {
+  const since = forwardingDueSince(s);
+  if (since === undefined) return false;
+  return !(s.forwardingOkAt !== undefined && s.forwardingOkAt >= since && s.egressBad === 0 && s.forwardingBad === 0);
+}
+
+/** A node answering (again): healthy, unless it is a NAT whose forwarding is not checked since its return or since memory lost sight of it. */
 function backInService(s: NodeState): NodeState {
-  if (!s.nat || s.returnedAt === undefined) return { ...s, verdict: 'healthy', why: 'answering' };
-  const checked = s.forwardingOkAt !== undefined && s.forwardingOkAt >= s.returnedAt && s.egressBad === 0 && s.forwardingBad === 0;
-  if (checked) return { ...s, verdict: 'healthy', returnedAt: undefined, why: 'answering, and forwarding again' };
-  return { ...s, verdict: 'unknown', why: 'answering again; no forwarding check has passed since it came back' };
+  if (forwardingDueSince(s) === undefined) return { ...s, verdict: 'healthy', why: 'answering' };
+  if (!awaitingForwarding(s)) return { ...s, verdict: 'healthy', returnedAt: undefined, unverifiedSince: undefined, why: 'answering, and forwarding again' };
+  if (s.returnedAt !== undefined) return { ...s, verdict: 'unknown', why: 'answering again; no forwarding check has passed since it came back' };
+  return { ...s, verdict: 'unknown', why: `answering; ${UNVERIFIED}` };
+}
+
+/** A NAT member seen for the first time with nothing in memory: no target before a forwarding check passes. */
+export function unverifiedNat(at: number): NodeState {
+  return { ...initialState, nat: true, unverifiedSince: at, why: 'not probed yet' };
+}
+
+/**
+ * A state restored from a copy saved at `savedAt`: a NAT's forwarding since then is unknown (the
+ * run that learned more may have been killed before it saved), so one not judged down waits for a
+ * forwarding check sent since. Other nodes keep their state: the first round's TCP answer is news.
+ */
+export function restoredState(s: NodeState, savedAt: number): NodeState {
+  if (!s.nat || s.verdict === 'unhealthy') return s;
+  return { ...s, verdict: 'unknown', unverifiedSince: savedAt, why: `restored after a cold start; ${UNVERIFIED}` };
 }
 
 /** Verdicts the engine should see: nodes never judged are left out (the core falls back to EC2 status). */

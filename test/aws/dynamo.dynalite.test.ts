@@ -81,7 +81,7 @@ describe('DynamoStore lease', () => {
 
     const grant = await store().tryAcquire(group, 'owner-b', TTL, T0 + TTL);
 
-    expect(grant).toEqual({ group, owner: 'owner-b', token: 2, expiresAt: T0 + 2 * TTL, previousReleasedAt: T0 + TTL });
+    expect(grant).toEqual({ group, owner: 'owner-b', token: 2, expiresAt: T0 + 2 * TTL, previousReleasedAt: T0 + TTL, previousLapsed: true });
   });
 
   it('records the release and the move, and reports both to the next holder', async () => {
@@ -124,6 +124,7 @@ describe('DynamoStore lease', () => {
 
     expect(third).toBeDefined();
     expect(third?.previousReleasedAt).toBe(T0 + 2_000 + TTL);
+    expect(third?.previousLapsed).toBe(true);
     expect(third?.token).toBe(3);
   });
 

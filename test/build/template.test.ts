@@ -163,8 +163,8 @@ describe('IAM of the packaged template, as CloudFormation resolves it', () => {
     for (const role of MOVERS) expect(statementsOf(role).flatMap(actions)).not.toContain('cloudwatch:PutMetricData');
   });
 
-  it('lets the failover and probe functions read only the probe’s state items, by their partition key', () => {
-    for (const role of ['FailoverRole', 'ProbeRole']) {
+  it('lets the failover, on-event and probe functions read only the probe’s state items, by their partition key', () => {
+    for (const role of ['FailoverRole', 'OnEventRole', 'ProbeRole']) {
       const reads = statementsOf(role).filter((s) => actions(s).includes('dynamodb:GetItem'));
 
       expect(reads.map((s) => [s.Resource, s.Condition]), role).toEqual([['{{StateTable.Arn}}', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['probe#state'] } }]]);

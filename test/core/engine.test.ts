@@ -178,6 +178,33 @@ describe('FailoverEngine.run', () => {
     expect(world.vipHolder(vip)).toBe(b.instanceId);
   });
 
+  // Seed 1017 (24 h, +02:30:02): a probe run moved a NAT table off a member it judged down and was
+  // killed before its release recorded the move (and before the journal); the next run found the
+  // lease lapsed, saw no recent move, and failed the table back 51 s later, inside the cooldown.
+  it('no-ping-pong: a lease its holder never released counts as a move, and a failback waits for the cooldown from its end', async () => {
+    const auto = { 'failover:failback': 'auto' };
+    const { engine, store, world, b, vip, group, clock, deadline } = setup({}, { tagsA: auto, tagsB: auto });
+    const [preferredFirst] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    expect(preferredFirst?.outcome).toBe('unchanged');
+    clock.advance(120_000);
+    // A decider takes the lease, moves the VIP to B and is killed before it can release or journal.
+    await store.tryAcquire(group, 'killed', 30_000, clock.now());
+    world.assignSecondaryIp(b.networkInterfaceId, vip, { os: true });
+    const lapsedAt = clock.now() + 30_000;
+
+    clock.advance(50_000);
+    const [inCooldown] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    const [stillInCooldown] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+    const recorded = store.leases.get(group)?.lastMoveAt;
+    clock.advance(lapsedAt + 60_000 - clock.now());
+    const [after] = await engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', deadline: deadline() });
+
+    expect([inCooldown?.outcome, stillInCooldown?.outcome]).toEqual(['unchanged', 'unchanged']);
+    expect(stillInCooldown?.reason).toContain('cooldown');
+    expect(recorded).toBe(lapsedAt);
+    expect(after?.outcome).toBe('changed');
+  });
+
   it('shows the cooldown in a dry run', async () => {
     const { engine, store, world, a, group, clock, deadline } = setup();
     const grant = await store.tryAcquire(group, 'earlier', 30_000, clock.now());

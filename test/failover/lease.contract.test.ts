@@ -35,7 +35,7 @@ describe.each(stores)('lease and journal contract (%s)', (_name, make) => {
     const store = await make();
     await store.tryAcquire('g', 'one', TTL, T0);
     expect(await store.tryAcquire('g', 'two', TTL, T0 + TTL - 1)).toBeUndefined();
-    expect(await store.tryAcquire('g', 'two', TTL, T0 + TTL)).toEqual({ group: 'g', owner: 'two', token: 2, expiresAt: T0 + 2 * TTL, previousReleasedAt: T0 + TTL });
+    expect(await store.tryAcquire('g', 'two', TTL, T0 + TTL)).toEqual({ group: 'g', owner: 'two', token: 2, expiresAt: T0 + 2 * TTL, previousReleasedAt: T0 + TTL, previousLapsed: true });
   });
 
   it('gives the same owner a new token when it acquires again', async () => {
@@ -66,12 +66,20 @@ describe.each(stores)('lease and journal contract (%s)', (_name, make) => {
     await store.tryAcquire('g', 'two', TTL, T0 + 2);
     const third = await store.tryAcquire('g', 'three', TTL, T0 + 5 + TTL);
     expect(third?.previousReleasedAt).toBe(T0 + 2 + TTL);
+    expect(third?.previousLapsed).toBe(true);
+  });
+
+  it('says nothing lapsed when the previous holder released its lease', async () => {
+    const store = await make();
+    const first = await store.tryAcquire('g', 'one', TTL, T0);
+    await store.release(first!, T0 + 1);
+    expect((await store.tryAcquire('g', 'two', TTL, T0 + 2))?.previousLapsed).toBeUndefined();
   });
 
   it('reports now as the end of a lease its own retried owner still held', async () => {
     const store = await make();
     await store.tryAcquire('g', 'one', TTL, T0);
-    expect((await store.tryAcquire('g', 'one', TTL, T0 + 10))?.previousReleasedAt).toBe(T0 + 10);
+    expect(await store.tryAcquire('g', 'one', TTL, T0 + 10)).toMatchObject({ previousReleasedAt: T0 + 10, previousLapsed: true });
   });
 
   it('ignores a release by a holder whose lease was re-granted (fenced by token)', async () => {

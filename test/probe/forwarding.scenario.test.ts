@@ -12,8 +12,8 @@ import { probeHarness } from './support/harness.js';
 const MINUTE = 57_000;
 const EGRESS = [{ kind: 'egress' as const, host: '192.0.2.10', port: 443 }];
 
-function natHarness(settings: Partial<ProbeSettings> = {}) {
-  const h = probeHarness({ kind: 'nat', settings: { egress: EGRESS, sweepMs: 10_000, ...settings } });
+function natHarness(settings: Partial<ProbeSettings> = {}, options: { persist?: boolean; cooldownMs?: number } = {}) {
+  const h = probeHarness({ kind: 'nat', settings: { egress: EGRESS, sweepMs: 10_000, ...settings }, ...options });
   const pair = h.pairs[0];
   if (pair?.kind !== 'nat') throw new Error('fixture: expected a NAT pair');
   const nat = pair as NatPair;
@@ -86,6 +86,79 @@ describe('NAT forwarding-configuration check', () => {
 
     // Its own AZ's table comes back; the `any` table has no preference between them and stays.
     expect(tables()).toEqual({ a, b, any: b });
+  });
+
+  /**
+   * B is down and its table moved to A; B comes back, forwarding, and waits out the cooldown for its
+   * failback. The run that saw it then stop forwarding never saved (it was killed).
+   */
+  async function failbackDueAfterLostRun(persist: boolean) {
+    const nat = natHarness({}, { persist, cooldownMs: 120_000 });
+    const { h, a, b, tables } = nat;
+    await h.run(10_000);
+    h.world.hang(b);
+    await h.run(30_000);
+    h.world.unhang(b);
+    await h.run(MINUTE);
+    expect(tables()).toEqual({ a, b: a, any: a });
+    expect(h.memory.states.get(b)?.verdict).toBe('healthy');
+    h.probes.natConfig(b, { ipForward: false, natRule: 'yes' });
+    await h.clock.drive(h.clock.sleep(40_000));
+    const eniB = (h.pairs[0] as NatPair).b.networkInterfaceId;
+    const failbacks = () => h.world.calls.filter((c) => c.operation === 'ReplaceRoute' && c.input['NetworkInterfaceId'] === eniB);
+    return { ...nat, failbacks };
+  }
+
+  // Seed 1018 (24 h, +23:19:02): a NAT stopped forwarding a minute after the probe last saved its
+  // state; the run that judged it down was killed before it saved, and the next run, restored from
+  // the older copy, failed a table back to it at its first round on its TCP answer alone.
+  it('never-worse: a NAT restored healthy after a cold start is no target until a forwarding check since the save passed', async () => {
+    const { h, a, b, tables, failbacks } = await failbackDueAfterLostRun(true);
+
+    await h.run(20_000, undefined, { cold: true });
+
+    expect(failbacks()).toEqual([]);
+    expect(tables()).toEqual({ a, b: a, any: a });
+    expect(h.memory.states.get(b)).toMatchObject({ verdict: 'unhealthy', forwardingDown: true });
+  });
+
+  // Seed 1023 (24 h, +06:46:02): DynamoDB was down for two runs, so the stored state was too old
+  // to restore; the new environment judged the NAT that had stopped forwarding healthy at its first
+  // TCP answer and failed a table back to it, before any forwarding check.
+  it('never-worse: a NAT first seen with nothing in memory is no target before a forwarding check passed', async () => {
+    const { h, a, b, tables, failbacks } = await failbackDueAfterLostRun(false);
+
+    await h.run(20_000, undefined, { cold: true });
+
+    expect(failbacks()).toEqual([]);
+    expect(tables()).toEqual({ a, b: a, any: a });
+    expect(h.memory.states.get(b)).toMatchObject({ verdict: 'unhealthy', forwardingDown: true });
+  });
+
+  it('fails a NAT back after a cold start once its forwarding check passed', async () => {
+    const { h, a, b, tables } = natHarness({}, { persist: true, cooldownMs: 0 });
+    await h.run(10_000);
+    h.world.hang(b);
+    await h.run(30_000);
+    h.world.unhang(b);
+
+    await h.run(30_000, undefined, { cold: true });
+
+    expect(tables()).toEqual({ a, b, any: a });
+  });
+
+  it('judges NATs on TCP alone after a cold start when no forwarding check is configured', async () => {
+    const { h, a, b, tables } = natHarness({ egress: [], forwardingCheck: false }, { persist: true, cooldownMs: 0 });
+    await h.run(10_000);
+    h.world.hang(b);
+    await h.run(30_000);
+    h.world.unhang(b);
+    await h.run(10_000, undefined, { cold: true });
+
+    await h.run(30_000, undefined, { cold: true });
+
+    expect(tables()).toEqual({ a, b, any: a });
+    expect(h.memory.states.get(b)?.verdict).toBe('healthy');
   });
 
   it('never moves a NAT because its tools cannot tell, over several minutes', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type NodeState, type Observation, combinePeers, combinePorts, initialState, judge, noteEgress, noteForwarding, notePeers, step, verdictsOf } from '../../shared/probe/verdicts.js';
+import { type NodeState, type Observation, combinePeers, combinePorts, initialState, judge, noteEgress, noteForwarding, notePeers, restoredState, step, unverifiedNat, verdictsOf } from '../../shared/probe/verdicts.js';
 
 const T = { fall: 2, rise: 3 };
 type Event = Observation | { peers: Observation } | { egress: Observation } | { forwarding: Observation } | { sweep: { egress: Observation; forwarding: Observation } };
@@ -165,6 +165,47 @@ describe('a NAT back from down', () => {
 
   it('keeps the detection path: a NAT answering TCP but failing its forwarding check fall times is down', () => {
     expect(replay(['ok', { forwarding: 'fail' }, { forwarding: 'fail' }]).at(-1)).toBe('unhealthy');
+  });
+});
+
+describe('a NAT the memory lost sight of', () => {
+  /** A NAT judged healthy and forwarding, as a run saved it at t = 0. */
+  const saved: NodeState = { ...initialState, verdict: 'healthy', good: 5, nat: true, forwardingGood: 3, egressGood: 3, forwardingOkAt: -1_000, why: 'answering' };
+
+  it('never-worse: a NAT restored after a cold start is no target until a forwarding check sent since the save passed', () => {
+    const restored = restoredState(saved, 0);
+
+    expect(restored.verdict).toBe('unknown');
+    expect(replay(['ok', 'ok', { forwarding: 'ok' }], restored)).toEqual(['unknown', 'unknown', 'healthy']);
+  });
+
+  it('never-worse: a NAT restored after a cold start whose forwarding fails since is down after fall, never a target', () => {
+    expect(replay(['ok', { forwarding: 'fail' }, 'ok', { forwarding: 'fail' }], restoredState(saved, 0))).toEqual(['unknown', 'unknown', 'unknown', 'unhealthy']);
+  });
+
+  it('never-worse: a NAT restored after a cold start that fails one TCP round is still no target', () => {
+    expect(replay(['fail', 'ok', 'ok', 'ok'], restoredState(saved, 0))).toEqual(['unknown', 'unknown', 'unknown', 'unknown']);
+  });
+
+  it('keeps a restored verdict of a member that is no NAT, and of a NAT judged down', () => {
+    const web: NodeState = { ...initialState, verdict: 'healthy', good: 5, why: 'answering' };
+    const down: NodeState = { ...saved, verdict: 'unhealthy', egressDown: true };
+
+    expect(restoredState(web, 0)).toBe(web);
+    expect(restoredState(down, 0)).toBe(down);
+  });
+
+  it('hands a restored NAT without ports back to EC2 status checks once a forwarding check since the save passed', () => {
+    const portless: NodeState = { ...initialState, nat: true, egressGood: 3, forwardingOkAt: -1_000, why: 'egress and forwarding checks pass again; no TCP ports to probe' };
+
+    const restored = restoredState(portless, 0);
+
+    expect(restored.verdict).toBe('unknown');
+    expect(replay([{ egress: 'ok' }], restored)).toEqual([undefined]);
+  });
+
+  it('never-worse: a NAT first seen with nothing in memory is no target before a forwarding check passed', () => {
+    expect(replay(['ok', 'ok', 'ok', { forwarding: 'ok' }], unverifiedNat(0))).toEqual(['unknown', 'unknown', 'unknown', 'healthy']);
   });
 });
 

@@ -54,6 +54,41 @@ describe('FaultPlane', () => {
     expect(changes.filter((c) => c.kind === 'instance-state').map((c) => (c.kind === 'instance-state' ? c.to : ''))).toEqual(['stopping', 'stopped', 'pending', 'running']);
   });
 
+  // Seed 1014 (24 h): a hang drawn while the node was stopped outlived the stop: the node was
+  // started hung and stayed so to the end (a hang ends only on a running node), and the run never converged.
+  it('does not hang a stopped node: the start that ends the stop boots a fresh OS', async () => {
+    const { clock, pair, plane, world } = vipWorld();
+    const id = pair.a.instanceId;
+    const started = plane.inject({ kind: 'node-stop', instanceId: id }, 1);
+    await clock.drive(clock.sleep(60_000));
+    world.settle();
+
+    const unhang = plane.inject({ kind: 'node-hang', instanceId: id }, 2);
+    const uncrash = plane.inject({ kind: 'node-crash', instanceId: id }, 3);
+    unhang();
+    uncrash();
+    started();
+    await clock.drive(clock.sleep(120_000));
+    world.settle();
+
+    expect(world.instances.get(id)?.state).toBe('running');
+    expect(world.isReachable(id)).toBe(true);
+  });
+
+  it('boots a fresh OS when a hung node is stopped and started', async () => {
+    const { clock, pair, plane, world } = vipWorld();
+    const id = pair.a.instanceId;
+    world.hang(id);
+    world.stop(id);
+    world.hang(id);
+
+    world.start(id);
+    await clock.drive(clock.sleep(1_000));
+
+    expect(world.isReachable(id)).toBe(true);
+    expect(plane.current()).toEqual([]);
+  });
+
   it('throttles EC2 calls while the fault lasts, and only then', async () => {
     const { pair, plane, world } = vipWorld();
     const { ec2 } = world.clients();

@@ -173,6 +173,29 @@ describe('the soak invariants', () => {
       expect(checkNoPingPong(trace({ ...backAgain(gap), faults: stopped }))).toEqual([]);
       expect(checkNoPingPong(trace({ ...backAgain(gap), faults: otherStopped })).map((v) => v.invariant)).toEqual(['no-ping-pong']);
     });
+
+    // Seed 1021 (24 h, +19:18:05): both Elastic IP members on flapping links; one probe run moved
+    // the address four times in 30 s, each time away from the member it had just judged down, and
+    // the four decisions were counted as one move away from both, one of them healthy at the first.
+    it('counts each decision of one probe run as its own move, each judged on its own', () => {
+      const at = first + 17_000;
+      const flapping = {
+        invocations: [probeRun('p1', first - 5_000, first + 5_000), probeRun('p2', at - 5_000, at + 30_000)],
+        leases: [lease(first - 1, 'probe:p1'), lease(first + 1, 'probe:p1', 'release'), lease(at - 1, 'probe:p2'), lease(at + 1, 'probe:p2', 'release'), lease(at + 9_999, 'probe:p2'), lease(at + 10_001, 'probe:p2', 'release')],
+        mutations: [assign(first, 'p1', A, B), assign(at, 'p2', B, A), assign(at + 10_000, 'p2', A, B)],
+        verdicts: [
+          { at: T0, instanceId: A, verdict: 'healthy' },
+          { at: T0, instanceId: B, verdict: 'healthy' },
+          { at: first - 2_000, instanceId: A, verdict: 'unhealthy' },
+          { at: first + 5_000, instanceId: A, verdict: 'healthy' },
+          { at: at - 2_000, instanceId: B, verdict: 'unhealthy' },
+          { at: at + 5_000, instanceId: A, verdict: 'unhealthy' },
+        ],
+        journal: [journaled(first + 1_000), journaled(at + 1_000), journaled(at + 10_001)],
+      };
+
+      expect(checkNoPingPong(trace(flapping))).toEqual([]);
+    });
   });
 
   describe('nothing-lost', () => {

@@ -1,6 +1,6 @@
 /**
  * Bugs the soak (`npm run soak`) found, one test each, named after the invariant they broke, each
- * reproduced from the seed that found it. All six are fixed; a test that turns red is the bug back.
+ * reproduced from the seed that found it. All are fixed; a test that turns red is the bug back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../../shared/core/decide.js';
@@ -13,6 +13,7 @@ import type { ScheduledFault } from '../../soak/schedule.js';
 import { probeHarness } from '../probe/support/harness.js';
 import { DEFAULTS, node, route, snapshot, table } from '../support/snapshot.js';
 
+const START = Date.UTC(2026, 0, 1);
 const A = 'i-0000000000000001a';
 const B = 'i-0000000000000002b';
 
@@ -157,5 +158,40 @@ describe('soak regressions', () => {
     const { violations } = await runSoak({ seed: 1, hours: 0.5, schedule, db });
 
     expect(violations.filter((v) => v.invariant === 'never-worse')).toEqual([]);
+  });
+
+  // Seed 1023, 24 simulated hours (npm run soak -- --hours 24 --seed 1023 --no-shrink, +06:46:02):
+  // DynamoDB was down while the probe started cold, so it began with nothing in memory; it judged
+  // nat-0/a, which had stopped forwarding, healthy at its first TCP answer and failed a table back
+  // to it before any forwarding check. (Seed 1018 lost the verdict another way: the run that
+  // judged it was killed before it saved; test/probe/forwarding.scenario.test.ts has both.)
+  it('never-worse: a NAT first seen after a cold start is not failed back to before a forwarding check', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [
+      { id: 0, at: 600_000, durationMs: 120_000, seed: 1, fault: { kind: 'node-hang', node: 'nat-0/a' } },
+      { id: 1, at: 660_000, durationMs: 250_000, seed: 2, fault: { kind: 'dynamo-unavailable' } },
+      { id: 2, at: 720_000, durationMs: 600_000, seed: 3, fault: { kind: 'nat-no-forward', node: 'nat-0/a' } },
+      { id: 3, at: 870_000, durationMs: 0, seed: 4, fault: { kind: 'cold-start' } },
+    ];
+
+    const { violations } = await runSoak({ seed: 1, hours: 0.5, schedule, db });
+
+    expect(violations.filter((v) => v.invariant === 'never-worse')).toEqual([]);
+  });
+
+  // Seed 1014, 24 simulated hours (+22:11:00): someone stopped the NAT holding the tables, and
+  // on-event moved them onto the other NAT, which the probe had judged down (hung, EC2 checks ok):
+  // the event path decided from EC2's view alone. Here with the Elastic IP group (no remediation).
+  it('never-worse: an event does not move traffic onto a member the probe judged down', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [
+      { id: 0, at: 600_000, durationMs: 600_000, seed: 1, fault: { kind: 'node-hang', node: 'eip-0/b' } },
+      { id: 1, at: 720_000, durationMs: 300_000, seed: 2, fault: { kind: 'node-stop', node: 'eip-0/a' } },
+    ];
+
+    const { trace, violations } = await runSoak({ seed: 1, hours: 0.5, schedule, db });
+
+    const hung = trace.samples.find((x) => x.group === 'eip-0')?.members[1];
+    const ontoHung = trace.mutations.filter((m) => m.applied && m.group === 'eip-0' && m.target === hung && m.at < START + 1_200_000);
+    expect(ontoHung).toEqual([]);
+    expect(violations).toEqual([]);
   });
 });

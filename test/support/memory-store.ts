@@ -52,7 +52,7 @@ export function memoryStore(): MemoryStore {
             ? previous.releasedAt === undefined
               ? {}
               : { previousReleasedAt: previous.releasedAt }
-            : { previousReleasedAt: Math.min(previous.leaseExpiresAt, now) }),
+            : { previousReleasedAt: Math.min(previous.leaseExpiresAt, now), previousLapsed: true }),
         ...(previous?.lastMoveAt === undefined ? {} : { lastMoveAt: previous.lastMoveAt }),
         ...(previous?.roster === undefined ? {} : { roster: [...previous.roster] }),
       };
