@@ -3,7 +3,7 @@
  * probe) comes through `run()`, so the lease and the safety rules hold whatever started it.
  */
 import { FailoverError, RefusedError } from '../errors.js';
-import { type ActionReport, LEFT_FOR_NEXT_RUN, applyActions, describeAction, leftBehindNote, verifyActions } from './apply.js';
+import { type ActionReport, LEFT_FOR_NEXT_RUN, applyActions, leftBehindNote, verifyActions } from './apply.js';
 import { type Intent, type Plan, decide } from './decide.js';
 import { type Discovery, type DiscoveryDefaults, type Group, discover } from './groups.js';
 import { type HealthMap, assessHealth } from './health.js';
@@ -13,7 +13,7 @@ import { lapsedMoveAt, leaseUpdate } from './lapse.js';
 import { isNoteworthy, noticeOf } from './notice.js';
 import { DEFAULT_REMEDIATION, type RemediationResult, type RemediationSettings } from './remediate.js';
 import { runRemediation } from './remediation-run.js';
-import type { CallOptions, Clock, DataPlanePort, Ec2Port, GroupHistory, HostPort, JournalEntry, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort, RemediationPort, SsmAgentPort } from './ports.js';
+import type { CallOptions, Clock, DataPlanePort, Ec2Port, GroupHistory, HostPort, JournalPort, LeaseGrant, LeasePort, MetricsPort, NotifierPort, RemediationPort, SsmAgentPort } from './ports.js';
 import { type Confirmation, confirmationOf, rosterFor, sameMembers } from './roster.js';
 import { RosterBook } from './roster-book.js';
 import { decisionEntry } from './journal-entry.js';

@@ -45,7 +45,7 @@ export interface RemediationRunRequest {
 
 export async function runRemediation(deps: RemediationRunDeps, request: RemediationRunRequest): Promise<RemediationResult[]> {
   const { journal, clock, log, settings } = deps;
-  const { call, settle } = request;
+  const { call } = request;
   const candidates = remediationCandidates(request.groups, request.probes, request.rosters, { now: clock.now(), settings });
   if (candidates.length === 0) return [];
   const history = (await Promise.all(candidates.map((g) => journal.recent(g.name, 50, call)))).flat();

@@ -16,7 +16,7 @@
  * state outlives the run: in memory while the execution environment stays warm, and in the state
  * table (`state`) across a cold start.
  */
-import type { FailoverEngine, GroupResult, Log } from '../core/engine.js';
+import type { FailoverEngine, Log } from '../core/engine.js';
 import type { Verdict, WorldSnapshot } from '../core/model.js';
 import type { Clock, HostPort } from '../core/ports.js';
 import { attempt, guarded } from './contain.js';

@@ -19,7 +19,7 @@ import { DEFAULT_PROBE_SETTINGS, type ProbeEngine, type ProbeSettings, type Roun
 import type { SensorPort, SensorRequest } from '../../../shared/probe/ports.js';
 import type { DynaliteHandle } from '../../../sim/dynalite.js';
 import { type ManualClock, manualClock } from '../../../sim/clock.js';
-import { type RecordedMetrics, type WiredRuntime, quietLog, recordedMetrics, runtimeFor, testClientConfig } from '../../support/harness.js';
+import { type WiredRuntime, quietLog, recordedMetrics, runtimeFor, testClientConfig } from '../../support/harness.js';
 import { memoryStore } from '../../support/memory-store.js';
 import { type HaPair, type NatPair, type VipPair, VpcWorld, buildHaWorld } from '../../../sim/world.js';
 import { installProbeHandler } from '../../../sim/probe-handler.js';
