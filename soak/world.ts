@@ -56,9 +56,20 @@ export class SoakWorld {
     return [this.instanceOf(`${group}/a`), this.instanceOf(`${group}/b`)];
   }
 
-  /** Launches a member like the terminated one in `slot` (same subnet and tags), as a replacement would. */
+  /**
+   * Launches a member like the terminated one in `slot` (same subnet and tags), as a replacement
+   * would: once EC2 has finished terminating it, when the fault ends while it is still shutting down.
+   */
   replace(slot: Slot): void {
     const old = this.world.instances.get(this.instanceOf(slot));
+    if (old?.state === 'shutting-down') {
+      const stop = this.world.onChange((change) => {
+        if (change.kind !== 'instance-state' || change.instanceId !== old.id || change.to !== 'terminated') return;
+        stop();
+        this.replace(slot);
+      });
+      return;
+    }
     if (!old || old.state !== 'terminated') return;
     const sourceDestCheck = GROUP_KINDS[slot.split('/')[0] as SoakGroup] === 'vip' || GROUP_KINDS[slot.split('/')[0] as SoakGroup] === 'eip';
     const fresh = this.world.addInstance({ subnet: old.subnetId, tags: { ...old.tags }, sourceDestCheck });

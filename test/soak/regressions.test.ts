@@ -194,4 +194,19 @@ describe('soak regressions', () => {
     expect(ontoHung).toEqual([]);
     expect(violations).toEqual([]);
   });
+
+  // Seed 3012, 24 simulated hours (npm run soak -- --hours 24 --seed 3012 --no-shrink): a
+  // node-terminate of eip-0/b 15 minutes before the end was cut to 7 s by the quiet stretch, and
+  // ended while EC2 was still shutting the instance down (terminateMs 10 s). The harness launched
+  // a replacement only for an instance already `terminated`, so none came, and the group never
+  // got its second member back. A harness bug: the replacement now waits for the termination.
+  it('convergence: a member terminated by a fault shorter than the termination itself is still replaced', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [{ id: 0, at: 600_000, durationMs: 7_000, seed: 1, fault: { kind: 'node-terminate', node: 'eip-0/b' } }];
+
+    const { violations, trace } = await runSoak({ seed: 3012, hours: 0.5, schedule, db });
+
+    expect(violations.filter((v) => v.invariant === 'convergence')).toEqual([]);
+    expect(trace.samples.at(-1)?.members).toHaveLength(2);
+    expect(Object.values(trace.finalStates).filter((state) => state === 'terminated')).toHaveLength(1);
+  });
 });
