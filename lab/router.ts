@@ -10,6 +10,8 @@
  *   by the packet's source address (a NAT's forwarded packets keep the client's address).
  * - The table's local route (the VPC CIDR) is a `throw`: lookup falls through to the host routes;
  *   so is a route to a peered VPC (one router serves every VPC of the lab).
+ * - Below everything, each table drops what it has no route for (`tableFloor`): without it the
+ *   lookup would fall through to the host routes too, and reach a VPC the table does not peer with.
  */
 import type { RouteRec } from '../sim/core.js';
 import type { WorldModel } from '../sim/model.js';
@@ -79,7 +81,16 @@ export function tableRoute(tableId: number, destination: string, hop: Hop, uplin
 }
 
 export function tableRouteDeleted(tableId: number, destination: string): string {
-  return `route del table ${table(tableId)} ${cidr(destination)}`;
+  // Metric 0: EC2's route, never the floor under a deleted default route.
+  return `route del table ${table(tableId)} ${cidr(destination)} metric 0`;
+}
+
+/** The floor's metric: above the 0 of every route EC2 gives the table, so any of them wins. */
+const FLOOR_METRIC = 65_535;
+
+/** The last resort of a table, below any default route EC2 gives it: drop. */
+export function tableFloor(tableId: number): string {
+  return `route replace table ${table(tableId)} blackhole 0.0.0.0/0 metric ${FLOOR_METRIC}`;
 }
 
 /** Packets from the ENI behind `port` are routed by `tableId`. Added once: rules survive a link going down. */
@@ -129,6 +140,7 @@ export function renderRouter(world: WorldModel, ports: ReadonlyMap<string, Port>
   }
   for (const [rtbId, tableId] of tables) {
     for (const route of world.routeTable(rtbId).routes) lines.push(tableRoute(tableId, route.destination, hopOf(world, route, ports), uplink));
+    lines.push(tableFloor(tableId));
   }
   return lines;
 }

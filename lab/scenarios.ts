@@ -8,8 +8,9 @@ import { LABELS, type Trial } from './trial.js';
 import { LabError } from './errors.js';
 import { DRILL_SCENARIO } from './scenario-drill.js';
 import { NAT_GATEWAY_SCENARIO } from './scenario-nat-gateway.js';
+import { SECOND_VPC_SCENARIO } from './scenario-second-vpc.js';
 
-export const SCENARIO_NAMES = ['vip-silent', 'vip-planned', 'vip-os-missing', 'vip-remediate', 'nat-silent', 'nat-dead', 'nat-forward-drop', 'failback', 'all-down', 'flaky', 'drill', 'nat-gateway'] as const;
+export const SCENARIO_NAMES = ['vip-silent', 'vip-planned', 'vip-os-missing', 'vip-remediate', 'nat-silent', 'nat-dead', 'nat-forward-drop', 'failback', 'all-down', 'flaky', 'drill', 'nat-gateway', 'vip2-silent'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** Whether the outcome is the expected one, and what happened in one line. */
@@ -409,6 +410,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   DRILL_SCENARIO,
   NAT_GATEWAY_SCENARIO,
+  SECOND_VPC_SCENARIO,
 ];
 
 export function scenario(name: string): Scenario {

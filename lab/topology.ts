@@ -7,7 +7,8 @@
 import { type EniInfo, type InstanceInfo, type NatPair, type VipPair, type VpcWorld, buildNatPair, buildVipPair } from '../sim/world.js';
 
 /** `nat-gateway`: with `nat`, a NAT gateway tagged for the NAT group, as its last resort. */
-export type LabGroup = 'vip' | 'nat' | 'nat-gateway';
+/** `vip2`: a second VIP group in a VPC of its own, not peered with the others, with its own sensor. */
+export type LabGroup = 'vip' | 'nat' | 'nat-gateway' | 'vip2';
 
 /** A namespace of the lab: an instance, or an ENI that belongs to no instance (the sensor's). */
 export interface Host {
@@ -61,6 +62,8 @@ export interface LabTopology {
   readonly world: VpcWorld;
   readonly vip?: VipSide;
   readonly nat?: NatSide;
+  /** The second VPC's VIP group, probed by the sensor in its own VPC (`sensor-v2`). */
+  readonly vip2?: VipSide & { readonly sensor: EniInfo };
   readonly sensor: EniInfo;
   /** Every sensor: the main one, then the fleet's. */
   readonly sensors: readonly LabSensor[];
@@ -80,10 +83,10 @@ export const INTERNET: Internet = Object.freeze({
   internetIp: '198.51.100.2',
 });
 
-export const GROUPS = { vip: 'web', nat: 'egress' } as const;
+export const GROUPS = { vip: 'web', nat: 'egress', vip2: 'web2' } as const;
 
 /** The sensors' function names, as a deployment names them (`<service>-<stage>-<function>`). */
-export const SENSOR_FUNCTIONS = { main: 'vpc-failover-lab-sensor', a: 'vpc-failover-lab-sensorA', b: 'vpc-failover-lab-sensorB' } as const;
+export const SENSOR_FUNCTIONS = { main: 'vpc-failover-lab-sensor', a: 'vpc-failover-lab-sensorA', b: 'vpc-failover-lab-sensorB', vpc2: 'vpc-failover-lab-sensorVpc2' } as const;
 
 const member = (name: string, info: InstanceInfo, nat: boolean): Host => ({ name, instanceId: info.instanceId, enis: info.interfaces, nat, member: true });
 const client = (name: string, info: InstanceInfo): Host => ({ name, instanceId: info.instanceId, enis: info.interfaces, nat: false, member: false });
@@ -119,6 +122,16 @@ export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[], m
     hosts.push({ name: 'sensor-a', enis: [sensors.a], nat: false, member: false }, { name: 'sensor-b', enis: [sensors.b], nat: false, member: false });
     if (gateway) hosts.push({ name: 'natgw', enis: [gateway.eni], nat: true, member: false, natGatewayId: gateway.natGatewayId });
   }
+  let vip2: (VipSide & { sensor: EniInfo }) | undefined;
+  if (groups.includes('vip2')) {
+    // Its own VPC, peered with nothing: only a sensor placed there can reach its members.
+    const pair = buildVipPair({ world, group: GROUPS.vip2, ports, ...tags });
+    const vip2Client = world.addInstance({ subnet: pair.subnetId, tags: { Name: 'web2-client' } });
+    const sensorSubnet2 = world.addSubnet({ vpc: pair.vpcId, az: `${world.options.region}a`, tags: { Name: 'sensor-vpc2' } });
+    const sensor2 = world.addNetworkInterface({ subnet: sensorSubnet2, tags: { Name: 'vpc-failover-sensor-vpc2' } });
+    vip2 = { ...pair, client: vip2Client, sensor: sensor2 };
+    hosts.push(member('web2-a', pair.a, false), member('web2-b', pair.b, false), client('web2-client', vip2Client), { name: 'sensor-v2', enis: [sensor2], nat: false, member: false });
+  }
   const vpcId = vip?.vpcId ?? nat?.vpcId;
   if (vpcId === undefined) throw new Error('buildLabTopology: no group to build');
   // Each fixture has its own VPC and there is one sensor: peer them, as a deployment would.
@@ -130,8 +143,9 @@ export function buildLabTopology(world: VpcWorld, groups: readonly LabGroup[], m
   const sensors: LabSensor[] = [
     { host: 'sensor', functionName: SENSOR_FUNCTIONS.main, eni: sensor, main: true },
     ...(nat ? [{ host: 'sensor-a', functionName: SENSOR_FUNCTIONS.a, eni: nat.sensors.a, main: false }, { host: 'sensor-b', functionName: SENSOR_FUNCTIONS.b, eni: nat.sensors.b, main: false }] : []),
+    ...(vip2 ? [{ host: 'sensor-v2', functionName: SENSOR_FUNCTIONS.vpc2, eni: vip2.sensor, main: false }] : []),
   ];
-  return { world, ...(vip ? { vip } : {}), ...(nat ? { nat } : {}), sensor, sensors, hosts, internet: INTERNET, servicePort: SERVICE_PORT };
+  return { world, ...(vip ? { vip } : {}), ...(nat ? { nat } : {}), ...(vip2 ? { vip2 } : {}), sensor, sensors, hosts, internet: INTERNET, servicePort: SERVICE_PORT };
 }
 
 /**

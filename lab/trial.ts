@@ -66,7 +66,7 @@ export interface TrialEnv {
 }
 
 /** Client labels: the VIP client, and one NAT client per private subnet. */
-export const LABELS = { vip: 'vip', natA: 'egress-a', natB: 'egress-b', natC: 'egress-c' } as const;
+export const LABELS = { vip: 'vip', natA: 'egress-a', natB: 'egress-b', natC: 'egress-c', vip2: 'vip2' } as const;
 
 /** What the probe concluded about a node, and when. */
 export interface ProbeNote {
@@ -273,6 +273,7 @@ export class Trial {
     };
     const starts: Promise<void>[] = [];
     if (topology.vip) starts.push(start(LABELS.vip, 'web-client', { host: topology.vip.vip, port: topology.servicePort }));
+    if (topology.vip2) starts.push(start(LABELS.vip2, 'web2-client', { host: topology.vip2.vip, port: topology.servicePort }));
     if (topology.nat) {
       const echoTarget = { host: echo, port: echoPort, send: 'ping\n' };
       starts.push(start(LABELS.natA, 'client-a', echoTarget), start(LABELS.natB, 'client-b', echoTarget), start(LABELS.natC, 'client-c', echoTarget));

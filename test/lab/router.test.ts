@@ -2,7 +2,7 @@
 import { ReplaceRouteCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { checkTopology } from '../../lab/fabric.js';
-import { type Port, hopOf, hostRoute, noHost, portRule, renderRouter, tableOfSubnet, tableRoute } from '../../lab/router.js';
+import { type Port, hopOf, hostRoute, noHost, portRule, renderRouter, tableOfSubnet, tableRoute, tableRouteDeleted } from '../../lab/router.js';
 import { buildLabTopology } from '../../lab/topology.js';
 import { VpcWorld, buildNatPair, buildVipPair } from '../../sim/world.js';
 
@@ -95,6 +95,28 @@ describe('router state from the world', () => {
     expect(buildLabTopology(new VpcWorld(), ['nat']).hosts.some((h) => h.natGatewayId !== undefined)).toBe(false);
   });
 
+  it('builds the second VPC apart: its own VIP group and sensor, peered with nothing', () => {
+    const world = new VpcWorld();
+    const topology = buildLabTopology(world, ['vip', 'vip2']);
+    const second = topology.vip2;
+    const routesOf = (vpc: string | undefined) => [...world.routeTables.values()].filter((t) => t.vpcId === vpc).flatMap((t) => world.routeTable(t.id).routes.map((r) => r.destination));
+
+    expect(second?.vpcId).not.toBe(topology.vip?.vpcId);
+    expect(second && world.subnet(second.sensor.subnetId).vpcId).toBe(second?.vpcId);
+    expect(topology.sensors.filter((s) => !s.main)).toEqual([{ host: 'sensor-v2', functionName: 'vpc-failover-lab-sensorVpc2', eni: second?.sensor, main: false }]);
+    expect(routesOf(second?.vpcId)).not.toContain(world.vpcs.get(topology.vip?.vpcId ?? '')?.cidr);
+    expect(routesOf(topology.vip?.vpcId)).not.toContain(world.vpcs.get(second?.vpcId ?? '')?.cidr);
+  });
+
+  it('gives every table a floor that drops what it has no route for, under any default route EC2 gives it', () => {
+    const { world, a, b } = buildVipPair();
+    const ports = new Map([[a.networkInterfaceId, port('p0', a.privateIp, a.macAddress, a.networkInterfaceId)], [b.networkInterfaceId, port('p1', b.privateIp, b.macAddress, b.networkInterfaceId)]]);
+    const [mainTable] = world.routeTables.keys();
+
+    expect(renderRouter(world, ports, new Map([[mainTable ?? '', 100]]), uplink).at(-1)).toBe('route replace table 100 blackhole 0.0.0.0/0 metric 65535');
+    expect(tableRouteDeleted(100, '0.0.0.0/0')).toBe('route del table 100 0.0.0.0/0 metric 0');
+  });
+
   it("finds a subnet's table through its association, else its VPC's main table", () => {
     const { world, vpcId, privateSubnets, routeTables } = buildNatPair();
     const loose = world.addSubnet({ vpc: vpcId });
@@ -119,6 +141,7 @@ describe('router state from the world', () => {
       `route replace ${vip}/32 dev p0`,
       `neigh replace ${vip} lladdr ${a.macAddress} dev p0 nud permanent`,
       'route replace table 100 throw 10.0.0.0/16',
+      'route replace table 100 blackhole 0.0.0.0/0 metric 65535',
     ]);
   });
 });
