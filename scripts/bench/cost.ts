@@ -152,11 +152,13 @@ async function againstMoto(python: string, dir: string, handler: string, baseEnv
       const vpc = await builder.vpc(`bench-${start}`);
       await Promise.all(Array.from({ length: Math.min(50, groups - start) }, (_, i) => builder.vipPair(vpc, `web-${start + i}`, 200 + i)));
     }
-    const tableName = baseEnv['VPCF_TABLE_NAME'] ?? 'vpc-failover-dev';
+    // The template names the table with a Ref (a generated name), so the bench names its own.
+    const tableName = 'vpc-failover-bench';
     await dynamodb.send(new CreateTableCommand(tableDefinition(tableName)));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'] ?? '',
       ...baseEnv,
+      VPCF_TABLE_NAME: tableName,
       VPCF_VPC_IDS: builder.vpcIds.join(','),
       AWS_REGION: REGION,
       AWS_ENDPOINT_URL: moto.endpoint,
