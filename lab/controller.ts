@@ -8,8 +8,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createHandler as createFailoverHandler } from '../functions/failover.js';
 import { createHandler as createOnEventHandler } from '../functions/on-event.js';
+import { createOnEventRuntime } from '../shared/events/wiring.js';
 import { createHandler as createProbeHandler } from '../functions/probe.js';
-import { createLifecyclePort } from '../shared/aws/autoscaling.js';
 import type { Log } from '../shared/core/engine.js';
 import type { Clock } from '../shared/core/ports.js';
 import type { ProbeVerdicts } from '../shared/core/status.js';
@@ -19,7 +19,6 @@ import { type ProbeMemory, newMemory } from '../shared/probe/memory.js';
 import type { NodeState } from '../shared/probe/verdicts.js';
 import { createProbeRuntime } from '../shared/probe/wiring.js';
 import { createFailoverRuntime } from '../shared/failover-wiring.js';
-import { createRuntime } from '../shared/runtime.js';
 import type { VpcWorld } from '../sim/world.js';
 import { type FunctionPlacement, type LabAlarm, localCloudWatch, localLambda } from './clients.js';
 import type { SensorProcess } from './sensor.js';
@@ -117,7 +116,8 @@ export function wireController(deps: ControllerDeps): Controller {
   const probeRuntime = createProbeRuntime({ env: probeEnv, clients: { ...core, lambda }, clock, log, writeMetrics });
   const memory = watchedMemory(deps.onNodeState ?? (() => undefined));
   const probe = createProbeHandler(() => probeRuntime, memory);
-  const onEventRuntime = { ...createRuntime({ env: common, clients: core, clock, log, writeMetrics }), lifecycle: createLifecyclePort(autoscaling) };
+  // As functions/on-event.ts wires itself: the core, Auto Scaling, and the probe's saved verdicts.
+  const onEventRuntime = createOnEventRuntime({ env: common, clients: core, clock, log, writeMetrics }, autoscaling);
   const onEvent = createOnEventHandler(() => onEventRuntime);
   // The failover function has the sensor too (provider-level environment), and reads this deployment's alarms.
   const failoverEnv = { ...common, VPCF_SENSOR_FUNCTION: SENSOR_FUNCTION };
