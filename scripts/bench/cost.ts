@@ -83,6 +83,12 @@ async function fakeSensor(): Promise<{ url: string; invokes: () => number; close
     let body = '';
     request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
+      // The probe also reads where the sensor runs (GetFunctionConfiguration, a GET): outside a VPC
+      // here, so it probes every group, as a single-sensor deployment does.
+      if (request.method === 'GET') {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ FunctionName: 'vpc-failover-dev-sensor', Runtime: 'nodejs24.x' }));
+        return;
+      }
       invokes += 1;
       const { targets } = JSON.parse(body) as SensorRequest;
       const answer: SensorResponse = { results: targets.flatMap((t) => t.ports.map((port) => ({ id: t.id, ip: t.ip, port, result: 'ok' as const, ms: 1 }))) };
