@@ -215,10 +215,13 @@ interface SimRun {
  * and, not modelled by the world, 100 ms for each SSM API call and 10 ms for each of the state
  * table's two calls. Median over `trials` runs of the mode (after one warm-up run).
  */
+/** The NATs' egress endpoints in the simulated VPC: documentation addresses, answered from its state. */
+const BENCH_EGRESS = [{ kind: 'egress' as const, host: '192.0.2.10', port: 443 }];
+
 async function simRun(mode: 'fast' | 'economy', trials: number, kind: 'vip' | 'nat' = 'vip'): Promise<SimRun> {
   const rows: SimRun[] = [];
   for (let seed = 1; seed <= trials; seed += 1) {
-    const h = probeHarness({ seed, kind, egressSensors: kind === 'nat', settings: { mode }, persist: true, ssmDurationMs: [500, 2_500], ec2LatencyMs: [100, 300] });
+    const h = probeHarness({ seed, kind, egressSensors: kind === 'nat', settings: { mode, ...(kind === 'nat' ? { egress: BENCH_EGRESS } : {}) }, persist: true, ssmDurationMs: [500, 2_500], ec2LatencyMs: [100, 300] });
     const egressCount = () => [...h.egressSensors.values()].reduce((n, e) => n + e.requests.length, 0);
     await h.run(57_000);
     await h.clock.drive(h.clock.sleep(60_000 - (h.clock.now() % 60_000)));
