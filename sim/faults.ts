@@ -249,9 +249,19 @@ export class FaultPlane {
         stopInstances(world, { ...ids, Force: true });
         world.emitChange({ kind: 'instance-state', instanceId: id, from: 'running', to: 'stopping' });
         return () => {
-          if (world.instances.get(id)?.state !== 'stopped') return;
-          startInstances(world, ids);
-          world.emitChange({ kind: 'instance-state', instanceId: id, from: 'stopped', to: 'pending' });
+          const start = () => {
+            startInstances(world, ids);
+            world.emitChange({ kind: 'instance-state', instanceId: id, from: 'stopped', to: 'pending' });
+          };
+          const state = world.instances.get(id)?.state;
+          if (state === 'stopped') return start();
+          // A fault shorter than the stop itself: the instance is started once EC2 has stopped it.
+          if (state !== 'stopping') return;
+          const off = world.onChange((change) => {
+            if (change.kind !== 'instance-state' || change.instanceId !== id || change.to !== 'stopped') return;
+            off();
+            start();
+          });
         };
       case 'node-terminate':
         terminateInstances(world, ids);

@@ -209,4 +209,17 @@ describe('soak regressions', () => {
     expect(trace.samples.at(-1)?.members).toHaveLength(2);
     expect(Object.values(trace.finalStates).filter((state) => state === 'terminated')).toHaveLength(1);
   });
+
+  // Seed 5021, 24 simulated hours (npm run soak -- --hours 24 --seed 5021 --no-shrink): a
+  // node-stop of overlay-0/b cut to 2 s by the quiet stretch ended while the instance was still
+  // stopping (stopMs 10 s); the harness started only an instance already stopped, so it stayed
+  // stopped. The same harness fault as seed 3012's, for stops.
+  it('convergence: a member stopped by a fault shorter than the stop itself is started again', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [{ id: 0, at: 600_000, durationMs: 2_000, seed: 1, fault: { kind: 'node-stop', node: 'overlay-0/b' } }];
+
+    const { violations, trace } = await runSoak({ seed: 5021, hours: 0.5, schedule, db });
+
+    expect(violations.filter((v) => v.invariant === 'convergence')).toEqual([]);
+    expect(Object.values(trace.finalStates).filter((state) => state !== 'running')).toEqual([]);
+  });
 });
