@@ -2,6 +2,7 @@
  * The command line of `npm run lab`: parsed into what to run, or help, or one error line naming the
  * bad option. Pure, so every form is a unit test.
  */
+import { readOptions } from '../shared/cli-options.js';
 
 /** What the command line asks for. */
 export type LabRequest =
@@ -35,8 +36,9 @@ export const MAX_TRIALS = 1_000;
 export const CHAOS_MINUTES = 10;
 export const MAX_CHAOS_MINUTES = 1_440;
 
-const VALUED = new Set(['--scenario', '--trials', '--seed', '--minutes']);
-const FLAGS = new Set(['--json', '--verbose', '--no-install', '--help', '-h']);
+const VALUED = ['scenario', 'trials', 'seed', 'minutes'];
+const FLAGS = ['json', 'verbose', 'no-install', 'help'];
+const HINT = `(options: ${[...VALUED, ...FLAGS].map((name) => `--${name}`).join(', ')})`;
 
 function wholeNumber(option: string, raw: string, min: number, max: number): number | string {
   if (!/^\d+$/.test(raw)) return `${option} must be a whole number, not '${raw}'`;
@@ -47,41 +49,24 @@ function wholeNumber(option: string, raw: string, min: number, max: number): num
 
 /** Parses the arguments after `npm run lab --`. */
 export function parseLabArgs(argv: readonly string[], catalog: ScenarioCatalog): LabRequest {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i] ?? '';
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if (FLAGS.has(name)) {
-      if (name !== arg) return { kind: 'error', message: `${name} takes no value` };
-      flags.add(name === '-h' ? '--help' : name);
-      continue;
-    }
-    if (!VALUED.has(name)) {
-      const known = [...VALUED, ...FLAGS].filter((o) => o.startsWith('--')).join(', ');
-      return { kind: 'error', message: arg.startsWith('-') ? `unknown option '${name}' (options: ${known})` : `unexpected argument '${arg}' (options: ${known})` };
-    }
-    const value = name !== arg ? arg.slice(eq + 1) : argv[(i += 1)];
-    if (value === undefined || value === '' || (name === arg && value.startsWith('--'))) return { kind: 'error', message: `${name} needs a value` };
-    if (values.has(name)) return { kind: 'error', message: `${name} given twice` };
-    values.set(name, value);
-  }
-  if (flags.has('--help')) return { kind: 'help' };
+  const read = readOptions(argv, { valued: VALUED, flags: FLAGS, hint: HINT });
+  if (!read.ok) return { kind: 'error', message: read.message };
+  const { values, flags } = read;
+  if (flags.has('help')) return { kind: 'help' };
 
-  const scenario = values.get('--scenario');
+  const scenario = values.get('scenario');
   if (scenario !== undefined && !catalog.names.includes(scenario)) {
     return { kind: 'error', message: `unknown scenario '${scenario}' (scenarios: ${catalog.names.join(', ')})` };
   }
-  const trials = values.has('--trials') ? wholeNumber('--trials', values.get('--trials') ?? '', 1, MAX_TRIALS) : 1;
+  const trials = values.has('trials') ? wholeNumber('--trials', values.get('trials') ?? '', 1, MAX_TRIALS) : 1;
   if (typeof trials === 'string') return { kind: 'error', message: trials };
-  const seed = values.has('--seed') ? wholeNumber('--seed', values.get('--seed') ?? '', 0, 2 ** 32 - 1) : undefined;
+  const seed = values.has('seed') ? wholeNumber('--seed', values.get('seed') ?? '', 0, 2 ** 32 - 1) : undefined;
   if (typeof seed === 'string') return { kind: 'error', message: seed };
-  if (values.has('--minutes') && scenario !== 'chaos') return { kind: 'error', message: '--minutes goes with --scenario chaos' };
-  const minutes = values.has('--minutes') ? wholeNumber('--minutes', values.get('--minutes') ?? '', 1, MAX_CHAOS_MINUTES) : CHAOS_MINUTES;
+  if (values.has('minutes') && scenario !== 'chaos') return { kind: 'error', message: '--minutes goes with --scenario chaos' };
+  const minutes = values.has('minutes') ? wholeNumber('--minutes', values.get('minutes') ?? '', 1, MAX_CHAOS_MINUTES) : CHAOS_MINUTES;
   if (typeof minutes === 'string') return { kind: 'error', message: minutes };
-  if (scenario === 'chaos' && values.has('--trials')) return { kind: 'error', message: '--trials does not go with --scenario chaos (one long run; --minutes sets its length)' };
-  return { kind: 'run', scenarios: scenario === undefined ? [...catalog.defaults] : [scenario], trials, json: flags.has('--json'), verbose: flags.has('--verbose'), seed, install: !flags.has('--no-install'), minutes };
+  if (scenario === 'chaos' && values.has('trials')) return { kind: 'error', message: '--trials does not go with --scenario chaos (one long run; --minutes sets its length)' };
+  return { kind: 'run', scenarios: scenario === undefined ? [...catalog.defaults] : [scenario], trials, json: flags.has('json'), verbose: flags.has('verbose'), seed, install: !flags.has('no-install'), minutes };
 }
 
 /** `--help`: usage, options and the scenarios with what each shows. */

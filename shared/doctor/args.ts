@@ -2,6 +2,7 @@
  * The command line of `npm run doctor`: parsed into a request, help, or one error line naming the
  * bad option. Every ID is validated here, so nothing malformed reaches an AWS call.
  */
+import { readOptions } from '../cli-options.js';
 
 export type DoctorRequest =
   | { readonly kind: 'help' }
@@ -22,60 +23,50 @@ export type DoctorRequest =
     };
 
 const PATTERNS = {
-  '--vpc': [/^vpc-[0-9a-f]{8,17}$/, 'a VPC ID (vpc-…)'],
-  '--group': [/^[A-Za-z0-9_.:-]{1,64}$/, 'a group name (1 to 64 of A-Z a-z 0-9 _ . : -)'],
-  '--region': [/^[a-z]{2}(-[a-z]+)+-\d$/, 'a Region name such as eu-west-1'],
-  '--stage': [/^[A-Za-z0-9-]{1,32}$/, 'a stage name (letters, digits, dashes)'],
-  '--sensor-subnets': [/^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})*$/, 'comma-separated subnet IDs'],
-  '--sensor-security-groups': [/^sg-[0-9a-f]{8,17}(,sg-[0-9a-f]{8,17})*$/, 'comma-separated security group IDs'],
-  '--vpc-ids': [/^vpc-[0-9a-f]{8,17}(,vpc-[0-9a-f]{8,17})*$/, 'comma-separated VPC IDs'],
+  vpc: [/^vpc-[0-9a-f]{8,17}$/, 'a VPC ID (vpc-…)'],
+  group: [/^[A-Za-z0-9_.:-]{1,64}$/, 'a group name (1 to 64 of A-Z a-z 0-9 _ . : -)'],
+  region: [/^[a-z]{2}(-[a-z]+)+-\d$/, 'a Region name such as eu-west-1'],
+  stage: [/^[A-Za-z0-9-]{1,32}$/, 'a stage name (letters, digits, dashes)'],
+  'sensor-subnets': [/^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})*$/, 'comma-separated subnet IDs'],
+  'sensor-security-groups': [/^sg-[0-9a-f]{8,17}(,sg-[0-9a-f]{8,17})*$/, 'comma-separated security group IDs'],
+  'vpc-ids': [/^vpc-[0-9a-f]{8,17}(,vpc-[0-9a-f]{8,17})*$/, 'comma-separated VPC IDs'],
 } as const satisfies Record<string, readonly [RegExp, string]>;
 type Valued = keyof typeof PATTERNS;
-const FLAGS = new Set(['--json', '--plan-deploy', '--deep', '--help', '-h']);
-const isValued = (name: string): name is Valued => name in PATTERNS;
+const VALUED = Object.keys(PATTERNS) as Valued[];
+const FLAGS = ['json', 'plan-deploy', 'deep', 'help'];
 
 export function parseDoctorArgs(argv: readonly string[]): DoctorRequest {
-  const values = new Map<Valued, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i] ?? '';
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if (FLAGS.has(name)) {
-      if (name !== arg) return { kind: 'error', message: `${name} takes no value` };
-      flags.add(name === '-h' ? '--help' : name);
-      continue;
-    }
-    if (!isValued(name)) return { kind: 'error', message: `${arg.startsWith('-') ? 'unknown option' : 'unexpected argument'} '${name}' (see --help)` };
-    const value = name !== arg ? arg.slice(eq + 1) : argv[(i += 1)];
-    if (value === undefined || value === '' || (name === arg && value.startsWith('--'))) return { kind: 'error', message: `${name} needs a value` };
+  const read = readOptions(argv, { valued: VALUED, flags: FLAGS, hint: '(see --help)' });
+  if (!read.ok) return { kind: 'error', message: read.message };
+  const { values, flags } = read;
+  for (const name of VALUED) {
+    const value = values.get(name);
     const [pattern, what] = PATTERNS[name];
-    if (!pattern.test(value)) return { kind: 'error', message: `${name} must be ${what}, got '${value}'` };
-    values.set(name, value);
+    if (value !== undefined && !pattern.test(value)) return { kind: 'error', message: `--${name} must be ${what}, got '${value}'` };
   }
-  if (flags.has('--help')) return { kind: 'help' };
-  if (values.has('--sensor-subnets') !== values.has('--sensor-security-groups')) {
+  if (flags.has('help')) return { kind: 'help' };
+  if (values.has('sensor-subnets') !== values.has('sensor-security-groups')) {
     return { kind: 'error', message: '--sensor-subnets and --sensor-security-groups go together' };
   }
   const list = (key: Valued) => values.get(key)?.split(',');
-  const sensorSubnetIds = list('--sensor-subnets');
-  const sensorSecurityGroupIds = list('--sensor-security-groups');
-  const vpcIds = list('--vpc-ids');
-  const vpcId = values.get('--vpc');
-  const group = values.get('--group');
-  const region = values.get('--region');
+  const sensorSubnetIds = list('sensor-subnets');
+  const sensorSecurityGroupIds = list('sensor-security-groups');
+  const vpcIds = list('vpc-ids');
+  const vpcId = values.get('vpc');
+  const group = values.get('group');
+  const region = values.get('region');
   return {
     kind: 'run',
     ...(vpcId ? { vpcId } : {}),
     ...(group ? { group } : {}),
-    json: flags.has('--json'),
+    json: flags.has('json'),
     ...(region ? { region } : {}),
-    stage: values.get('--stage') ?? 'dev',
+    stage: values.get('stage') ?? 'dev',
     ...(sensorSubnetIds ? { sensorSubnetIds } : {}),
     ...(sensorSecurityGroupIds ? { sensorSecurityGroupIds } : {}),
     ...(vpcIds ? { vpcIds } : {}),
-    planDeploy: flags.has('--plan-deploy'),
-    deep: flags.has('--deep'),
+    planDeploy: flags.has('plan-deploy'),
+    deep: flags.has('deep'),
   };
 }
 

@@ -38,6 +38,7 @@ describe('doctor options', () => {
     [['web'], "unexpected argument 'web' (see --help)"],
     [['--group'], '--group needs a value'],
     [['--json=yes'], '--json takes no value'],
+    [['--group', 'web', '--group', 'db'], '--group given twice'],
   ])('refuses %j: %s', (argv, message) => {
     expect(parseDoctorArgs(argv)).toEqual({ kind: 'error', message });
   });
