@@ -119,6 +119,14 @@ async function vipCheck(t: Trial): Promise<Check> {
   return { ok: true, outcome: `the VIP moved from web-a (${a.instanceId}) to web-b (${b.instanceId}), which answers` };
 }
 
+/**
+ * A default scenario in which a fault on nat-a must move AZ a's tables (its own and the NATAZ=any
+ * one) to nat-b, and nothing else; the scenarios differ only in the fault.
+ */
+function natFault(fault: Pick<Scenario, 'name' | 'summary' | 'jitterMs' | 'describe' | 'inject'>): Scenario {
+  return { ...fault, inDefault: true, groups: ['nat'], baseline: false, limitMs: 45_000, tailMs: 2_000, measure: LABELS.natA, ...natMoved };
+}
+
 const natMoved: Pick<Scenario, 'settled' | 'check' | 'figures'> = {
   settled: (t) => t.answeredBy(LABELS.natA, 'nat-b', STEADY, faultAt(t)),
   async check(t) {
@@ -264,49 +272,28 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     figures: vipMoved('vip-remediate').figures,
   },
-  {
+  natFault({
     name: 'nat-silent',
     summary: 'NAT a answers ping and TCP but stops forwarding (masquerade removed): AZ-a tables move to NAT b',
-    inDefault: true,
-    groups: ['nat'],
-    baseline: false,
     jitterMs: 15_000,
-    limitMs: 45_000,
-    tailMs: 2_000,
-    measure: LABELS.natA,
     describe: () => "nat-a's masquerade rule is removed: it answers, but forwards untranslated",
     inject: (t) => t.namespaces.clearNft('nat-a'),
-    ...natMoved,
-  },
-  {
+  }),
+  natFault({
     name: 'nat-dead',
     summary: "NAT a's links go down: AZ-a tables move to NAT b",
-    inDefault: true,
-    groups: ['nat'],
-    baseline: false,
     jitterMs: 2_000,
-    limitMs: 45_000,
-    tailMs: 2_000,
-    measure: LABELS.natA,
     describe: () => 'nat-a hangs: its links go down, EC2 says nothing',
     inject: (t) => t.hang(natOf(t).a.instanceId),
-    ...natMoved,
-  },
-  {
+  }),
+  natFault({
     name: 'nat-forward-drop',
     summary: 'NAT a keeps its masquerade rule, answers and reaches out, but drops what it forwards: AZ-a tables move to NAT b',
-    inDefault: true,
-    groups: ['nat'],
-    baseline: false,
     jitterMs: 2_000,
-    limitMs: 45_000,
-    tailMs: 2_000,
-    measure: LABELS.natA,
     describe: () => "nat-a drops forwarded packets (nft forward chain, policy drop); its masquerade rule, its own egress and its TCP service are untouched",
     // Added beside the masquerade table (nft() would replace it): the NAT's own checks still pass.
     inject: (t) => t.namespaces.mustExec('nat-a', ['sh', '-c', 'printf "%s\\n" "$1" | nft -f -', 'sh', FORWARD_DROP_RULESET]).then(() => undefined),
-    ...natMoved,
-  },
+  }),
   {
     name: 'failback',
     summary: "NAT a comes back healthy: its AZ's table returns to it, once, after the cooldown",
