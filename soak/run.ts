@@ -241,9 +241,10 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
   async function sampler(): Promise<void> {
     for (let n = 0; clock.now() < horizon; n += 1) {
       samples.push(...soak.sample(clock.now(), plane));
-      // The world keeps every call and SSM invocation; over days that makes each call slower. The
-      // soak records what it needs itself, and no function reads an invocation that old.
-      if (n % 300 === 0) forget(world, clock.now() - 15 * 60_000);
+      // The world keeps every call and SSM invocation, and each call scans the invocations: kept,
+      // they make every call slower. The soak records what it needs itself, and no function reads
+      // an invocation that ended before its own start (a function runs at most a minute).
+      if (n % 30 === 0) forget(world, clock.now() - 3 * 60_000);
       await clock.sleep(SAMPLE_MS);
     }
   }
