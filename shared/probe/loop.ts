@@ -90,6 +90,10 @@ export class ProbeLoop {
   private placement: Placement;
   /** Groups already named this run for having no sensor in their VPC. */
   private uncovered = new Map<string, string>();
+  private runStartedAt = 0;
+  /** Saves of the state during the run, one at a time and in order (saveIfChanged). */
+  private saving: Promise<void> = Promise.resolve();
+  private saveQueued = false;
 
   constructor(
     private readonly deps: ProbeLoopDeps,
@@ -132,7 +136,7 @@ export class ProbeLoop {
     this.settle = options.settle ? { signal: options.settle } : {};
     this.peers = this.newPeers();
     this.uncovered = new Map();
-    const runStartedAt = clock.now();
+    this.runStartedAt = clock.now();
     await this.load();
     await this.place();
     const moves: Move[] = [];
@@ -162,7 +166,9 @@ export class ProbeLoop {
     await this.flush();
     const uncovered = [...this.uncovered].map(([group, vpcId]) => ({ group, vpcId }));
     this.memory.uncovered = uncovered.map((u) => u.group);
-    await this.save(runStartedAt);
+    await this.saving;
+    this.memory.savedVerdicts = this.currentVerdicts();
+    await this.save(this.settle);
     return { rounds: index, moves, ...this.counters, ...this.peers.counters, groups: this.groupSummary(), ...this.latency(), ...(uncovered.length > 0 ? { uncovered } : {}) };
   }
 
@@ -192,10 +198,31 @@ export class ProbeLoop {
     return settings.egress.length > 0 || settings.forwardingCheck !== false;
   }
 
-  private async save(runStartedAt: number): Promise<void> {
+  private async save(options: { signal?: AbortSignal }): Promise<void> {
     const { state, clock, log } = this.deps;
     if (!state) return;
-    await attempt(() => state.save(toStored(this.memory, runStartedAt, clock.now()), this.settle), log, 'saving the probe state', undefined);
+    await attempt(() => state.save(toStored(this.memory, this.runStartedAt, clock.now()), options), log, 'saving the probe state', undefined);
+  }
+
+  /**
+   * Saves the state as soon as a verdict changes, not only at the end of the run: failover and
+   * on-event take the verdicts from the table (view.ts), and a member judged down early in a run
+   * must not look healthy to them for the rest of it (soak seed 6109: a manual failover onto a
+   * standby the probe had judged down 54 s before). Never holds up a round: one save at a time,
+   * in order, and a change while one waits rides on it. An economy run saves seconds later anyway.
+   */
+  private saveIfChanged(verdicts: Readonly<Record<string, Verdict>>): void {
+    const { state, settings } = this.deps;
+    if (!state || settings.mode === 'economy') return;
+    const saved = this.memory.savedVerdicts;
+    if (saved && sameVerdicts(verdicts, saved)) return;
+    this.memory.savedVerdicts = verdicts;
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    this.saving = this.saving.then(() => {
+      this.saveQueued = false;
+      return this.save(this.call);
+    });
   }
 
   /**
@@ -212,6 +239,7 @@ export class ProbeLoop {
       this.wake = undefined;
       if (outcome === 'slept') return;
       const verdicts = this.currentVerdicts();
+      this.saveIfChanged(verdicts);
       if (!sameVerdicts(verdicts, this.lastSent)) this.betweenRounds.push(...(await this.callEngine(verdicts, until)));
     }
   }
@@ -285,6 +313,7 @@ export class ProbeLoop {
 
     this.nodeIds = new Set(nodes.map((n) => n.id));
     const verdicts = this.currentVerdicts();
+    this.saveIfChanged(verdicts);
     let engineCalled = false;
     const moves: Move[] = this.betweenRounds.splice(0);
     if (world && (waitForPeers || !sameVerdicts(verdicts, this.lastSent) || clock.now() - this.lastEngineAt >= settings.engineEveryMs)) {

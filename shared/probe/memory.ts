@@ -3,8 +3,9 @@
  * of the group's VIP, and (economy mode) the sweep the last run sent and did not wait for.
  *
  * A warm execution environment keeps it in memory; the state table keeps a copy (one small item,
- * written at the end of each run, read at a cold start) so a new environment does not start every
- * node unjudged, and a run that was cut short does not lose what it had counted.
+ * written when a verdict changes and at the end of each run, read at a cold start, and by failover
+ * and on-event for the verdicts) so a new environment does not start every node unjudged, and a
+ * run that was cut short does not lose what it had counted.
  */
 import type { OsView, Verdict } from '../core/model.js';
 import type { CallOptions, PendingCommand } from '../core/ports.js';
@@ -27,6 +28,8 @@ export interface ProbeMemory {
   lastScheduledAt?: number;
   /** Groups the last run found no sensor for in their VPC (sensors.ts), for status. */
   uncovered?: readonly string[];
+  /** The verdicts this environment last handed to the state table, to save again only when one changes. */
+  savedVerdicts?: Readonly<Record<string, Verdict>>;
 }
 
 export const newMemory = (): ProbeMemory => ({ states: new Map(), os: new Map() });

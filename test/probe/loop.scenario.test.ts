@@ -4,6 +4,8 @@
  * mutations were sent) and on rounds, never on wall time.
  */
 import { describe, expect, it } from 'vitest';
+import { STATE_MAX_AGE_MS } from '../../shared/probe/loop.js';
+import { probeView } from '../../shared/probe/memory.js';
 import type { VipPair } from '../../sim/world.js';
 import { probeHarness } from './support/harness.js';
 
@@ -161,5 +163,37 @@ describe('probe loop', () => {
     });
 
     expect(h.world.routeTarget(routeTables.any, '0.0.0.0/0')?.instanceId).toBe(b.instanceId);
+  });
+});
+
+describe('the saved verdicts (what failover and on-event read)', () => {
+  const storedVerdicts = (h: ReturnType<typeof probeHarness>) => probeView(h.state?.item === undefined ? undefined : JSON.parse(h.state.item), h.clock.now(), STATE_MAX_AGE_MS)?.verdicts;
+
+  it('saves a standby judged down within the round, not at the end of the run', async () => {
+    const h = probeHarness({ persist: true });
+    const { b } = vipOf(h);
+    const judged: { index: number; saved: string | undefined }[] = [];
+    await h.run(MINUTE, (round) => {
+      if (round.index === 4) h.world.hang(b.instanceId);
+      if (round.verdicts[b.instanceId] === 'unhealthy') judged.push({ index: round.index, saved: storedVerdicts(h)?.[b.instanceId] });
+    });
+
+    // The save runs beside the round: by the next round the table has it.
+    expect(judged.length).toBeGreaterThan(5);
+    expect(judged.slice(1).map((j) => j.saved)).toEqual(judged.slice(1).map(() => 'unhealthy'));
+  });
+
+  it('writes no more than once a run while nothing changes', async () => {
+    const h = probeHarness({ persist: true });
+    await h.run(MINUTE);
+    const afterFirst = h.state?.saved ?? 0;
+
+    await h.run(MINUTE);
+    await h.run(MINUTE);
+
+    // The first run of an environment saves when it first judges, then at its end; a warm run with
+    // the same verdicts only at its end.
+    expect(afterFirst).toBe(2);
+    expect((h.state?.saved ?? 0) - afterFirst).toBe(2);
   });
 });

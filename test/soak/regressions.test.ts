@@ -222,4 +222,26 @@ describe('soak regressions', () => {
     expect(violations.filter((v) => v.invariant === 'convergence')).toEqual([]);
     expect(Object.values(trace.finalStates).filter((state) => state !== 'running')).toEqual([]);
   });
+
+  // Seed 6109, 24 simulated hours (npm run soak -- --hours 24 --seed 6109 --no-shrink, +15:41:55):
+  // overlay-0's standby hung; the probe judged it down 6 s later, but saved its verdicts only at
+  // the end of that one-minute run. A person asked for a failover 54 s after the verdict, before
+  // the save: the failover function read the verdicts of the run before, in which the standby was
+  // still healthy, and moved both routes onto it. The probe now saves as soon as a verdict changes.
+  it('never-worse: a manual failover in the minute a standby was judged down does not move onto it', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [
+      // Just before a run starts (each minute, 0 to 3 s late): judged early in that run, whose save
+      // at its end comes after the person's failover, 61 s after the hang.
+      { id: 0, at: 656_000, durationMs: 300_000, seed: 1, fault: { kind: 'node-hang', node: 'eip-0/b' } },
+      { id: 1, at: 717_000, durationMs: 0, seed: 2, fault: { kind: 'manual-failover', group: 'eip-0' } },
+    ];
+
+    const { trace, violations } = await runSoak({ seed: 6109, hours: 0.5, schedule, db });
+
+    const hung = trace.samples.find((x) => x.group === 'eip-0')?.members[1];
+    const judgedAt = trace.verdicts.find((v) => v.instanceId === hung && v.verdict === 'unhealthy' && v.at >= START + 656_000)?.at;
+    expect(judgedAt).toBeLessThan(START + 717_000);
+    expect(trace.mutations.filter((m) => m.applied && m.group === 'eip-0' && m.target === hung)).toEqual([]);
+    expect(violations.filter((v) => v.invariant === 'never-worse')).toEqual([]);
+  });
 });
