@@ -53,6 +53,15 @@ const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 let tables = 0;
 
+/** The soak's own DynamoDB calls: a failure names the step (the product's calls fail inside the functions). */
+async function harness<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new Error(`soak: ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 /** Drops the world's call log and the SSM invocations that finished before `before`. */
 function forget(world: VpcWorld, before: number): void {
   world.clearCalls();
@@ -69,7 +78,7 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
   const plane = new FaultPlane({ world, probes, clock });
   const sensor = worldSensor(world, clock, { random, linkLoss: (id) => plane.linkLoss(id), latencyMs: () => between(random, 20, 80) });
   const tableName = `vpcf-soak-${process.pid}-${++tables}`;
-  await options.db.client.send(new CreateTableCommand(tableDefinition(tableName)));
+  await harness('creating the table', () => options.db.client.send(new CreateTableCommand(tableDefinition(tableName))));
 
   const invocations: InvocationRec[] = [];
   const mutations: MutationRec[] = [];
@@ -255,8 +264,8 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
 
   const store = createDynamoStore(options.db.client, tableName, { clock });
   const journal: JournalEntry[] = [];
-  for (const group of Object.keys(GROUP_KINDS)) journal.push(...(await store.recent(group, 100_000)));
-  await options.db.client.send(new DeleteTableCommand({ TableName: tableName }));
+  for (const group of Object.keys(GROUP_KINDS)) journal.push(...(await harness('reading the journal', () => store.recent(group, 100_000))));
+  await harness('deleting the table', () => options.db.client.send(new DeleteTableCommand({ TableName: tableName })));
   for (const warm of Object.values(pools).flat()) warm.env.die('fault');
 
   const faultsEndAt = Math.max(START, ...faults.map((f) => f.end));
