@@ -236,13 +236,15 @@ export function movesOf(trace: Trace): Move[] {
 const GOING_AWAY = new Set(['node-stop', 'node-terminate']);
 
 /** Whether `id` was being stopped or terminated when `at` came: an evacuation, not a preference. */
+/** Being stopped or terminated, or taken out of its group by a person's tag edit (seed 8124). */
 function goingAway(trace: Trace, id: string, at: number): boolean {
-  return trace.faults.some((f) => GOING_AWAY.has(f.kind) && f.target === id && f.start <= at && at <= f.end);
+  return trace.faults.some((f) => (GOING_AWAY.has(f.kind) ? f.target === id : f.untagged === id) && f.start <= at && at <= f.end);
 }
 
 /**
  * 3. No ping-pong: two moves of a group within the cooldown only when the second leaves a failed
- * member or one being stopped or terminated, finishes the first (same targets), or a person asked.
+ * member, one being stopped or terminated, or one a person took out of the group (its tag removed),
+ * finishes the first (same targets), or a person asked.
  */
 export function checkNoPingPong(trace: Trace): Violation[] {
   const index = indexOf(trace);

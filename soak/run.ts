@@ -196,6 +196,8 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
     for (const delay of plane.eventFate(between(random, 500, 3_000))) void clock.sleep(delay).then(() => invoke(take('on-event'), event));
   });
 
+  /** The member each tag edit took out of its group, by schedule entry. */
+  const untaggedBy = new Map<number, string>();
   function inject(entry: ScheduledFault): () => void {
     const { fault } = entry;
     injected[fault.kind] = (injected[fault.kind] ?? 0) + 1;
@@ -214,8 +216,11 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
       case 'manual-failover':
         void invoke(take('failover'), { action: 'failover', group: fault.group, reason: 'soak: a person at a random moment' });
         return () => undefined;
-      case 'tag-edit':
-        return soak.editTags(fault.group, fault.edit);
+      case 'tag-edit': {
+        const { undo, untagged } = soak.editTags(fault.group, fault.edit);
+        if (untagged) untaggedBy.set(entry.id, untagged);
+        return undo;
+      }
       default: {
         if ('node' in fault) {
           const { node, ...rest } = fault;
@@ -241,7 +246,8 @@ export async function runSoak(options: RunOptions): Promise<RunResult> {
       await clock.sleep(START + entry.at - clock.now());
       const target = targetOf(entry);
       const heal = inject(entry);
-      const rec: FaultRec = { id: entry.id, kind: entry.fault.kind, start: clock.now(), end: clock.now() + entry.durationMs, ...(target ? { target } : {}) };
+      const untagged = untaggedBy.get(entry.id);
+      const rec: FaultRec = { id: entry.id, kind: entry.fault.kind, start: clock.now(), end: clock.now() + entry.durationMs, ...(target ? { target } : {}), ...(untagged ? { untagged } : {}) };
       faults.push(rec);
       void clock.sleep(entry.durationMs).then(heal);
     }

@@ -81,6 +81,8 @@ export interface FaultRec {
   readonly end: number;
   /** The instance or group it was about, if any. */
   readonly target?: string;
+  /** A tag edit that took a member out of its group: the instance whose `failover:group` tag it removed. */
+  readonly untagged?: string;
 }
 
 export interface Trace {

@@ -147,10 +147,13 @@ export class SoakWorld {
     });
   }
 
-  /** Applies a tag edit; returns what undoes it. */
-  editTags(group: SoakGroup, edit: 'priority-swap' | 'untag-standby'): () => void {
+  /**
+   * Applies a tag edit; returns what undoes it, and the member it took out of the group. The
+   * member untagged is the one that holds nothing, or b: in a NAT group each usually holds a table.
+   */
+  editTags(group: SoakGroup, edit: 'priority-swap' | 'untag-standby'): { readonly undo: () => void; readonly untagged?: string } {
     const [a, b] = this.members(group).map((id) => this.world.instances.get(id));
-    if (!a || !b) return () => undefined;
+    if (!a || !b) return { undo: () => undefined };
     if (edit === 'priority-swap') {
       const swap = () => {
         const pa = a.tags['failover:priority'];
@@ -160,14 +163,17 @@ export class SoakWorld {
         b.tags['failover:priority'] = pa;
       };
       swap();
-      return swap;
+      return { undo: swap };
     }
     const holders = new Set(this.targets(group));
     const standby = holders.has(b.id) && !holders.has(a.id) ? a : b;
     const value = standby.tags['failover:group'];
     delete standby.tags['failover:group'];
-    return () => {
-      if (value !== undefined) standby.tags['failover:group'] = value;
+    return {
+      undo: () => {
+        if (value !== undefined) standby.tags['failover:group'] = value;
+      },
+      untagged: standby.id,
     };
   }
 }

@@ -174,6 +174,16 @@ describe('the soak invariants', () => {
       expect(checkNoPingPong(trace({ ...backAgain(gap), faults: otherStopped })).map((v) => v.invariant)).toEqual(['no-ping-pong']);
     });
 
+    // Seed 8124 (24 h, +02:42:39): a NAT's table failed back to nat-0/b, then someone removed b's
+    // failover:group tag 28 s later; the probe moved the table off b, which had left the group.
+    it('passes a move within the cooldown away from a member a person took out of the group', () => {
+      const gap = BOUNDS.cooldownMs - 10_000;
+      const untag = (untagged: string) => [{ id: 9, kind: 'tag-edit', start: first + gap - 1_000, end: first + gap + 5 * MIN, target: 'g', untagged }];
+
+      expect(checkNoPingPong(trace({ ...backAgain(gap), faults: untag(B) }))).toEqual([]);
+      expect(checkNoPingPong(trace({ ...backAgain(gap), faults: untag(A) })).map((v) => v.invariant)).toEqual(['no-ping-pong']);
+    });
+
     // Seed 1021 (24 h, +19:18:05): both Elastic IP members on flapping links; one probe run moved
     // the address four times in 30 s, each time away from the member it had just judged down, and
     // the four decisions were counted as one move away from both, one of them healthy at the first.
