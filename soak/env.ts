@@ -48,7 +48,7 @@ export class Environment {
   dead: 'fault' | 'timeout' | undefined;
   current: InvocationRec | undefined;
   private calls = 0;
-  private kill: { atCall: number; applied: boolean } | undefined;
+  private kill: { atCall: number; applied: boolean; landed?: () => void } | undefined;
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
   readonly autoscaling: AutoScalingClient;
@@ -96,9 +96,9 @@ export class Environment {
     });
   }
 
-  /** Kills the environment's next invocation at its `atCall`-th AWS call. */
-  armKill(atCall: number, applied: boolean): void {
-    this.kill = { atCall: this.calls + atCall, applied };
+  /** Kills the environment's next invocation at its `atCall`-th AWS call; `landed` is told when it does. */
+  armKill(atCall: number, applied: boolean, landed?: () => void): void {
+    this.kill = { atCall: this.calls + atCall, applied, ...(landed ? { landed } : {}) };
   }
 
   get armed(): boolean {
@@ -111,12 +111,19 @@ export class Environment {
     if (this.current && this.current.end === undefined) this.current.killed = why;
   }
 
+  /** The armed kill lands: the environment dies, and whoever armed it is told when. */
+  private land(): void {
+    if (this.dead) return;
+    this.die('fault');
+    this.kill?.landed?.();
+  }
+
   /** Counts a call; false when the environment is (now) dead. A kill that lets the call through dies after it. */
   private admit(): boolean {
     if (this.dead) return false;
     this.calls += 1;
     if (this.kill && this.calls >= this.kill.atCall && !this.kill.applied) {
-      this.die('fault');
+      this.land();
       return false;
     }
     return true;
@@ -134,7 +141,7 @@ export class Environment {
       return await pending;
     } finally {
       if (service === 'ec2' && call) recorder.ec2(this.current, call, from);
-      if (dieAfter) this.die('fault');
+      if (dieAfter) this.land();
       if (this.dead) await never();
     }
   }

@@ -263,4 +263,24 @@ describe('soak regressions', () => {
     expect(convergenceMs(trace)).toBeGreaterThan(300_000);
     expect(violations.filter((v) => v.invariant === 'convergence')).toEqual([]);
   });
+
+  // Seed 7133, 24 simulated hours (npm run soak -- --hours 24 --seed 7133 --no-shrink, +18:13:56):
+  // eip-0's holder was stopped; the on-event invocation that took the lease was killed holding it,
+  // and the probe could move only when the lease expired, 59 s after the stop. The kill was a
+  // fault, but its record said when it was drawn, 11 minutes before, so one-holder counted the
+  // lease's wait as undisturbed time (34 s against 33 s). A kill now counts from when it lands.
+  it('one-holder: a kill counts as a disturbance from when it lands, not when it was drawn', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [
+      { id: 0, at: 60_000, durationMs: 0, seed: 1, fault: { kind: 'lambda-kill', fn: 'on-event', atCall: 15, applied: true } },
+      { id: 1, at: 900_000, durationMs: 229_000, seed: 2, fault: { kind: 'node-stop', node: 'eip-0/a' } },
+    ];
+
+    const { violations, trace } = await runSoak({ seed: 7133, hours: 0.5, schedule, db });
+
+    const killed = trace.invocations.find((i) => i.fn === 'on-event' && i.killed === 'fault');
+    const kill = trace.faults.find((f) => f.kind === 'lambda-kill');
+    expect(killed?.start).toBeGreaterThanOrEqual(START + 900_000);
+    expect(kill?.start).toBeGreaterThanOrEqual(killed?.start ?? Number.POSITIVE_INFINITY);
+    expect(violations.filter((v) => v.invariant === 'one-holder')).toEqual([]);
+  });
 });
