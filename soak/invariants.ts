@@ -297,7 +297,8 @@ export function checkNothingLost(trace: Trace): Violation[] {
   for (const [target, m] of lastStop) {
     const state = trace.finalStates[target];
     const started = trace.mutations.some((s) => s.applied && s.operation === 'StartInstances' && s.target === target && s.at >= m.at);
-    const givenUp = trace.journal.some((e) => e.kind === 'remediation' && e.from === target && e.outcome === 'failed' && e.at >= m.at);
+    // A give-up is journaled failed and without a step; a failed step (a force, say) is no give-up (seed 9023).
+    const givenUp = trace.journal.some((e) => e.kind === 'remediation' && e.from === target && e.step === undefined && e.outcome === 'failed' && e.at >= m.at);
     if (state !== 'running' && state !== 'terminated' && !started && !givenUp) {
       const killed = byId.get(m.invocation)?.killed;
       out.push({ invariant: 'nothing-lost', at: m.at, group: m.group, message: `${target} was stopped by ${m.invocation}${killed ? ` (killed: ${killed})` : ''} and is still ${state ?? 'unknown'} at the end, neither started again nor given up` });

@@ -11,7 +11,8 @@
  * - `stop-start` applies only where EC2 can stop and start the instance without losing it (see
  *   classify.ts); elsewhere it becomes a reboot, and the journal and the notice say why;
  * - `stop-start` takes several runs: the stop is journaled, and a later run starts the instance
- *   once it is stopped, forces the stop if it hangs past `forceAfterMs`, follows the start until
+ *   once it is stopped, forces the stop if it hangs past `forceAfterMs` (again, spaced out, if the
+ *   force fails: EC2 may have carried it out anyway, so the node stays this journal's), follows the start until
  *   the instance runs and passes its checks, starts it again (every `retryStartAfterMs`) when a
  *   start fails or falls back to `stopped`, and gives up after `giveUpAfterMs`; it is carried on
  *   even if the tag changed since (to anything but `off`), and always ends with a journal entry
@@ -175,7 +176,10 @@ function first(group: Group, member: Member, reason: string, spotTypes: Remediat
 function isOpen(mine: readonly JournalEntry[]): boolean {
   const [latest] = mine;
   if (!latest) return false;
-  if (latest.step === 'stop' || latest.step === 'force-stop') return latest.outcome !== 'failed';
+  // A force follows a stop that went through: whatever became of the force (EC2 may even have
+  // carried it out and lost the answer: soak seed 9023), the node is this journal's to start.
+  if (latest.step === 'force-stop') return true;
+  if (latest.step === 'stop') return latest.outcome !== 'failed';
   return latest.step === 'start';
 }
 
@@ -222,6 +226,10 @@ function carryOn(group: Group, member: Member, mine: readonly JournalEntry[], in
     if (now >= until) return giveUp(`${instanceId} is still stopping ${secs(since)} after its remediation stop: giving up`);
     if (latest.step === 'stop' && since >= settings.forceAfterMs) {
       return { ...base, step: 'force-stop', action: { type: 'stop-instance', instanceId, force: true }, reason: `${instanceId} is still stopping ${secs(since)} after its remediation stop: force it` };
+    }
+    // A force that failed is asked for again, spaced out as a failed start is.
+    if (latest.step === 'force-stop' && latest.outcome === 'failed' && now - latest.at >= settings.retryStartAfterMs) {
+      return { ...base, step: 'force-stop', action: { type: 'stop-instance', instanceId, force: true }, reason: `${instanceId} is still stopping ${secs(since)} after its remediation stop, and the last force failed: force it again` };
     }
     return undefined;
   }

@@ -253,6 +253,18 @@ describe('remediation', () => {
       expect(plan(group('stop-start', { aState: state }), {}, history)).toEqual(expected);
     });
 
+    // Seed 9023 (24 h, +03:59:40): the forced stop went through but EC2's answer was lost
+    // (InternalError); the failed force closed the stop-start, and the member stayed stopped for 20 hours.
+    it.each([
+      { name: 'starts it once stopped, though EC2 failed the force (its answer lost)', state: 'stopped' as const, forcedAgo: 10_000, expected: [[A, 'start', 'start-instance']] },
+      { name: 'forces it again, spaced out, while it is still stopping', state: 'stopping' as const, forcedAgo: DEFAULT_REMEDIATION.retryStartAfterMs, expected: [[A, 'force-stop', 'stop-instance']] },
+      { name: 'waits out the spacing before forcing again', state: 'stopping' as const, forcedAgo: DEFAULT_REMEDIATION.retryStartAfterMs - 1, expected: [] },
+    ])('after a force that failed, $name', ({ state, forcedAgo, expected }) => {
+      const history = [entry(NOW - forcedAgo, 'force-stop', 'failed'), entry(NOW - DEFAULT_REMEDIATION.forceAfterMs - forcedAgo, 'stop')];
+
+      expect(plan(group('stop-start', { aState: state }), {}, history)).toEqual(expected);
+    });
+
     it.each([
       { name: 'gives up at the give-up time after it', forcedAgo: DEFAULT_REMEDIATION.giveUpAfterMs, expected: [[A, 'give-up', '-']] },
       { name: 'waits until then', forcedAgo: DEFAULT_REMEDIATION.giveUpAfterMs - 1, expected: [] },

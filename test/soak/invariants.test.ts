@@ -230,6 +230,17 @@ describe('the soak invariants', () => {
       expect(checkNothingLost(trace({ ...run, finalStates: { [A]: 'stopped', [B]: 'running' } })).map((v) => v.invariant)).toEqual(['nothing-lost']);
       expect(checkNothingLost(trace({ ...run, finalStates: { [A]: 'running', [B]: 'running' } }))).toEqual([]);
     });
+
+    // Seed 9023: a forced stop that failed was counted as a give-up, and the member left stopped passed.
+    it('counts a journaled give-up, and not a failed step, as the end of a remediation stop', () => {
+      const at = T0 + 10 * MIN;
+      const stop: MutationRec = { at, invocation: 'p1', operation: 'StopInstances', group: 'g', target: A, from: undefined, slot: undefined, applied: true };
+      const run = { invocations: [probeRun('p1', at - 1_000, at + 1_000)], mutations: [stop], finalStates: { [A]: 'stopped', [B]: 'running' } };
+      const remediation = (step?: 'force-stop') => ({ group: 'g', at: at + 300_000, trigger: 'probe' as const, kind: 'remediation' as const, from: A, reason: 'r', actions: [], outcome: 'failed' as const, durationMs: 1, ...(step ? { step } : {}) });
+
+      expect(checkNothingLost(trace({ ...run, journal: [journaled(at), remediation('force-stop')] })).map((v) => v.invariant)).toEqual(['nothing-lost']);
+      expect(checkNothingLost(trace({ ...run, journal: [journaled(at), remediation()] }))).toEqual([]);
+    });
   });
 
   describe('convergence', () => {

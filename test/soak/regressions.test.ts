@@ -283,4 +283,24 @@ describe('soak regressions', () => {
     expect(kill?.start).toBeGreaterThanOrEqual(killed?.start ?? Number.POSITIVE_INFINITY);
     expect(violations.filter((v) => v.invariant === 'one-holder')).toEqual([]);
   });
+
+  // Seed 9023, 24 simulated hours (npm run soak -- --hours 24 --seed 9023 --no-shrink, +03:59:40):
+  // remediation forced the stop of a hung member 300 s after stopping it; EC2 carried the force out
+  // but its answer was lost (InternalError). The failed force closed the stop-start, so nothing
+  // started the member again: it stayed stopped for 20 hours. A failed force now leaves it open.
+  it('convergence: a member whose forced stop went through with its answer lost is started again', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [
+      { id: 0, at: 600_000, durationMs: 60_000, seed: 1, fault: { kind: 'node-hang', node: 'overlay-0/b' } },
+      // Every EC2 answer lost around the force, which comes about 300 s after the stop.
+      { id: 1, at: 880_000, durationMs: 60_000, seed: 2, fault: { kind: 'ec2-lost-answer', rate: 1 } },
+    ];
+
+    const { violations, trace } = await runSoak({ seed: 9023, hours: 0.5, schedule, db });
+
+    const hung = trace.samples.find((x) => x.group === 'overlay-0')?.members[1] ?? '';
+    const forces = trace.journal.filter((e) => e.kind === 'remediation' && e.from === hung && e.step === 'force-stop');
+    expect(forces.some((e) => e.outcome === 'failed')).toBe(true);
+    expect(trace.finalStates[hung]).toBe('running');
+    expect(violations.filter((v) => v.invariant === 'convergence')).toEqual([]);
+  });
 });
