@@ -235,8 +235,10 @@ export function movesOf(trace: Trace): Move[] {
 /** Faults that take a node away on purpose: EC2 says so at once (stopping, shutting-down), before any probe can. */
 const GOING_AWAY = new Set(['node-stop', 'node-terminate']);
 
-/** Whether `id` was being stopped or terminated when `at` came: an evacuation, not a preference. */
-/** Being stopped or terminated, or taken out of its group by a person's tag edit (seed 8124). */
+/**
+ * Whether `id` was on its way out when `at` came (an evacuation, not a preference): being stopped
+ * or terminated, or taken out of its group by a person's tag edit (seed 8124).
+ */
 function goingAway(trace: Trace, id: string, at: number): boolean {
   return trace.faults.some((f) => (GOING_AWAY.has(f.kind) ? f.target === id : f.untagged === id) && f.start <= at && at <= f.end);
 }
