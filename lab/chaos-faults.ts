@@ -26,6 +26,8 @@ export class LabFaults {
   private readonly downFor = new Map<string, Set<string>>();
   private readonly loss = new Map<string, number[]>();
   private readonly noForward = new Map<string, number>();
+  /** How many crashes hold each instance's status check impaired. */
+  private readonly crashes = new Map<string, number>();
 
   constructor(
     private readonly t: Trial,
@@ -69,10 +71,15 @@ export class LabFaults {
       case 'node-crash':
         world.hang(id);
         world.impair(id, 'instance');
+        this.crashes.set(id, (this.crashes.get(id) ?? 0) + 1);
         await this.down(id, key);
         return async () => {
           this.reasons(id).delete(key);
+          const left = (this.crashes.get(id) ?? 1) - 1;
+          this.crashes.set(id, left);
           const rec = world.instances.get(id);
+          // The kernel is back, so its reachability check passes, even while a hang or a flap holds it.
+          if (left === 0 && rec?.state === 'running' && rec.instanceCheck === 'impaired') world.setStatus(id, { instance: 'ok' });
           if (rec?.state !== 'running' || !rec.hung || this.reasons(id).size > 0) return this.sync(id);
           // Back as from a reboot: only what DHCP gives; the fabric flushes the rest and brings the links up.
           world.unhang(id);

@@ -236,11 +236,16 @@ export class FaultPlane {
         return () => {
           rebooted();
           const rec = world.instances.get(id);
-          if (rec?.state !== 'running' || !rec.hung || this.has('node-hang', id) || this.has('node-crash', id)) return;
-          // It comes back as from a reboot: only what DHCP gives it.
-          world.unhang(id);
+          if (rec?.state !== 'running' || this.has('node-crash', id)) return;
+          // The kernel is back, so its reachability check passes again, even when a hang still holds
+          // the OS (a hang leaves the check ok): a check left impaired would bar the member from every
+          // move for good, as no later reboot clears it (seed 12008).
+          if (rec.instanceCheck === 'impaired') world.setStatus(id, { instance: 'ok' });
+          if (!rec.hung) return;
+          // It comes back as from a reboot: only what DHCP gives it; a hang still in force holds the fresh OS.
           world.bootOs(rec);
-          world.setStatus(id, { instance: 'ok' });
+          if (this.has('node-hang', id)) return;
+          world.unhang(id);
           world.emitChange({ kind: 'reboot', instanceId: id, phase: 'up' });
         };
       }

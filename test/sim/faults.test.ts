@@ -37,6 +37,38 @@ describe('FaultPlane', () => {
     expect(world.instances.get(pair.a.instanceId)?.instanceCheck).toBe('ok');
   });
 
+  // Seed 12008 (24 h): a crash ended while a hang held the same node; the hang ended later, but the
+  // instance check stayed impaired for the rest of the day, and the core never moved a route to it.
+  it('passes the instance check again when a crash ends under a hang, and the node answers once the hang ends', () => {
+    const { pair, plane, world } = vipWorld();
+    const id = pair.a.instanceId;
+    const uncrash = plane.inject({ kind: 'node-crash', instanceId: id }, 1);
+    const unhang = plane.inject({ kind: 'node-hang', instanceId: id }, 2);
+
+    uncrash();
+    expect(world.instances.get(id)?.instanceCheck).toBe('ok');
+    expect(world.isReachable(id)).toBe(false);
+    unhang();
+
+    expect(world.isReachable(id)).toBe(true);
+    expect(world.osIps(id)).not.toContain(pair.vip);
+    expect(world.instances.get(id)?.instanceCheck).toBe('ok');
+  });
+
+  it('keeps the instance check impaired while another crash of the same node goes on', () => {
+    const { pair, plane, world } = vipWorld();
+    const id = pair.a.instanceId;
+    const first = plane.inject({ kind: 'node-crash', instanceId: id }, 1);
+    const second = plane.inject({ kind: 'node-crash', instanceId: id }, 2);
+
+    first();
+    expect(world.instances.get(id)?.instanceCheck).toBe('impaired');
+    second();
+
+    expect(world.instances.get(id)?.instanceCheck).toBe('ok');
+    expect(world.isReachable(id)).toBe(true);
+  });
+
   it('stops a node, telling the listeners, and starts it again when the fault ends', async () => {
     const { clock, pair, plane, world } = vipWorld();
     const changes: WorldChange[] = [];
