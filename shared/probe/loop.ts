@@ -269,9 +269,11 @@ export class ProbeLoop {
   private learn(world: WorldSnapshot): void {
     const groups = new Map<string, ProbeNode[]>();
     const addresses = new Map<string, readonly string[]>();
+    const members = new Set<string>();
     for (const group of this.deps.engine.discover(world).groups) {
       const nodes: ProbeNode[] = [];
       for (const m of group.members) {
+        members.add(m.instance.instanceId);
         if (m.instance.state !== 'running') continue;
         const ip = m.eni.privateIps.find((p) => p.primary)?.address ?? m.instance.privateIp;
         const enis = m.instance.networkInterfaces.map((e) => e.networkInterfaceId);
@@ -282,6 +284,10 @@ export class ProbeLoop {
     }
     this.groupsSeen = groups;
     this.addresses = addresses;
+    // A node outside every group (its tag removed, say) is not probed, so what memory says of it goes
+    // stale: a NAT may stop forwarding meanwhile. Forgotten, it is judged afresh if it comes back, a
+    // NAT only once a forwarding check passes (seed 14017: retagged, it was failed back to at once).
+    for (const id of this.memory.states.keys()) if (!members.has(id)) this.memory.states.delete(id);
   }
 
   private async round(index: number, startedAt: number, until: number, waitForPeers: boolean): Promise<RoundReport> {
@@ -373,8 +379,12 @@ export class ProbeLoop {
     this.lastEngineAt = clock.now();
     const { states, os } = this.memory;
     const probeReasons = Object.fromEntries([...states].filter(([id, s]) => this.nodeIds.has(id) && s.verdict === 'unhealthy').map(([id, s]) => [id, s.why]));
+    // A member this snapshot shows first (tagged since the round) has had no round yet: it is
+    // unknown to this call, not judged on EC2 status alone, which says nothing of a NAT's forwarding (seed 14017).
+    const unprobed = this.allNodes().filter((n) => !this.nodeIds.has(n.id) && verdicts[n.id] === undefined);
+    const probes = unprobed.length === 0 ? verdicts : { ...verdicts, ...Object.fromEntries(unprobed.map((n) => [n.id, 'unknown' as const])) };
     const results = await attempt(
-      () => engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', probes: verdicts, probeReasons, os: Object.fromEntries(os), snapshot, deadline: until, ...this.call, ...(this.settle.signal ? { settle: this.settle.signal } : {}) }),
+      () => engine.run({ intent: { type: 'reconcile' }, trigger: 'probe', probes, probeReasons, os: Object.fromEntries(os), snapshot, deadline: until, ...this.call, ...(this.settle.signal ? { settle: this.settle.signal } : {}) }),
       log,
       'failover core',
       undefined,

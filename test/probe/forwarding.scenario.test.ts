@@ -135,6 +135,64 @@ describe('NAT forwarding-configuration check', () => {
     expect(h.memory.states.get(b)).toMatchObject({ verdict: 'unhealthy', forwardingDown: true });
   });
 
+  // Seed 14017 (24 h, +14:18:34): a NAT's group tag was removed while the tables were on the other
+  // NAT; it stopped forwarding while outside the group, where nothing probed it. Once tagged again,
+  // the memory's copy from before (healthy, forwarding) made it a failback target at once.
+  /**
+   * A's tables moved to B; A came back healthy and waits out the cooldown for its failback. Then its
+   * group tag is removed and, outside the group where nothing probes it, it stops forwarding.
+   */
+  async function natLeftTheGroup() {
+    const nat = natHarness({ sweepMs: 30_000 }, { cooldownMs: 600_000 });
+    const { h, a, b, tables } = nat;
+    await h.run(10_000);
+    h.world.hang(a);
+    await h.run(MINUTE);
+    h.world.unhang(a);
+    await h.run(MINUTE);
+    await h.run(MINUTE);
+    expect(h.memory.states.get(a)?.verdict).toBe('healthy');
+    expect(tables()).toEqual({ a: b, b, any: b });
+    const tags = (h.world.instances.get(a) as { tags: Record<string, string | undefined> }).tags;
+    const group = tags['failover:group'];
+    delete tags['failover:group'];
+    await h.run(MINUTE);
+    h.probes.natConfig(a, { ipForward: false, natRule: 'yes' });
+    for (let i = 0; i < 8; i += 1) await h.run(MINUTE);
+    const eniA = (h.pairs[0] as NatPair).a.networkInterfaceId;
+    const before = h.world.calls.length;
+    const failbacks = () => h.world.calls.slice(before).filter((c) => c.operation === 'ReplaceRoute' && c.input['NetworkInterfaceId'] === eniA);
+    const retag = () => void (tags['failover:group'] = group);
+    return { ...nat, failbacks, retag };
+  }
+
+  // Seed 14017 (24 h, +14:18:34): a NAT's group tag was removed while it waited for its failback,
+  // and it stopped forwarding while outside the group. Tagged again, it was failed back to at once:
+  // on the memory's copy from before it left, or, seen first by a snapshot taken within a round, on
+  // EC2 status alone.
+  it('never-worse: a NAT that left the group and came back is no target before a forwarding check passed', async () => {
+    const { h, a, b, tables, failbacks, retag } = await natLeftTheGroup();
+
+    retag();
+    await h.run(MINUTE);
+
+    expect(failbacks()).toEqual([]);
+    expect(tables()).toEqual({ a: b, b, any: b });
+    expect(h.memory.states.get(a)).toMatchObject({ verdict: 'unhealthy', forwardingDown: true });
+  });
+
+  it('never-worse: a NAT tagged again in the middle of a run is no target before a round probed it', async () => {
+    const { h, a, b, tables, failbacks, retag } = await natLeftTheGroup();
+
+    await h.run(MINUTE, (round) => {
+      if (round.index === 0) retag();
+    });
+
+    expect(failbacks()).toEqual([]);
+    expect(tables()).toEqual({ a: b, b, any: b });
+    expect(h.memory.states.get(a)).toMatchObject({ verdict: 'unknown', unverifiedSince: expect.any(Number) });
+  });
+
   it('fails a NAT back after a cold start once its forwarding check passed', async () => {
     const { h, a, b, tables } = natHarness({}, { persist: true, cooldownMs: 0 });
     await h.run(10_000);
