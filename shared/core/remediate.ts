@@ -124,7 +124,7 @@ export function planRemediation(input: RemediationInput): RemediationPlan[] {
       const id = idOf(member);
       const mine = history.filter((e) => e.kind === 'remediation' && e.from === id && e.group === group.name).sort((a, b) => b.at - a.at);
       // A stop this journal made is carried on whatever the mode is now: a tag changed mid-way must not leave a node down.
-      if (isOpen(mine)) {
+      if (isOpen(mine, member.instance.state, now, settings)) {
         const plan = carryOn(group, member, mine, input);
         if (plan) plans.push(plan);
         continue;
@@ -172,14 +172,22 @@ function first(group: Group, member: Member, reason: string, spotTypes: Remediat
   }
 }
 
-/** Whether the newest entry leaves a stop-start under way: a stop that went through, or a start not confirmed yet. */
-function isOpen(mine: readonly JournalEntry[]): boolean {
+/**
+ * Whether the newest entry leaves a stop-start under way: a stop that went through, or a start not
+ * confirmed yet. A stop that failed counts too while the node is stopping or stopped within the
+ * give-up time: EC2 may have carried it out and lost the answer, and a node this journal may have
+ * stopped must not stay down (the class of soak seed 9023's force).
+ */
+function isOpen(mine: readonly JournalEntry[], state: string, now: number, settings: RemediationSettings): boolean {
   const [latest] = mine;
   if (!latest) return false;
   // A force follows a stop that went through: whatever became of the force (EC2 may even have
   // carried it out and lost the answer: soak seed 9023), the node is this journal's to start.
   if (latest.step === 'force-stop') return true;
-  if (latest.step === 'stop') return latest.outcome !== 'failed';
+  if (latest.step === 'stop') {
+    if (latest.outcome !== 'failed') return true;
+    return (state === 'stopping' || state === 'stopped') && now - latest.at < settings.giveUpAfterMs;
+  }
   return latest.step === 'start';
 }
 
@@ -189,7 +197,7 @@ function passing(id: string, input: RemediationInput): boolean {
   return verdict === 'healthy' || (verdict !== 'unhealthy' && input.statusChecks?.[id] === 'ok');
 }
 
-/** The next step of a stop-start this journal began (`isOpen`), if one is due. */
+/** The next step of a stop-start this journal began (or may have: `isOpen`), if one is due. */
 function carryOn(group: Group, member: Member, mine: readonly JournalEntry[], input: RemediationInput): RemediationPlan | undefined {
   const { now, settings } = input;
   const [latest] = mine;

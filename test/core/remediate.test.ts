@@ -282,8 +282,23 @@ describe('remediation', () => {
       expect(plan(group(policy, { aState: 'stopped' }), {}, [entry(NOW - 60_000, 'stop')])).toEqual([[A, 'start', 'start-instance']]);
     });
 
+    // A stop whose answer was lost (InternalError, a timeout) may still have been carried out: the
+    // node must not stay down because the journal says the stop failed.
     it.each([
-      { name: 'a stop that failed', history: [entry(NOW - 60_000, 'stop', 'failed')] },
+      { name: 'starts it once stopped', state: 'stopped' as const, expected: [[A, 'start', 'start-instance']] },
+      { name: 'waits while it is stopping', state: 'stopping' as const, expected: [] },
+    ])('after a stop that failed but went through, $name', ({ state, expected }) => {
+      expect(plan(group('stop-start', { aState: state }), {}, [entry(NOW - 60_000, 'stop', 'failed')])).toEqual(expected);
+    });
+
+    it('forces a stop that failed but went through once it hangs in stopping', () => {
+      const history = [entry(NOW - DEFAULT_REMEDIATION.forceAfterMs, 'stop', 'failed')];
+
+      expect(plan(group('stop-start', { aState: 'stopping' }), {}, history)).toEqual([[A, 'force-stop', 'stop-instance']]);
+    });
+
+    it.each([
+      { name: 'a stop that failed, the node stopped only after the give-up time', history: [entry(NOW - DEFAULT_REMEDIATION.giveUpAfterMs, 'stop', 'failed')] },
       { name: 'a stop-start confirmed done (stopped again since, by someone else)', history: [entry(NOW - 60_000, 'started'), entry(NOW - 120_000, 'start'), entry(NOW - 200_000, 'stop')] },
       { name: 'a stop journaled while the group was stop-start, now that remediation is off', history: [entry(NOW - 60_000, 'stop')], policy: 'off' },
     ])('does not carry on $name', ({ history, policy }) => {

@@ -303,4 +303,24 @@ describe('soak regressions', () => {
     expect(trace.finalStates[hung]).toBe('running');
     expect(violations.filter((v) => v.invariant === 'convergence')).toEqual([]);
   });
+
+  // The same class one step earlier: EC2 carries the remediation's first stop out and loses its
+  // answer. The journal said the stop failed, so no run carried the stop-start on, and the hung
+  // member stayed stopping for good. A failed stop of a node seen stopping or stopped since is now
+  // carried on: forced, then started.
+  it('convergence: a member whose first stop went through with its answer lost is forced and started again', { timeout: 120_000 }, async () => {
+    const schedule: ScheduledFault[] = [
+      { id: 0, at: 600_000, durationMs: 60_000, seed: 1, fault: { kind: 'node-hang', node: 'overlay-0/b' } },
+      // Every EC2 answer lost around the stop, which comes once the probe judged the member down.
+      { id: 1, at: 600_000, durationMs: 120_000, seed: 2, fault: { kind: 'ec2-lost-answer', rate: 1 } },
+    ];
+
+    const { violations, trace } = await runSoak({ seed: 9023, hours: 0.5, schedule, db });
+
+    const hung = trace.samples.find((x) => x.group === 'overlay-0')?.members[1] ?? '';
+    const steps = trace.journal.filter((e) => e.kind === 'remediation' && e.from === hung).map((e) => `${e.step}:${e.outcome}`);
+    expect(steps).toContain('stop:failed');
+    expect(trace.finalStates[hung]).toBe('running');
+    expect(violations.filter((v) => v.invariant === 'convergence')).toEqual([]);
+  });
 });
