@@ -25,7 +25,7 @@ import { type SpotRequestType, startFailureOf, stopStartAllowed, stoppedOnPurpos
 import type { Group, Member } from './groups.js';
 import { slotsOf } from './holders.js';
 import { isConfirmed } from './roster.js';
-import type { Action, StatusChecks, Verdict } from './model.js';
+import type { Action, InstanceState, StatusChecks, Verdict } from './model.js';
 import type { JournalEntry, RemediationStep } from './ports.js';
 
 export interface RemediationSettings {
@@ -178,7 +178,7 @@ function first(group: Group, member: Member, reason: string, spotTypes: Remediat
  * give-up time: EC2 may have carried it out and lost the answer, and a node this journal may have
  * stopped must not stay down (the class of soak seed 9023's force).
  */
-function isOpen(mine: readonly JournalEntry[], state: string, now: number, settings: RemediationSettings): boolean {
+function isOpen(mine: readonly JournalEntry[], state: InstanceState, now: number, settings: RemediationSettings): boolean {
   const [latest] = mine;
   if (!latest) return false;
   // A force follows a stop that went through: whatever became of the force (EC2 may even have
